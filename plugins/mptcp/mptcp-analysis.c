@@ -1,0 +1,343 @@
+/* mptcp-analysis.c
+ * The per-packet analysis: first pass (connection tracking, then data sequence analysis),
+ * stored per packet; every pass renders the stored result into the "[MPTCP analysis]"
+ * subtree of the TCP tree and the connection-dependent items of the options.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+#include <epan/dissectors/packet-tcp.h>
+
+static int hf_analysis = -1;
+static int hf_master = -1;
+static int hf_stream = -1;
+static int hf_subflows = -1;
+static int hf_subflow = -1;
+static int hf_version = -1;
+static int hf_inferred = -1;
+static int hf_client_key = -1;
+static int hf_server_key = -1;
+static int hf_client_token = -1;
+static int hf_server_token = -1;
+static int hf_sf_join = -1;
+static int hf_sf_backup = -1;
+static int hf_sf_initiator = -1;
+static int hf_rawdsn64 = -1;
+static int hf_dsn = -1;
+static int hf_related_mapping = -1;
+static int hf_reinjection_of = -1;
+static int hf_reinjected_in = -1;
+static int hf_ack = -1;
+static int hf_dss_dsn = -1;
+static int hf_join_hmac_valid = -1;
+static int hf_join_expected_hmac = -1;
+static int hf_add_hmac_valid = -1;
+static int hf_add_expected_hmac = -1;
+static int hf_fallback = -1;
+static int hf_data_fin = -1;
+
+static gint ett_analysis = -1;
+
+static expert_field ei_missing_mapping = EI_INIT;
+static expert_field ei_echoed_key_mismatch = EI_INIT;
+static expert_field ei_unknown_token = EI_INIT;
+static expert_field ei_join_hmac_bad = EI_INIT;
+static expert_field ei_add_hmac_bad = EI_INIT;
+static expert_field ei_fallback = EI_INIT;
+static expert_field ei_fastclose_key = EI_INIT;
+static expert_field ei_reinjection = EI_INIT;
+
+static const true_false_string tfs_initiator = { "Server (passive opener of the connection)",
+                                                 "Client (active opener of the connection)" };
+
+void
+mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg)
+{
+    mptcp_pkt_t *pkt;
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    if (seg->nopts == 0 && !mptcp_conn_any())
+        return;
+    pkt = wmem_new0(wmem_file_scope(), mptcp_pkt_t);
+    pkt->frame = pinfo->num;
+    pkt->seglen = seg->seglen;
+    if (!mptcp_conn_update(pinfo, seg, pkt)) {
+        wmem_free(wmem_file_scope(), pkt);
+        return;
+    }
+    if (mptcp_prefs.mappings)
+        mptcp_dsn_update(pinfo, seg, pkt);
+    if (pkt->sf->conn)
+        pkt->nsubflows = wmem_array_get_count(pkt->sf->conn->subflows);
+    mptcp_analysis_store(pinfo, pkt);
+}
+
+static const mptcp_endpoint_t *
+pkt_endpoint(const mptcp_pkt_t *pkt, bool peer)
+{
+    if (!pkt || !pkt->sf || !pkt->sf->conn || pkt->ep < 0)
+        return NULL;
+    return &pkt->sf->conn->ep[peer ? 1 - pkt->ep : pkt->ep];
+}
+
+/** Adds a 64-bit data sequence value, relative to e's IDSN when its key is known. */
+static void
+add_dsn_item(proto_tree *t, int hf, tvbuff_t *tvb, uint64_t raw, const mptcp_endpoint_t *e)
+{
+    proto_item *ti;
+
+    if (e && e->key_known && mptcp_prefs.relative) {
+        ti = proto_tree_add_uint64(t, hf, tvb, 0, 0, raw - e->idsn);
+        proto_item_append_text(ti, " (Relative)");
+    } else {
+        ti = proto_tree_add_uint64(t, hf, tvb, 0, 0, raw);
+    }
+    proto_item_set_generated(ti);
+}
+
+void
+mptcp_analysis_render_dss_ack(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
+{
+    if (pkt && (pkt->flags & MPTCP_PF_DSS_ACK))
+        add_dsn_item(t, hf_ack, tvb, pkt->ack64, pkt_endpoint(pkt, true));
+}
+
+void
+mptcp_analysis_render_dss_dsn(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
+{
+    if (pkt && (pkt->flags & MPTCP_PF_DSS_DSN))
+        add_dsn_item(t, hf_dss_dsn, tvb, pkt->dss_dsn64, pkt_endpoint(pkt, false));
+}
+
+void
+mptcp_analysis_render_add_addr_hmac(packet_info *pinfo, proto_tree *t, proto_item *hmac_item, const mptcp_pkt_t *pkt)
+{
+    proto_item *ti;
+
+    if (!pkt || !(pkt->flags & (MPTCP_PF_ADD_HMAC_OK | MPTCP_PF_ADD_HMAC_BAD)))
+        return;
+    ti = proto_tree_add_boolean(t, hf_add_hmac_valid, NULL, 0, 0, (pkt->flags & MPTCP_PF_ADD_HMAC_OK) != 0);
+    proto_item_set_generated(ti);
+    ti = proto_tree_add_uint64(t, hf_add_expected_hmac, NULL, 0, 0, pkt->add_expected_hmac);
+    proto_item_set_generated(ti);
+    if (pkt->flags & MPTCP_PF_ADD_HMAC_BAD)
+        expert_add_info(pinfo, hmac_item, &ei_add_hmac_bad);
+}
+
+void
+mptcp_analysis_render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *o,
+                           const mptcp_pkt_t *pkt)
+{
+    proto_item *ti;
+
+    if (!pkt)
+        return;
+    if (o->u.join.kind == MPTCP_JOIN_SYN && (pkt->flags & MPTCP_PF_UNKNOWN_TOKEN))
+        expert_add_info(pinfo, t, &ei_unknown_token);
+    if (o->u.join.kind != MPTCP_JOIN_SYN && (pkt->flags & (MPTCP_PF_JOIN_HMAC_OK | MPTCP_PF_JOIN_HMAC_BAD))) {
+        ti = proto_tree_add_boolean(t, hf_join_hmac_valid, tvb, 0, 0, (pkt->flags & MPTCP_PF_JOIN_HMAC_OK) != 0);
+        proto_item_set_generated(ti);
+        if (o->u.join.kind == MPTCP_JOIN_SYNACK) {
+            ti = proto_tree_add_uint64(t, hf_join_expected_hmac, tvb, 0, 0, pkt->join_expected_hmac);
+            proto_item_set_generated(ti);
+        }
+        if (pkt->flags & MPTCP_PF_JOIN_HMAC_BAD)
+            expert_add_info(pinfo, ti, &ei_join_hmac_bad);
+    }
+}
+
+static void
+render_connection(proto_tree *t, tvbuff_t *tvb, const mptcp_pkt_t *pkt)
+{
+    const mptcp_subflow_t *sf = pkt->sf;
+    const mptcp_conn_t *c = sf->conn;
+    proto_item *ti;
+    wmem_strbuf_t *sb;
+
+    ti = proto_tree_add_boolean(t, hf_master, tvb, 0, 0, c->master == sf);
+    proto_item_set_generated(ti);
+    ti = proto_tree_add_uint(t, hf_stream, tvb, 0, 0, c->stream);
+    proto_item_set_generated(ti);
+    ti = proto_tree_add_uint(t, hf_subflow, tvb, 0, 0, sf->index);
+    proto_item_set_generated(ti);
+    sb = wmem_strbuf_new(wmem_packet_scope(), "");
+    for (uint32_t i = 0; i < pkt->nsubflows; i++) {
+        const mptcp_subflow_t *s = *(mptcp_subflow_t **)wmem_array_index(c->subflows, i);
+        if (s->tcp_stream_known)
+            wmem_strbuf_append_printf(sb, "%s%u", i ? " " : "", s->tcp_stream);
+    }
+    ti = proto_tree_add_string(t, hf_subflows, tvb, 0, 0, wmem_strbuf_get_str(sb));
+    proto_item_set_generated(ti);
+    if (c->version >= 0) {
+        ti = proto_tree_add_uint(t, hf_version, tvb, 0, 0, (uint32_t)c->version);
+        proto_item_set_generated(ti);
+    }
+    if (c->inferred) {
+        ti = proto_tree_add_boolean(t, hf_inferred, tvb, 0, 0, TRUE);
+        proto_item_append_text(ti, " (handshake not captured: grouped by data sequence numbers)");
+        proto_item_set_generated(ti);
+    }
+    if (c->ep[0].key_known) {
+        ti = proto_tree_add_uint64(t, hf_client_key, tvb, 0, 0, c->ep[0].key);
+        proto_item_set_generated(ti);
+        ti = proto_tree_add_uint(t, hf_client_token, tvb, 0, 0, c->ep[0].token);
+        proto_item_set_generated(ti);
+    }
+    if (c->ep[1].key_known) {
+        ti = proto_tree_add_uint64(t, hf_server_key, tvb, 0, 0, c->ep[1].key);
+        proto_item_set_generated(ti);
+        ti = proto_tree_add_uint(t, hf_server_token, tvb, 0, 0, c->ep[1].token);
+        proto_item_set_generated(ti);
+    }
+    ti = proto_tree_add_boolean(t, hf_sf_join, tvb, 0, 0, sf->is_join);
+    proto_item_set_generated(ti);
+    ti = proto_tree_add_boolean(t, hf_sf_initiator, tvb, 0, 0, sf->client_dir != 0);
+    proto_item_set_generated(ti);
+    ti = proto_tree_add_boolean(t, hf_sf_backup, tvb, 0, 0, sf->dir[0].backup || sf->dir[1].backup);
+    proto_item_set_generated(ti);
+}
+
+static void
+render_frames(proto_tree *t, int hf, tvbuff_t *tvb, const mptcp_frames_t *f)
+{
+    for (uint32_t i = 0; i < f->n; i++) {
+        proto_item *ti = proto_tree_add_uint(t, hf, tvb, 0, 0, f->v[i]);
+        proto_item_set_generated(ti);
+    }
+}
+
+void
+mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_pkt_t *pkt)
+{
+    proto_item *ai, *ti;
+    proto_tree *t;
+    const mptcp_endpoint_t *me = pkt_endpoint(pkt, false);
+
+    if (!pkt->sf || !mptcp_prefs.analyze)
+        return;
+    ai = proto_tree_add_item(tcp_tree, hf_analysis, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(ai);
+    t = proto_item_add_subtree(ai, ett_analysis);
+    if (pkt->sf->conn)
+        render_connection(t, tvb, pkt);
+    if (pkt->flags & MPTCP_PF_HAS_DSN) {
+        ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);
+        proto_item_set_generated(ti);
+        add_dsn_item(t, hf_dsn, tvb, pkt->dsn64, me);
+        if (pkt->map_frame) {
+            ti = proto_tree_add_uint(t, hf_related_mapping, tvb, 0, 0, pkt->map_frame);
+            proto_item_set_generated(ti);
+        }
+    }
+    if (pkt->flags & MPTCP_PF_DATA_FIN) {
+        ti = proto_tree_add_boolean(t, hf_data_fin, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
+    if (pkt->flags & MPTCP_PF_NO_MAPPING)
+        expert_add_info(pinfo, ai, &ei_missing_mapping);
+    if (pkt->flags & MPTCP_PF_ECHO_MISMATCH)
+        expert_add_info(pinfo, ai, &ei_echoed_key_mismatch);
+    if (pkt->flags & MPTCP_PF_FASTCLOSE_BAD)
+        expert_add_info(pinfo, ai, &ei_fastclose_key);
+    if (pkt->flags & MPTCP_PF_FALLBACK) {
+        ti = proto_tree_add_boolean(t, hf_fallback, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+        expert_add_info(pinfo, ti, &ei_fallback);
+    }
+    render_frames(t, hf_reinjection_of, tvb, &pkt->reinj_of);
+    render_frames(t, hf_reinjected_in, tvb, &pkt->reinj_in);
+    if (pkt->flags & MPTCP_PF_REINJECTION) {
+        expert_add_info(pinfo, ai, &ei_reinjection);
+        col_append_str(pinfo->cinfo, COL_INFO, " [MPTCP Reinjection]");
+    }
+}
+
+void
+mptcp_analysis_register(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_analysis, { "MPTCP analysis", "mptcp.analysis", FT_NONE, BASE_NONE, NULL, 0x0,
+            "This frame has some of the MPTCP analysis shown", HFILL } },
+        { &hf_master, { "Master flow", "mptcp.master", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "This subflow is the connection's initial (MP_CAPABLE) subflow", HFILL } },
+        { &hf_stream, { "Stream index", "mptcp.stream", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "MPTCP connection index, on every packet of every subflow", HFILL } },
+        { &hf_subflows, { "TCP subflow stream id(s)", "mptcp.analysis.subflows", FT_STRING, BASE_NONE, NULL, 0x0,
+            "List all TCP connections mapped to this MPTCP connection", HFILL } },
+        { &hf_subflow, { "Subflow number", "mptcp.subflow", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Number of this subflow within its MPTCP connection (0 = the first seen)", HFILL } },
+        { &hf_version, { "MPTCP version", "mptcp.version", FT_UINT8, BASE_DEC, NULL, 0x0,
+            "Negotiated MPTCP version (0 = RFC 6824, 1 = RFC 8684)", HFILL } },
+        { &hf_inferred, { "Connection inferred", "mptcp.analysis.inferred", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Keys not captured: subflows grouped by their data sequence space", HFILL } },
+        { &hf_client_key, { "Client key", "mptcp.client_key", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "Key of the host that sent the MP_CAPABLE SYN", HFILL } },
+        { &hf_server_key, { "Server key", "mptcp.server_key", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "Key of the host that answered the MP_CAPABLE SYN", HFILL } },
+        { &hf_client_token, { "Client token", "mptcp.client_token", FT_UINT32, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_server_token, { "Server token", "mptcp.server_token", FT_UINT32, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_sf_join, { "Join subflow", "mptcp.subflow.join", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Subflow opened with MP_JOIN (else the initial MP_CAPABLE subflow)", HFILL } },
+        { &hf_sf_backup, { "Backup subflow", "mptcp.subflow.backup", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "A side asked for backup priority (MP_JOIN B flag or MP_PRIO)", HFILL } },
+        { &hf_sf_initiator, { "Subflow opened by", "mptcp.subflow.opened_by_server", FT_BOOLEAN, BASE_NONE,
+            TFS(&tfs_initiator), 0x0, NULL, HFILL } },
+        { &hf_rawdsn64, { "Raw Data Sequence Number", "mptcp.rawdsn64", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "Data Sequence Number mapped to this TCP sequence number", HFILL } },
+        { &hf_dsn, { "Data Sequence Number", "mptcp.dsn", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "Data Sequence Number mapped to this TCP sequence number", HFILL } },
+        { &hf_related_mapping, { "Related mapping", "mptcp.related_mapping", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "Packet in which current packet DSS mapping was sent", HFILL } },
+        { &hf_reinjection_of, { "Reinjection of", "mptcp.reinjection_of", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_PREV), 0x0,
+            "This is a retransmission of data sent on another subflow", HFILL } },
+        { &hf_reinjected_in, { "Data reinjected in", "mptcp.reinjected_in", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_NEXT), 0x0,
+            "This was retransmitted on another subflow (a forward link: complete only with -2 or in the GUI)",
+            HFILL } },
+        { &hf_ack, { "Multipath TCP Data ACK", "mptcp.ack", FT_UINT64, BASE_DEC, NULL, 0x0, NULL, HFILL } },
+        { &hf_dss_dsn, { "DSS Data Sequence Number", "mptcp.dss.dsn", FT_UINT64, BASE_DEC, NULL, 0x0, NULL,
+            HFILL } },
+        { &hf_join_hmac_valid, { "HMAC valid", "mptcp.join.hmac_valid", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "MP_JOIN HMAC verified with the connection's keys (RFC 8684 section 3.2)", HFILL } },
+        { &hf_join_expected_hmac, { "Expected truncated HMAC", "mptcp.join.expected_hmac", FT_UINT64, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_add_hmac_valid, { "ADD_ADDR HMAC valid", "mptcp.add_addr.hmac_valid", FT_BOOLEAN, BASE_NONE, NULL,
+            0x0, "ADD_ADDR HMAC verified with the connection's keys (RFC 8684 section 3.4.1)", HFILL } },
+        { &hf_add_expected_hmac, { "Expected ADD_ADDR HMAC", "mptcp.add_addr.expected_hmac", FT_UINT64, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_fallback, { "Fallback to TCP", "mptcp.fallback", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "The connection fell back to plain TCP (RFC 8684 section 3.7)", HFILL } },
+        { &hf_data_fin, { "DATA_FIN", "mptcp.data_fin", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "This segment carries the data-level FIN (RFC 8684 section 3.3.3)", HFILL } },
+    };
+    static gint *ett[] = { &ett_analysis };
+    static ei_register_info ei[] = {
+        { &ei_missing_mapping, { "mptcp.dss.missing_mapping", PI_SEQUENCE, PI_WARN,
+            "No mapping available", EXPFILL } },
+        { &ei_echoed_key_mismatch, { "mptcp.connection.echoed_key_mismatch", PI_PROTOCOL, PI_WARN,
+            "The echoed key in the ACK of the MPTCP handshake does not match the key of the SYN/ACK", EXPFILL } },
+        { &ei_unknown_token, { "mptcp.join.unknown_token", PI_PROTOCOL, PI_WARN,
+            "MP_JOIN token matches no known connection", EXPFILL } },
+        { &ei_join_hmac_bad, { "mptcp.join.hmac_bad", PI_PROTOCOL, PI_WARN,
+            "MP_JOIN HMAC does not match the connection's keys", EXPFILL } },
+        { &ei_add_hmac_bad, { "mptcp.add_addr.hmac_bad", PI_PROTOCOL, PI_WARN,
+            "ADD_ADDR HMAC does not match the connection's keys", EXPFILL } },
+        { &ei_fallback, { "mptcp.fallback.expert", PI_PROTOCOL, PI_WARN,
+            "MPTCP connection fell back to plain TCP", EXPFILL } },
+        { &ei_fastclose_key, { "mptcp.fastclose.key_mismatch", PI_PROTOCOL, PI_WARN,
+            "MP_FASTCLOSE key is not the receiver's key", EXPFILL } },
+        { &ei_reinjection, { "mptcp.reinjection", PI_SEQUENCE, PI_NOTE,
+            "MPTCP reinjection: data already sent on another subflow", EXPFILL } },
+    };
+    expert_module_t *em;
+
+    proto_register_field_array(proto_mptcp, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    em = expert_register_protocol(proto_mptcp);
+    expert_register_field_array(em, ei, array_length(ei));
+}

@@ -1,0 +1,511 @@
+/* mptcp-conn.c
+ * Connection tracking (first pass only): subflows by TCP 4-tuple, MPTCP connections by key
+ * pair, tokens, MP_JOIN linking by token ownership, handshake checks, inferred grouping for
+ * captures that miss the handshake.
+ *
+ * RFC 8684 section 3.1 (MP_CAPABLE), 3.2 (MP_JOIN), 3.4 (ADD_ADDR / REMOVE_ADDR),
+ * 3.5 (MP_FASTCLOSE), 3.7 (fallback).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+#include <epan/dissectors/packet-tcp.h>
+
+/** Subflow table key: canonical (lower endpoint first) TCP 4-tuple. */
+typedef struct {
+    address a, b;
+    uint16_t pa, pb;
+} sf_key_t;
+
+static wmem_map_t *subflows_by_tuple;  /**< sf_key_t -> mptcp_subflow_t * (latest on that tuple) */
+static wmem_map_t *conns_by_token;     /**< token -> wmem_array_t of mptcp_conn_t * */
+static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
+static uint32_t next_stream;
+
+static guint
+sf_key_hash(gconstpointer k)
+{
+    const sf_key_t *key = (const sf_key_t *)k;
+    guint h = add_address_to_hash(0, &key->a);
+
+    h = add_address_to_hash(h, &key->b);
+    return h ^ ((guint)key->pa << 16 | key->pb);
+}
+
+static gboolean
+sf_key_equal(gconstpointer x, gconstpointer y)
+{
+    const sf_key_t *k1 = (const sf_key_t *)x, *k2 = (const sf_key_t *)y;
+
+    return k1->pa == k2->pa && k1->pb == k2->pb && addresses_equal(&k1->a, &k2->a) &&
+           addresses_equal(&k1->b, &k2->b);
+}
+
+static void
+sf_key_make(sf_key_t *k, const address *src, uint16_t sport, const address *dst, uint16_t dport)
+{
+    int c = cmp_address(src, dst);
+
+    if (c < 0 || (c == 0 && sport <= dport)) {
+        copy_address_shallow(&k->a, src);
+        copy_address_shallow(&k->b, dst);
+        k->pa = sport;
+        k->pb = dport;
+    } else {
+        copy_address_shallow(&k->a, dst);
+        copy_address_shallow(&k->b, src);
+        k->pa = dport;
+        k->pb = sport;
+    }
+}
+
+void
+mptcp_conn_init(void)
+{
+    subflows_by_tuple = wmem_map_new(wmem_file_scope(), sf_key_hash, sf_key_equal);
+    conns_by_token = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
+    next_stream = 0;
+}
+
+bool
+mptcp_conn_any(void)
+{
+    return subflows_by_tuple && wmem_map_size(subflows_by_tuple) > 0;
+}
+
+mptcp_conn_t *
+mptcp_conn_by_stream(uint32_t stream)
+{
+    if (!all_conns || stream >= wmem_array_get_count(all_conns))
+        return NULL;
+    return *(mptcp_conn_t **)wmem_array_index(all_conns, stream);
+}
+
+uint32_t
+mptcp_conn_count(void)
+{
+    return all_conns ? wmem_array_get_count(all_conns) : 0;
+}
+
+mptcp_subflow_t *
+mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
+{
+    sf_key_t k;
+    mptcp_subflow_t *sf;
+
+    if (!subflows_by_tuple)
+        return NULL;
+    sf_key_make(&k, &seg->src, seg->sport, &seg->dst, seg->dport);
+    sf = (mptcp_subflow_t *)wmem_map_lookup(subflows_by_tuple, &k);
+    if (sf && dir)
+        *dir = (sf->port[0] == seg->sport && addresses_equal(&sf->addr[0], &seg->src)) ? 0 : 1;
+    return sf;
+}
+
+static mptcp_subflow_t *
+subflow_new(packet_info *pinfo, const mptcp_seg_t *seg, bool src_is_initiator)
+{
+    mptcp_subflow_t *sf = wmem_new0(wmem_file_scope(), mptcp_subflow_t);
+    sf_key_t *k = wmem_new0(wmem_file_scope(), sf_key_t);
+    int i = src_is_initiator ? 0 : 1;
+
+    copy_address_wmem(wmem_file_scope(), &sf->addr[i], &seg->src);
+    copy_address_wmem(wmem_file_scope(), &sf->addr[1 - i], &seg->dst);
+    sf->port[i] = seg->sport;
+    sf->port[1 - i] = seg->dport;
+    sf->first_frame = pinfo->num;
+    sf->client_dir = 0;
+    sf_key_make(k, &sf->addr[0], sf->port[0], &sf->addr[1], sf->port[1]);
+    wmem_map_insert(subflows_by_tuple, k, sf);
+    return sf;
+}
+
+static mptcp_conn_t *
+conn_new(packet_info *pinfo, int version)
+{
+    mptcp_conn_t *c = wmem_new0(wmem_file_scope(), mptcp_conn_t);
+
+    c->stream = next_stream++;
+    c->version = version;
+    c->first_frame = pinfo->num;
+    c->subflows = wmem_array_new(wmem_file_scope(), sizeof(mptcp_subflow_t *));
+    wmem_array_append_one(all_conns, c);
+    return c;
+}
+
+/** Attach sf to c; the subflow direction client_dir carries data sent by the client. */
+static void
+conn_attach(mptcp_conn_t *c, mptcp_subflow_t *sf, int client_dir)
+{
+    if (sf->conn == c)
+        return;
+    sf->conn = c;
+    sf->client_dir = client_dir;
+    sf->index = wmem_array_get_count(c->subflows);
+    wmem_array_append_one(c->subflows, sf);
+}
+
+static void
+token_register(mptcp_conn_t *c, int ep)
+{
+    wmem_array_t *arr;
+    uint32_t tok = c->ep[ep].token;
+
+    arr = (wmem_array_t *)wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(tok));
+    if (!arr) {
+        arr = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
+        wmem_map_insert(conns_by_token, GUINT_TO_POINTER(tok), arr);
+    }
+    wmem_array_append_one(arr, c);
+}
+
+/** Record an endpoint's key (once); keys never change a connection's identity. */
+static void
+endpoint_set_key(mptcp_conn_t *c, int ep, uint64_t key)
+{
+    mptcp_endpoint_t *e = &c->ep[ep];
+
+    if (e->key_known)
+        return;
+    e->key_known = true;
+    e->key = key;
+    mptcp_key_to_token_idsn(c->version < 0 ? 1 : c->version, key, &e->token, &e->idsn);
+    token_register(c, ep);
+}
+
+/* RFC 8684 section 3.2: the MP_JOIN SYN carries the token of its *receiver*. Among the
+ * connections whose endpoint owns that token, prefer one whose addresses match the
+ * subflow, then the most recent one (token reuse over time). Returns the receiver's
+ * endpoint index in *ep_out. */
+static mptcp_conn_t *
+conn_by_token(uint32_t token, const mptcp_seg_t *seg, int *ep_out)
+{
+    wmem_array_t *arr = (wmem_array_t *)wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(token));
+    mptcp_conn_t *best = NULL;
+    int best_ep = 0, best_score = -1;
+
+    if (!arr)
+        return NULL;
+    for (guint i = 0; i < wmem_array_get_count(arr); i++) {
+        mptcp_conn_t *c = *(mptcp_conn_t **)wmem_array_index(arr, i);
+        for (int ep = 0; ep < 2; ep++) {
+            int score = 0;
+
+            if (!c->ep[ep].key_known || c->ep[ep].token != token)
+                continue;
+            if (c->master) {
+                mptcp_subflow_t *m = c->master;
+                int srv_side = m->client_dir == 0 ? 1 : 0;   /* subflow side of endpoint 1 */
+                const address *recv_addr = ep == 1 ? &m->addr[srv_side] : &m->addr[1 - srv_side];
+                if (addresses_equal(recv_addr, &seg->dst))
+                    score = 2;
+            }
+            if (score >= best_score) {   /* later connections win ties */
+                best = c;
+                best_ep = ep;
+                best_score = score;
+            }
+        }
+    }
+    *ep_out = best_ep;
+    return best;
+}
+
+/** Endpoint (0 client, 1 server) that sends in subflow direction dir. */
+static int
+sender_ep(const mptcp_subflow_t *sf, int dir)
+{
+    return dir == sf->client_dir ? 0 : 1;
+}
+
+/* {{{ MP_CAPABLE */
+static void
+handle_capable(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o,
+               mptcp_pkt_t *pkt)
+{
+    bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
+    mptcp_conn_t *c = sf->conn;
+    int ep;
+
+    if (!c) {
+        /* The MP_CAPABLE SYN (or, when it is missing, the SYN/ACK or third ACK) opens the
+         * connection; the client is the SYN sender, which also sends the third ACK. */
+        c = conn_new(pinfo, o->u.cap.version);
+        if (syn && ack)
+            conn_attach(c, sf, 1 - d);
+        else
+            conn_attach(c, sf, d);
+        c->master = sf;
+    }
+    if (syn && ack && o->u.cap.version < c->version)
+        c->version = o->u.cap.version;   /* RFC 8684 section 3.1: the server may downgrade */
+    if (o->flags & MPTCP_CAP_A)
+        c->csum = true;
+    ep = sender_ep(sf, d);
+    if (o->u.cap.has_sendkey)
+        endpoint_set_key(c, ep, o->u.cap.sendkey);
+    if (o->u.cap.has_recvkey) {
+        mptcp_endpoint_t *peer = &c->ep[1 - ep];
+        if (peer->key_known && peer->key != o->u.cap.recvkey)
+            pkt->flags |= MPTCP_PF_ECHO_MISMATCH;
+        else
+            endpoint_set_key(c, 1 - ep, o->u.cap.recvkey);
+    }
+}
+/* }}} */
+
+/* {{{ MP_JOIN */
+static void
+handle_join(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
+{
+    mptcp_conn_t *c;
+
+    sf->is_join = true;
+    switch (o->u.join.kind) {
+    case MPTCP_JOIN_SYN: {
+        int recv_ep;
+
+        sf->join_token = o->u.join.token;
+        sf->dir[d].nonce = o->u.join.nonce;
+        sf->dir[d].addr_id = o->u.join.addr_id;
+        sf->dir[d].backup = o->u.join.backup;
+        if (sf->conn)
+            break;
+        c = conn_by_token(o->u.join.token, seg, &recv_ep);
+        if (!c) {
+            pkt->flags |= MPTCP_PF_UNKNOWN_TOKEN;
+            break;
+        }
+        /* the SYN sender is the other endpoint */
+        conn_attach(c, sf, (1 - recv_ep) == 0 ? d : 1 - d);
+        break;
+    }
+    case MPTCP_JOIN_SYNACK:
+        sf->dir[d].nonce = o->u.join.nonce;
+        sf->dir[d].addr_id = o->u.join.addr_id;
+        sf->dir[d].backup = o->u.join.backup;
+        sf->join_trunc_hmac = o->u.join.trunc_hmac;
+        c = sf->conn;
+        if (c && c->ep[0].key_known && c->ep[1].key_known) {
+            int b = sender_ep(sf, d);       /* B answers the SYN */
+            uint64_t exp = mptcp_join_synack_hmac(c->version, c->ep[b].key, c->ep[1 - b].key,
+                                                  o->u.join.nonce, sf->dir[1 - d].nonce);
+            pkt->join_expected_hmac = exp;
+            pkt->flags |= exp == o->u.join.trunc_hmac ? MPTCP_PF_JOIN_HMAC_OK : MPTCP_PF_JOIN_HMAC_BAD;
+        }
+        break;
+    case MPTCP_JOIN_ACK:
+        c = sf->conn;
+        if (c && c->ep[0].key_known && c->ep[1].key_known) {
+            int a = sender_ep(sf, d);       /* A sent the SYN and sends this ACK */
+            uint8_t exp[20];
+            mptcp_join_ack_hmac(c->version, c->ep[a].key, c->ep[1 - a].key, sf->dir[d].nonce,
+                                sf->dir[1 - d].nonce, exp);
+            pkt->flags |= memcmp(exp, o->u.join.hmac, 20) == 0 ? MPTCP_PF_JOIN_HMAC_OK : MPTCP_PF_JOIN_HMAC_BAD;
+        }
+        break;
+    }
+}
+/* }}} */
+
+/* {{{ addresses, priority, close */
+static void
+handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
+{
+    mptcp_conn_t *c = sf->conn;
+    mptcp_endpoint_t *e;
+    mptcp_addr_t *a;
+    int ep;
+
+    if (!c || o->u.add.echo)
+        return;
+    ep = sender_ep(sf, d);
+    e = &c->ep[ep];
+    if (o->u.add.has_hmac && c->ep[0].key_known && c->ep[1].key_known) {
+        uint64_t exp = mptcp_add_addr_hmac(e->key, c->ep[1 - ep].key, o->u.add.addr_id, o->u.add.addr,
+                                           o->u.add.ipv6 ? 16 : 4, o->u.add.has_port, o->u.add.port);
+        pkt->add_expected_hmac = exp;
+        pkt->flags |= exp == o->u.add.hmac ? MPTCP_PF_ADD_HMAC_OK : MPTCP_PF_ADD_HMAC_BAD;
+    }
+    if (!e->addrs)
+        e->addrs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    a = wmem_new0(wmem_file_scope(), mptcp_addr_t);
+    alloc_address_wmem(wmem_file_scope(), &a->addr, o->u.add.ipv6 ? AT_IPv6 : AT_IPv4,
+                       o->u.add.ipv6 ? 16 : 4, o->u.add.addr);
+    a->port = o->u.add.port;
+    a->frame = pinfo->num;
+    wmem_map_insert(e->addrs, GUINT_TO_POINTER(o->u.add.addr_id), a);
+}
+
+static void
+handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned optoff, const mptcp_opt_t *o)
+{
+    mptcp_conn_t *c = sf->conn;
+    mptcp_endpoint_t *e;
+
+    if (!c)
+        return;
+    e = &c->ep[sender_ep(sf, d)];
+    for (unsigned i = 0; i < o->u.rm.count && e->addrs; i++) {
+        uint8_t id = mptcp_tvb_u8(seg->tvb, optoff + 3 + i);
+        mptcp_addr_t *a = (mptcp_addr_t *)wmem_map_lookup(e->addrs, GUINT_TO_POINTER(id));
+        if (a)
+            a->removed = true;
+    }
+}
+
+/* RFC 8684 section 3.5: MP_FASTCLOSE carries the key of the option's receiver. */
+static void
+handle_fastclose(mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
+{
+    mptcp_conn_t *c = sf->conn;
+    mptcp_endpoint_t *peer;
+
+    if (!c)
+        return;
+    peer = &c->ep[1 - sender_ep(sf, d)];
+    if (peer->key_known && peer->key != o->u.fastclose.key)
+        pkt->flags |= MPTCP_PF_FASTCLOSE_BAD;
+}
+/* }}} */
+
+/* {{{ inferred grouping (no keys in the capture) */
+
+/* RFC 8684 section 3.3: each direction's 64-bit data sequence space starts at a random
+ * IDSN, so the DSNs and DATA_ACKs of all subflows of one connection lie close together,
+ * and far (~2^63 on average) from any other connection's. */
+#define MPTCP_INFER_WINDOW (UINT64_C(1) << 32)
+
+static bool
+near64(uint64_t a, uint64_t b)
+{
+    uint64_t diff = a > b ? a - b : b - a;
+    return diff < MPTCP_INFER_WINDOW;
+}
+
+/** Try to link an unlinked subflow from a DSS's 64-bit DSN (sent by this side) or
+ * 64-bit DATA_ACK (acknowledging the peer's data). Creates an inferred connection when
+ * nothing matches. */
+static void
+infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
+{
+    guint n = wmem_array_get_count(all_conns);
+
+    for (guint i = n; i-- > 0;) {
+        mptcp_conn_t *c = *(mptcp_conn_t **)wmem_array_index(all_conns, i);
+        for (int ep = 0; ep < 2; ep++) {
+            const mptcp_endpoint_t *e = &c->ep[ep];
+            uint64_t ref = e->dsn_ref_known ? e->dsn_ref : e->idsn;
+            if (!e->dsn_ref_known && !e->key_known)
+                continue;
+            /* this side sends in ep's space */
+            if (o->u.dss.has_map && o->u.dss.dsn8 && near64(o->u.dss.dsn, ref)) {
+                conn_attach(c, sf, ep == 0 ? d : 1 - d);
+                return;
+            }
+            /* this side acknowledges ep's space: it is the other endpoint */
+            if (o->u.dss.has_ack && o->u.dss.ack8 && near64(o->u.dss.ack, ref)) {
+                conn_attach(c, sf, ep == 1 ? d : 1 - d);
+                return;
+            }
+        }
+    }
+    if (o->u.dss.has_map && o->u.dss.dsn8) {
+        mptcp_conn_t *c = conn_new(pinfo, -1);
+        c->inferred = true;
+        conn_attach(c, sf, d);
+    }
+}
+/* }}} */
+
+mptcp_subflow_t *
+mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
+    mptcp_subflow_t *sf;
+    int d = 0;
+    bool has_capable = false;
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    sf = mptcp_subflow_lookup(seg, &d);
+    /* A new SYN with another ISN on a known tuple starts a new TCP connection. */
+    if (sf && syn && !ack && sf->syn_seen && sf->dir[0].isn != seg->seq)
+        sf = NULL;
+    if (!sf) {
+        if (seg->nopts == 0)
+            return NULL;
+        sf = subflow_new(pinfo, seg, !(syn && ack));
+        d = (syn && ack) ? 1 : 0;
+    }
+    pkt->sf = sf;
+    pkt->dir = d;
+
+    if (syn) {
+        sf->dir[d].isn_known = true;
+        sf->dir[d].isn = seg->seq;
+        if (ack)
+            sf->synack_seen = true;
+        else
+            sf->syn_seen = true;
+    }
+    if (seg->flags & TH_FIN)
+        sf->dir[d].fin_seen = true;
+    if (seg->flags & TH_RST)
+        sf->dir[d].rst_seen = true;
+
+    for (unsigned i = 0; i < seg->nopts; i++) {
+        const mptcp_opt_t *o = &seg->opts[i];
+        if (o->status != MPTCP_OPT_OK)
+            continue;
+        switch (o->subtype) {
+        case MPTCP_SUB_CAPABLE:
+            has_capable = true;
+            /* a MP_CAPABLE on a JOIN subflow, or on a subflow already linked elsewhere, is ignored */
+            if (!sf->is_join)
+                handle_capable(pinfo, seg, sf, d, o, pkt);
+            break;
+        case MPTCP_SUB_JOIN:
+            handle_join(seg, sf, d, o, pkt);
+            break;
+        case MPTCP_SUB_DSS:
+            if (!sf->conn && !sf->is_join)
+                infer_link(pinfo, sf, d, o);
+            else if (!sf->conn && sf->is_join)
+                infer_link(pinfo, sf, d, o);
+            break;
+        case MPTCP_SUB_ADD_ADDR:
+            handle_add_addr(pinfo, sf, d, o, pkt);
+            break;
+        case MPTCP_SUB_RM_ADDR:
+            handle_rm_addr(seg, sf, d, seg->opt_offset[i], o);
+            break;
+        case MPTCP_SUB_PRIO:
+            sf->dir[d].backup = o->u.prio.backup;
+            break;
+        case MPTCP_SUB_FASTCLOSE:
+            handle_fastclose(sf, d, o, pkt);
+            break;
+        default:
+            break;
+        }
+    }
+
+    /* RFC 8684 section 3.7: a SYN/ACK without MP_CAPABLE answering an MP_CAPABLE SYN means
+     * the server does not do MPTCP: the connection falls back to plain TCP. */
+    if (syn && ack && sf->conn && sf == sf->conn->master && !has_capable && !sf->is_join) {
+        sf->conn->fallback = true;
+        pkt->flags |= MPTCP_PF_FALLBACK;
+    }
+
+    if (sf->conn) {
+        pkt->ep = sender_ep(sf, d);
+        pkt->version = sf->conn->version;
+    } else {
+        pkt->ep = -1;
+        pkt->version = -1;
+    }
+    return sf;
+}

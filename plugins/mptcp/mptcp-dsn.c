@@ -1,0 +1,212 @@
+/* mptcp-dsn.c
+ * Data-level sequence analysis (first pass only): 64-bit DSN and DATA_ACK, DSS mappings
+ * per subflow direction, the DSN of every data segment, and cross-subflow reinjections.
+ *
+ * RFC 8684 section 3.3 (DSS), 3.3.1 (mappings), 3.3.3 (DATA_FIN), 3.3.6 (reinjection).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+#include <epan/dissectors/packet-tcp.h>
+
+static void
+frames_add(mptcp_frames_t *f, uint32_t frame)
+{
+    for (uint32_t i = 0; i < f->n; i++)
+        if (f->v[i] == frame)
+            return;
+    f->v = (uint32_t *)wmem_realloc(wmem_file_scope(), f->v, (f->n + 1) * sizeof(uint32_t));
+    f->v[f->n++] = frame;
+}
+
+/** Relative subflow sequence number of seq, 64-bit, in subflow direction d. */
+static bool
+rel_ssn64(mptcp_sfdir_t *sd, uint32_t seq, uint64_t *out)
+{
+    uint32_t rel;
+
+    if (!sd->isn_known)
+        return false;
+    rel = seq - sd->isn;
+    *out = sd->ssn_ref_known ? mptcp_expand32(sd->ssn_ref, rel) : rel;
+    sd->ssn_ref = *out;
+    sd->ssn_ref_known = true;
+    return true;
+}
+
+/** Reference for expanding a 32-bit value in endpoint e's data sequence space. */
+static bool
+dsn_space_ref(const mptcp_endpoint_t *e, uint64_t *ref)
+{
+    if (e->dsn_ref_known)
+        *ref = e->dsn_ref;
+    else if (e->key_known)
+        *ref = e->idsn;
+    else
+        return false;
+    return true;
+}
+
+static uint64_t
+expand_in_space(const mptcp_endpoint_t *e, uint64_t raw, bool wide)
+{
+    uint64_t ref;
+
+    if (wide || !dsn_space_ref(e, &ref))
+        return raw;
+    return mptcp_expand32(ref, (uint32_t)raw);
+}
+
+typedef struct {
+    mptcp_pkt_t *pkt;
+    uint32_t sf_index;
+    wmem_map_t *pkts;
+} reinj_ud_t;
+
+static bool
+reinj_cb(const mptcp_range_t *r, void *ud)
+{
+    reinj_ud_t *u = (reinj_ud_t *)ud;
+
+    if (r->aux != u->sf_index) {
+        mptcp_pkt_t *earlier = (mptcp_pkt_t *)wmem_map_lookup(u->pkts, GUINT_TO_POINTER(r->frame));
+        frames_add(&u->pkt->reinj_of, r->frame);
+        if (earlier)
+            frames_add(&earlier->reinj_in, u->pkt->frame);
+    }
+    return true;
+}
+
+static wmem_map_t *pkts_by_frame;   /**< frame -> mptcp_pkt_t * of data packets (reinjected_in links) */
+
+void
+mptcp_dsn_init(void)
+{
+    pkts_by_frame = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+}
+
+/* RFC 8684 section 3.3.6: data sent on one subflow that was already sent on another
+ * subflow of the connection is a reinjection; repeats on the same subflow are TCP's. */
+static void
+check_reinjection(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
+{
+    reinj_ud_t u = { pkt, sf->index, pkts_by_frame };
+    uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
+
+    mptcp_ranges_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
+    if (pkt->reinj_of.n)
+        pkt->flags |= MPTCP_PF_REINJECTION;
+    mptcp_ranges_insert(&e->sent, low, high, 0, pkt->frame, sf->index);
+    wmem_map_insert(pkts_by_frame, GUINT_TO_POINTER(pkt->frame), pkt);
+}
+
+void
+mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    mptcp_subflow_t *sf = pkt->sf;
+    mptcp_conn_t *c = sf ? sf->conn : NULL;
+    mptcp_sfdir_t *sd;
+    mptcp_endpoint_t *me, *peer;
+    uint64_t relseq = 0;
+    bool have_relseq;
+    int d = pkt->dir;
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    if (!c || pkt->ep < 0)
+        return;
+    sd = &sf->dir[d];
+    me = &c->ep[pkt->ep];
+    peer = &c->ep[1 - pkt->ep];
+
+    /* Capture without this direction's SYN: anchor the relative subflow sequence on the
+     * first DSS mapping, assuming it starts at this segment (how Linux sends them). */
+    if (!sd->isn_known && pkt->seglen > 0) {
+        for (unsigned i = 0; i < seg->nopts; i++) {
+            const mptcp_opt_t *o = &seg->opts[i];
+            if (o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS && o->u.dss.has_map && o->u.dss.ssn) {
+                sd->isn_known = true;
+                sd->isn = seg->seq - o->u.dss.ssn;
+                break;
+            }
+        }
+    }
+    have_relseq = rel_ssn64(sd, seg->seq, &relseq);
+
+    for (unsigned i = 0; i < seg->nopts; i++) {
+        const mptcp_opt_t *o = &seg->opts[i];
+
+        if (o->status != MPTCP_OPT_OK)
+            continue;
+        if (o->subtype == MPTCP_SUB_DSS) {
+            if (o->u.dss.has_ack) {
+                /* RFC 8684 section 3.3.2: DATA_ACK acknowledges the peer's data; the a flag
+                 * gives its width */
+                uint64_t ack = o->u.dss.ack8 ? o->u.dss.ack
+                             : me->ack_ref_known ? mptcp_expand32(me->ack_ref, (uint32_t)o->u.dss.ack)
+                             : expand_in_space(peer, o->u.dss.ack, false);
+                pkt->ack64 = ack;
+                pkt->flags |= MPTCP_PF_HAS_ACK | MPTCP_PF_DSS_ACK;
+                me->ack_ref = ack;
+                me->ack_ref_known = true;
+            }
+            if (o->u.dss.has_map) {
+                /* RFC 8684 section 3.3: the m flag gives the DSN width */
+                uint64_t dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
+                uint32_t dlen = o->u.dss.dll;
+                uint64_t ssn64;
+
+                pkt->dss_dsn64 = dsn;
+                pkt->flags |= MPTCP_PF_DSS_DSN;
+                me->dsn_ref = dsn;
+                me->dsn_ref_known = true;
+                if (o->u.dss.fin) {
+                    /* RFC 8684 section 3.3.3: the DATA_FIN takes the last DSN of the mapping;
+                     * with subflow sequence 0 and length 1 it carries no data */
+                    pkt->flags |= MPTCP_PF_DATA_FIN;
+                    me->data_fin_seen = true;
+                    me->data_fin_dsn = dsn + (dlen ? dlen - 1 : 0);
+                    if (dlen)
+                        dlen--;
+                    if (o->u.dss.ssn == 0)
+                        dlen = 0;
+                }
+                if (dlen == 0 && o->u.dss.dll == 0)
+                    pkt->flags |= MPTCP_PF_INFINITE_MAP;
+                if (dlen && have_relseq) {
+                    ssn64 = mptcp_expand32(relseq, o->u.dss.ssn);
+                    mptcp_ranges_insert(&sd->maps, ssn64, ssn64 + dlen, dsn, pinfo->num, 0);
+                    /* a mapping carried by the packet itself is used first */
+                    if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
+                        pkt->dsn64 = dsn + (relseq - ssn64);
+                        pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
+                        pkt->map_frame = 0;
+                    }
+                }
+            }
+        } else if (o->subtype == MPTCP_SUB_CAPABLE && o->u.cap.has_dll && o->u.cap.dll && me->key_known &&
+                   have_relseq) {
+            /* RFC 8684 section 3.1: MP_CAPABLE with data maps subflow sequence 1 to IDSN+1;
+             * every retransmitted copy describes the same mapping */
+            mptcp_ranges_insert(&sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, me->idsn + 1, pinfo->num, 0);
+            if (!me->dsn_ref_known) {
+                me->dsn_ref = me->idsn + 1;
+                me->dsn_ref_known = true;
+            }
+        }
+    }
+
+    if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN)) {
+        const mptcp_range_t *m = have_relseq ? mptcp_ranges_find_covering(&sd->maps, relseq) : NULL;
+        if (m) {
+            pkt->dsn64 = m->val + (relseq - m->low);
+            pkt->flags |= MPTCP_PF_HAS_DSN;
+            pkt->map_frame = m->frame == pinfo->num ? 0 : m->frame;
+        } else {
+            pkt->flags |= MPTCP_PF_NO_MAPPING;
+        }
+    }
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && mptcp_prefs.reinjections)
+        check_reinjection(me, sf, pkt);
+}

@@ -1,0 +1,248 @@
+/* mptcp-int.h
+ * Private types and cross-file prototypes of the MPTCP plugin. Never included outside it.
+ *
+ * State model (RFC 8684 section 2):
+ *   mptcp_conn_t     one MPTCP connection = one key pair; endpoint 0 is the client
+ *                    (the MP_CAPABLE SYN sender), endpoint 1 the server.
+ *   mptcp_subflow_t  one TCP connection that belongs to an MPTCP connection.
+ *   mptcp_pkt_t      the first-pass analysis result of one TCP segment, rendered on
+ *                    every pass (p_add_proto_data, file scope).
+ * All of it lives in wmem_file_scope() and is only created or changed on the first pass.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef MPTCP_INT_H
+#define MPTCP_INT_H
+
+#include "mptcp-compat.h"
+
+#include <epan/packet.h>
+#include <epan/expert.h>
+#include <epan/address.h>
+#include <epan/proto_data.h>
+
+#include "mptcp-optparse.h"
+
+#define MPTCP_MAX_OPTS 8           /**< MPTCP options kept per segment (40 option bytes allow 10 of 4) */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Preferences (mptcp-prefs in packet-mptcp.c), read once per file in the init routine.     */
+
+typedef struct {
+    bool analyze;          /**< mptcp.analyze_mptcp: connection tracking and the analysis tree */
+    bool relative;         /**< mptcp.relative_sequence_numbers */
+    bool mappings;         /**< mptcp.analyze_mappings: DSN of every data packet */
+    bool reinjections;     /**< mptcp.intersubflows_retransmission */
+} mptcp_prefs_t;
+
+extern mptcp_prefs_t mptcp_prefs;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Raw TCP segment, parsed by the plugin itself (independent of TCP's preferences).         */
+
+typedef struct {
+    address src, dst;          /**< shallow copies of pinfo->src/dst */
+    uint16_t sport, dport;
+    uint32_t seq, ack;         /**< raw sequence and acknowledgement numbers */
+    uint16_t flags;            /**< TH_* flags */
+    uint32_t seglen;           /**< payload length (reported) */
+    unsigned hlen;             /**< header length */
+    unsigned nopts;
+    mptcp_opt_t opts[MPTCP_MAX_OPTS];
+    unsigned opt_offset[MPTCP_MAX_OPTS];  /**< option offset within the TCP header */
+    tvbuff_t *tvb;             /**< the TCP segment */
+} mptcp_seg_t;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Interval index: sorted ranges [low, high) of 64-bit sequence space with a payload.        */
+
+typedef struct {
+    uint64_t low, high;        /**< [low, high) */
+    uint64_t val;              /**< mapping: DSN of low; reinjection index: unused */
+    uint32_t frame;            /**< frame that carried the mapping / the data */
+    uint32_t aux;              /**< reinjection index: subflow number */
+    uint64_t max_high;         /**< max(high) over this entry and all entries before it */
+} mptcp_range_t;
+
+typedef struct {
+    mptcp_range_t *v;
+    unsigned n, cap;
+} mptcp_ranges_t;
+
+typedef bool (*mptcp_range_visit_cb)(const mptcp_range_t *r, void *ud);
+
+void mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val,
+                         uint32_t frame, uint32_t aux);
+const mptcp_range_t *mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64_t pos);
+void mptcp_ranges_foreach_overlap(const mptcp_ranges_t *rs, uint64_t low, uint64_t high,
+                                  mptcp_range_visit_cb cb, void *ud);
+
+/* 32 -> 64-bit expansion closest to a reference (RFC 8684 section 3.3: wrap aware). */
+uint64_t mptcp_expand32(uint64_t ref, uint32_t v32);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Connections and subflows                                                                 */
+
+typedef struct mptcp_connection mptcp_conn_t;
+typedef struct mptcp_sf mptcp_subflow_t;
+
+/** One side of an MPTCP connection. */
+typedef struct {
+    bool key_known;            /**< key seen in MP_CAPABLE (set once) */
+    uint64_t key;
+    uint32_t token;            /**< most significant 32 bits of H(key) (RFC 8684 section 3.1) */
+    uint64_t idsn;             /**< least significant 64 bits of H(key) */
+    /* first pass only: */
+    bool dsn_ref_known, ack_ref_known;
+    uint64_t dsn_ref;          /**< last 64-bit DSN sent by this endpoint (for expansion) */
+    uint64_t ack_ref;          /**< last 64-bit DATA_ACK sent by this endpoint */
+    bool data_fin_seen;
+    uint64_t data_fin_dsn;
+    mptcp_ranges_t sent;       /**< DSN ranges sent by this endpoint -> frame, subflow (reinjections) */
+    wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
+} mptcp_endpoint_t;
+
+typedef struct {
+    address addr;
+    uint16_t port;
+    bool removed;
+    uint32_t frame;            /**< ADD_ADDR frame */
+} mptcp_addr_t;
+
+struct mptcp_connection {
+    uint32_t stream;           /**< mptcp.stream */
+    int version;               /**< 0, 1, or -1 when not seen (inferred connections) */
+    bool inferred;             /**< grouped without keys (capture misses the handshake) */
+    bool csum;                 /**< DSS checksums negotiated (A flag) */
+    bool fallback;             /**< fell back to plain TCP */
+    uint32_t first_frame;
+    mptcp_endpoint_t ep[2];    /**< [0] client, [1] server */
+    wmem_array_t *subflows;    /**< mptcp_subflow_t * in creation order */
+    mptcp_subflow_t *master;   /**< the MP_CAPABLE subflow, if seen */
+};
+
+/** One direction of a subflow. Index 0 = from the subflow's SYN sender. */
+typedef struct {
+    bool isn_known;
+    uint32_t isn;              /**< raw ISN; relative subflow seq = raw - isn (RFC 8684 section 3.3.1) */
+    bool ssn_ref_known;
+    uint64_t ssn_ref;          /**< last 64-bit relative subflow seq (first pass only) */
+    mptcp_ranges_t maps;       /**< DSS mappings: [ssn, ssn+dll) -> dsn (64-bit raw) */
+    uint8_t addr_id;
+    uint32_t nonce;
+    bool backup;               /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
+    bool fin_seen, rst_seen;
+} mptcp_sfdir_t;
+
+struct mptcp_sf {
+    mptcp_conn_t *conn;        /**< NULL until linked (JOIN with unknown token) */
+    uint32_t index;            /**< subflow number within its connection (0 = initial) */
+    uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
+    bool tcp_stream_known;
+    address addr[2];           /**< [0] SYN sender (or first sender seen), [1] its peer */
+    uint16_t port[2];
+    int client_dir;            /**< which subflow direction (0/1) the connection's client sends on */
+    bool is_join;              /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
+    bool syn_seen, synack_seen;
+    uint32_t first_frame;
+    uint32_t join_token;       /**< MP_JOIN SYN token */
+    uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
+    mptcp_sfdir_t dir[2];
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Per-packet result                                                                         */
+
+enum {
+    MPTCP_PF_HAS_DSN        = 1u << 0,   /**< dsn64 valid */
+    MPTCP_PF_HAS_ACK        = 1u << 1,   /**< ack64 valid */
+    MPTCP_PF_NO_MAPPING     = 1u << 2,   /**< data without covering mapping */
+    MPTCP_PF_MAP_IN_PKT     = 1u << 3,   /**< DSN from the packet's own DSS */
+    MPTCP_PF_REINJECTION    = 1u << 4,
+    MPTCP_PF_JOIN_HMAC_OK   = 1u << 5,
+    MPTCP_PF_JOIN_HMAC_BAD  = 1u << 6,
+    MPTCP_PF_ADD_HMAC_OK    = 1u << 7,
+    MPTCP_PF_ADD_HMAC_BAD   = 1u << 8,
+    MPTCP_PF_ECHO_MISMATCH  = 1u << 9,
+    MPTCP_PF_UNKNOWN_TOKEN  = 1u << 10,
+    MPTCP_PF_FALLBACK       = 1u << 11,
+    MPTCP_PF_FASTCLOSE_BAD  = 1u << 12,
+    MPTCP_PF_INFINITE_MAP   = 1u << 13,
+    MPTCP_PF_DATA_FIN       = 1u << 14,
+    MPTCP_PF_CSUM_OK        = 1u << 15,
+    MPTCP_PF_CSUM_BAD       = 1u << 16,
+    MPTCP_PF_CSUM_UNVERIFIED = 1u << 17,
+    MPTCP_PF_DSS_DSN        = 1u << 18,  /**< dss_dsn64 valid (DSN of the DSS option itself) */
+    MPTCP_PF_DSS_ACK        = 1u << 19,
+};
+
+typedef struct {
+    uint32_t n;
+    uint32_t *v;
+} mptcp_frames_t;
+
+typedef struct {
+    mptcp_subflow_t *sf;
+    uint32_t frame;            /**< this packet's frame number */
+    int version;               /**< connection's MPTCP version when analysed (-1 unknown) */
+    int dir;                   /**< subflow direction of this segment (0 = from SYN sender) */
+    int ep;                    /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
+    uint32_t flags;            /**< MPTCP_PF_* */
+    uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
+    uint64_t ack64;            /**< raw 64-bit DATA_ACK */
+    uint64_t dss_dsn64;        /**< raw 64-bit DSN of the packet's DSS mapping */
+    uint32_t seglen;
+    uint32_t map_frame;        /**< frame that carried the mapping used (0 = none) */
+    uint32_t nsubflows;        /**< subflows of the connection known at this packet (first pass) */
+    mptcp_frames_t reinj_of;   /**< earlier frames (other subflows) with the same data */
+    mptcp_frames_t reinj_in;   /**< later frames (other subflows); filled on later packets' first pass */
+    uint64_t join_expected_hmac; /**< truncated HMAC expected on a JOIN SYN/ACK (if computed) */
+    uint64_t add_expected_hmac;
+    uint16_t csum_computed;
+} mptcp_pkt_t;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Cross-file functions                                                                      */
+
+/* packet-mptcp.c */
+mptcp_pkt_t *mptcp_analysis_get(packet_info *pinfo);
+void mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt);
+extern int proto_mptcp;          /* the built-in protocol, whose fields and prefs we reuse */
+extern int proto_mptcp_plugin;   /* the plugin's own protocol (handles, tap, decodes) */
+
+/* mptcp-crypto.c */
+void mptcp_key_to_token_idsn(int version, uint64_t key, uint32_t *token, uint64_t *idsn);
+uint64_t mptcp_join_synack_hmac(int version, uint64_t key_b, uint64_t key_a, uint32_t nonce_b, uint32_t nonce_a);
+void mptcp_join_ack_hmac(int version, uint64_t key_a, uint64_t key_b, uint32_t nonce_a, uint32_t nonce_b, uint8_t out[20]);
+uint64_t mptcp_add_addr_hmac(uint64_t key_sender, uint64_t key_peer, uint8_t addr_id,
+                             const uint8_t *addr, unsigned addr_len, bool has_port, uint16_t port);
+
+/* mptcp-options.c */
+void mptcp_options_register(void);
+void mptcp_options_handoff(void);
+int dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
+
+/* mptcp-conn.c */
+void mptcp_conn_init(void);
+mptcp_subflow_t *mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+bool mptcp_conn_any(void);
+mptcp_conn_t *mptcp_conn_by_stream(uint32_t stream);
+uint32_t mptcp_conn_count(void);
+mptcp_subflow_t *mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir);
+
+/* mptcp-dsn.c */
+void mptcp_dsn_init(void);
+void mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+
+/* mptcp-analysis.c */
+void mptcp_analysis_register(void);
+void mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg);
+void mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_pkt_t *pkt);
+void mptcp_analysis_render_dss_ack(tvbuff_t *tvb, proto_tree *opt_tree, const mptcp_pkt_t *pkt);
+void mptcp_analysis_render_dss_dsn(tvbuff_t *tvb, proto_tree *opt_tree, const mptcp_pkt_t *pkt);
+void mptcp_analysis_render_add_addr_hmac(packet_info *pinfo, proto_tree *t, proto_item *hmac_item,
+                                         const mptcp_pkt_t *pkt);
+void mptcp_analysis_render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *opt_tree, const mptcp_opt_t *o,
+                                const mptcp_pkt_t *pkt);
+
+#endif /* MPTCP_INT_H */

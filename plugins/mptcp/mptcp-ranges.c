@@ -1,0 +1,116 @@
+/* mptcp-ranges.c
+ * Sorted interval index over 64-bit sequence space, used for DSS mappings (subflow
+ * sequence -> data sequence) and for the data each endpoint sent (reinjection lookup).
+ *
+ * Entries are kept sorted by their low edge in a growable array, each with the maximum
+ * high edge of all entries up to it, so a query is a binary search plus a walk back over
+ * the entries that can still overlap: O(log n) for the non-overlapping ranges that real
+ * traffic produces. Unlike wmem_itree, repeated low edges are kept (the first frame that
+ * carried a range stays its owner) and the max edges are never stale.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "mptcp-int.h"
+
+/** Index of the first entry whose low is > pos (binary search). */
+static unsigned
+upper_bound(const mptcp_ranges_t *rs, uint64_t pos)
+{
+    unsigned lo = 0, hi = rs->n;
+
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (rs->v[mid].low <= pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void
+mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val, uint32_t frame, uint32_t aux)
+{
+    unsigned pos;
+
+    if (high <= low)
+        return;
+    /* An identical range repeats a mapping or a retransmission: keep the first owner. */
+    pos = upper_bound(rs, low);
+    for (unsigned i = pos; i-- > 0 && rs->v[i].low == low;) {
+        if (rs->v[i].high == high && rs->v[i].val == val && rs->v[i].aux == aux)
+            return;
+    }
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? rs->cap * 2 : 64;
+        rs->v = (mptcp_range_t *)wmem_realloc(wmem_file_scope(), rs->v, rs->cap * sizeof(mptcp_range_t));
+    }
+    memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(mptcp_range_t));
+    rs->v[pos].low = low;
+    rs->v[pos].high = high;
+    rs->v[pos].val = val;
+    rs->v[pos].frame = frame;
+    rs->v[pos].aux = aux;
+    rs->n++;
+    for (unsigned i = pos; i < rs->n; i++) {
+        uint64_t prev = i ? rs->v[i - 1].max_high : 0;
+        uint64_t m = rs->v[i].high > prev ? rs->v[i].high : prev;
+        if (i > pos && rs->v[i].max_high == m)
+            break;          /* the rest is unchanged */
+        rs->v[i].max_high = m;
+    }
+}
+
+void
+mptcp_ranges_foreach_overlap(const mptcp_ranges_t *rs, uint64_t low, uint64_t high, mptcp_range_visit_cb cb,
+                             void *ud)
+{
+    unsigned i;
+
+    if (high <= low)
+        return;
+    i = upper_bound(rs, high - 1);  /* entries [0, i) start before high */
+    while (i-- > 0 && rs->v[i].max_high > low) {
+        if (rs->v[i].high > low && !cb(&rs->v[i], ud))
+            return;
+    }
+}
+
+typedef struct {
+    const mptcp_range_t *best;
+} cover_ud_t;
+
+static bool
+cover_cb(const mptcp_range_t *r, void *ud)
+{
+    cover_ud_t *c = (cover_ud_t *)ud;
+
+    /* the latest-starting covering range is the most specific one; ties keep the earliest frame */
+    if (!c->best || r->low > c->best->low || (r->low == c->best->low && r->frame < c->best->frame))
+        c->best = r;
+    return r->low == c->best->low ? true : false;
+}
+
+const mptcp_range_t *
+mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64_t pos)
+{
+    cover_ud_t c = { NULL };
+
+    mptcp_ranges_foreach_overlap(rs, pos, pos + 1, cover_cb, &c);
+    return c.best;
+}
+
+/* RFC 8684 section 3.3: "the 64-bit DSN is ... inferred from the 32 least significant
+ * bits": choose the value with those low bits that is closest to the reference. */
+uint64_t
+mptcp_expand32(uint64_t ref, uint32_t v32)
+{
+    uint64_t cand = (ref & ~UINT64_C(0xffffffff)) | v32;
+    int64_t delta = (int64_t)(cand - ref);
+
+    if (delta > (int64_t)INT32_MAX)
+        cand -= UINT64_C(1) << 32;
+    else if (delta < -(int64_t)INT32_MAX - 1)
+        cand += UINT64_C(1) << 32;
+    return cand;
+}

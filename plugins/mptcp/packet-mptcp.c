@@ -1,0 +1,214 @@
+/* packet-mptcp.c
+ * Multipath TCP analysis plugin: registration, preferences and the per-segment hook.
+ *
+ * Replaces Wireshark's built-in MPTCP analysis as a drop-in (same field names, same
+ * preference names) with one that is right on Linux MPTCP v1 (RFC 8684) and v0 (RFC 6824).
+ *
+ * How it hooks in (see ../../README.md):
+ *  - TCP option kind 30 goes to the plugin (dissect_mptcp_option), so no built-in MPTCP
+ *    code runs: plugin handoffs run after the built-in ones and replace the table entry.
+ *  - "ip.proto" 6 goes to a thin wrapper around TCP. Before TCP runs, the wrapper parses
+ *    the raw TCP header and options and, on the first pass only, updates the connection
+ *    state and stores the per-packet result; after TCP returns it renders the
+ *    "[MPTCP analysis]" subtree for every packet of an MPTCP subflow, options or not.
+ *    The raw header makes the analysis independent of TCP's preferences.
+ *
+ * Limitations:
+ *  - TCP reached other than through "ip.proto" (e.g. by a "Decode As" of the bare TCP
+ *    handle) is not analysed.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+#include <epan/prefs.h>
+#include <epan/prefs-int.h>
+#include <epan/conversation.h>
+#include <epan/dissectors/packet-tcp.h>
+
+int proto_mptcp = -1;
+int proto_mptcp_plugin = -1;
+mptcp_prefs_t mptcp_prefs;
+
+static int proto_tcp = -1;
+static dissector_handle_t tcp_handle;
+static dissector_table_t tcp_call_table;   /**< private table: calls TCP without a second layer */
+
+#define MPTCP_KEY_CURRENT 0x4d50   /**< pinfo->pool key: the segment TCP is dissecting now */
+
+/** Built-in preferences we keep using (tools pass them with -o). */
+static pref_t *pref_analyze, *pref_relative, *pref_mappings, *pref_reinj;
+
+static bool
+pref_value(pref_t *p, bool fallback)
+{
+    return p ? prefs_get_bool_value(p, pref_current) != 0 : fallback;
+}
+
+static void
+mptcp_init_routine(void)
+{
+    mptcp_prefs.analyze = pref_value(pref_analyze, true);
+    mptcp_prefs.relative = pref_value(pref_relative, true);
+    mptcp_prefs.mappings = pref_value(pref_mappings, true);
+    mptcp_prefs.reinjections = mptcp_prefs.mappings && pref_value(pref_reinj, true);
+    mptcp_conn_init();
+    mptcp_dsn_init();
+}
+
+/** Parses the raw TCP header and the MPTCP options; false if it is too short to use. */
+static bool
+parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
+{
+    unsigned cap = tvb_captured_length(tvb), rep = tvb_reported_length(tvb), off, end;
+    const uint8_t *p;
+
+    if (cap < 20)
+        return false;
+    p = tvb_get_ptr(tvb, 0, cap);
+    memset(seg, 0, offsetof(mptcp_seg_t, opts));
+    seg->tvb = tvb;
+    copy_address_shallow(&seg->src, &pinfo->src);
+    copy_address_shallow(&seg->dst, &pinfo->dst);
+    seg->sport = (uint16_t)(p[0] << 8 | p[1]);
+    seg->dport = (uint16_t)(p[2] << 8 | p[3]);
+    seg->seq = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+    seg->ack = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+    seg->flags = (uint16_t)((p[12] << 8 | p[13]) & 0x0fff);
+    seg->hlen = (unsigned)(p[12] >> 4) * 4;
+    if (seg->hlen < 20)
+        return false;
+    seg->seglen = rep > seg->hlen ? rep - seg->hlen : 0;
+    end = seg->hlen < cap ? seg->hlen : cap;
+    for (off = 20; off < end && seg->nopts < MPTCP_MAX_OPTS;) {
+        uint8_t kind = p[off], len;
+
+        if (kind == 0)
+            break;
+        if (kind == 1) {
+            off++;
+            continue;
+        }
+        if (off + 1 >= end)
+            break;
+        len = p[off + 1];
+        if (len < 2)
+            break;
+        if (kind == MPTCP_TCPOPT_KIND) {
+            mptcp_opt_parse(p + off, end - off, -1, &seg->opts[seg->nopts]);
+            seg->opt_offset[seg->nopts] = off;
+            seg->nopts++;
+        }
+        off += len;
+    }
+    return true;
+}
+
+static void
+remember_tcp_stream(const mptcp_seg_t *seg, packet_info *pinfo, mptcp_subflow_t *sf)
+{
+    conversation_t *conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP,
+                                             seg->sport, seg->dport, 0);
+    struct tcp_analysis *tcpd = conv ? (struct tcp_analysis *)conversation_get_proto_data(conv, proto_tcp) : NULL;
+
+    if (tcpd) {
+        sf->tcp_stream = tcpd->stream;
+        sf->tcp_stream_known = true;
+    }
+}
+
+/** "ip.proto" 6: the MPTCP analysis around the TCP dissector. */
+static int
+dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    mptcp_seg_t seg;
+    mptcp_pkt_t *pkt = NULL;
+    bool have_seg = false;
+    guint32 layer = pinfo->curr_layer_num;
+    int len;
+
+    if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp))) {
+        if (!PINFO_FD_VISITED(pinfo)) {
+            have_seg = parse_segment(tvb, pinfo, &seg);
+            if (have_seg)
+                mptcp_analysis_first_pass(pinfo, &seg);
+        }
+        pkt = (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer);
+    }
+    p_add_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT, pkt);
+    len = dissector_try_uint_new(tcp_call_table, 6, tvb, pinfo, tree, FALSE, data);
+    p_remove_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT);
+
+    if (pkt) {
+        if (have_seg && pkt->sf && !pkt->sf->tcp_stream_known)
+            remember_tcp_stream(&seg, pinfo, pkt->sf);
+        mptcp_analysis_render(tvb, pinfo,
+                              (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tcp, layer), pkt);
+    }
+    return len;
+}
+
+/** The per-packet result of the segment TCP is dissecting now (for the option handler). */
+mptcp_pkt_t *
+mptcp_analysis_get(packet_info *pinfo)
+{
+    return (mptcp_pkt_t *)p_get_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT);
+}
+
+void
+mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt)
+{
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
+}
+
+/* Make the built-in preferences' defaults what users of this plugin expect: DSNs and
+ * reinjections out of the box. -o and preference files still override them. */
+static pref_t *
+adopt_bool_pref(module_t *m, const char *name, bool new_default)
+{
+    pref_t *p = m ? prefs_find_preference(m, name) : NULL;
+
+    if (p && new_default) {
+        prefs_set_bool_value(p, TRUE, pref_default);
+        prefs_set_bool_value(p, TRUE, pref_current);
+    }
+    return p;
+}
+
+void proto_register_mptcp_plugin(void);
+void proto_reg_handoff_mptcp_plugin(void);
+
+void
+proto_register_mptcp_plugin(void)
+{
+    module_t *m;
+
+    proto_mptcp = proto_get_id_by_filter_name("mptcp");
+    proto_tcp = proto_get_id_by_filter_name("tcp");
+    proto_mptcp_plugin = proto_register_protocol("Multipath TCP analysis (plugin)", "MPTCP-plugin", "mptcp_plugin");
+    tcp_call_table = register_dissector_table("mptcp_plugin.tcp", "TCP called by the MPTCP plugin",
+                                              proto_mptcp_plugin, FT_UINT8, BASE_DEC);
+
+    mptcp_options_register();
+    mptcp_analysis_register();
+
+    m = prefs_find_module("mptcp");
+    pref_analyze = adopt_bool_pref(m, "analyze_mptcp", false);
+    pref_relative = adopt_bool_pref(m, "relative_sequence_numbers", false);
+    pref_mappings = adopt_bool_pref(m, "analyze_mappings", true);
+    pref_reinj = adopt_bool_pref(m, "intersubflows_retransmission", true);
+    register_init_routine(mptcp_init_routine);
+}
+
+void
+proto_reg_handoff_mptcp_plugin(void)
+{
+    tcp_handle = find_dissector("tcp");
+    dissector_add_uint("mptcp_plugin.tcp", 6, tcp_handle);
+    dissector_add_uint("ip.proto", 6, create_dissector_handle_with_name_and_description(dissect_tcp_wrapper,
+                                          proto_tcp, "tcp_mptcp", "TCP with MPTCP analysis"));
+    dissector_add_uint("tcp.option", MPTCP_TCPOPT_KIND,
+                       create_dissector_handle(dissect_mptcp_option, proto_mptcp_plugin));
+    mptcp_options_handoff();
+}
