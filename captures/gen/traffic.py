@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""MPTCP traffic program for the capture generator (Python 3 standard library only).
+
+Every connection carries, in each direction, a *self-describing* byte stream: consecutive
+8-byte big-endian words, the word at stream offset 8*k being
+
+    MAGIC(16 bit) << 48 | conn(8 bit) << 40 | dir(1 bit) << 39 | k(39 bit)
+
+with MAGIC = 0x4D50 ("MP"), dir 0 = client->server, 1 = server->client.  Any 16 consecutive
+bytes of a stream therefore identify the connection, the direction and the stream offset.
+
+  traffic.py server --port 5201 [--reply CONN:BYTES,...] [--default-reply BYTES]
+                    [--unread-close CONN,...] [--max-conns N] [--verify/--no-verify]
+  traffic.py client --dst ADDR --port 5201 --conn N --up BYTES [--down BYTES]
+                    [--src ADDR] [--rate BYTES_PER_S] [--abort-after BYTES]
+
+The server never sends first: it reads the first word of a connection to learn the
+connection number and only then starts sending its reply (so the client's first data goes
+with MP_CAPABLE).  Reply size comes from --reply/--default-reply (the client does not tell
+it).  Each side half-closes (shutdown SHUT_WR -> DATA_FIN) after sending and closes after
+reading EOF.  --abort-after makes the client close with SO_LINGER 0 after it has received
+that many bytes (abortive close, MP_FASTCLOSE); --unread-close makes the server close
+the connection without reading the client's data (unread data -> abortive close).
+"""
+import argparse
+import socket
+import struct
+import sys
+import threading
+import time
+from array import array
+
+IPPROTO_MPTCP = getattr(socket, "IPPROTO_MPTCP", 262)
+MAGIC = 0x4D50
+CHUNK_WORDS = 2048          # 16 KiB per write
+
+
+def word(conn, direction, k):
+    return (MAGIC << 48) | ((conn & 0xFF) << 40) | ((direction & 1) << 39) | (k & ((1 << 39) - 1))
+
+
+def stream_bytes(conn, direction, offset, length):
+    """Bytes [offset, offset+length) of the stream of (conn, direction)."""
+    if length <= 0:
+        return b""
+    k0 = offset // 8
+    k1 = (offset + length + 7) // 8
+    base = word(conn, direction, 0)
+    a = array("Q", range(base + k0, base + k1))
+    if sys.byteorder == "little":
+        a.byteswap()
+    b = a.tobytes()
+    s = offset - 8 * k0
+    return b[s:s + length]
+
+
+def log(*a):
+    print("[traffic %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def send_stream(sock, conn, direction, total, rate=None):
+    off = 0
+    t0 = time.monotonic()
+    while off < total:
+        n = min(CHUNK_WORDS * 8, total - off)
+        data = stream_bytes(conn, direction, off, n)
+        sock.sendall(data)
+        off += n
+        if rate:
+            ahead = off / rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+    return off
+
+
+class Receiver:
+    def __init__(self, conn, direction, verify=True):
+        self.conn, self.direction, self.verify = conn, direction, verify
+        self.count = 0
+        self.errors = 0
+
+    def feed(self, data):
+        if self.verify and data:
+            exp = stream_bytes(self.conn, self.direction, self.count, len(data))
+            if exp != data:
+                self.errors += 1
+                if self.errors < 5:
+                    log("conn %d dir %d: payload mismatch at offset %d" % (self.conn, self.direction, self.count))
+        self.count += len(data)
+
+
+def recv_all(sock, rcv, abort_after=None):
+    while True:
+        try:
+            data = sock.recv(65536)
+        except OSError as e:
+            log("conn %d: recv error %s after %d bytes" % (rcv.conn, e, rcv.count))
+            return False
+        if not data:
+            return True
+        rcv.feed(data)
+        if abort_after is not None and rcv.count >= abort_after:
+            return None
+
+
+def mksock(family):
+    return socket.socket(family, socket.SOCK_STREAM, IPPROTO_MPTCP)
+
+
+# ---------------------------------------------------------------- server
+def server_conn(s, peer, args, done):
+    conn = None
+    try:
+        first = b""
+        while len(first) < 8:
+            d = s.recv(8 - len(first))
+            if not d:
+                break
+            first += d
+        if len(first) < 8:
+            log("server: short first read from", peer)
+            return
+        w = struct.unpack(">Q", first)[0]
+        if w >> 48 != MAGIC or (w >> 39) & 1 or w & ((1 << 39) - 1):
+            log("server: bad first word %016x from %s" % (w, peer))
+            return
+        conn = (w >> 40) & 0xFF
+        reply = args.reply.get(conn, args.default_reply)
+        log("server: conn %d from %s, reply %d bytes" % (conn, peer, reply))
+        if conn in args.unread_close:
+            time.sleep(args.unread_delay)
+            s.close()
+            log("server: conn %d closed with unread data" % conn)
+            return
+        rcv = Receiver(conn, 0, args.verify)
+        rcv.feed(first)
+        sent = [0]
+
+        def writer():
+            try:
+                sent[0] = send_stream(s, conn, 1, reply)
+                s.shutdown(socket.SHUT_WR)
+            except OSError as e:
+                log("server: conn %d send error %s" % (conn, e))
+
+        t = threading.Thread(target=writer, daemon=True)
+        t.start()
+        recv_all(s, rcv)
+        t.join()
+        log("server: conn %d received %d bytes (%d errors), sent %d" % (conn, rcv.count, rcv.errors, sent[0]))
+        s.close()
+    except OSError as e:
+        log("server: conn %s error %s" % (conn, e))
+    finally:
+        done.release()
+
+
+def run_server(args):
+    ls = mksock(socket.AF_INET6)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.bind(("::", args.port))
+    ls.listen(16)
+    log("server: listening on port %d" % args.port)
+    if args.ready_file:
+        open(args.ready_file, "w").write("ready\n")
+    done = threading.Semaphore(0)
+    threads = []
+    for _ in range(args.max_conns):
+        s, peer = ls.accept()
+        t = threading.Thread(target=server_conn, args=(s, peer, args, done))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    ls.close()
+    log("server: done")
+
+
+# ---------------------------------------------------------------- client
+def run_client(args):
+    fam = socket.AF_INET6 if ":" in args.dst else socket.AF_INET
+    s = mksock(fam)
+    if args.src:
+        s.bind((args.src, 0))
+    s.connect((args.dst, args.port))
+    log("client: conn %d connected %s -> %s" % (args.conn, s.getsockname()[:2], s.getpeername()[:2]))
+    rcv = Receiver(args.conn, 1, args.verify)
+    res = {}
+
+    def writer():
+        try:
+            res["sent"] = send_stream(s, args.conn, 0, args.up, args.rate)
+            if args.abort_after is None:
+                s.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            log("client: conn %d send error %s" % (args.conn, e))
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    r = recv_all(s, rcv, args.abort_after)
+    if r is None:
+        log("client: conn %d abortive close after %d bytes received" % (args.conn, rcv.count))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        return 0
+    t.join()
+    s.close()
+    log("client: conn %d sent %s received %d (%d errors)" % (args.conn, res.get("sent"), rcv.count, rcv.errors))
+    return 1 if rcv.errors or (args.down is not None and rcv.count != args.down) else 0
+
+
+def parse_reply(s):
+    out = {}
+    for part in filter(None, (s or "").split(",")):
+        c, n = part.split(":")
+        out[int(c)] = int(n)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="mode", required=True)
+    sp = sub.add_parser("server")
+    sp.add_argument("--port", type=int, default=5201)
+    sp.add_argument("--reply", type=parse_reply, default={})
+    sp.add_argument("--default-reply", type=int, default=0)
+    sp.add_argument("--unread-close", type=lambda s: {int(x) for x in s.split(",") if x}, default=set())
+    sp.add_argument("--unread-delay", type=float, default=0.5)
+    sp.add_argument("--max-conns", type=int, default=1)
+    sp.add_argument("--no-verify", dest="verify", action="store_false")
+    sp.add_argument("--ready-file")
+    cp = sub.add_parser("client")
+    cp.add_argument("--dst", required=True)
+    cp.add_argument("--src")
+    cp.add_argument("--port", type=int, default=5201)
+    cp.add_argument("--conn", type=int, required=True)
+    cp.add_argument("--up", type=int, required=True)
+    cp.add_argument("--down", type=int)
+    cp.add_argument("--rate", type=float)
+    cp.add_argument("--abort-after", type=int)
+    cp.add_argument("--no-verify", dest="verify", action="store_false")
+    args = ap.parse_args()
+    if args.mode == "server":
+        run_server(args)
+        return 0
+    return run_client(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
