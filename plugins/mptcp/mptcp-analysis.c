@@ -69,17 +69,21 @@ mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg)
     }
     if (mptcp_prefs.mappings)
         mptcp_dsn_update(pinfo, seg, pkt);
-    if (pkt->sf->conn)
-        pkt->nsubflows = wmem_array_get_count(pkt->sf->conn->subflows);
+    if (pkt->conn)
+        pkt->nsubflows = wmem_array_get_count(pkt->conn->subflows);
     mptcp_analysis_store(pinfo, pkt);
 }
 
+/** The sending (or, with peer, receiving) endpoint, if its key was known at this packet. */
 static const mptcp_endpoint_t *
 pkt_endpoint(const mptcp_pkt_t *pkt, bool peer)
 {
-    if (!pkt || !pkt->sf || !pkt->sf->conn || pkt->ep < 0)
+    int e;
+
+    if (!pkt || !pkt->conn || pkt->ep < 0)
         return NULL;
-    return &pkt->sf->conn->ep[peer ? 1 - pkt->ep : pkt->ep];
+    e = peer ? 1 - pkt->ep : pkt->ep;
+    return (pkt->keys & (1u << e)) ? &pkt->conn->ep[e] : NULL;
 }
 
 /** Adds a 64-bit data sequence value, relative to e's IDSN when its key is known. */
@@ -152,7 +156,7 @@ static void
 render_connection(proto_tree *t, tvbuff_t *tvb, const mptcp_pkt_t *pkt)
 {
     const mptcp_subflow_t *sf = pkt->sf;
-    const mptcp_conn_t *c = sf->conn;
+    const mptcp_conn_t *c = pkt->conn;
     proto_item *ti;
     wmem_strbuf_t *sb;
 
@@ -170,8 +174,8 @@ render_connection(proto_tree *t, tvbuff_t *tvb, const mptcp_pkt_t *pkt)
     }
     ti = proto_tree_add_string(t, hf_subflows, tvb, 0, 0, wmem_strbuf_get_str(sb));
     proto_item_set_generated(ti);
-    if (c->version >= 0) {
-        ti = proto_tree_add_uint(t, hf_version, tvb, 0, 0, (uint32_t)c->version);
+    if (pkt->version >= 0) {
+        ti = proto_tree_add_uint(t, hf_version, tvb, 0, 0, (uint32_t)pkt->version);
         proto_item_set_generated(ti);
     }
     if (c->inferred) {
@@ -179,13 +183,13 @@ render_connection(proto_tree *t, tvbuff_t *tvb, const mptcp_pkt_t *pkt)
         proto_item_append_text(ti, " (handshake not captured: grouped by data sequence numbers)");
         proto_item_set_generated(ti);
     }
-    if (c->ep[0].key_known) {
+    if (pkt->keys & 1) {
         ti = proto_tree_add_uint64(t, hf_client_key, tvb, 0, 0, c->ep[0].key);
         proto_item_set_generated(ti);
         ti = proto_tree_add_uint(t, hf_client_token, tvb, 0, 0, c->ep[0].token);
         proto_item_set_generated(ti);
     }
-    if (c->ep[1].key_known) {
+    if (pkt->keys & 2) {
         ti = proto_tree_add_uint64(t, hf_server_key, tvb, 0, 0, c->ep[1].key);
         proto_item_set_generated(ti);
         ti = proto_tree_add_uint(t, hf_server_token, tvb, 0, 0, c->ep[1].token);
@@ -195,7 +199,7 @@ render_connection(proto_tree *t, tvbuff_t *tvb, const mptcp_pkt_t *pkt)
     proto_item_set_generated(ti);
     ti = proto_tree_add_boolean(t, hf_sf_initiator, tvb, 0, 0, sf->client_dir != 0);
     proto_item_set_generated(ti);
-    ti = proto_tree_add_boolean(t, hf_sf_backup, tvb, 0, 0, sf->dir[0].backup || sf->dir[1].backup);
+    ti = proto_tree_add_boolean(t, hf_sf_backup, tvb, 0, 0, (pkt->flags & MPTCP_PF_BACKUP) != 0);
     proto_item_set_generated(ti);
 }
 
@@ -220,7 +224,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     ai = proto_tree_add_item(tcp_tree, hf_analysis, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(ai);
     t = proto_item_add_subtree(ai, ett_analysis);
-    if (pkt->sf->conn)
+    if (pkt->conn)
         render_connection(t, tvb, pkt);
     if (pkt->flags & MPTCP_PF_HAS_DSN) {
         ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);

@@ -386,9 +386,19 @@ near64(uint64_t a, uint64_t b)
     return diff < MPTCP_INFER_WINDOW;
 }
 
-/** Try to link an unlinked subflow from a DSS's 64-bit DSN (sent by this side) or
- * 64-bit DATA_ACK (acknowledging the peer's data). Creates an inferred connection when
- * nothing matches. */
+/** Is v (64-bit when wide, else only its low 32 bits are known) close to ref? */
+static bool
+near_ref(uint64_t v, bool wide, uint64_t ref)
+{
+    if (wide)
+        return near64(v, ref);
+    /* 32-bit values: compare the low halves, in a window small enough to keep the chance
+     * of a false match between unrelated connections at 2^-8 of a 64-bit match's */
+    return (uint32_t)(v - ref) < (1u << 24) || (uint32_t)(ref - v) < (1u << 24);
+}
+
+/** Try to link an unlinked subflow from a DSS's DSN (sent by this side) or DATA_ACK
+ * (acknowledging the peer's data). Creates an inferred connection when nothing matches. */
 static void
 infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
 {
@@ -402,18 +412,18 @@ infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
             if (!e->dsn_ref_known && !e->key_known)
                 continue;
             /* this side sends in ep's space */
-            if (o->u.dss.has_map && o->u.dss.dsn8 && near64(o->u.dss.dsn, ref)) {
+            if (o->u.dss.has_map && near_ref(o->u.dss.dsn, o->u.dss.dsn8, ref)) {
                 conn_attach(c, sf, ep == 0 ? d : 1 - d);
                 return;
             }
             /* this side acknowledges ep's space: it is the other endpoint */
-            if (o->u.dss.has_ack && o->u.dss.ack8 && near64(o->u.dss.ack, ref)) {
+            if (o->u.dss.has_ack && near_ref(o->u.dss.ack, o->u.dss.ack8, ref)) {
                 conn_attach(c, sf, ep == 1 ? d : 1 - d);
                 return;
             }
         }
     }
-    if (o->u.dss.has_map && o->u.dss.dsn8) {
+    if (o->u.dss.has_map) {
         mptcp_conn_t *c = conn_new(pinfo, -1);
         c->inferred = true;
         conn_attach(c, sf, d);
@@ -458,6 +468,15 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 
     for (unsigned i = 0; i < seg->nopts; i++) {
         const mptcp_opt_t *o = &seg->opts[i];
+        mptcp_opt_t reparsed;
+
+        /* ADD_ADDR lengths 8/10/20/22 are v0 or v1 echo: the connection's version decides */
+        if (o->subtype == MPTCP_SUB_ADD_ADDR && sf->conn && sf->conn->version >= 0) {
+            unsigned off = seg->opt_offset[i];
+            mptcp_opt_parse(tvb_get_ptr(seg->tvb, off, -1), tvb_captured_length_remaining(seg->tvb, off),
+                            sf->conn->version, &reparsed);
+            o = &reparsed;
+        }
         if (o->status != MPTCP_OPT_OK)
             continue;
         switch (o->subtype) {
@@ -471,9 +490,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             handle_join(seg, sf, d, o, pkt);
             break;
         case MPTCP_SUB_DSS:
-            if (!sf->conn && !sf->is_join)
-                infer_link(pinfo, sf, d, o);
-            else if (!sf->conn && sf->is_join)
+            if (!sf->conn)
                 infer_link(pinfo, sf, d, o);
             break;
         case MPTCP_SUB_ADD_ADDR:
@@ -500,9 +517,13 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         pkt->flags |= MPTCP_PF_FALLBACK;
     }
 
+    pkt->conn = sf->conn;
+    if (sf->dir[0].backup || sf->dir[1].backup)
+        pkt->flags |= MPTCP_PF_BACKUP;
     if (sf->conn) {
         pkt->ep = sender_ep(sf, d);
         pkt->version = sf->conn->version;
+        pkt->keys = (uint8_t)((sf->conn->ep[0].key_known ? 1 : 0) | (sf->conn->ep[1].key_known ? 2 : 0));
     } else {
         pkt->ep = -1;
         pkt->version = -1;

@@ -106,7 +106,7 @@ void
 mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     mptcp_subflow_t *sf = pkt->sf;
-    mptcp_conn_t *c = sf ? sf->conn : NULL;
+    mptcp_conn_t *c = pkt->conn;
     mptcp_sfdir_t *sd;
     mptcp_endpoint_t *me, *peer;
     uint64_t relseq = 0;

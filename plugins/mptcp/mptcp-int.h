@@ -174,6 +174,7 @@ enum {
     MPTCP_PF_CSUM_UNVERIFIED = 1u << 17,
     MPTCP_PF_DSS_DSN        = 1u << 18,  /**< dss_dsn64 valid (DSN of the DSS option itself) */
     MPTCP_PF_DSS_ACK        = 1u << 19,
+    MPTCP_PF_BACKUP         = 1u << 20,  /**< a side of the subflow had asked for backup priority */
 };
 
 typedef struct {
@@ -183,8 +184,10 @@ typedef struct {
 
 typedef struct {
     mptcp_subflow_t *sf;
+    mptcp_conn_t *conn;        /**< the subflow's connection as of this packet (first pass) */
     uint32_t frame;            /**< this packet's frame number */
     int version;               /**< connection's MPTCP version when analysed (-1 unknown) */
+    uint8_t keys;              /**< bit e set: endpoint e's key was known when analysed */
     int dir;                   /**< subflow direction of this segment (0 = from SYN sender) */
     int ep;                    /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
     uint32_t flags;            /**< MPTCP_PF_* */
