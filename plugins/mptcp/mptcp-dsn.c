@@ -98,7 +98,8 @@ check_reinjection(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
     mptcp_ranges_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
     if (pkt->reinj_of.n)
         pkt->flags |= MPTCP_PF_REINJECTION;
-    mptcp_ranges_insert(&e->sent, low, high, 0, pkt->frame, sf->index);
+    /* every transmission is kept (val = frame), so a reinjection lists all earlier copies */
+    mptcp_ranges_insert(&e->sent, low, high, pkt->frame, pkt->frame, sf->index);
     wmem_map_insert(pkts_by_frame, GUINT_TO_POINTER(pkt->frame), pkt);
 }
 

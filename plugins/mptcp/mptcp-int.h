@@ -237,6 +237,15 @@ mptcp_subflow_t *mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir);
 void mptcp_dsn_init(void);
 void mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
 
+/* mptcp-conv.c */
+/** What the plugin queues on the "mptcp" tap, for every packet of a linked subflow. */
+typedef struct {
+    const mptcp_pkt_t *pkt;    /**< file-scope first-pass result (pkt->conn is set) */
+} mptcp_tap_info_t;
+
+void mptcp_conv_register(void);
+void mptcp_conv_tap(packet_info *pinfo, const mptcp_pkt_t *pkt);
+
 /* mptcp-analysis.c */
 void mptcp_analysis_register(void);
 void mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg);

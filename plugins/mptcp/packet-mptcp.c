@@ -145,6 +145,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             remember_tcp_stream(&seg, pinfo, pkt->sf);
         mptcp_analysis_render(tvb, pinfo,
                               (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tcp, layer), pkt);
+        mptcp_conv_tap(pinfo, pkt);
     }
     return len;
 }
@@ -192,6 +193,7 @@ proto_register_mptcp_plugin(void)
 
     mptcp_options_register();
     mptcp_analysis_register();
+    mptcp_conv_register();
 
     m = prefs_find_module("mptcp");
     pref_analyze = adopt_bool_pref(m, "analyze_mptcp", false);
