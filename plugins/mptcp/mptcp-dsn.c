@@ -10,6 +10,7 @@
 #include "mptcp-int.h"
 
 #include <epan/dissectors/packet-tcp.h>
+#include <epan/in_cksum.h>
 
 static void
 frames_add(mptcp_frames_t *f, uint32_t frame)
@@ -77,6 +78,42 @@ reinj_cb(const mptcp_range_t *r, void *ud)
             frames_add(&earlier->reinj_in, u->pkt->frame);
     }
     return true;
+}
+
+/* RFC 8684 section 3.3.1: the DSS checksum is the TCP checksum algorithm over a
+ * pseudo-header (64-bit DSN, 32-bit relative subflow sequence number, 16-bit data-level
+ * length, 16-bit checksum) followed by the mapped payload. It is verified only when the
+ * whole mapping is in this segment and captured; otherwise it is left unverified. */
+static void
+verify_checksum(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint64_t dsn64, uint32_t ssn, uint16_t dll,
+                uint16_t csum, uint32_t data_len, bool whole)
+{
+    uint8_t ph[16];
+    vec_t v[2];
+    int sum;
+
+    if (!whole || data_len != pkt->seglen ||
+        tvb_captured_length_remaining(seg->tvb, seg->hlen) < (int)pkt->seglen) {
+        pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
+        return;
+    }
+    for (int i = 0; i < 8; i++)
+        ph[i] = (uint8_t)(dsn64 >> (56 - 8 * i));
+    ph[8] = (uint8_t)(ssn >> 24);
+    ph[9] = (uint8_t)(ssn >> 16);
+    ph[10] = (uint8_t)(ssn >> 8);
+    ph[11] = (uint8_t)ssn;
+    ph[12] = (uint8_t)(dll >> 8);
+    ph[13] = (uint8_t)dll;
+    ph[14] = 0;
+    ph[15] = 0;
+    SET_CKSUM_VEC_PTR(v[0], ph, 16);
+    SET_CKSUM_VEC_TVB(v[1], seg->tvb, seg->hlen, pkt->seglen);
+    /* with a zero checksum field: the value that should have been sent (in_cksum gives it
+     * in network byte order) */
+    sum = in_cksum(v, 2);
+    pkt->csum_computed = g_ntohs((uint16_t)sum);
+    pkt->flags |= pkt->csum_computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
 }
 
 static wmem_map_t *pkts_by_frame;   /**< frame -> mptcp_pkt_t * of data packets (reinjected_in links) */
@@ -175,6 +212,9 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                 }
                 if (dlen == 0 && o->u.dss.dll == 0)
                     pkt->flags |= MPTCP_PF_INFINITE_MAP;
+                if (o->u.dss.has_csum)
+                    verify_checksum(seg, pkt, dsn, o->u.dss.ssn, o->u.dss.dll, o->u.dss.csum, dlen,
+                                    have_relseq && dlen && mptcp_expand32(relseq, o->u.dss.ssn) == relseq);
                 if (dlen && have_relseq) {
                     ssn64 = mptcp_expand32(relseq, o->u.dss.ssn);
                     mptcp_ranges_insert(&sd->maps, ssn64, ssn64 + dlen, dsn, pinfo->num, 0);
@@ -191,6 +231,8 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             /* RFC 8684 section 3.1: MP_CAPABLE with data maps subflow sequence 1 to IDSN+1;
              * every retransmitted copy describes the same mapping */
             mptcp_ranges_insert(&sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, me->idsn + 1, pinfo->num, 0);
+            if (o->u.cap.has_csum)
+                verify_checksum(seg, pkt, me->idsn + 1, 1, o->u.cap.dll, o->u.cap.csum, o->u.cap.dll, relseq == 1);
             if (!me->dsn_ref_known) {
                 me->dsn_ref = me->idsn + 1;
                 me->dsn_ref_known = true;
