@@ -48,6 +48,8 @@ static expert_field ei_add_hmac_bad = EI_INIT;
 static expert_field ei_fallback = EI_INIT;
 static expert_field ei_fastclose_key = EI_INIT;
 static expert_field ei_reinjection = EI_INIT;
+static expert_field ei_addr_id_reused = EI_INIT;
+static expert_field ei_join_rejected = EI_INIT;
 
 static const true_false_string tfs_initiator = { "Server (passive opener of the connection)",
                                                  "Client (active opener of the connection)" };
@@ -245,6 +247,10 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
         expert_add_info(pinfo, ai, &ei_echoed_key_mismatch);
     if (pkt->flags & MPTCP_PF_FASTCLOSE_BAD)
         expert_add_info(pinfo, ai, &ei_fastclose_key);
+    if (pkt->flags & MPTCP_PF_ADDR_ID_REUSED)
+        expert_add_info(pinfo, ai, &ei_addr_id_reused);
+    if (pkt->flags & MPTCP_PF_JOIN_REJECTED)
+        expert_add_info(pinfo, ai, &ei_join_rejected);
     if (pkt->flags & MPTCP_PF_FALLBACK) {
         ti = proto_tree_add_boolean(t, hf_fallback, tvb, 0, 0, TRUE);
         proto_item_set_generated(ti);
@@ -335,6 +341,10 @@ mptcp_analysis_register(void)
             "MPTCP connection fell back to plain TCP", EXPFILL } },
         { &ei_fastclose_key, { "mptcp.fastclose.key_mismatch", PI_PROTOCOL, PI_WARN,
             "MP_FASTCLOSE key is not the receiver's key", EXPFILL } },
+        { &ei_addr_id_reused, { "mptcp.add_addr.id_reused", PI_PROTOCOL, PI_WARN,
+            "ADD_ADDR reuses an address id for another address without REMOVE_ADDR", EXPFILL } },
+        { &ei_join_rejected, { "mptcp.join.rejected", PI_PROTOCOL, PI_WARN,
+            "MP_JOIN not answered with MP_JOIN: subflow rejected", EXPFILL } },
         { &ei_reinjection, { "mptcp.reinjection", PI_SEQUENCE, PI_NOTE,
             "MPTCP reinjection: data already sent on another subflow", EXPFILL } },
     };

@@ -332,6 +332,11 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
     }
     if (!e->addrs)
         e->addrs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    /* RFC 8684 section 3.4.1: an address id identifies one address until it is removed */
+    a = (mptcp_addr_t *)wmem_map_lookup(e->addrs, GUINT_TO_POINTER(o->u.add.addr_id));
+    if (a && !a->removed && (a->addr.len != (o->u.add.ipv6 ? 16 : 4) ||
+                             memcmp(a->addr.data, o->u.add.addr, a->addr.len) != 0 || a->port != o->u.add.port))
+        pkt->flags |= MPTCP_PF_ADDR_ID_REUSED;
     a = wmem_new0(wmem_file_scope(), mptcp_addr_t);
     alloc_address_wmem(wmem_file_scope(), &a->addr, o->u.add.ipv6 ? AT_IPv6 : AT_IPv4,
                        o->u.add.ipv6 ? 16 : 4, o->u.add.addr);
@@ -437,7 +442,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
     mptcp_subflow_t *sf;
     int d = 0;
-    bool has_capable = false;
+    bool has_capable = false, has_join = false;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     sf = mptcp_subflow_lookup(seg, &d);
@@ -487,6 +492,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                 handle_capable(pinfo, seg, sf, d, o, pkt);
             break;
         case MPTCP_SUB_JOIN:
+            has_join = true;
             handle_join(seg, sf, d, o, pkt);
             break;
         case MPTCP_SUB_DSS:
@@ -516,6 +522,9 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         sf->conn->fallback = true;
         pkt->flags |= MPTCP_PF_FALLBACK;
     }
+    /* RFC 8684 section 3.2: a SYN/ACK answering an MP_JOIN SYN must carry MP_JOIN */
+    if (syn && ack && sf->is_join && !has_join)
+        pkt->flags |= MPTCP_PF_JOIN_REJECTED;
 
     pkt->conn = sf->conn;
     if (sf->dir[0].backup || sf->dir[1].backup)

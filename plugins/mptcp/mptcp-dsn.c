@@ -210,8 +210,11 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                     if (o->u.dss.ssn == 0)
                         dlen = 0;
                 }
-                if (dlen == 0 && o->u.dss.dll == 0)
-                    pkt->flags |= MPTCP_PF_INFINITE_MAP;
+                if (dlen == 0 && o->u.dss.dll == 0) {
+                    /* RFC 8684 section 3.7: the infinite mapping: fallback from here on */
+                    pkt->flags |= MPTCP_PF_INFINITE_MAP | MPTCP_PF_FALLBACK;
+                    c->fallback = true;
+                }
                 if (o->u.dss.has_csum)
                     verify_checksum(seg, pkt, dsn, o->u.dss.ssn, o->u.dss.dll, o->u.dss.csum, dlen,
                                     have_relseq && dlen && mptcp_expand32(relseq, o->u.dss.ssn) == relseq);
@@ -246,6 +249,13 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             pkt->dsn64 = m->val + (relseq - m->low);
             pkt->flags |= MPTCP_PF_HAS_DSN;
             pkt->map_frame = m->frame == pinfo->num ? 0 : m->frame;
+        } else if (c->fallback) {
+            /* plain TCP after fallback: no data-level mapping is expected */
+        } else if (seg->nopts == 0) {
+            /* RFC 8684 section 3.7: data without any DSS where a mapping is needed means the
+             * peers fell back to plain TCP (e.g. the MP_CAPABLE third ACK was lost) */
+            c->fallback = true;
+            pkt->flags |= MPTCP_PF_FALLBACK;
         } else {
             pkt->flags |= MPTCP_PF_NO_MAPPING;
         }

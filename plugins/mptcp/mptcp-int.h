@@ -175,6 +175,8 @@ enum {
     MPTCP_PF_DSS_DSN        = 1u << 18,  /**< dss_dsn64 valid (DSN of the DSS option itself) */
     MPTCP_PF_DSS_ACK        = 1u << 19,
     MPTCP_PF_BACKUP         = 1u << 20,  /**< a side of the subflow had asked for backup priority */
+    MPTCP_PF_ADDR_ID_REUSED = 1u << 21,  /**< ADD_ADDR announces a known id with another address */
+    MPTCP_PF_JOIN_REJECTED  = 1u << 22,  /**< SYN/ACK on a join subflow without MP_JOIN */
 };
 
 typedef struct {

@@ -77,6 +77,7 @@ static expert_field ei_unsupported_algorithm = EI_INIT;
 static expert_field ei_infinite_mapping = EI_INIT;
 static expert_field ei_tcprst_reason = EI_INIT;
 static expert_field ei_csum_bad = EI_INIT;
+static expert_field ei_mp_fail = EI_INIT;
 
 static int hf_tcp_option_kind = -1;
 static int hf_tcp_option_len = -1;
@@ -122,6 +123,21 @@ static int * const dss_flags[] = {
 static int * const tcprst_flags[] = { &hf_opt_U_flag, &hf_opt_V_flag, &hf_opt_W_flag, &hf_opt_T_flag, NULL };
 
 /* {{{ per-subtype rendering: each gets the parsed option (status OK) */
+
+/* RFC 8684 section 3: reserved bits "MUST be set to zero" by the sender and are ignored by
+ * the receiver, so a set bit only gets an expert item. mask covers octets 2 and 3 of the
+ * option (octet 3 is only read when the mask uses it: MP_PRIO can be 3 octets long). */
+static void
+check_reserved(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, uint16_t mask, const char *what)
+{
+    uint16_t v = (uint16_t)(mptcp_tvb_u8(tvb, 2) << 8);
+
+    if ((mask & 0x00ff) && tvb_captured_length(tvb) > 3)
+        v |= mptcp_tvb_u8(tvb, 3);
+    if (v & mask)
+        expert_add_info_format(pinfo, t, &ei_reserved, "%s reserved bits are not zero (0x%03x)", what,
+                               (unsigned)(v & mask));
+}
 
 static void
 render_capable(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
@@ -175,8 +191,10 @@ render_capable(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt
 }
 
 static void
-render_join(tvbuff_t *tvb, proto_tree *t, const mptcp_opt_t *o)
+render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *o)
 {
+    /* RFC 8684 section 3.2, figures 5-7: 3 reserved bits before B (SYN, SYN/ACK), 12 in the ACK */
+    check_reserved(tvb, pinfo, t, o->u.join.kind == MPTCP_JOIN_ACK ? 0x0fff : 0x0e00, "MP_JOIN");
     switch (o->u.join.kind) {
     case MPTCP_JOIN_SYN:
         proto_tree_add_bitmask(t, tvb, 2, hf_opt_flags, ett_mptcp_opt_flags, join_flags, ENC_BIG_ENDIAN);
@@ -235,9 +253,11 @@ render_dss(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *
 static void
 render_add_addr(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
 {
-    if (o->u.add.v1)
+    if (o->u.add.v1) {
         proto_tree_add_item(t, hf_opt_echo, tvb, 2, 1, ENC_BIG_ENDIAN);
-    else
+        /* RFC 8684 section 3.4.1, figure 12: (rvd) bits before E */
+        check_reserved(tvb, pinfo, t, 0x0e00, "ADD_ADDR");
+    } else
         proto_tree_add_item(t, hf_opt_ipver, tvb, 2, 1, ENC_BIG_ENDIAN);
     proto_tree_add_item(t, hf_opt_addrid, tvb, 3, 1, ENC_BIG_ENDIAN);
     if (o->u.add.ipv6)
@@ -263,7 +283,7 @@ render_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *len_
         render_capable(tvb, pinfo, t, o, pkt);
         break;
     case MPTCP_SUB_JOIN:
-        render_join(tvb, t, o);
+        render_join(tvb, pinfo, t, o);
         mptcp_analysis_render_join(tvb, pinfo, t, o, pkt);
         break;
     case MPTCP_SUB_DSS:
@@ -273,21 +293,28 @@ render_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *len_
         render_add_addr(tvb, pinfo, t, o, pkt);
         break;
     case MPTCP_SUB_RM_ADDR:
+        check_reserved(tvb, pinfo, t, 0x0f00, "REMOVE_ADDR");      /* section 3.4.2, figure 13 */
         ti = proto_tree_add_uint(t, hf_rm_addr_count, tvb, 2, 1, o->u.rm.count);
         proto_item_set_generated(ti);
         for (unsigned i = 0; i < o->u.rm.count; i++)
             proto_tree_add_item(t, hf_opt_addrid, tvb, 3 + i, 1, ENC_BIG_ENDIAN);
         break;
     case MPTCP_SUB_PRIO:
+        check_reserved(tvb, pinfo, t, 0x0e00, "MP_PRIO");          /* section 3.3.8, figure 11 */
         proto_tree_add_bitmask(t, tvb, 2, hf_opt_flags, ett_mptcp_opt_flags, join_flags, ENC_BIG_ENDIAN);
         if (o->u.prio.has_addr_id)
             proto_tree_add_item(t, hf_opt_addrid, tvb, 3, 1, ENC_BIG_ENDIAN);
         break;
     case MPTCP_SUB_FAIL:
+        check_reserved(tvb, pinfo, t, 0x0fff, "MP_FAIL");          /* section 3.7, figure 16 */
         proto_tree_add_item(t, hf_opt_reserved, tvb, 2, 2, ENC_BIG_ENDIAN);
-        proto_tree_add_item(t, hf_opt_rawdataseqno, tvb, 4, 8, ENC_BIG_ENDIAN);
+        ti = proto_tree_add_item(t, hf_opt_rawdataseqno, tvb, 4, 8, ENC_BIG_ENDIAN);
+        /* RFC 8684 section 3.7: MP_FAIL reports a checksum failure from this DSN on */
+        expert_add_info_format(pinfo, ti, &ei_mp_fail, "MP_FAIL: data corrupted from DSN %" PRIu64 " on",
+                               o->u.fail.dsn);
         break;
     case MPTCP_SUB_FASTCLOSE:
+        check_reserved(tvb, pinfo, t, 0x0fff, "MP_FASTCLOSE");     /* section 3.5, figure 14 */
         proto_tree_add_item(t, hf_opt_reserved, tvb, 2, 2, ENC_BIG_ENDIAN);
         proto_tree_add_item(t, hf_opt_recvkey, tvb, 4, 8, ENC_BIG_ENDIAN);
         break;
@@ -344,8 +371,12 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     case MPTCP_OPT_OK:
         render_option(tvb, pinfo, t, len_item, &o, pkt);
         break;
-    case MPTCP_OPT_BAD_LENGTH:
     case MPTCP_OPT_TOO_SHORT:
+        /* no subtype octet: every MPTCP option has at least 3 (RFC 8684 section 3) */
+        expert_add_info_format(pinfo, len_item, &ei_bad_length, "Invalid length %u for an MPTCP option (no subtype)",
+                               o.len);
+        break;
+    case MPTCP_OPT_BAD_LENGTH:
         expert_add_info_format(pinfo, len_item, &ei_bad_length, "Invalid length %u for MPTCP %s option",
                                o.len, val_to_str_const(o.subtype, mptcp_subtype_vals, "Unknown"));
         break;
@@ -458,9 +489,11 @@ mptcp_options_register(void)
     };
     static gint *ett[] = { &ett_mptcp_opt, &ett_mptcp_opt_flags };
     static ei_register_info ei[] = {
-        { &ei_bad_length, { "mptcp.option.bad_length", PI_MALFORMED, PI_ERROR,
+        /* PI_PROTOCOL, not PI_MALFORMED: a malformed-group expert adds a hidden _ws.malformed
+         * item, while the packet is fully dissected (the option is skipped by its length). */
+        { &ei_bad_length, { "mptcp.option.bad_length", PI_PROTOCOL, PI_ERROR,
             "Invalid MPTCP option length", EXPFILL } },
-        { &ei_truncated, { "mptcp.option.truncated", PI_MALFORMED, PI_ERROR,
+        { &ei_truncated, { "mptcp.option.truncated", PI_PROTOCOL, PI_ERROR,
             "MPTCP option truncated", EXPFILL } },
         { &ei_unknown_subtype, { "mptcp.option.unknown_subtype", PI_PROTOCOL, PI_WARN,
             "Unknown MPTCP option subtype", EXPFILL } },
@@ -476,6 +509,8 @@ mptcp_options_register(void)
             "Fallback to infinite mapping", EXPFILL } },
         { &ei_tcprst_reason, { "mptcp.tcprst", PI_RESPONSE_CODE, PI_NOTE,
             "MP_TCPRST: subflow reset", EXPFILL } },
+        { &ei_mp_fail, { "mptcp.mp_fail", PI_PROTOCOL, PI_WARN,
+            "MP_FAIL: checksum failure reported", EXPFILL } },
         { &ei_csum_bad, { "mptcp.dss.checksum_bad", PI_CHECKSUM, PI_ERROR,
             "Bad DSS checksum", EXPFILL } },
     };
