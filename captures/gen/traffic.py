@@ -9,7 +9,7 @@ Every connection carries, in each direction, a *self-describing* byte stream: co
 with MAGIC = 0x4D50 ("MP"), dir 0 = client->server, 1 = server->client.  Any 16 consecutive
 bytes of a stream therefore identify the connection, the direction and the stream offset.
 
-  traffic.py server --port 5201 [--reply CONN:BYTES,...] [--default-reply BYTES]
+  traffic.py server --port 5201 [--reply CONN:BYTES,...] [--default-reply BYTES] [--rate B/S]
                     [--unread-close CONN,...] [--max-conns N] [--verify/--no-verify]
   traffic.py client --dst ADDR --port 5201 --conn N --up BYTES [--down BYTES]
                     [--src ADDR] [--rate BYTES_PER_S] [--abort-after BYTES]
@@ -138,7 +138,7 @@ def server_conn(s, peer, args, done):
 
         def writer():
             try:
-                sent[0] = send_stream(s, conn, 1, reply)
+                sent[0] = send_stream(s, conn, 1, reply, args.rate)
                 s.shutdown(socket.SHUT_WR)
             except OSError as e:
                 log("server: conn %d send error %s" % (conn, e))
@@ -230,6 +230,7 @@ def main():
     sp.add_argument("--max-conns", type=int, default=1)
     sp.add_argument("--no-verify", dest="verify", action="store_false")
     sp.add_argument("--ready-file")
+    sp.add_argument("--rate", type=float, help="pace each reply to BYTES_PER_S")
     cp = sub.add_parser("client")
     cp.add_argument("--dst", required=True)
     cp.add_argument("--src")
