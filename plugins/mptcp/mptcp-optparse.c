@@ -169,6 +169,10 @@ parse_add_addr(const uint8_t *p, int version, mptcp_opt_t *o)
         o->u.add.echo = nib & 0x01;
         o->u.add.ipv6 = (o->len == 20 || o->len == 22 || o->len == 28 || o->len == 30);
         o->u.add.has_hmac = (o->len == 16 || o->len == 18 || o->len == 28 || o->len == 30);
+        /* Figure 12: the truncated HMAC is there exactly when E = 0 (an echo carries none);
+         * Linux (mptcp_parse_option) also ignores the other combinations. */
+        if (o->u.add.has_hmac == o->u.add.echo)
+            return MPTCP_OPT_BAD_LENGTH;
     } else {
         o->u.add.ipver = nib;
         if (nib == 4)
