@@ -10,7 +10,6 @@
 #include "mptcp-int.h"
 
 #include <epan/dissectors/packet-tcp.h>
-#include <epan/in_cksum.h>
 
 static void
 frames_add(mptcp_frames_t *f, uint32_t frame)
@@ -82,38 +81,99 @@ reinj_cb(const mptcp_range_t *r, void *ud)
 
 /* RFC 8684 section 3.3.1: the DSS checksum is the TCP checksum algorithm over a
  * pseudo-header (64-bit DSN, 32-bit relative subflow sequence number, 16-bit data-level
- * length, 16-bit checksum) followed by the mapped payload. It is verified only when the
- * whole mapping is in this segment and captured; otherwise it is left unverified. */
-static void
-verify_checksum(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint64_t dsn64, uint32_t ssn, uint16_t dll,
-                uint16_t csum, uint32_t data_len, bool whole)
-{
-    uint8_t ph[16];
-    vec_t v[2];
-    int sum;
+ * length, 16-bit zero) followed by the whole mapped payload, which Linux spreads over many
+ * segments. The ones' complement sum is accumulated per mapping as its bytes arrive in
+ * order; the segment that completes the mapping shows the result. A hole (bytes never
+ * captured) leaves the checksum unverified. */
+typedef struct {
+    uint32_t sum;              /**< ones' complement sum of the payload bytes so far */
+    uint32_t next;             /**< mapping offset of the next byte expected */
+    bool broken;               /**< a gap or a cut payload: cannot verify */
+    bool done;
+} csum_acc_t;
 
-    if (!whole || data_len != pkt->seglen ||
-        tvb_captured_length_remaining(seg->tvb, seg->hlen) < (int)pkt->seglen) {
+static wmem_map_t *csum_accs;      /**< mapping's first frame -> csum_acc_t */
+
+static uint32_t
+sum_bytes(const uint8_t *p, unsigned n, bool odd_start)
+{
+    uint32_t sum = 0;
+    unsigned i = 0;
+
+    if (odd_start && n) {          /* the first byte is the low half of a 16-bit word */
+        sum += p[0];
+        i = 1;
+    }
+    for (; i + 1 < n; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (i < n)
+        sum += (uint32_t)p[i] << 8;
+    return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+/** Adds this segment's share of a checksummed mapping; data_len excludes a DATA_FIN. */
+static void
+checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, uint64_t dsn64, uint32_t ssn,
+                 uint16_t dll, uint16_t csum, uint32_t data_len, uint64_t offset)
+{
+    csum_acc_t *acc = (csum_acc_t *)wmem_map_lookup(csum_accs, GUINT_TO_POINTER(map_frame));
+    uint32_t have, from;
+    int cap;
+
+    if (!acc) {
+        acc = wmem_new0(wmem_file_scope(), csum_acc_t);
+        wmem_map_insert(csum_accs, GUINT_TO_POINTER(map_frame), acc);
+    }
+    if (acc->done || acc->broken) {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
         return;
     }
-    for (int i = 0; i < 8; i++)
-        ph[i] = (uint8_t)(dsn64 >> (56 - 8 * i));
-    ph[8] = (uint8_t)(ssn >> 24);
-    ph[9] = (uint8_t)(ssn >> 16);
-    ph[10] = (uint8_t)(ssn >> 8);
-    ph[11] = (uint8_t)ssn;
-    ph[12] = (uint8_t)(dll >> 8);
-    ph[13] = (uint8_t)dll;
-    ph[14] = 0;
-    ph[15] = 0;
-    SET_CKSUM_VEC_PTR(v[0], ph, 16);
-    SET_CKSUM_VEC_TVB(v[1], seg->tvb, seg->hlen, pkt->seglen);
-    /* with a zero checksum field: the value that should have been sent (in_cksum gives it
-     * in network byte order) */
-    sum = in_cksum(v, 2);
-    pkt->csum_computed = g_ntohs((uint16_t)sum);
-    pkt->flags |= pkt->csum_computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
+    if (offset > acc->next) {
+        acc->broken = true;        /* a hole: bytes of this mapping were not captured (yet) */
+        pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
+        return;
+    }
+    have = pkt->seglen;
+    if (offset + have > data_len)
+        have = (uint32_t)(data_len - offset);
+    from = (uint32_t)(acc->next - offset);          /* skip bytes already summed */
+    cap = tvb_captured_length_remaining(seg->tvb, seg->hlen);
+    if (from < have) {
+        if (cap < (int)have) {
+            acc->broken = true;    /* snap length cut the payload */
+            pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
+            return;
+        }
+        acc->sum += sum_bytes(tvb_get_ptr(seg->tvb, seg->hlen + from, have - from), have - from, acc->next & 1);
+        acc->sum = fold(acc->sum);
+        acc->next = (uint32_t)offset + have;
+    }
+    if (acc->next == data_len) {
+        /* the pseudo-header of the DSS that completes the mapping: Linux grows the length
+         * by one on the segments that also carry the DATA_FIN */
+        uint8_t ph[16] = { 0 };
+        for (int i = 0; i < 8; i++)
+            ph[i] = (uint8_t)(dsn64 >> (56 - 8 * i));
+        ph[8] = (uint8_t)(ssn >> 24);
+        ph[9] = (uint8_t)(ssn >> 16);
+        ph[10] = (uint8_t)(ssn >> 8);
+        ph[11] = (uint8_t)ssn;
+        ph[12] = (uint8_t)(dll >> 8);
+        ph[13] = (uint8_t)dll;
+        acc->done = true;
+        pkt->csum_computed = (uint16_t)~fold(acc->sum + sum_bytes(ph, sizeof(ph), false));
+        pkt->flags |= pkt->csum_computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
+    } else {
+        pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
+    }
 }
 
 static wmem_map_t *pkts_by_frame;   /**< frame -> mptcp_pkt_t * of data packets (reinjected_in links) */
@@ -122,6 +182,7 @@ void
 mptcp_dsn_init(void)
 {
     pkts_by_frame = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    csum_accs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
 /* RFC 8684 section 3.3.6: data sent on one subflow that was already sent on another
@@ -215,11 +276,13 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                     pkt->flags |= MPTCP_PF_INFINITE_MAP | MPTCP_PF_FALLBACK;
                     c->fallback = true;
                 }
-                if (o->u.dss.has_csum)
-                    verify_checksum(seg, pkt, dsn, o->u.dss.ssn, o->u.dss.dll, o->u.dss.csum, dlen,
-                                    have_relseq && dlen && mptcp_expand32(relseq, o->u.dss.ssn) == relseq);
                 if (dlen && have_relseq) {
                     ssn64 = mptcp_expand32(relseq, o->u.dss.ssn);
+                    if (o->u.dss.has_csum && relseq >= ssn64 && relseq < ssn64 + dlen) {
+                        const mptcp_range_t *m = mptcp_ranges_find_covering(&sd->maps, ssn64);
+                        checksum_segment(seg, pkt, m && m->low == ssn64 ? m->frame : pinfo->num, dsn,
+                                         o->u.dss.ssn, o->u.dss.dll, o->u.dss.csum, dlen, relseq - ssn64);
+                    }
                     mptcp_ranges_insert(&sd->maps, ssn64, ssn64 + dlen, dsn, pinfo->num, 0);
                     /* a mapping carried by the packet itself is used first */
                     if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
@@ -234,8 +297,11 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             /* RFC 8684 section 3.1: MP_CAPABLE with data maps subflow sequence 1 to IDSN+1;
              * every retransmitted copy describes the same mapping */
             mptcp_ranges_insert(&sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, me->idsn + 1, pinfo->num, 0);
-            if (o->u.cap.has_csum)
-                verify_checksum(seg, pkt, me->idsn + 1, 1, o->u.cap.dll, o->u.cap.csum, o->u.cap.dll, relseq == 1);
+            if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
+                const mptcp_range_t *m = mptcp_ranges_find_covering(&sd->maps, 1);
+                checksum_segment(seg, pkt, m ? m->frame : pinfo->num, me->idsn + 1, 1, o->u.cap.dll, o->u.cap.csum,
+                                 o->u.cap.dll, relseq - 1);
+            }
             if (!me->dsn_ref_known) {
                 me->dsn_ref = me->idsn + 1;
                 me->dsn_ref_known = true;
