@@ -152,7 +152,7 @@ def _read_pcapng(f, hdr):
         body = body[:-4]   # trailing block length
         if btype == 1:     # IDB
             lt, _res, snap = struct.unpack(e + "HHI", body[:8])
-            tsres = 1e-6
+            div = 10 ** 6
             o = 8
             while o + 4 <= len(body):
                 code, olen = struct.unpack(e + "HH", body[o:o + 4])
@@ -160,22 +160,24 @@ def _read_pcapng(f, hdr):
                     break
                 if code == 9 and olen >= 1:
                     v = body[o + 4]
-                    tsres = 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0 ** -v
+                    div = 2 ** (v & 0x7F) if v & 0x80 else 10 ** v
                 o += 4 + ((olen + 3) & ~3)
-            ifaces.append((lt, tsres, snap))
+            ifaces.append((lt, div, snap))
         elif btype == 6:   # EPB
             iid, tsh, tsl, cap, orig = struct.unpack(e + "IIIII", body[:20])
-            lt, tsres, _ = ifaces[iid]
-            yield lt, ((tsh << 32) | tsl) * tsres, body[20:20 + cap], orig
+            lt, div, _ = ifaces[iid]
+            v = (tsh << 32) | tsl
+            yield lt, v // div + (v % div) / div, body[20:20 + cap], orig
         elif btype == 3:   # SPB
             orig = struct.unpack(e + "I", body[:4])[0]
-            lt, tsres, snap = ifaces[0]
+            lt, div, snap = ifaces[0]
             cap = min(orig, snap) if snap else orig
             yield lt, 0.0, body[4:4 + cap], orig
         elif btype == 2:   # obsolete PB
             iid, _drops, tsh, tsl, cap, orig = struct.unpack(e + "HHIIII", body[:20])
-            lt, tsres, _ = ifaces[iid]
-            yield lt, ((tsh << 32) | tsl) * tsres, body[20:20 + cap], orig
+            lt, div, _ = ifaces[iid]
+            v = (tsh << 32) | tsl
+            yield lt, v // div + (v % div) / div, body[20:20 + cap], orig
 
 
 def read_frames(path):
@@ -520,20 +522,18 @@ def analyze(path):
         for p in flow:
             if p.dsn is not None:
                 continue
-            best = None
+            cands = []
             for q in res:
                 diff = (p.seq - q.seq + 2 ** 31) % 2 ** 32 - 2 ** 31
-                if abs(diff) > 1 << 20:
-                    continue
-                if best is None or abs(diff) < abs(best[0]):
-                    best = (diff, q)
-            if best is None:
-                continue
-            diff, q = best
-            off = q.dsn - 1 + diff
-            if off < 0 or stream_bytes(q.conn, q.direction, off, p.captured_len) != p.payload:
-                continue
-            p.conn, p.direction, p.dsn, p.resolved_by = q.conn, q.direction, off + 1, "context"
+                if abs(diff) <= 1 << 20:
+                    # prefer the segment that ends exactly where this one starts (same mapping)
+                    cands.append((diff != q.tcp_len, abs(diff), q.frame, diff, q))
+            cands.sort(key=lambda c: c[:3])
+            for _a, _b, _c, diff, q in cands:
+                off = q.dsn - 1 + diff
+                if off >= 0 and stream_bytes(q.conn, q.direction, off, p.captured_len) == p.payload:
+                    p.conn, p.direction, p.dsn, p.resolved_by = q.conn, q.direction, off + 1, "context"
+                    break
     t.unresolved = [p for p in t.packets if p.tcp_len > 0 and p.dsn is None]
 
     # 3. subflows: orientation, connection

@@ -386,7 +386,7 @@ last_syn = max(p.frame for p in t.packets if p.syn)
 print("%d-%d" % (last_syn + 21, t.frame_count))
 EOF
 )
-    editcap -r "$base/v1-2conn.pcap" "$base/v1-midstream.pcap" "$first"
+    editcap -F pcap -r "$base/v1-2conn.pcap" "$base/v1-midstream.pcap" "$first"
     log "v1-midstream.pcap = v1-2conn.pcap frames $first"
     # nosynack: v1-3sub without the SYN/ACK of its initial subflow
     local synack
@@ -398,7 +398,7 @@ t = truth.analyze(sys.argv[1])
 print(min(p.frame for p in t.packets if p.syn and p.ack_flag and p.mptcp_capable))
 EOF
 )
-    editcap "$base/v1-3sub.pcap" "$base/v1-nosynack.pcap" "$synack"
+    editcap -F pcap "$base/v1-3sub.pcap" "$base/v1-nosynack.pcap" "$synack"
     log "v1-nosynack.pcap = v1-3sub.pcap without frame $synack"
 }
 
