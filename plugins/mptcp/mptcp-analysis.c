@@ -155,7 +155,7 @@ mptcp_analysis_render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, con
 }
 
 static void
-render_connection(proto_tree *t, tvbuff_t *tvb, const mptcp_pkt_t *pkt)
+render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
 {
     const mptcp_subflow_t *sf = pkt->sf;
     const mptcp_conn_t *c = pkt->conn;
@@ -168,7 +168,7 @@ render_connection(proto_tree *t, tvbuff_t *tvb, const mptcp_pkt_t *pkt)
     proto_item_set_generated(ti);
     ti = proto_tree_add_uint(t, hf_subflow, tvb, 0, 0, sf->index);
     proto_item_set_generated(ti);
-    sb = wmem_strbuf_new(wmem_packet_scope(), "");
+    sb = wmem_strbuf_new(pinfo->pool, "");  /* wmem_packet_scope() is gone in 4.6 */
     for (uint32_t i = 0; i < pkt->nsubflows; i++) {
         const mptcp_subflow_t *s = *(mptcp_subflow_t **)wmem_array_index(c->subflows, i);
         if (s->tcp_stream_known)
@@ -227,7 +227,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     proto_item_set_generated(ai);
     t = proto_item_add_subtree(ai, ett_analysis);
     if (pkt->conn)
-        render_connection(t, tvb, pkt);
+        render_connection(t, tvb, pinfo, pkt);
     if (pkt->flags & MPTCP_PF_HAS_DSN) {
         ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);
         proto_item_set_generated(ti);

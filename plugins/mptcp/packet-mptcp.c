@@ -137,7 +137,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
         pkt = (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer);
     }
     p_add_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT, pkt);
-    len = dissector_try_uint_new(tcp_call_table, 6, tvb, pinfo, tree, FALSE, data);
+    len = mptcp_dissector_try_uint(tcp_call_table, 6, tvb, pinfo, tree, FALSE, data);
     p_remove_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT);
 
     if (pkt) {
