@@ -191,12 +191,14 @@ EOF
     BG_PIDS+=($!)
 }
 
-# cap_start NS FILE [IFACE] [SNAPLEN]
+# cap_start NS FILE [IFACE] [SNAPLEN] [LINKTYPE]
 cap_start() {
-    local ns=$1 file=$2 iface=${3:-any} snap=${4:-0} err
+    local ns=$1 file=$2 iface=${3:-any} snap=${4:-0} dlt=${5:-} err
     err="$WORK/tcpdump.$RANDOM.err"
+    local opt=()
+    [ -n "$dlt" ] && opt=(-y "$dlt")
     # not through the nsx function: $! must be tcpdump itself (ip netns exec execs it)
-    ip netns exec "$ns" tcpdump -Z root -i "$iface" -s "$snap" -U -n -w "$file" "tcp port $PORT" 2>"$err" &
+    ip netns exec "$ns" tcpdump -Z root -i "$iface" "${opt[@]}" -s "$snap" -U -n -w "$file" "tcp port $PORT" 2>"$err" &
     local pid=$!
     BG_PIDS+=($pid)
     CAP_PIDS+=($pid)
@@ -287,7 +289,7 @@ sc_loss() {  # (c) 3 % random loss on path 2 (both directions)
     topo_up 4 3
     set_rate 8000 6000 4000
     set_loss 2 3
-    cap_start "$NS_C" "$1"
+    cap_start "$NS_C" "$1" any 0 LINUX_SLL      # Linux cooked v1 link type (113)
     srv_start --reply 1:300000
     client --conn 1 --up 300000 --down 300000
     srv_wait; cap_stop 2; topo_down
@@ -362,7 +364,8 @@ sc_pair() {  # (j) the same traffic captured in the client and the server namesp
 
 sc_big() {  # benchmark capture: snaplen 160, 3 subflows, 1 % loss on path 2, no rate limit
     local out=$1 pkts=${2:-330000}
-    local up=$((pkts * 1400 * 3 / 4 / 2)) down=$((pkts * 1400 / 4 / 2))
+    # ~1100 payload bytes per captured packet (data segments of ~1370 B plus ACKs)
+    local up=$((pkts * 1100 * 3 / 4)) down=$((pkts * 1100 / 4))
     topo_up 4 3
     set_loss 2 1
     cap_start "$NS_C" "$out" any 160
