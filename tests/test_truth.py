@@ -7,6 +7,8 @@
 * client and server copies of the pair agree; derived cuts agree with their parents;
 * the reader gives the same truth for every supported link type and file format;
 * truthcmp.compare scores a perfect answer 100 % and a wrong grouping/DSN below.
+
+MPTCP_TRUTH_CAPTURES=DIR runs the same checks on a regenerated set (captures/gen/generate.sh -o DIR).
 """
 import os
 import random
@@ -18,9 +20,10 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
-CAPTURES = REPO / "captures"
+# MPTCP_TRUTH_CAPTURES: check a freshly regenerated set (generate.sh -o DIR) instead of captures/
+CAPTURES = Path(os.environ.get("MPTCP_TRUTH_CAPTURES", REPO / "captures"))
 sys.path.insert(0, str(TESTS))
-sys.path.insert(0, str(CAPTURES / "gen"))
+sys.path.insert(0, str(REPO / "captures" / "gen"))
 
 import truth  # noqa: E402
 import truthcmp  # noqa: E402

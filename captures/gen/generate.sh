@@ -345,11 +345,12 @@ sc_fastclose() {  # (h) client closes with SO_LINGER 0 mid-download -> MP_FASTCL
 sc_ipv6() {  # (i) IPv6, 3 subflows; written as pcapng
     topo_up 6 3
     set_rate 8000 6000 4000
-    cap_start "$NS_C" "$WORK/ipv6.pcap"
+    cap_start "$NS_C" "${1%.pcapng}.tmp.pcap"
     srv_start --reply 1:200000
     client --conn 1 --up 250000 --down 200000
     srv_wait; cap_stop; topo_down
-    editcap -F pcapng "$WORK/ipv6.pcap" "$1"
+    editcap -F pcapng "${1%.pcapng}.tmp.pcap" "$1"
+    rm -f "${1%.pcapng}.tmp.pcap"
 }
 
 sc_pair() {  # (j) the same traffic captured in the client and the server namespace
@@ -406,22 +407,31 @@ EOF
 }
 
 run_one() {
-    local sc=$1
+    local sc=$1 o="$WORK/out"
+    mkdir -p "$o"
     log "=== scenario $sc"
+    # captures are written to $WORK first and moved to OUTDIR only when the scenario succeeded
     case "$sc" in
-        3sub) sc_3sub "$OUTDIR/v1-3sub.pcap" ;;
-        2conn) sc_2conn "$OUTDIR/v1-2conn.pcap" ;;
-        loss) sc_loss "$OUTDIR/v1-loss.pcap" ;;
-        blackhole) sc_blackhole "$OUTDIR/v1-blackhole.pcap" ;;
-        mpc-data) sc_mpc_data "$OUTDIR/v1-mpc-data.pcap" ;;
-        csum) sc_csum "$OUTDIR/v1-csum.pcap" ;;
-        prio) sc_prio "$OUTDIR/v1-prio.pcap" ;;
-        fastclose) sc_fastclose "$OUTDIR/v1-fastclose.pcap" ;;
-        ipv6) sc_ipv6 "$OUTDIR/v1-ipv6.pcapng" ;;
-        pair) sc_pair "$OUTDIR/v1-pair-client.pcap" "$OUTDIR/v1-pair-server.pcap" ;;
+        3sub) sc_3sub "$o/v1-3sub.pcap" ;;
+        2conn) sc_2conn "$o/v1-2conn.pcap" ;;
+        loss) sc_loss "$o/v1-loss.pcap" ;;
+        blackhole) sc_blackhole "$o/v1-blackhole.pcap" ;;
+        mpc-data) sc_mpc_data "$o/v1-mpc-data.pcap" ;;
+        csum) sc_csum "$o/v1-csum.pcap" ;;
+        prio) sc_prio "$o/v1-prio.pcap" ;;
+        fastclose) sc_fastclose "$o/v1-fastclose.pcap" ;;
+        ipv6) sc_ipv6 "$o/v1-ipv6.pcapng" ;;
+        pair) sc_pair "$o/v1-pair-client.pcap" "$o/v1-pair-server.pcap" ;;
         cuts) sc_cuts ;;
         *) die "unknown scenario $sc" ;;
     esac
+    local f
+    for f in "$o"/*; do
+        [ -e "$f" ] || continue
+        mv -f "$f" "$OUTDIR/"
+        log "wrote $OUTDIR/${f##*/}"
+    done
+    rm -rf "$o"
 }
 
 ALL=(3sub 2conn loss blackhole mpc-data csum prio fastclose ipv6 pair cuts)
