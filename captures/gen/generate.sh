@@ -324,12 +324,11 @@ sc_csum() {  # (f) DSS checksums on both sides
 
 sc_prio() {  # (g) client endpoint 2 switched to backup mid-transfer -> MP_PRIO
     topo_up 4 3
-    set_rate 3000 3000 3000
+    set_rate 1200 1200 1200          # ~1 s transfer: the change lands in the middle
     cap_start "$NS_C" "$1"
     srv_start --reply 1:200000
-    (sleep 0.5; nsx "$NS_C" ip mptcp endpoint change id 2 backup && log "endpoint 2 -> backup") &
-    BG_PIDS+=($!)
-    client --conn 1 --up 400000 --down 200000
+    # the client itself switches its endpoint 2 to backup after writing 300 kB, about half of them on the wire (-> MP_PRIO)
+    client --conn 1 --up 400000 --down 200000 --hook-after 300000 --hook "ip mptcp endpoint change id 2 backup"
     srv_wait; cap_stop; topo_down
 }
 

@@ -13,6 +13,7 @@ bytes of a stream therefore identify the connection, the direction and the strea
                     [--unread-close CONN,...] [--max-conns N] [--verify/--no-verify]
   traffic.py client --dst ADDR --port 5201 --conn N --up BYTES [--down BYTES]
                     [--src ADDR] [--rate BYTES_PER_S] [--abort-after BYTES]
+                    [--hook 'CMD ARGS' --hook-after BYTES]
 
 The server never sends first: it reads the first word of a connection to learn the
 connection number and only then starts sending its reply (so the client's first data goes
@@ -58,7 +59,8 @@ def log(*a):
     print("[traffic %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
 
 
-def send_stream(sock, conn, direction, total, rate=None):
+def send_stream(sock, conn, direction, total, rate=None, hook=None):
+    """hook = (bytes, argv): run argv (in the background) once that many bytes were written."""
     off = 0
     t0 = time.monotonic()
     while off < total:
@@ -66,6 +68,11 @@ def send_stream(sock, conn, direction, total, rate=None):
         data = stream_bytes(conn, direction, off, n)
         sock.sendall(data)
         off += n
+        if hook and off >= hook[0]:
+            import subprocess
+            log("conn %d: %d bytes written, running %s" % (conn, off, " ".join(hook[1])))
+            subprocess.Popen(hook[1])
+            hook = None
         if rate:
             ahead = off / rate - (time.monotonic() - t0)
             if ahead > 0:
@@ -190,7 +197,8 @@ def run_client(args):
 
     def writer():
         try:
-            res["sent"] = send_stream(s, args.conn, 0, args.up, args.rate)
+            hook = (args.hook_after, args.hook.split()) if args.hook else None
+            res["sent"] = send_stream(s, args.conn, 0, args.up, args.rate, hook)
             if args.abort_after is None:
                 s.shutdown(socket.SHUT_WR)
         except OSError as e:
@@ -240,6 +248,8 @@ def main():
     cp.add_argument("--down", type=int)
     cp.add_argument("--rate", type=float)
     cp.add_argument("--abort-after", type=int)
+    cp.add_argument("--hook", help="command (split on spaces) to run once --hook-after bytes are written")
+    cp.add_argument("--hook-after", type=int, default=0)
     cp.add_argument("--no-verify", dest="verify", action="store_false")
     args = ap.parse_args()
     if args.mode == "server":
