@@ -428,10 +428,16 @@ infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
             }
         }
     }
-    if (o->u.dss.has_map) {
+    if (o->u.dss.has_map || (o->u.dss.has_ack && o->u.dss.ack8)) {
+        /* a new connection: this side is endpoint 0 (who is the client is unknown) */
         mptcp_conn_t *c = conn_new(pinfo, -1);
         c->inferred = true;
         conn_attach(c, sf, d);
+        if (!o->u.dss.has_map) {
+            /* only a 64-bit DATA_ACK: remember where the peer's data space is */
+            c->ep[1].dsn_ref = o->u.dss.ack;
+            c->ep[1].dsn_ref_known = true;
+        }
     }
 }
 /* }}} */
@@ -465,6 +471,11 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             sf->synack_seen = true;
         else
             sf->syn_seen = true;
+    }
+    /* SYN/ACK (or SYN) not captured: the other side's first ACK acknowledges ISN + 1 */
+    if (ack && !syn && !sf->dir[1 - d].isn_known && sf->dir[d].isn_known && seg->seq == sf->dir[d].isn + 1) {
+        sf->dir[1 - d].isn_known = true;
+        sf->dir[1 - d].isn = seg->ack - 1;
     }
     if (seg->flags & TH_FIN)
         sf->dir[d].fin_seen = true;

@@ -59,6 +59,47 @@ expand_in_space(const mptcp_endpoint_t *e, uint64_t raw, bool wide)
     return mptcp_expand32(ref, (uint32_t)raw);
 }
 
+/* Capture without this direction's SYN: the relative subflow sequence numbers of the DSS
+ * mappings (RFC 8684 section 3.3.1) still pin the ISN down. A segment [S, S+len) inside a
+ * mapping [ssn, ssn+dll) gives ISN in [S+len-ssn-dll, S-ssn]; the intersection over the
+ * segments becomes exact at the first mapping boundary (Linux maps up to 64 KiB per DSS
+ * and repeats it on every segment). Until then no DSN is given: a guess could be wrong. */
+static void
+narrow_isn(mptcp_sfdir_t *sd, const mptcp_seg_t *seg)
+{
+    for (unsigned i = 0; i < seg->nopts; i++) {
+        const mptcp_opt_t *o = &seg->opts[i];
+        uint32_t dlen;
+        int64_t hi, lo;
+
+        if (o->status != MPTCP_OPT_OK || o->subtype != MPTCP_SUB_DSS || !o->u.dss.has_map || o->u.dss.ssn == 0)
+            continue;
+        dlen = o->u.dss.dll - (o->u.dss.fin && o->u.dss.dll ? 1 : 0);
+        if (dlen < seg->seglen)
+            continue;       /* inconsistent mapping: ignore */
+        if (!sd->isn_bounded) {
+            sd->isn_bounded = true;
+            sd->isn_anchor = seg->seq - o->u.dss.ssn;
+            sd->isn_lo = INT64_MIN;
+            sd->isn_hi = INT64_MAX;
+        }
+        hi = (int32_t)(seg->seq - o->u.dss.ssn - sd->isn_anchor);
+        lo = hi + (int64_t)seg->seglen - (int64_t)dlen;
+        if (lo > sd->isn_hi || hi < sd->isn_lo) {
+            sd->isn_lo = lo;    /* contradicts what we had (a remapping): start over */
+            sd->isn_hi = hi;
+        } else {
+            sd->isn_lo = MAX(sd->isn_lo, lo);
+            sd->isn_hi = MIN(sd->isn_hi, hi);
+        }
+        if (sd->isn_lo == sd->isn_hi) {
+            sd->isn_known = true;
+            sd->isn = sd->isn_anchor + (uint32_t)sd->isn_lo;
+        }
+        return;
+    }
+}
+
 typedef struct {
     mptcp_pkt_t *pkt;
     uint32_t sf_index;
@@ -219,18 +260,8 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     me = &c->ep[pkt->ep];
     peer = &c->ep[1 - pkt->ep];
 
-    /* Capture without this direction's SYN: anchor the relative subflow sequence on the
-     * first DSS mapping, assuming it starts at this segment (how Linux sends them). */
-    if (!sd->isn_known && pkt->seglen > 0) {
-        for (unsigned i = 0; i < seg->nopts; i++) {
-            const mptcp_opt_t *o = &seg->opts[i];
-            if (o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS && o->u.dss.has_map && o->u.dss.ssn) {
-                sd->isn_known = true;
-                sd->isn = seg->seq - o->u.dss.ssn;
-                break;
-            }
-        }
-    }
+    if (!sd->isn_known && pkt->seglen > 0)
+        narrow_isn(sd, seg);
     have_relseq = rel_ssn64(sd, seg->seq, &relseq);
 
     for (unsigned i = 0; i < seg->nopts; i++) {
@@ -249,6 +280,11 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                 pkt->flags |= MPTCP_PF_HAS_ACK | MPTCP_PF_DSS_ACK;
                 me->ack_ref = ack;
                 me->ack_ref_known = true;
+                if (!peer->dsn_ref_known && (o->u.dss.ack8 || peer->key_known)) {
+                    /* where the peer's data space is, even if the peer's data is not captured */
+                    peer->dsn_ref = ack;
+                    peer->dsn_ref_known = true;
+                }
             }
             if (o->u.dss.has_map) {
                 /* RFC 8684 section 3.3: the m flag gives the DSN width */
@@ -315,8 +351,9 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             pkt->dsn64 = m->val + (relseq - m->low);
             pkt->flags |= MPTCP_PF_HAS_DSN;
             pkt->map_frame = m->frame == pinfo->num ? 0 : m->frame;
-        } else if (c->fallback) {
-            /* plain TCP after fallback: no data-level mapping is expected */
+        } else if (c->fallback || (!have_relseq && seg->nopts)) {
+            /* plain TCP after fallback: no data-level mapping is expected; or the subflow's
+             * ISN is not known yet (SYN not captured), so its mappings cannot be placed */
         } else if (seg->nopts == 0) {
             /* RFC 8684 section 3.7: data without any DSS where a mapping is needed means the
              * peers fell back to plain TCP (e.g. the MP_CAPABLE third ACK was lost) */

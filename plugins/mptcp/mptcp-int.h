@@ -125,6 +125,9 @@ struct mptcp_connection {
 typedef struct {
     bool isn_known;
     uint32_t isn;              /**< raw ISN; relative subflow seq = raw - isn (RFC 8684 section 3.3.1) */
+    bool isn_bounded;          /**< SYN not captured: ISN narrowed down from DSS mappings */
+    uint32_t isn_anchor;       /**< raw value the bounds are relative to */
+    int64_t isn_lo, isn_hi;    /**< ISN in [anchor + lo, anchor + hi] (first pass only) */
     bool ssn_ref_known;
     uint64_t ssn_ref;          /**< last 64-bit relative subflow seq (first pass only) */
     mptcp_ranges_t maps;       /**< DSS mappings: [ssn, ssn+dll) -> dsn (64-bit raw) */
