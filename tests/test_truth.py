@@ -147,6 +147,17 @@ def test_truth_matches_dss_mappings(name):
     assert checked > 0.8 * len(t.data_packets) or name == "v1-nosynack.pcap"
 
 
+@pytest.mark.parametrize("name", [n for n in ALL if n != "v1-midstream.pcap"])
+def test_data_acks_plausible(name):
+    """Relative Data ACKs stay within [1, bytes + 2] of the acknowledged direction (+1 DATA_FIN)."""
+    t = T(name)
+    acks = [p for p in t.packets if p.data_ack is not None]
+    assert acks
+    for p in acks:
+        c = t.connections[p.conn]
+        assert 1 <= p.data_ack <= c.bytes[1 - p.direction] + 2, p
+
+
 def _options(name):
     return {(o.name, o.length) for p in T(name).packets for o in p.mptcp}
 
@@ -369,7 +380,8 @@ def _perfect_rows(t, stream_of=None):
                      "mptcp.stream": "" if p.conn is None else str(stream_of[p.conn]),
                      "mptcp.dsn": "" if p.dsn is None else str(p.dsn),
                      "mptcp.reinjection_of": ",".join(map(str, p.reinjection_of)),
-                     "mptcp.reinjected_in": ",".join(map(str, p.reinjected_in))})
+                     "mptcp.reinjected_in": ",".join(map(str, p.reinjected_in)),
+                     "mptcp.ack": "" if p.data_ack is None else str(p.data_ack)})
     return rows
 
 
@@ -379,6 +391,7 @@ def test_compare_perfect_and_wrong():
     for k in truthcmp.METRICS + truthcmp.INFO_METRICS:
         assert m[k].percent == 100.0, (k, m[k])
     assert m["reinj_recall"].total == len(t.reinjections) > 0
+    assert m["ack"].total > 0
     # both connections in one stream: the smaller one is wrong
     rows = _perfect_rows(t, {1: 0, 2: 0})
     m = truthcmp.compare(t, rows)

@@ -34,7 +34,8 @@ is known), ``direction`` (0 client->server, 1 server->client, or None), ``is_dat
 earlier in the capture on ANOTHER subflow of the same connection and direction),
 ``reinjection_of`` (sorted earlier frames on other subflows that overlap it),
 ``reinjected_in`` (later frames on other subflows that overlap it), ``retransmission``
-(bool: overlaps an earlier packet of the same subflow and direction).
+(bool: overlaps an earlier packet of the same subflow and direction), ``data_ack`` (relative
+Data ACK of a DSS with the A flag = raw ack - IDSN of the other direction's key, when known).
 
 A subflow (SubflowKey = (client_ip, client_port, server_ip, server_port), oriented by the SYN
 sender, else by the data direction, else sorted) is mapped to its connection from its data
@@ -349,7 +350,7 @@ class Packet:
     __slots__ = ("frame", "ts", "src", "sport", "dst", "dport", "seq", "ack", "flags", "tcp_len",
                  "captured_len", "payload", "options", "mptcp", "subflow", "conn", "direction",
                  "dsn", "raw_dsn", "resolved_by", "reinjection_of", "reinjected_in",
-                 "retransmission")
+                 "retransmission", "data_ack")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -381,7 +382,7 @@ class Packet:
                 "direction": self.direction, "dsn": self.dsn, "raw_dsn": self.raw_dsn,
                 "reinjection_of": list(self.reinjection_of),
                 "reinjected_in": list(self.reinjected_in),
-                "retransmission": self.retransmission,
+                "retransmission": self.retransmission, "data_ack": self.data_ack,
                 "mptcp": [o.name for o in self.mptcp]}
 
     def __repr__(self):
@@ -642,7 +643,21 @@ def analyze(path):
     for c in t.connections.values():
         c.subflows.sort(key=lambda k: t.subflows[k].packets[0].frame)
 
-    # 5. per connection/direction: bytes, raw DSN, reinjections and retransmissions
+    # 5. relative Data ACKs (DSS 'A'): raw ack - IDSN of the acknowledged (opposite) direction
+    for p in t.packets:
+        o = p.option(2)
+        if o is None or o.dss is None or "data_ack" not in o.dss or p.conn is None or p.direction is None:
+            continue
+        c = t.connections.get(p.conn)
+        idsn = c.idsn.get(1 - p.direction) if c else None
+        if idsn is None:
+            continue
+        if o.dss["a"]:
+            p.data_ack = (o.dss["data_ack"] - idsn) % 2 ** 64
+        else:                      # 32-bit ack: fine while a direction carries < 4 GiB
+            p.data_ack = (o.dss["data_ack"] - idsn) % 2 ** 32
+
+    # 6. per connection/direction: bytes, raw DSN, reinjections and retransmissions
     groups = defaultdict(list)
     for p in t.packets:
         if p.dsn is None:

@@ -14,7 +14,8 @@ Stable API (used by other tests with their own tshark command, e.g. the plugin-l
     tshark_cmd + ['-r', capture, '-T', 'fields', '-E', 'header=y', '-E', 'separator=/t',
                   '-E', 'occurrence=a', '-E', 'aggregator=,',
                   '-e', 'frame.number', '-e', 'tcp.stream', '-e', 'mptcp.stream', '-e', 'mptcp.dsn',
-                  '-e', 'mptcp.reinjection_of', '-e', 'mptcp.reinjected_in'] + extra_args
+                  '-e', 'mptcp.reinjection_of', '-e', 'mptcp.reinjected_in', '-e', 'mptcp.ack']
+                 + extra_args
 
 (``tshark_cmd`` is a list such as ``['tshark', '-o', 'mptcp.analyze_mappings:TRUE']``; None means
 DEFAULT_TSHARK; ``env`` None inherits the environment) and returns one dict per output line,
@@ -36,7 +37,8 @@ total is 0) and ``.wrong`` (up to 20 example frame numbers):
 * ``reinj_recall``: true cross-subflow reinjections that have a non-empty ``mptcp.reinjection_of``.
 * informational: ``stream_present`` (packets of known subflows with any mptcp.stream),
   ``dsn_present`` (data packets with any mptcp.dsn), ``reinj_of_exact`` (true reinjections whose
-  reinjection_of frame set equals the truth's), ``reinjected_in_recall``.
+  reinjection_of frame set equals the truth's), ``reinjected_in_recall``, ``ack`` (packets with
+  a DSS Data ACK whose first ``mptcp.ack`` equals the true relative Data ACK; needs the keys).
 
 CLI::
 
@@ -58,9 +60,9 @@ import truth as _truth  # noqa: E402
 DEFAULT_TSHARK = ["tshark", "-o", "mptcp.analyze_mappings:TRUE",
                   "-o", "mptcp.intersubflows_retransmission:TRUE"]
 FIELDS = ["frame.number", "tcp.stream", "mptcp.stream", "mptcp.dsn", "mptcp.reinjection_of",
-          "mptcp.reinjected_in"]
+          "mptcp.reinjected_in", "mptcp.ack"]
 METRICS = ["grouping", "dsn", "reinj_precision", "reinj_recall"]
-INFO_METRICS = ["stream_present", "dsn_present", "reinj_of_exact", "reinjected_in_recall"]
+INFO_METRICS = ["stream_present", "dsn_present", "reinj_of_exact", "reinjected_in_recall", "ack"]
 
 
 class Metric:
@@ -183,6 +185,13 @@ def compare(truth, rows):
             m["reinj_of_exact"].add(set(of) == set(p.reinjection_of), p.frame)
         if p.reinjected_in:
             m["reinjected_in_recall"].add(bool(inn), p.frame)
+
+    # Data ACK
+    for p in truth.packets:
+        if p.data_ack is None:
+            continue
+        a = _ints(by_frame.get(p.frame, {}).get("mptcp.ack"))
+        m["ack"].add(bool(a) and a[0] == p.data_ack, p.frame)
     return m
 
 
