@@ -545,8 +545,8 @@ def analyze(path):
             a, b = (syn.src, syn.sport), (syn.dst, syn.dport)
         elif dirs:
             (ep, d), _ = dirs.most_common(1)[0]
-            other = next(e for e in ((pkts[0].src, pkts[0].sport), (pkts[0].dst, pkts[0].dport))
-                         if e != ep) if len({(pkts[0].src, pkts[0].sport), (pkts[0].dst, pkts[0].dport)}) == 2 else ep
+            p0 = pkts[0]
+            other = (p0.dst, p0.dport) if ep == (p0.src, p0.sport) else (p0.src, p0.sport)
             a, b = (ep, other) if d == 0 else (other, ep)
         else:
             a, b = sorted(((pkts[0].src, pkts[0].sport), (pkts[0].dst, pkts[0].dport)))

@@ -52,7 +52,7 @@ import os
 import shlex
 import subprocess
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import truth as _truth  # noqa: E402

@@ -105,7 +105,6 @@ topo_up() {
         nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
         nsx "$ns" sysctl -qw net.ipv4.tcp_timestamps=1
     done
-    local rate
     for i in $(seq 1 "$npaths"); do
         ip link add "c$i" netns "$NS_C" type veth peer name "s$i" netns "$NS_S"
         for ns in "$NS_C" "$NS_S"; do
@@ -188,7 +187,7 @@ EOF
         nsx "$NS_S" nft delete table inet mptcpgen_bh
         log "blackhole on path $1 lifted"
     ) &
-    BG_PIDS+=($!)
+    BG_PIDS+=("$!")
 }
 
 # cap_start NS FILE [IFACE] [SNAPLEN] [LINKTYPE]
@@ -200,8 +199,8 @@ cap_start() {
     # not through the nsx function: $! must be tcpdump itself (ip netns exec execs it)
     ip netns exec "$ns" tcpdump -Z root -i "$iface" "${opt[@]}" -s "$snap" -U -n -w "$file" "tcp port $PORT" 2>"$err" &
     local pid=$!
-    BG_PIDS+=($pid)
-    CAP_PIDS+=($pid)
+    BG_PIDS+=("$pid")
+    CAP_PIDS+=("$pid")
     local n=0
     until grep -q "listening on" "$err" 2>/dev/null; do
         sleep 0.1; n=$((n + 1))
@@ -224,7 +223,7 @@ srv_start() {
     local ready="$WORK/ready.$RANDOM"
     ip netns exec "$NS_S" "$PY" "$TRAFFIC" server --port "$PORT" --ready-file "$ready" "$@" &
     SRV_PID=$!
-    BG_PIDS+=($SRV_PID)
+    BG_PIDS+=("$SRV_PID")
     local n=0
     until [ -e "$ready" ]; do
         sleep 0.1; n=$((n + 1)); ((n < 100)) || die "server did not start"
