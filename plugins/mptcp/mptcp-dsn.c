@@ -103,7 +103,6 @@ narrow_isn(mptcp_sfdir_t *sd, const mptcp_seg_t *seg)
 typedef struct {
     mptcp_pkt_t *pkt;
     uint32_t sf_index;
-    wmem_map_t *pkts;
 } reinj_ud_t;
 
 static bool
@@ -112,10 +111,9 @@ reinj_cb(const mptcp_range_t *r, void *ud)
     reinj_ud_t *u = (reinj_ud_t *)ud;
 
     if (r->aux != u->sf_index) {
-        mptcp_pkt_t *earlier = (mptcp_pkt_t *)wmem_map_lookup(u->pkts, GUINT_TO_POINTER(r->frame));
+        mptcp_pkt_t *earlier = (mptcp_pkt_t *)(uintptr_t)r->val;
         frames_add(&u->pkt->reinj_of, r->frame);
-        if (earlier)
-            frames_add(&earlier->reinj_in, u->pkt->frame);
+        frames_add(&earlier->reinj_in, u->pkt->frame);
     }
     return true;
 }
@@ -217,12 +215,9 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
     }
 }
 
-static wmem_map_t *pkts_by_frame;   /**< frame -> mptcp_pkt_t * of data packets (reinjected_in links) */
-
 void
 mptcp_dsn_init(void)
 {
-    pkts_by_frame = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     csum_accs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
@@ -231,15 +226,15 @@ mptcp_dsn_init(void)
 static void
 check_reinjection(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
-    reinj_ud_t u = { pkt, sf->index, pkts_by_frame };
+    reinj_ud_t u = { pkt, sf->index };
     uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
 
     mptcp_ranges_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
     if (pkt->reinj_of.n)
         pkt->flags |= MPTCP_PF_REINJECTION;
-    /* every transmission is kept (val = frame), so a reinjection lists all earlier copies */
-    mptcp_ranges_insert(&e->sent, low, high, pkt->frame, pkt->frame, sf->index);
-    wmem_map_insert(pkts_by_frame, GUINT_TO_POINTER(pkt->frame), pkt);
+    /* every transmission is kept (val = its per-packet result, for the reinjected_in link),
+     * so a reinjection lists all earlier copies */
+    mptcp_ranges_insert(&e->sent, low, high, (uint64_t)(uintptr_t)pkt, pkt->frame, sf->index);
 }
 
 void
