@@ -1,0 +1,9 @@
+"""Runs the C unit tests (ctest) from pytest, so the one test command covers them too."""
+import subprocess
+
+
+def test_ctest_optparse(plugin_build):
+    p = subprocess.run(["ctest", "--output-on-failure", "-R", "optparse"], cwd=plugin_build, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
+    assert "1/1 Test" in p.stdout
