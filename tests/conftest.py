@@ -71,8 +71,22 @@ class Tshark:
         args = ["-r", capture, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
         for f in fields:
             args += ["-e", f]
+        # Wireshark >= 4.2 prints FT_BOOLEAN values as True/False, 4.0 as 1/0: normalise to 1/0.
+        bools = [i for i, f in enumerate(fields) if f in self.boolean_fields()]
         out = self.run(*args, *extra)
-        return [line.split("\t") for line in out.splitlines()]
+        rows = [line.split("\t") for line in out.splitlines()]
+        for row in rows:
+            for i in bools:
+                if i < len(row) and row[i]:
+                    row[i] = ",".join({"True": "1", "False": "0"}.get(v, v) for v in row[i].split(","))
+        return rows
+
+    def boolean_fields(self):
+        """Abbreviations of every FT_BOOLEAN field (from -G fields, cached)."""
+        if getattr(self, "_bools", None) is None:
+            self._bools = {c[2] for c in (l.split("\t") for l in self.run("-G", "fields").splitlines())
+                           if len(c) > 3 and c[0] == "F" and c[3] == "FT_BOOLEAN"}
+        return self._bools
 
     def count(self, capture, dfilter, *extra):
         out = self.run("-r", capture, "-Y", dfilter, "-T", "fields", "-e", "frame.number", *extra)

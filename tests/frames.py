@@ -113,7 +113,9 @@ def tcp_segment(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, 
     return seg[:16] + struct.pack("!H", c) + seg[18:]
 
 
-def frame(options=b"", payload=b"", src=None, dst=None, sport=40000, dport=5001, seq=1000, ack=2000,
+# Default client port 45000: claimed by no dissector in Wireshark 4.0, 4.4 or 4.6 (4.4 gave
+# 40000 to SAP NI, which then swallowed test payloads), so payloads stay "data".
+def frame(options=b"", payload=b"", src=None, dst=None, sport=45000, dport=5001, seq=1000, ack=2000,
           flags="A", v6=False, window=65535, data_offset=None) -> bytes:
     """A whole Ethernet frame carrying one TCP segment (IPv4 unless v6 or the addresses are IPv6)."""
     if src is None:
@@ -428,7 +430,7 @@ class Conversation:
                   c.send(True, b"hello", dss(ack=1, dsn=1, ssn=1, dll=5))]
     """
 
-    def __init__(self, client=(CLIENT4, 40000), server=(SERVER4, 5001), isn_c=1000, isn_s=5000):
+    def __init__(self, client=(CLIENT4, 45000), server=(SERVER4, 5001), isn_c=1000, isn_s=5000):
         self.client, self.server = client, server
         self.isn = [isn_c, isn_s]
         self.nxt = [isn_c, isn_s]          # next sequence number per side (0 client, 1 server)
