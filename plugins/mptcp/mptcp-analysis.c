@@ -60,8 +60,8 @@ mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg)
     mptcp_pkt_t *pkt;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    if (seg->nopts == 0 && !mptcp_conn_any())
-        return;
+    if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
+        return;     /* plain TCP: nothing to store */
     pkt = wmem_new0(wmem_file_scope(), mptcp_pkt_t);
     pkt->frame = pinfo->num;
     pkt->seglen = seg->seglen;
