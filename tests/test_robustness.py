@@ -84,13 +84,13 @@ def test_random_mptcp_options(tshark, tmp_path):
             opt = opt[:1] + bytes([rnd.randint(0, 40)]) + opt[2:]
         opts = (nop() + nop() + timestamp() if rnd.random() < 0.5 else b"") + opt
         opts = opts[:40]
-        sport = 20000 + (i % 50) if i < 1000 else 40000   # first many connections, then one
+        sport = 45000 + (i % 50) if i < 1000 else 45100   # first many connections, then one
         flags = rnd.choice(["S", "SA", "A", "PA", "FA", "RA"])
         payload = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 64)))
         frames.append(frame(options=opts, payload=payload, sport=sport, flags=flags, seq=rnd.getrandbits(32),
                             ack=rnd.getrandbits(32), v6=rnd.random() < 0.3))
     for i, d in enumerate(malformed_options().values()):
-        frames.append(frame(options=d["options"], data_offset=d["data_offset"], payload=b"x" * 10, sport=40000,
+        frames.append(frame(options=d["options"], data_offset=d["data_offset"], payload=b"x" * 10, sport=45100,
                             seq=7 + i))
     cap = write_pcap(tmp_path / "random.pcap", frames)
     os.chmod(tmp_path, 0o755)
