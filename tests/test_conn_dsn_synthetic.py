@@ -204,3 +204,82 @@ def test_midstream_grouping_is_inferred_and_raw(tshark, tmp_path):
     assert got[2][2] == str(base_c + 101)
     out = tshark.run("-r", path, "-V")
     assert "(Relative)" not in out
+
+
+def test_token_collision_resolved_by_address(tshark, tmp_path):
+    """Two connections whose servers have the same key (so the same token): a JOIN goes to
+    the one whose server address it is sent to, not to whichever key came last."""
+    a = F.Conversation(client=(F.CLIENT4, 40001), server=(F.SERVER4, 5001))
+    b = F.Conversation(client=(F.CLIENT4, 40002), server=(SRV2, 5001))
+    fr = [a.syn(F.mp_capable(1, 0x81)), a.synack(F.mp_capable(1, 0x81, sendkey=KEY_S)),
+          a.ack(F.mp_capable(1, 0x81, sendkey=KEY_C, recvkey=KEY_S)),
+          b.syn(F.mp_capable(1, 0x81)), b.synack(F.mp_capable(1, 0x81, sendkey=KEY_S)),
+          b.ack(F.mp_capable(1, 0x81, sendkey=KEY_C + 1, recvkey=KEY_S))]
+    j = F.Conversation(client=("198.51.100.7", 41000), server=(F.SERVER4, 5001))
+    fr.append(j.syn(F.mp_join_syn(token=token(KEY_S))))
+    path = F.write_pcap(tmp_path / "collision.pcap", fr)
+    got = rows(tshark, path, ["mptcp.stream"])
+    assert got[1][0] == "0" and got[4][0] == "1"
+    assert got[7][0] == "0"
+
+
+def test_infinite_mapping_and_missing_dss_fall_back(tshark, tmp_path):
+    """RFC 8684 section 3.7: a DSS with data-level length 0 (infinite mapping), and data
+    without any DSS where a mapping is needed, are fallbacks to plain TCP."""
+    fr = []
+    for port, last in ((40001, F.dss(ack=1, dsn=idsn(KEY_C) + 1, dsn8=True, ssn=1, dll=0)), (40002, b"")):
+        c = F.Conversation(client=(F.CLIENT4, port))
+        fr += v1_handshake(c)
+        fr.append(c.send(True, b"x" * 50, last))
+        fr.append(c.send(True, b"y" * 50))
+    path = F.write_pcap(tmp_path / "fallback2.pcap", fr)
+    got = rows(tshark, path, ["mptcp.fallback", "mptcp.dss.infinite_mapping", "mptcp.dss.missing_mapping"])
+    assert got[4][0] == "1" and got[4][1] != ""
+    assert got[9][0] == "1"                 # first data without DSS on the second connection
+    assert all(r[2] == "" for r in got.values())
+
+
+def test_reset_fastclose_fail_experts(tshark, tmp_path):
+    c = F.Conversation()
+    fr = v1_handshake(c)
+    fr.append(c.ack(F.mp_fail(idsn(KEY_C) + 77)))
+    fr.append(c.rst(True, F.mp_fastclose(KEY_C)))                    # wrong: must carry the server's key
+    fr.append(c.rst(False, F.mp_fastclose(KEY_C) + F.mp_tcprst(reason=4)))   # right key, TCPRST reason 4
+    path = F.write_pcap(tmp_path / "close.pcap", fr)
+    assert tshark.count(path, "mptcp.mp_fail") == 1
+    assert tshark.count(path, "mptcp.fastclose.key_mismatch") == 1
+    got = rows(tshark, path, ["mptcp.tcprst", "_ws.expert.message"])
+    assert "Too much outstanding data" in got[6][1]
+
+
+def test_addresses_tracked_by_id(tshark, tmp_path):
+    c = F.Conversation()
+    fr = v1_handshake(c)
+    fr.append(c.ack(F.add_addr_v1(5, "203.0.113.9", hmac=0), side=1))
+    fr.append(c.ack(F.remove_addr(5), side=1))
+    fr.append(c.ack(F.add_addr_v1(5, "203.0.113.10", hmac=0), side=1))
+    fr.append(c.ack(F.add_addr_v1(5, "203.0.113.11", hmac=0), side=1))
+    path = F.write_pcap(tmp_path / "addrs.pcap", fr)
+    got = rows(tshark, path, ["mptcp.rm_addr.address", "mptcp.add_addr.id_reused", "mptcp.add_addr.hmac_valid"])
+    assert got[5][0] == "203.0.113.9"
+    assert got[6][1] == ""                    # id reused after its removal: fine
+    assert got[7][1] != ""                    # reused while still announced
+    assert got[4][2] == "0"                   # the zero HMACs do not verify
+
+
+def test_reinjection_marked_in_info_column(tshark, tmp_path):
+    c = F.Conversation()
+    fr = v1_handshake(c)
+    j = F.Conversation(client=(F.CLIENT4, 41000), server=(SRV2, 5001), isn_c=7000, isn_s=9000)
+    fr.append(j.syn(F.mp_join_syn(token=token(KEY_S))))
+    fr.append(j.synack(F.mp_join_synack()))
+    fr.append(j.ack(F.mp_join_ack()))
+    fr.append(c.send(True, b"r" * 100, F.dss(dsn=idsn(KEY_C) + 1, dsn8=True, ssn=1, dll=100)))
+    fr.append(j.send(True, b"r" * 100, F.dss(dsn=idsn(KEY_C) + 1, dsn8=True, ssn=1, dll=100)))
+    path = F.write_pcap(tmp_path / "reinj.pcap", fr)
+    got = rows(tshark, path, ["mptcp.reinjection_of", "_ws.col.Info"])
+    assert got[8][0] == "7" and "[MPTCP Reinjection]" in got[8][1]
+    assert "[MPTCP Reinjection]" not in got[7][1]
+    two = rows(tshark, path, ["mptcp.reinjected_in"], "-2")
+    assert two[7][0] == "8"
+    assert tshark.count(path, "mptcp.reinjection") == 1

@@ -9,6 +9,7 @@
 #include "mptcp-int.h"
 
 #include <epan/dissectors/packet-tcp.h>
+#include <epan/to_str.h>
 
 static int hf_analysis = -1;
 static int hf_master = -1;
@@ -37,6 +38,7 @@ static int hf_add_hmac_valid = -1;
 static int hf_add_expected_hmac = -1;
 static int hf_fallback = -1;
 static int hf_data_fin = -1;
+static int hf_rm_addr_address = -1;
 
 static gint ett_analysis = -1;
 
@@ -256,6 +258,13 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
         proto_item_set_generated(ti);
         expert_add_info(pinfo, ti, &ei_fallback);
     }
+    for (guint i = 0; pkt->rm_addrs && i < wmem_array_get_count(pkt->rm_addrs); i++) {
+        const mptcp_addr_t *a = *(const mptcp_addr_t **)wmem_array_index(pkt->rm_addrs, i);
+        ti = proto_tree_add_string_format_value(t, hf_rm_addr_address, tvb, 0, 0, address_to_str(pinfo->pool, &a->addr),
+                                                "%s (announced in frame %u)", address_to_str(pinfo->pool, &a->addr),
+                                                a->frame);
+        proto_item_set_generated(ti);
+    }
     render_frames(t, hf_reinjection_of, tvb, &pkt->reinj_of);
     render_frames(t, hf_reinjected_in, tvb, &pkt->reinj_in);
     if (pkt->flags & MPTCP_PF_REINJECTION) {
@@ -322,6 +331,8 @@ mptcp_analysis_register(void)
             NULL, 0x0, NULL, HFILL } },
         { &hf_fallback, { "Fallback to TCP", "mptcp.fallback", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "The connection fell back to plain TCP (RFC 8684 section 3.7)", HFILL } },
+        { &hf_rm_addr_address, { "Removed address", "mptcp.rm_addr.address", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Address that the REMOVE_ADDR's id had been announced for (RFC 8684 section 3.4.2)", HFILL } },
         { &hf_data_fin, { "DATA_FIN", "mptcp.data_fin", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "This segment carries the data-level FIN (RFC 8684 section 3.3.3)", HFILL } },
     };

@@ -346,7 +346,8 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
 }
 
 static void
-handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned optoff, const mptcp_opt_t *o)
+handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned optoff, const mptcp_opt_t *o,
+               mptcp_pkt_t *pkt)
 {
     mptcp_conn_t *c = sf->conn;
     mptcp_endpoint_t *e;
@@ -357,8 +358,12 @@ handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned opto
     for (unsigned i = 0; i < o->u.rm.count && e->addrs; i++) {
         uint8_t id = mptcp_tvb_u8(seg->tvb, optoff + 3 + i);
         mptcp_addr_t *a = (mptcp_addr_t *)wmem_map_lookup(e->addrs, GUINT_TO_POINTER(id));
-        if (a)
+        if (a) {
             a->removed = true;
+            if (!pkt->rm_addrs)
+                pkt->rm_addrs = wmem_array_new(wmem_file_scope(), sizeof(mptcp_addr_t *));
+            wmem_array_append_one(pkt->rm_addrs, a);
+        }
     }
 }
 
@@ -514,7 +519,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             handle_add_addr(pinfo, sf, d, o, pkt);
             break;
         case MPTCP_SUB_RM_ADDR:
-            handle_rm_addr(seg, sf, d, seg->opt_offset[i], o);
+            handle_rm_addr(seg, sf, d, seg->opt_offset[i], o, pkt);
             break;
         case MPTCP_SUB_PRIO:
             sf->dir[d].backup = o->u.prio.backup;

@@ -206,6 +206,7 @@ typedef struct {
     mptcp_frames_t reinj_in;   /**< later frames (other subflows); filled on later packets' first pass */
     uint64_t join_expected_hmac; /**< truncated HMAC expected on a JOIN SYN/ACK (if computed) */
     uint64_t add_expected_hmac;
+    wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for (first pass) */
     uint16_t csum_computed;
 } mptcp_pkt_t;
 
