@@ -97,8 +97,9 @@ add_dsn_item(proto_tree *t, int hf, tvbuff_t *tvb, uint64_t raw, const mptcp_end
     proto_item *ti;
 
     if (e && e->key_known && mptcp_prefs.relative) {
-        ti = proto_tree_add_uint64(t, hf, tvb, 0, 0, raw - e->idsn);
-        proto_item_append_text(ti, " (Relative)");
+        /* formatted in one call: skipped entirely when the item is not shown */
+        ti = proto_tree_add_uint64_format_value(t, hf, tvb, 0, 0, raw - e->idsn, "%" PRIu64 " (Relative)",
+                                                raw - e->idsn);
     } else {
         ti = proto_tree_add_uint64(t, hf, tvb, 0, 0, raw);
     }
