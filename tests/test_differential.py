@@ -261,6 +261,18 @@ def test_no_malformed_no_dissector_bug(tshark, dissected, cap):
         assert theirs_mptcp <= experts, sorted(theirs_mptcp - experts)[:20]
 
 
+SMALL = [c for c in CAPTURES if c.stat().st_size < 100_000]
+
+
+@pytest.mark.skipif(not SMALL, reason="external captures not present")
+@pytest.mark.parametrize("cap", SMALL, ids=[f"{c.parent.name}/{c.name}" for c in SMALL])
+def test_two_pass_same_option_fields(tshark, dissected, cap):
+    """The option fields do not depend on the pass (-2 re-dissects with the first pass's state)."""
+    ours, _ = dissected(cap)
+    two = tshark.fields(cap, FIELDS + EXTRA, "-2")
+    assert [r[:len(FIELDS)] for r in two] == [r[:len(FIELDS)] for r in ours]
+
+
 def test_dss_oobr_gets_expert_not_malformed(tshark, tshark_builtin):
     """tcpdump's CVE-2017-13040 regression capture: a 3-octet DSS. The built-in throws (malformed),
     the plugin gives mptcp.option.bad_length and dissects the rest."""
