@@ -25,6 +25,7 @@
 #include <epan/prefs.h>
 #include <epan/prefs-int.h>
 #include <epan/conversation.h>
+#include <epan/exceptions.h>
 #include <epan/dissectors/packet-tcp.h>
 
 int proto_mptcp = -1;
@@ -123,10 +124,10 @@ static int
 dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     mptcp_seg_t seg;
-    mptcp_pkt_t *pkt = NULL;
-    bool have_seg = false;
+    mptcp_pkt_t *volatile pkt = NULL;      /* volatile: read in FINALLY (setjmp) */
+    volatile bool have_seg = false;
     guint32 layer = pinfo->curr_layer_num;
-    int len;
+    volatile int len = 0;
 
     if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp))) {
         if (!PINFO_FD_VISITED(pinfo)) {
@@ -137,16 +138,22 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
         pkt = (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer);
     }
     p_add_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT, pkt);
-    len = mptcp_dissector_try_uint(tcp_call_table, 6, tvb, pinfo, tree, FALSE, data);
-    p_remove_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT);
-
-    if (pkt) {
-        if (have_seg && pkt->sf && !pkt->sf->tcp_stream_known)
-            remember_tcp_stream(&seg, pinfo, pkt->sf);
-        mptcp_analysis_render(tvb, pinfo,
-                              (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tcp, layer), pkt);
-        mptcp_conv_tap(pinfo, pkt);
+    /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
+     * in Wireshark 4.4+) must not skip the analysis of this segment; it is rethrown after. */
+    TRY {
+        len = mptcp_dissector_try_uint(tcp_call_table, 6, tvb, pinfo, tree, FALSE, data);
     }
+    FINALLY {
+        p_remove_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT);
+        if (pkt) {
+            if (have_seg && pkt->sf && !pkt->sf->tcp_stream_known)
+                remember_tcp_stream(&seg, pinfo, pkt->sf);
+            mptcp_analysis_render(tvb, pinfo,
+                                  (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tcp, layer), pkt);
+            mptcp_conv_tap(pinfo, pkt);
+        }
+    }
+    ENDTRY;
     return len;
 }
 
