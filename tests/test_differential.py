@@ -284,8 +284,6 @@ def test_dss_oobr_gets_expert_not_malformed(tshark, tshark_builtin):
     assert tshark.count(cap, "tcp.options.timestamp.tsval == 597120308") == 1
 
 
-@pytest.mark.xfail(strict=False, reason="known bug outside the option code (mptcp-dsn.c): a DSS checksum over a "
-                   "32-bit DSN is verified with a guessed upper half when the 64-bit DSN is unknown")
 @pytest.mark.parametrize("name", ["short.pcapng", "longer.pcapng"])
 def test_no_checksum_verdict_without_64bit_dsn(tshark, name):
     """RFC 8684 section 3.3.1: the DSS checksum covers a pseudo-header with the full 64-bit DSN.

@@ -442,6 +442,7 @@ infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
             /* only a 64-bit DATA_ACK: remember where the peer's data space is */
             c->ep[1].dsn_ref = o->u.dss.ack;
             c->ep[1].dsn_ref_known = true;
+            c->ep[1].dsn_ref_exact = true;
         }
     }
 }

@@ -279,6 +279,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                     /* where the peer's data space is, even if the peer's data is not captured */
                     peer->dsn_ref = ack;
                     peer->dsn_ref_known = true;
+                    peer->dsn_ref_exact = true;
                 }
             }
             if (o->u.dss.has_map) {
@@ -286,11 +287,14 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                 uint64_t dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
                 uint32_t dlen = o->u.dss.dll;
                 uint64_t ssn64;
+                /* the upper half of a 32-bit DSN is a guess until a 64-bit DSN or the key is seen */
+                bool exact = o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact);
 
                 pkt->dss_dsn64 = dsn;
                 pkt->flags |= MPTCP_PF_DSS_DSN;
                 me->dsn_ref = dsn;
                 me->dsn_ref_known = true;
+                me->dsn_ref_exact = exact;
                 if (o->u.dss.fin) {
                     /* RFC 8684 section 3.3.3: the DATA_FIN takes the last DSN of the mapping;
                      * with subflow sequence 0 and length 1 it carries no data */
@@ -309,7 +313,9 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                 }
                 if (dlen && have_relseq) {
                     ssn64 = mptcp_expand32(relseq, o->u.dss.ssn);
-                    if (o->u.dss.has_csum && relseq >= ssn64 && relseq < ssn64 + dlen) {
+                    if (o->u.dss.has_csum && !exact) {
+                        pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;   /* the pseudo-header needs all 64 bits */
+                    } else if (o->u.dss.has_csum && relseq >= ssn64 && relseq < ssn64 + dlen) {
                         const mptcp_range_t *m = mptcp_ranges_find_covering(&sd->maps, ssn64);
                         checksum_segment(seg, pkt, m && m->low == ssn64 ? m->frame : pinfo->num, dsn,
                                          o->u.dss.ssn, o->u.dss.dll, o->u.dss.csum, dlen, relseq - ssn64);
@@ -336,6 +342,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             if (!me->dsn_ref_known) {
                 me->dsn_ref = me->idsn + 1;
                 me->dsn_ref_known = true;
+                me->dsn_ref_exact = true;
             }
         }
     }

@@ -95,6 +95,7 @@ typedef struct {
     /* first pass only: */
     bool dsn_ref_known, ack_ref_known;
     uint64_t dsn_ref;          /**< last 64-bit DSN sent by this endpoint (for expansion) */
+    bool dsn_ref_exact;        /**< dsn_ref's upper 32 bits are known (64-bit DSN or key seen) */
     uint64_t ack_ref;          /**< last 64-bit DATA_ACK sent by this endpoint */
     bool data_fin_seen;
     uint64_t data_fin_dsn;
