@@ -146,13 +146,17 @@ def test_join_binds_by_token_ownership(tshark, tmp_path, version, server_opens_j
     fr.append(j.send(False, b"e" * 30, F.dss(dsn=ans_idsn + ans_rel, dsn8=True, ssn=1, dll=30)))
     path = F.write_pcap(tmp_path / "join.pcap", fr)
     got = both_passes(tshark, path, ["mptcp.stream", "mptcp.subflow", "mptcp.dsn", "mptcp.join.hmac_valid",
-                                     "mptcp.subflow.join"])
+                                     "mptcp.subflow.join", "mptcp.subflow.opened_by_server",
+                                     "mptcp.subflow.initiator_addrid", "mptcp.subflow.responder_addrid"])
     n = len(fr)
     assert all(got[i][0] == "0" for i in range(1, n + 1)), "every packet in connection 0"
     assert got[n - 1][1] == "1" and got[n - 1][4] == "1"
     assert got[n - 1][2] == str(op_rel)
     assert got[n][2] == str(ans_rel)
     assert got[join_synack][3] == "1" and got[join_ack][3] == "1"
+    assert got[n][5] == ("1" if server_opens_join else "0")
+    assert got[n][6:8] == ["2", "0"]           # address ids from the JOIN SYN and SYN/ACK
+    assert got[1][6:8] == ["0", "0"]           # the initial subflow: id 0 on both sides
 
 
 def test_join_hmac_mismatch_gives_expert(tshark, tmp_path):

@@ -39,6 +39,7 @@ static int hf_add_expected_hmac = -1;
 static int hf_fallback = -1;
 static int hf_data_fin = -1;
 static int hf_rm_addr_address = -1;
+static int hf_sf_addrid[2] = { -1, -1 };
 
 static gint ett_analysis = -1;
 
@@ -206,6 +207,12 @@ render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_
     proto_item_set_generated(ti);
     ti = proto_tree_add_boolean(t, hf_sf_backup, tvb, 0, 0, (pkt->flags & MPTCP_PF_BACKUP) != 0);
     proto_item_set_generated(ti);
+    for (int d = 0; d < 2; d++) {
+        if (pkt->addr_ids_known & (1u << d)) {
+            ti = proto_tree_add_uint(t, hf_sf_addrid[d], tvb, 0, 0, pkt->addr_id[d]);
+            proto_item_set_generated(ti);
+        }
+    }
 }
 
 static void
@@ -332,6 +339,10 @@ mptcp_analysis_register(void)
             NULL, 0x0, NULL, HFILL } },
         { &hf_fallback, { "Fallback to TCP", "mptcp.fallback", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "The connection fell back to plain TCP (RFC 8684 section 3.7)", HFILL } },
+        { &hf_sf_addrid[0], { "Initiator's address id", "mptcp.subflow.initiator_addrid", FT_UINT8, BASE_DEC,
+            NULL, 0x0, "Address id of the host that opened this subflow (0 on the initial subflow)", HFILL } },
+        { &hf_sf_addrid[1], { "Responder's address id", "mptcp.subflow.responder_addrid", FT_UINT8, BASE_DEC,
+            NULL, 0x0, "Address id of the host that accepted this subflow (0 on the initial subflow)", HFILL } },
         { &hf_rm_addr_address, { "Removed address", "mptcp.rm_addr.address", FT_STRING, BASE_NONE, NULL, 0x0,
             "Address that the REMOVE_ADDR's id had been announced for (RFC 8684 section 3.4.2)", HFILL } },
         { &hf_data_fin, { "DATA_FIN", "mptcp.data_fin", FT_BOOLEAN, BASE_NONE, NULL, 0x0,

@@ -271,6 +271,7 @@ handle_join(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_
         sf->join_token = o->u.join.token;
         sf->dir[d].nonce = o->u.join.nonce;
         sf->dir[d].addr_id = o->u.join.addr_id;
+        sf->addr_ids_known |= (uint8_t)(1u << d);
         sf->dir[d].backup = o->u.join.backup;
         if (sf->conn)
             break;
@@ -286,6 +287,7 @@ handle_join(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_
     case MPTCP_JOIN_SYNACK:
         sf->dir[d].nonce = o->u.join.nonce;
         sf->dir[d].addr_id = o->u.join.addr_id;
+        sf->addr_ids_known |= (uint8_t)(1u << d);
         sf->dir[d].backup = o->u.join.backup;
         sf->join_trunc_hmac = o->u.join.trunc_hmac;
         c = sf->conn;
@@ -543,6 +545,12 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     if (syn && ack && sf->is_join && !has_join)
         pkt->flags |= MPTCP_PF_JOIN_REJECTED;
 
+    /* RFC 8684 section 3.4: the initial subflow's addresses have id 0 */
+    if (sf->conn && sf == sf->conn->master)
+        sf->addr_ids_known = 3;
+    pkt->addr_ids_known = sf->addr_ids_known;
+    pkt->addr_id[0] = sf->dir[0].addr_id;
+    pkt->addr_id[1] = sf->dir[1].addr_id;
     pkt->conn = sf->conn;
     if (sf->dir[0].backup || sf->dir[1].backup)
         pkt->flags |= MPTCP_PF_BACKUP;

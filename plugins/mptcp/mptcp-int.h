@@ -148,6 +148,7 @@ struct mptcp_sf {
     int client_dir;            /**< which subflow direction (0/1) the connection's client sends on */
     bool is_join;              /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
     bool syn_seen, synack_seen;
+    uint8_t addr_ids_known;    /**< bit d set: dir[d].addr_id was announced (JOIN) or is 0 (initial) */
     uint32_t first_frame;
     uint32_t join_token;       /**< MP_JOIN SYN token */
     uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
@@ -194,6 +195,8 @@ typedef struct {
     uint32_t frame;            /**< this packet's frame number */
     int version;               /**< connection's MPTCP version when analysed (-1 unknown) */
     uint8_t keys;              /**< bit e set: endpoint e's key was known when analysed */
+    uint8_t addr_ids_known;    /**< bit d set: addr_id[d] known (subflow direction d) */
+    uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
     int dir;                   /**< subflow direction of this segment (0 = from SYN sender) */
     int ep;                    /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
     uint32_t flags;            /**< MPTCP_PF_* */
