@@ -25,6 +25,14 @@ rd64(const uint8_t *p)
     return ((uint64_t)rd32(p) << 32) | rd32(p + 4);
 }
 
+/** Fixed-length subtypes: sets the status from the length; true if it is the right one. */
+static bool
+has_length(mptcp_opt_t *o, unsigned len)
+{
+    o->status = o->len == len ? MPTCP_OPT_OK : MPTCP_OPT_BAD_LENGTH;
+    return o->status == MPTCP_OPT_OK;
+}
+
 unsigned
 mptcp_dss_expected_len(uint8_t flags)
 {
@@ -258,29 +266,17 @@ mptcp_opt_parse(const uint8_t *p, unsigned caplen, int version, mptcp_opt_t *o)
         }
         break;
     case MPTCP_SUB_FAIL:
-        if (o->len != 12) {
-            o->status = MPTCP_OPT_BAD_LENGTH;
-        } else {
+        if (has_length(o, 12))
             o->u.fail.dsn = rd64(p + 4);
-            o->status = MPTCP_OPT_OK;
-        }
         break;
     case MPTCP_SUB_FASTCLOSE:
-        if (o->len != 12) {
-            o->status = MPTCP_OPT_BAD_LENGTH;
-        } else {
+        if (has_length(o, 12))
             o->u.fastclose.key = rd64(p + 4);
-            o->status = MPTCP_OPT_OK;
-        }
         break;
     case MPTCP_SUB_TCPRST:
         o->flags = p[2] & 0x0f;
-        if (o->len != 4) {
-            o->status = MPTCP_OPT_BAD_LENGTH;
-        } else {
+        if (has_length(o, 4))
             o->u.tcprst.reason = p[3];
-            o->status = MPTCP_OPT_OK;
-        }
         break;
     default:
         o->status = MPTCP_OPT_UNKNOWN_SUBTYPE;
