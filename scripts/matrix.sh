@@ -45,7 +45,7 @@ if [ "${1:-}" = --inner ]; then
     fi
     # The suite itself, on run-matrix's build; nothing written into the (shared) source tree.
     export MPTCP_BUILD_DIR=$WS_BUILD_DIR MPTCP_EXTERNAL_CAPTURES=$MPTCP_CAPTURES/external PYTHONDONTWRITEBYTECODE=1
-    exec "$REPO/scripts/test.sh" -p no:cacheprovider "$@"
+    exec "$REPO/scripts/test.sh" -p no:cacheprovider --basetemp="$WS_BUILD_DIR/pytest-tmp" "$@"
 fi
 
 [ "$(id -u)" = 0 ] || { echo "matrix.sh: must run as root (debootstrap, chroot, mounts)" >&2; exit 2; }
