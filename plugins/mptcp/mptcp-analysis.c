@@ -43,6 +43,9 @@ static int hf_sf_addrid[2] = { -1, -1 };
 
 static gint ett_analysis = -1;
 
+/** Longest subflow list shown per packet (a JOIN flood can make a connection of thousands). */
+#define MPTCP_MAX_LISTED_SUBFLOWS 64
+
 static expert_field ei_missing_mapping = EI_INIT;
 static expert_field ei_echoed_key_mismatch = EI_INIT;
 static expert_field ei_unknown_token = EI_INIT;

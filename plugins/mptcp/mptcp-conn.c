@@ -21,6 +21,7 @@ typedef struct {
 
 static wmem_map_t *subflows_by_tuple;  /**< sf_key_t -> mptcp_subflow_t * (latest on that tuple) */
 static wmem_map_t *conns_by_token;     /**< token -> wmem_array_t of mptcp_conn_t * */
+static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake -> inferred mptcp_conn_t * */
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
 static uint32_t next_stream;
 
@@ -66,6 +67,7 @@ mptcp_conn_init(void)
 {
     subflows_by_tuple = wmem_map_new(wmem_file_scope(), sf_key_hash, sf_key_equal);
     conns_by_token = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
 }
@@ -259,7 +261,8 @@ handle_capable(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, 
 
 /* {{{ MP_JOIN */
 static void
-handle_join(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
+handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o,
+            mptcp_pkt_t *pkt)
 {
     mptcp_conn_t *c;
 
@@ -273,12 +276,24 @@ handle_join(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_
         sf->dir[d].addr_id = o->u.join.addr_id;
         sf->addr_ids_known |= (uint8_t)(1u << d);
         sf->dir[d].backup = o->u.join.backup;
+        c = conn_by_token(o->u.join.token, seg, &recv_ep);
+        if (!c)
+            pkt->flags |= MPTCP_PF_UNKNOWN_TOKEN;   /* also on every retransmitted SYN */
         if (sf->conn)
             break;
-        c = conn_by_token(o->u.join.token, seg, &recv_ep);
         if (!c) {
-            pkt->flags |= MPTCP_PF_UNKNOWN_TOKEN;
-            break;
+            /* The handshake of the connection that owns this token is not in the capture. The
+             * token still names one connection at its receiver (RFC 8684 section 3.2), so all
+             * joins carrying it belong together: an inferred connection, the receiver being
+             * endpoint 1. */
+            c = (mptcp_conn_t *)wmem_map_lookup(orphan_tokens, GUINT_TO_POINTER(o->u.join.token));
+            if (!c) {
+                c = conn_new(pkt_pinfo, -1);
+                c->inferred = true;
+                c->ep[1].token = o->u.join.token;
+                wmem_map_insert(orphan_tokens, GUINT_TO_POINTER(o->u.join.token), c);
+            }
+            recv_ep = 1;
         }
         /* the SYN sender is the other endpoint */
         conn_attach(c, sf, (1 - recv_ep) == 0 ? d : 1 - d);
@@ -512,7 +527,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             break;
         case MPTCP_SUB_JOIN:
             has_join = true;
-            handle_join(seg, sf, d, o, pkt);
+            handle_join(pinfo, seg, sf, d, o, pkt);
             break;
         case MPTCP_SUB_DSS:
             if (!sf->conn)
