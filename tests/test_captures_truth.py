@@ -160,9 +160,16 @@ def test_conversation_table_one_row_per_connection(tshark):
         assert len(rows) == len(conns), (cap.name, out)
         # src <-> dst, then frames/bytes/unit for <-, ->, total
         total = sum(int(l.split()[9]) for l in rows)
-        # every packet that carries an mptcp.stream is counted once
-        expected = sum(1 for r in tshark.fields(cap, ["mptcp.stream"]) if r[0])
-        assert total == expected, cap.name
+        # every packet that carries an mptcp.stream is counted once, with its frame length
+        mine = [r for r in tshark.fields(cap, ["mptcp.stream", "frame.len"]) if r[0]]
+        assert total == len(mine), cap.name
+        # Total bytes column: "<n> bytes" or "<n> kB" (rounded)
+        nbytes = sum(int(r[1]) for r in mine)
+        shown = 0
+        for l in rows:
+            tok = l.split()
+            shown += int(tok[10]) * {"bytes": 1, "kB": 1000, "MB": 1000000}[tok[11]]
+        assert abs(shown - nbytes) <= 1000 * len(rows), (cap.name, shown, nbytes)
 
 
 def test_endpoints_table_works(tshark):

@@ -8,8 +8,6 @@ from conftest import external, external_captures
 
 # Subflows that cannot get an mptcp.stream on every packet, and why:
 NO_STREAM_OK = {
-    "mptcp-aa-echo.pcap": "2 ADD_ADDR echo packets, no connection context",
-    "mptcp-tcprst.pcap": "2 MP_TCPRST packets, no connection context",
     "mptcp-dss-oobr.pcap": "1 malformed packet",
 }
 

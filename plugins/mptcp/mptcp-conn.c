@@ -550,6 +550,19 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         }
     }
 
+    /* Signalling (ADD_ADDR, MP_PRIO, MP_TCPRST, ...) on a subflow of no known connection, with
+     * no DSS to place it: the subflow still belongs to some MPTCP connection. */
+    if (!sf->conn && !sf->is_join && !has_capable) {
+        for (unsigned i = 0; i < seg->nopts; i++) {
+            if (seg->opts[i].subtype > MPTCP_SUB_DSS && seg->opts[i].subtype <= MPTCP_SUB_TCPRST) {
+                mptcp_conn_t *c = conn_new(pinfo, -1);
+                c->inferred = true;
+                conn_attach(c, sf, d);
+                break;
+            }
+        }
+    }
+
     /* RFC 8684 section 3.7: a SYN/ACK without MP_CAPABLE answering an MP_CAPABLE SYN means
      * the server does not do MPTCP: the connection falls back to plain TCP. */
     if (syn && ack && sf->conn && sf == sf->conn->master && !has_capable && !sf->is_join) {
