@@ -60,6 +60,22 @@ static expert_field ei_join_rejected = EI_INIT;
 static const true_false_string tfs_initiator = { "Server (passive opener of the connection)",
                                                  "Client (active opener of the connection)" };
 
+mptcp_pkt_ext_t *
+mptcp_pkt_ext(mptcp_pkt_t *pkt)
+{
+    if (!pkt->ext)
+        pkt->ext = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
+    return pkt->ext;
+}
+
+const mptcp_pkt_ext_t *
+mptcp_pkt_ext_const(const mptcp_pkt_t *pkt)
+{
+    static const mptcp_pkt_ext_t none;
+
+    return pkt->ext ? pkt->ext : &none;
+}
+
 void
 mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg)
 {
@@ -133,7 +149,7 @@ mptcp_analysis_render_add_addr_hmac(packet_info *pinfo, proto_tree *t, proto_ite
         return;
     ti = proto_tree_add_boolean(t, hf_add_hmac_valid, NULL, 0, 0, (pkt->flags & MPTCP_PF_ADD_HMAC_OK) != 0);
     proto_item_set_generated(ti);
-    ti = proto_tree_add_uint64(t, hf_add_expected_hmac, NULL, 0, 0, pkt->add_expected_hmac);
+    ti = proto_tree_add_uint64(t, hf_add_expected_hmac, NULL, 0, 0, mptcp_pkt_ext_const(pkt)->add_expected_hmac);
     proto_item_set_generated(ti);
     if (pkt->flags & MPTCP_PF_ADD_HMAC_BAD)
         expert_add_info(pinfo, hmac_item, &ei_add_hmac_bad);
@@ -153,7 +169,7 @@ mptcp_analysis_render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, con
         ti = proto_tree_add_boolean(t, hf_join_hmac_valid, tvb, 0, 0, (pkt->flags & MPTCP_PF_JOIN_HMAC_OK) != 0);
         proto_item_set_generated(ti);
         if (o->u.join.kind == MPTCP_JOIN_SYNACK) {
-            ti = proto_tree_add_uint64(t, hf_join_expected_hmac, tvb, 0, 0, pkt->join_expected_hmac);
+            ti = proto_tree_add_uint64(t, hf_join_expected_hmac, tvb, 0, 0, mptcp_pkt_ext_const(pkt)->join_expected_hmac);
             proto_item_set_generated(ti);
         }
         if (pkt->flags & MPTCP_PF_JOIN_HMAC_BAD)
@@ -175,14 +191,18 @@ render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_
     proto_item_set_generated(ti);
     ti = proto_tree_add_uint(t, hf_subflow, tvb, 0, 0, sf->index);
     proto_item_set_generated(ti);
-    sb = wmem_strbuf_new(pinfo->pool, "");  /* wmem_packet_scope() is gone in 4.6 */
-    for (uint32_t i = 0; i < pkt->nsubflows; i++) {
-        const mptcp_subflow_t *s = *(mptcp_subflow_t **)wmem_array_index(c->subflows, i);
-        if (s->tcp_stream_known)
-            wmem_strbuf_append_printf(sb, "%s%u", i ? " " : "", s->tcp_stream);
+    if (proto_field_is_referenced(t, hf_subflows)) {     /* O(subflows): only when shown or used */
+        sb = wmem_strbuf_new(pinfo->pool, "");
+        for (uint32_t i = 0; i < pkt->nsubflows && i < MPTCP_MAX_LISTED_SUBFLOWS; i++) {
+            const mptcp_subflow_t *s = *(mptcp_subflow_t **)wmem_array_index(c->subflows, i);
+            if (s->tcp_stream_known)
+                wmem_strbuf_append_printf(sb, "%s%u", i ? " " : "", s->tcp_stream);
+        }
+        if (pkt->nsubflows > MPTCP_MAX_LISTED_SUBFLOWS)
+            wmem_strbuf_append_printf(sb, " ... (%u subflows)", pkt->nsubflows);
+        ti = proto_tree_add_string(t, hf_subflows, tvb, 0, 0, wmem_strbuf_get_str(sb));
+        proto_item_set_generated(ti);
     }
-    ti = proto_tree_add_string(t, hf_subflows, tvb, 0, 0, wmem_strbuf_get_str(sb));
-    proto_item_set_generated(ti);
     if (pkt->version >= 0) {
         ti = proto_tree_add_uint(t, hf_version, tvb, 0, 0, (uint32_t)pkt->version);
         proto_item_set_generated(ti);
@@ -269,15 +289,15 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
         proto_item_set_generated(ti);
         expert_add_info(pinfo, ti, &ei_fallback);
     }
-    for (guint i = 0; pkt->rm_addrs && i < wmem_array_get_count(pkt->rm_addrs); i++) {
-        const mptcp_addr_t *a = *(const mptcp_addr_t **)wmem_array_index(pkt->rm_addrs, i);
+    for (guint i = 0; mptcp_pkt_ext_const(pkt)->rm_addrs && i < wmem_array_get_count(mptcp_pkt_ext_const(pkt)->rm_addrs); i++) {
+        const mptcp_addr_t *a = *(const mptcp_addr_t **)wmem_array_index(mptcp_pkt_ext_const(pkt)->rm_addrs, i);
         ti = proto_tree_add_string_format_value(t, hf_rm_addr_address, tvb, 0, 0, address_to_str(pinfo->pool, &a->addr),
                                                 "%s (announced in frame %u)", address_to_str(pinfo->pool, &a->addr),
                                                 a->frame);
         proto_item_set_generated(ti);
     }
-    render_frames(t, hf_reinjection_of, tvb, &pkt->reinj_of);
-    render_frames(t, hf_reinjected_in, tvb, &pkt->reinj_in);
+    render_frames(t, hf_reinjection_of, tvb, &mptcp_pkt_ext_const(pkt)->reinj_of);
+    render_frames(t, hf_reinjected_in, tvb, &mptcp_pkt_ext_const(pkt)->reinj_in);
     if (pkt->flags & MPTCP_PF_REINJECTION) {
         expert_add_info(pinfo, ai, &ei_reinjection);
         col_append_str(pinfo->cinfo, COL_INFO, " [MPTCP Reinjection]");

@@ -310,7 +310,7 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
             int b = sender_ep(sf, d);       /* B answers the SYN */
             uint64_t exp = mptcp_join_synack_hmac(c->version, c->ep[b].key, c->ep[1 - b].key,
                                                   o->u.join.nonce, sf->dir[1 - d].nonce);
-            pkt->join_expected_hmac = exp;
+            mptcp_pkt_ext(pkt)->join_expected_hmac = exp;
             pkt->flags |= exp == o->u.join.trunc_hmac ? MPTCP_PF_JOIN_HMAC_OK : MPTCP_PF_JOIN_HMAC_BAD;
         }
         break;
@@ -344,7 +344,7 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
     if (o->u.add.has_hmac && c->ep[0].key_known && c->ep[1].key_known) {
         uint64_t exp = mptcp_add_addr_hmac(e->key, c->ep[1 - ep].key, o->u.add.addr_id, o->u.add.addr,
                                            o->u.add.ipv6 ? 16 : 4, o->u.add.has_port, o->u.add.port);
-        pkt->add_expected_hmac = exp;
+        mptcp_pkt_ext(pkt)->add_expected_hmac = exp;
         pkt->flags |= exp == o->u.add.hmac ? MPTCP_PF_ADD_HMAC_OK : MPTCP_PF_ADD_HMAC_BAD;
     }
     if (!e->addrs)
@@ -377,9 +377,10 @@ handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned opto
         mptcp_addr_t *a = (mptcp_addr_t *)wmem_map_lookup(e->addrs, GUINT_TO_POINTER(id));
         if (a) {
             a->removed = true;
-            if (!pkt->rm_addrs)
-                pkt->rm_addrs = wmem_array_new(wmem_file_scope(), sizeof(mptcp_addr_t *));
-            wmem_array_append_one(pkt->rm_addrs, a);
+            mptcp_pkt_ext_t *x = mptcp_pkt_ext(pkt);
+            if (!x->rm_addrs)
+                x->rm_addrs = wmem_array_new(wmem_file_scope(), sizeof(mptcp_addr_t *));
+            wmem_array_append_one(x->rm_addrs, a);
         }
     }
 }

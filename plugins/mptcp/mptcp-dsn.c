@@ -112,8 +112,8 @@ reinj_cb(const mptcp_range_t *r, void *ud)
 
     if (r->aux != u->sf_index) {
         mptcp_pkt_t *earlier = (mptcp_pkt_t *)(uintptr_t)r->val;
-        frames_add(&u->pkt->reinj_of, r->frame);
-        frames_add(&earlier->reinj_in, u->pkt->frame);
+        frames_add(&mptcp_pkt_ext(u->pkt)->reinj_of, r->frame);
+        frames_add(&mptcp_pkt_ext(earlier)->reinj_in, u->pkt->frame);
     }
     return true;
 }
@@ -208,8 +208,9 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
         ph[12] = (uint8_t)(dll >> 8);
         ph[13] = (uint8_t)dll;
         acc->done = true;
-        pkt->csum_computed = (uint16_t)~fold(acc->sum + sum_bytes(ph, sizeof(ph), false));
-        pkt->flags |= pkt->csum_computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
+        uint16_t computed = (uint16_t)~fold(acc->sum + sum_bytes(ph, sizeof(ph), false));
+        mptcp_pkt_ext(pkt)->csum_computed = computed;
+        pkt->flags |= computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
     } else {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
     }
@@ -230,7 +231,7 @@ check_reinjection(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
     uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
 
     mptcp_ranges_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
-    if (pkt->reinj_of.n)
+    if (pkt->ext && pkt->ext->reinj_of.n)
         pkt->flags |= MPTCP_PF_REINJECTION;
     /* every transmission is kept (val = its per-packet result, for the reinjected_in link),
      * so a reinjection lists all earlier copies */

@@ -189,30 +189,43 @@ typedef struct {
     uint32_t *v;
 } mptcp_frames_t;
 
+/** Rare per-packet results, allocated only for the packets that have one. */
 typedef struct {
-    mptcp_subflow_t *sf;
-    mptcp_conn_t *conn;        /**< the subflow's connection as of this packet (first pass) */
-    uint32_t frame;            /**< this packet's frame number */
-    int version;               /**< connection's MPTCP version when analysed (-1 unknown) */
-    uint8_t keys;              /**< bit e set: endpoint e's key was known when analysed */
-    uint8_t addr_ids_known;    /**< bit d set: addr_id[d] known (subflow direction d) */
-    uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
-    int dir;                   /**< subflow direction of this segment (0 = from SYN sender) */
-    int ep;                    /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
-    uint32_t flags;            /**< MPTCP_PF_* */
-    uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
-    uint64_t ack64;            /**< raw 64-bit DATA_ACK */
-    uint64_t dss_dsn64;        /**< raw 64-bit DSN of the packet's DSS mapping */
-    uint32_t seglen;
-    uint32_t map_frame;        /**< frame that carried the mapping used (0 = none) */
-    uint32_t nsubflows;        /**< subflows of the connection known at this packet (first pass) */
     mptcp_frames_t reinj_of;   /**< earlier frames (other subflows) with the same data */
     mptcp_frames_t reinj_in;   /**< later frames (other subflows); filled on later packets' first pass */
     uint64_t join_expected_hmac; /**< truncated HMAC expected on a JOIN SYN/ACK (if computed) */
     uint64_t add_expected_hmac;
-    wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for (first pass) */
-    uint16_t csum_computed;
+    wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for */
+    uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
+} mptcp_pkt_ext_t;
+
+/** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet. */
+typedef struct {
+    mptcp_subflow_t *sf;
+    mptcp_conn_t *conn;        /**< the subflow's connection as of this packet (first pass) */
+    mptcp_pkt_ext_t *ext;      /**< rare results, NULL for most packets (mptcp_pkt_ext()) */
+    uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
+    uint64_t ack64;            /**< raw 64-bit DATA_ACK */
+    uint64_t dss_dsn64;        /**< raw 64-bit DSN of the packet's DSS mapping */
+    uint32_t frame;            /**< this packet's frame number */
+    uint32_t flags;            /**< MPTCP_PF_* */
+    uint32_t seglen;
+    uint32_t map_frame;        /**< frame that carried the mapping used (0 = none) */
+    uint32_t nsubflows;        /**< subflows of the connection known at this packet (first pass) */
+    int8_t version;            /**< connection's MPTCP version when analysed (-1 unknown) */
+    int8_t dir;                /**< subflow direction of this segment (0 = from SYN sender) */
+    int8_t ep;                 /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
+    uint8_t keys;              /**< bit e set: endpoint e's key was known when analysed */
+    uint8_t addr_ids_known;    /**< bit d set: addr_id[d] known (subflow direction d) */
+    uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
+    uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 } mptcp_pkt_t;
+
+/** The packet's rare-results part, created on first use (first pass only). */
+mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);
+
+/** Read access to the rare results: a zeroed static when the packet has none. */
+const mptcp_pkt_ext_t *mptcp_pkt_ext_const(const mptcp_pkt_t *pkt);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Cross-file functions                                                                      */
@@ -266,5 +279,15 @@ void mptcp_analysis_render_add_addr_hmac(packet_info *pinfo, proto_tree *t, prot
                                          const mptcp_pkt_t *pkt);
 void mptcp_analysis_render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *opt_tree, const mptcp_opt_t *o,
                                 const mptcp_pkt_t *pkt);
+
+/* mptcp-reasm.c: data-level reassembly for the application dissectors (mptcp.reassemble_data) */
+void mptcp_reasm_register(void);
+void mptcp_reasm_handoff(void);
+/** First pass, before TCP runs: places the segment's bytes in its connection's data stream. */
+void mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+/** Every pass, after TCP: the application dissection of the data this frame delivers (seg:
+ * the parsed segment on the first pass, NULL after). */
+void mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const mptcp_seg_t *seg,
+                         mptcp_pkt_t *pkt);
 
 #endif /* MPTCP_INT_H */

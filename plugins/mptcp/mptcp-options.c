@@ -185,7 +185,7 @@ render_capable(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt
     }
     if (o->u.cap.has_csum)
         proto_tree_add_checksum(t, tvb, 22, hf_opt_checksum, hf_checksum_status, &ei_csum_bad, pinfo,
-                                pkt ? pkt->csum_computed : 0, ENC_BIG_ENDIAN,
+                                pkt ? mptcp_pkt_ext_const(pkt)->csum_computed : 0, ENC_BIG_ENDIAN,
                                 (pkt && (pkt->flags & (MPTCP_PF_CSUM_OK | MPTCP_PF_CSUM_BAD)))
                                     ? PROTO_CHECKSUM_VERIFY : PROTO_CHECKSUM_NO_FLAGS);
 }
@@ -244,7 +244,7 @@ render_dss(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *
         mptcp_analysis_render_dss_dsn(tvb, t, pkt);
         if (o->u.dss.has_csum)
             proto_tree_add_checksum(t, tvb, o->u.dss.csum_off, hf_opt_checksum, hf_checksum_status, &ei_csum_bad,
-                                    pinfo, pkt ? pkt->csum_computed : 0, ENC_BIG_ENDIAN,
+                                    pinfo, pkt ? mptcp_pkt_ext_const(pkt)->csum_computed : 0, ENC_BIG_ENDIAN,
                                     (pkt && (pkt->flags & (MPTCP_PF_CSUM_OK | MPTCP_PF_CSUM_BAD)))
                                         ? PROTO_CHECKSUM_VERIFY : PROTO_CHECKSUM_NO_FLAGS);
     }

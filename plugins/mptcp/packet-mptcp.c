@@ -38,6 +38,9 @@ static dissector_table_t tcp_call_table;   /**< private table: calls TCP without
 
 #define MPTCP_KEY_CURRENT 0x4d50   /**< pinfo->pool key: the segment TCP is dissecting now */
 
+static mptcp_pkt_t **pkt_table;    /**< frame number -> first stored result (file scope) */
+static uint32_t pkt_table_len;
+
 /** Built-in preferences we keep using (tools pass them with -o). */
 static pref_t *pref_analyze, *pref_relative, *pref_mappings, *pref_reinj;
 
@@ -56,6 +59,8 @@ mptcp_init_routine(void)
     mptcp_prefs.reinjections = mptcp_prefs.mappings && pref_value(pref_reinj, true);
     mptcp_conn_init();
     mptcp_dsn_init();
+    pkt_table = NULL;          /* the file scope that held it is gone */
+    pkt_table_len = 0;
 }
 
 /** Parses the raw TCP header and the MPTCP options; false if it is too short to use. */
@@ -119,6 +124,37 @@ remember_tcp_stream(const mptcp_seg_t *seg, packet_info *pinfo, mptcp_subflow_t 
     }
 }
 
+/* Per-packet results by frame number: one pointer per frame instead of a proto-data list
+ * node per packet. A second MPTCP layer in the same frame (tunnels) goes to proto data. */
+
+void
+mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt)
+{
+    uint32_t n = pinfo->num;
+
+    pkt->layer = (uint8_t)pinfo->curr_layer_num;
+    if (n >= pkt_table_len) {
+        uint32_t len = MAX(n + 1, pkt_table_len * 2);
+        pkt_table = (mptcp_pkt_t **)wmem_realloc(wmem_file_scope(), pkt_table, len * sizeof(*pkt_table));
+        memset(pkt_table + pkt_table_len, 0, (len - pkt_table_len) * sizeof(*pkt_table));
+        pkt_table_len = len;
+    }
+    if (!pkt_table[n])
+        pkt_table[n] = pkt;
+    else
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
+}
+
+static mptcp_pkt_t *
+stored_pkt(packet_info *pinfo, guint32 layer)
+{
+    mptcp_pkt_t *pkt = pinfo->num < pkt_table_len ? pkt_table[pinfo->num] : NULL;
+
+    if (pkt && pkt->layer == (uint8_t)layer)
+        return pkt;
+    return pkt ? (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer) : NULL;
+}
+
 /** "ip.proto" 6: the MPTCP analysis around the TCP dissector. */
 static int
 dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
@@ -135,7 +171,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             if (have_seg)
                 mptcp_analysis_first_pass(pinfo, &seg);
         }
-        pkt = (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer);
+        pkt = stored_pkt(pinfo, layer);
     }
     p_add_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT, pkt);
     /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
@@ -164,11 +200,6 @@ mptcp_analysis_get(packet_info *pinfo)
     return (mptcp_pkt_t *)p_get_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT);
 }
 
-void
-mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt)
-{
-    p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
-}
 
 /* Make the built-in preferences' defaults what users of this plugin expect: DSNs and
  * reinjections out of the box. -o and preference files still override them. */
