@@ -172,6 +172,8 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
                 mptcp_analysis_first_pass(pinfo, &seg);
         }
         pkt = stored_pkt(pinfo, layer);
+        if (pkt && have_seg)
+            mptcp_reasm_first_pass(pinfo, &seg, pkt);
     }
     p_add_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT, pkt);
     /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
@@ -187,6 +189,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             mptcp_analysis_render(tvb, pinfo,
                                   (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tcp, layer), pkt);
             mptcp_conv_tap(pinfo, pkt);
+            mptcp_reasm_dissect(tvb, pinfo, tree, have_seg ? &seg : NULL, pkt);
         }
     }
     ENDTRY;
@@ -232,6 +235,7 @@ proto_register_mptcp_plugin(void)
     mptcp_options_register();
     mptcp_analysis_register();
     mptcp_conv_register();
+    mptcp_reasm_register();
 
     m = prefs_find_module("mptcp");
     pref_analyze = adopt_bool_pref(m, "analyze_mptcp", false);
@@ -251,4 +255,5 @@ proto_reg_handoff_mptcp_plugin(void)
     dissector_add_uint("tcp.option", MPTCP_TCPOPT_KIND,
                        create_dissector_handle(dissect_mptcp_option, proto_mptcp_plugin));
     mptcp_options_handoff();
+    mptcp_reasm_handoff();
 }

@@ -1,0 +1,1192 @@
+/* mptcp-reasm.c
+ * Data-level reassembly: the application protocol of an MPTCP connection (HTTP, TLS, ...) is
+ * handed the byte stream that the application wrote, once and in DSN order (RFC 8684
+ * section 3.3, the data sequence space), instead of each subflow's share of it.
+ *
+ * How it works (hooks in packet-mptcp.c):
+ *  - Claim. On the first pass, after TCP has handled the first packet of a subflow of an MPTCP
+ *    connection, the subflow's TCP conversation gets a dissector from the next frame on (TCP
+ *    tries a conversation's dissector before its port tables). That dissector accepts the
+ *    payload of the segments this file placed in the data stream, so TCP's per-subflow payload
+ *    dissection no longer runs for them, and declines all others (fallback, no DSN, truncated
+ *    capture): TCP then goes on exactly as before. Plain TCP is never touched.
+ *  - Placement (first pass, before TCP runs, whatever TCP then does with the payload). Every
+ *    segment's bytes go to their DSN (the [dsn] analysis) in the sender's direction. Bytes
+ *    already delivered (TCP retransmissions, reinjections) are dropped; bytes beyond the next
+ *    expected DSN are copied and wait until the gap is filled. The frame that fills it delivers
+ *    the contiguous run (a "chunk"). A hole (bytes never captured) is declared when the
+ *    receiver's Data ACK covers bytes that were never seen (they are not going to be sent
+ *    again), or when more than MAX_WAITING bytes wait.
+ *  - Application dissection (after TCP, every pass). A chunk goes to the dissector that TCP
+ *    would choose for the connection, from its first subflow's ports (Decode As, server port,
+ *    lower port, higher port, heuristics, as decode_tcp_ports does), with pinfo's addresses and
+ *    ports set to the first subflow's, so that conversation-based state (TLS sessions, HTTP
+ *    request/response matching) is per connection. TCP's desegmentation contract applies
+ *    (pinfo->desegment_offset/len, DESEGMENT_ONE_MORE_SEGMENT = the next chunk,
+ *    DESEGMENT_UNTIL_FIN = until the DATA_FIN). PDUs that span segments and subflows are
+ *    reassembled in a reassembly table; the fragments name the frames that carried the bytes.
+ *  - Pass independence. Every decision is taken on the first pass and stored with the frame as
+ *    a list of operations (call the dissector on these bytes, add these bytes to PDU n, call
+ *    it on the first k bytes of PDU n, ...). Later passes replay them with the same tvbs.
+ *  - Memory. Waiting bytes are freed when delivered. A delivering frame keeps a copy of the
+ *    bytes it took from other frames only if a dissector was called on them directly (bytes
+ *    that went into a reassembled PDU live in the reassembly table, as with TCP).
+ *  - Limits. Bytes still waiting at the end of the capture are never dissected. A direction
+ *    with a truncated segment (snap length) falls back to per-subflow dissection from there on,
+ *    with a note. A conversation dissector that another dissector sets later on the first
+ *    subflow's conversation takes precedence there.
+ *
+ * Preference mptcp.reassemble_data (default on); when off nothing here runs. It needs the
+ * DSNs, i.e. mptcp.analyze_mappings.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+#include <epan/prefs.h>
+#include <epan/prefs-int.h>
+#include <epan/conversation.h>
+#include <epan/reassemble.h>
+#include <epan/exceptions.h>
+#include <epan/show_exception.h>
+#include <epan/dissectors/packet-tcp.h>
+
+#define MAX_WAITING (16u << 20)               /**< bytes waiting for a gap: more = a hole */
+#define MAX_ACK_AHEAD (UINT64_C(1) << 30)     /**< a Data ACK further ahead is not trusted */
+
+static mptcp_pref_bool_t pref_reassemble = TRUE;
+static bool reasm_on;                         /**< pref_reassemble when the file was opened */
+
+static dissector_table_t tcp_port_table;
+static heur_dissector_list_t tcp_heur_list;
+static dissector_handle_t claim_handle;
+static pref_t *pref_tcp_heur_first;
+
+static reassembly_table reasm_table;
+
+static int hf_data = -1;
+static int hf_data_dsn = -1;
+static int hf_data_len = -1;
+static int hf_data_delivered_in = -1;
+static int hf_data_duplicate = -1;
+static int hf_data_waiting = -1;
+static int hf_data_unplaced = -1;
+static int hf_data_hole = -1;
+static int hf_data_skipped = -1;
+static int hf_data_pdu_part = -1;
+static int hf_segments = -1;
+static int hf_segment = -1;
+static int hf_segment_overlap = -1;
+static int hf_segment_overlap_conflict = -1;
+static int hf_segment_multiple_tails = -1;
+static int hf_segment_too_long = -1;
+static int hf_segment_error = -1;
+static int hf_segment_count = -1;
+static int hf_reassembled_in = -1;
+static int hf_reassembled_length = -1;
+static int hf_reassembled_data = -1;
+
+static gint ett_data = -1;
+static gint ett_segment = -1;
+static gint ett_segments = -1;
+
+static expert_field ei_hole = EI_INIT;
+static expert_field ei_truncated = EI_INIT;
+
+static const fragment_items reasm_items = {
+    &ett_segment, &ett_segments,
+    &hf_segments, &hf_segment, &hf_segment_overlap, &hf_segment_overlap_conflict,
+    &hf_segment_multiple_tails, &hf_segment_too_long, &hf_segment_error, &hf_segment_count,
+    &hf_reassembled_in, &hf_reassembled_length, &hf_reassembled_data,
+    "MPTCP data segments"
+};
+
+/* {{{ state */
+
+/** What a frame does with the bytes it delivers; replayed on every pass. */
+enum {
+    OP_HOLE,          /**< bytes before the chunk were never captured */
+    OP_SKIP,          /**< rest of a PDU cut by a hole: not dissected */
+    OP_CALL,          /**< dissector called on chunk bytes [from, to) */
+    OP_ADD,           /**< chunk bytes [from, to) belong to PDU id */
+    OP_CALL_REASM,    /**< chunk bytes [from, to) complete PDU id: dissector called on its first len bytes */
+};
+
+#define OPF_NOTHING  0x01   /**< the dissector took none of the bytes (all wait for more data) */
+#define OPF_PARTIAL  0x02   /**< the dissector wanted more after all: the PDU goes on */
+
+typedef struct {
+    uint8_t kind;
+    uint8_t flags;
+    uint32_t from, to;       /**< chunk offsets */
+    uint32_t id;             /**< reassembly id */
+    uint32_t len;            /**< OP_CALL_REASM: bytes given to the dissector */
+    uint64_t dsn;            /**< DSN of the first byte given to the dissector; OP_HOLE: hole start */
+    uint64_t n;              /**< OP_HOLE: bytes missing */
+} reasm_op_t;
+
+typedef struct {
+    uint32_t off, len;       /**< chunk offsets */
+    uint32_t frame;          /**< frame that carried these bytes */
+} reasm_piece_t;
+
+/** The contiguous bytes one frame delivers in one direction. */
+typedef struct {
+    uint64_t dsn;            /**< DSN of byte 0 */
+    uint32_t len;
+    uint32_t own_tvb_off;    /**< where the frame's own bytes (chunk bytes [0, own_len)) start in its TCP tvb */
+    uint32_t own_len;
+    uint8_t *extra;          /**< chunk bytes [own_len, len), taken from earlier frames; kept only if needed */
+    uint32_t extra_cap;
+    reasm_piece_t *pieces;   /**< first pass only */
+    uint32_t npieces, pieces_cap;
+    reasm_op_t *ops;
+    uint32_t nops;
+    bool fin;                /**< the DATA_FIN is reached with this chunk */
+} reasm_chunk_t;
+
+enum {
+    RF_CLAIMED = 1u << 0,    /**< the frame's payload is placed here (TCP's payload dissection replaced) */
+    RF_DUP = 1u << 1,        /**< every byte of it was delivered before */
+    RF_WAITING = 1u << 2,    /**< beyond the next expected DSN: delivered by a later frame */
+    RF_TRUNCATED = 1u << 3,  /**< first truncated segment of its direction: per-subflow from here on */
+    RF_UNPLACED = 1u << 4,   /**< payload without a known DSN: cannot be placed, not dissected */
+};
+
+typedef struct {
+    uint32_t flags;
+    uint32_t delivered_in;   /**< RF_WAITING: the frame that delivered it (known once it happened) */
+    reasm_chunk_t *chunk[2]; /**< deliveries in this frame, by sending endpoint (0 client, 1 server) */
+} reasm_rec_t;
+
+typedef struct {
+    uint64_t dsn;
+    uint32_t len;
+    uint32_t frame;
+    reasm_rec_t *rec;
+    uint8_t *data;
+} waiting_t;
+
+enum { MSP_EXACT, MSP_ONE_MORE, MSP_UNTIL_FIN };
+
+/** One direction of a connection's data stream (first pass, except seq_base). */
+typedef struct {
+    bool started, truncated;
+    uint64_t next;               /**< DSN of the next byte to deliver */
+    uint64_t seq_base;           /**< tcpinfo sequence numbers are relative to this (fixed at start) */
+    bool fin_known, fin_done;
+    uint64_t fin_dsn;
+    waiting_t *w;                /**< sorted, non-overlapping, all beyond next */
+    uint32_t nw, wcap;
+    uint64_t waiting_bytes;
+    /* the PDU the application dissector waits for */
+    bool msp_open;
+    uint8_t msp_mode;
+    uint32_t msp_id;
+    uint64_t msp_start, msp_have, msp_end;
+    uint64_t skip_until;         /**< after a hole: the rest of the cut PDU is not dissected */
+} reasm_dir_t;
+
+typedef struct {
+    reasm_dir_t dir[2];          /**< by sending endpoint */
+} reasm_conn_t;
+
+typedef struct {
+    uint32_t from;               /**< frame from which the conversation's dissector is ours */
+} reasm_claim_t;
+
+static wmem_map_t *claims;       /**< mptcp_subflow_t * -> reasm_claim_t */
+static wmem_map_t *recs;         /**< mptcp_pkt_t * -> reasm_rec_t */
+static wmem_map_t *conns;        /**< mptcp_conn_t * -> reasm_conn_t */
+static uint32_t next_id;
+
+static void
+reasm_init(void)
+{
+    reasm_on = pref_reassemble;
+    claims = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    recs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    conns = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    next_id = 1;
+}
+
+static reasm_rec_t *
+rec_get(const mptcp_pkt_t *pkt, bool create)
+{
+    reasm_rec_t *r = (reasm_rec_t *)wmem_map_lookup(recs, pkt);
+
+    if (!r && create) {
+        r = wmem_new0(wmem_file_scope(), reasm_rec_t);
+        wmem_map_insert(recs, pkt, r);
+    }
+    return r;
+}
+
+static reasm_conn_t *
+conn_get(const mptcp_conn_t *c)
+{
+    reasm_conn_t *rc = (reasm_conn_t *)wmem_map_lookup(conns, c);
+
+    if (!rc) {
+        rc = wmem_new0(wmem_file_scope(), reasm_conn_t);
+        wmem_map_insert(conns, c, rc);
+    }
+    return rc;
+}
+
+static reasm_chunk_t *
+chunk_get(reasm_rec_t *r, int ep, uint64_t dsn)
+{
+    if (!r->chunk[ep]) {
+        r->chunk[ep] = wmem_new0(wmem_file_scope(), reasm_chunk_t);
+        r->chunk[ep]->dsn = dsn;
+    }
+    return r->chunk[ep];
+}
+
+static void
+chunk_add_piece(reasm_chunk_t *ch, uint32_t off, uint32_t len, uint32_t frame)
+{
+    if (ch->npieces && ch->pieces[ch->npieces - 1].frame == frame &&
+        ch->pieces[ch->npieces - 1].off + ch->pieces[ch->npieces - 1].len == off) {
+        ch->pieces[ch->npieces - 1].len += len;
+        return;
+    }
+    if (ch->npieces == ch->pieces_cap) {
+        ch->pieces_cap = ch->pieces_cap ? 2 * ch->pieces_cap : 4;
+        ch->pieces = (reasm_piece_t *)wmem_realloc(wmem_file_scope(), ch->pieces,
+                                                    ch->pieces_cap * sizeof(reasm_piece_t));
+    }
+    ch->pieces[ch->npieces].off = off;
+    ch->pieces[ch->npieces].len = len;
+    ch->pieces[ch->npieces].frame = frame;
+    ch->npieces++;
+}
+
+/** Appends bytes taken from an earlier frame to the chunk. */
+static void
+chunk_append(reasm_chunk_t *ch, const uint8_t *p, uint32_t len, uint32_t frame)
+{
+    uint32_t have = ch->len - ch->own_len;
+
+    if (have + len > ch->extra_cap) {
+        ch->extra_cap = MAX(2 * ch->extra_cap, have + len);
+        ch->extra = (uint8_t *)wmem_realloc(wmem_file_scope(), ch->extra, ch->extra_cap);
+    }
+    memcpy(ch->extra + have, p, len);
+    chunk_add_piece(ch, ch->len, len, frame);
+    ch->len += len;
+}
+
+static reasm_op_t *
+op_add(reasm_chunk_t *ch, uint8_t kind, uint32_t from, uint32_t to)
+{
+    reasm_op_t *op;
+
+    ch->ops = (reasm_op_t *)wmem_realloc(wmem_file_scope(), ch->ops, (ch->nops + 1) * sizeof(reasm_op_t));
+    op = &ch->ops[ch->nops++];
+    memset(op, 0, sizeof(*op));
+    op->kind = kind;
+    op->from = from;
+    op->to = to;
+    return op;
+}
+/* }}} */
+
+/* {{{ placement (first pass, before TCP) */
+
+/** Waiting bytes: keeps [s, e) minus what already waits (the first copy wins). */
+static void
+waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_t frame, reasm_rec_t *rec)
+{
+    uint64_t pos = s;
+    uint32_t i = 0, lo = 0, hi = d->nw;
+
+    while (lo < hi) {               /* first entry ending after s */
+        uint32_t mid = (lo + hi) / 2;
+        if (d->w[mid].dsn + d->w[mid].len <= s)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    i = lo;
+    while (pos < e) {
+        uint64_t end;
+        waiting_t *w;
+
+        if (i < d->nw && d->w[i].dsn <= pos) {
+            pos = MAX(pos, d->w[i].dsn + d->w[i].len);
+            i++;
+            continue;
+        }
+        end = i < d->nw ? MIN(e, d->w[i].dsn) : e;
+        if (d->nw == d->wcap) {
+            d->wcap = d->wcap ? 2 * d->wcap : 16;
+            d->w = (waiting_t *)wmem_realloc(wmem_file_scope(), d->w, d->wcap * sizeof(waiting_t));
+        }
+        memmove(&d->w[i + 1], &d->w[i], (d->nw - i) * sizeof(waiting_t));
+        d->nw++;
+        w = &d->w[i];
+        w->dsn = pos;
+        w->len = (uint32_t)(end - pos);
+        w->frame = frame;
+        w->rec = rec;
+        w->data = (uint8_t *)wmem_memdup(wmem_file_scope(), p + (pos - s), w->len);
+        d->waiting_bytes += w->len;
+        pos = end;
+        i++;
+    }
+}
+
+/** Moves the waiting bytes that have become contiguous into the chunk. */
+static void
+waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
+{
+    uint32_t k = 0;
+
+    while (k < d->nw && d->w[k].dsn <= d->next) {
+        waiting_t *w = &d->w[k];
+        uint64_t end = w->dsn + w->len;
+
+        if (end > d->next) {
+            chunk_append(ch, w->data + (d->next - w->dsn), (uint32_t)(end - d->next), w->frame);
+            d->next = end;
+        }
+        if (w->rec)
+            w->rec->delivered_in = frame;
+        d->waiting_bytes -= w->len;
+        wmem_free(wmem_file_scope(), w->data);
+        k++;
+    }
+    if (k) {
+        memmove(&d->w[0], &d->w[k], (d->nw - k) * sizeof(waiting_t));
+        d->nw -= k;
+    }
+}
+
+static void
+waiting_drop(reasm_dir_t *d)
+{
+    for (uint32_t k = 0; k < d->nw; k++)
+        wmem_free(wmem_file_scope(), d->w[k].data);
+    d->nw = 0;
+    d->waiting_bytes = 0;
+}
+
+/** Bytes [next, end) will never be captured: the frame reports the hole and delivers what follows. */
+static void
+declare_hole(reasm_dir_t *d, int ep, reasm_rec_t *rec, uint64_t end, uint32_t frame)
+{
+    reasm_chunk_t *ch;
+    reasm_op_t *op;
+
+    if (rec->chunk[ep])
+        return;                     /* one delivery per frame and direction */
+    ch = chunk_get(rec, ep, end);
+    op = op_add(ch, OP_HOLE, 0, 0);
+    op->dsn = d->next;
+    op->n = end - d->next;
+    d->next = end;
+    waiting_flush(d, ch, frame);
+}
+
+static void
+check_fin(reasm_dir_t *d, int ep, reasm_rec_t *rec)
+{
+    if (d->started && d->fin_known && !d->fin_done && d->next >= d->fin_dsn) {
+        d->fin_done = true;
+        chunk_get(rec, ep, d->next)->fin = true;
+    }
+}
+
+static bool
+subflow_claimed(const mptcp_subflow_t *sf, uint32_t frame)
+{
+    const reasm_claim_t *cl = (const reasm_claim_t *)wmem_map_lookup(claims, sf);
+
+    return cl && cl->from <= frame;
+}
+
+/** The segment's own bytes, [s, e) in its sender's direction. */
+static void
+place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const mptcp_seg_t *seg,
+      const mptcp_pkt_t *pkt, reasm_rec_t *rec)
+{
+    uint64_t s = pkt->dsn64, e = s + pkt->seglen;
+    reasm_chunk_t *ch;
+
+    if (!d->started) {
+        /* RFC 8684 section 3.3: the first data byte has DSN IDSN + 1. Without the key (capture
+         * started later), the receiver's last Data ACK tells where the bytes in flight begin. */
+        const mptcp_endpoint_t *me = &c->ep[ep], *peer = &c->ep[1 - ep];
+        uint64_t first = me->key_known ? me->idsn + 1 : peer->ack_ref_known && peer->ack_ref <= s ? peer->ack_ref : s;
+
+        d->started = true;
+        d->next = (s >= first && s - first < MAX_ACK_AHEAD) ? first : s;
+        d->seq_base = me->key_known ? me->idsn : 0;
+    }
+    rec->flags |= RF_CLAIMED;
+    if (e <= d->next) {
+        rec->flags |= RF_DUP;
+        return;
+    }
+    if (s > d->next) {
+        rec->flags |= RF_WAITING;
+        waiting_insert(d, s, e, tvb_get_ptr(seg->tvb, seg->hlen, pkt->seglen), pinfo->num, rec);
+        if (d->waiting_bytes > MAX_WAITING)
+            declare_hole(d, ep, rec, d->w[0].dsn, pinfo->num);
+        return;
+    }
+    if (rec->chunk[ep])
+        return;                     /* cannot happen: one segment per frame and direction */
+    ch = chunk_get(rec, ep, d->next);
+    ch->own_tvb_off = seg->hlen + (uint32_t)(d->next - s);
+    ch->own_len = ch->len = (uint32_t)(e - d->next);
+    chunk_add_piece(ch, 0, ch->len, pinfo->num);
+    d->next = e;
+    waiting_flush(d, ch, pinfo->num);
+}
+
+void
+mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    const mptcp_conn_t *c = pkt->conn;
+    reasm_conn_t *rc;
+    reasm_rec_t *rec;
+    int ep = pkt->ep;
+
+    if (!reasm_on || !c || ep < 0 || !pkt->sf || c->fallback || !subflow_claimed(pkt->sf, pinfo->num))
+        return;
+    rc = conn_get(c);
+    rec = rec_get(pkt, true);
+
+    /* the Data ACK acknowledges the peer's data: acknowledged bytes never captured are a hole */
+    if (pkt->flags & MPTCP_PF_HAS_ACK) {
+        reasm_dir_t *pd = &rc->dir[1 - ep];
+        uint64_t end = pkt->ack64;
+
+        if (pd->fin_known && end > pd->fin_dsn)
+            end = pd->fin_dsn;      /* the DATA_FIN takes a DSN, but carries no byte */
+        if (pd->nw && end > pd->w[0].dsn)
+            end = pd->w[0].dsn;
+        /* an ack of one byte more than delivered may be the ack of a DATA_FIN not captured */
+        if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MAX_ACK_AHEAD &&
+            !(end == pd->next + 1 && !pd->nw && pkt->ack64 == end))
+            declare_hole(pd, 1 - ep, rec, end, pinfo->num);
+        check_fin(pd, 1 - ep, rec);
+    }
+
+    if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK) &&
+        !rc->dir[ep].truncated) {
+        /* no mapping known for it (e.g. the subflow's ISN is not pinned down yet in a capture that
+         * misses the handshake): handing it to the application out of place would mix streams */
+        rec->flags |= RF_CLAIMED | RF_UNPLACED;
+    }
+    if (pkt->seglen > 0 && (pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK)) {
+        reasm_dir_t *d = &rc->dir[ep];
+
+        if (!d->truncated && tvb_captured_length_remaining(seg->tvb, seg->hlen) < (int)pkt->seglen) {
+            /* snap length: no bytes to place from here on; per-subflow dissection as before */
+            d->truncated = true;
+            rec->flags |= RF_TRUNCATED;
+            waiting_drop(d);
+            d->msp_open = false;
+        }
+        if (!d->truncated)
+            place(d, ep, c, pinfo, seg, pkt, rec);
+    }
+    if (pkt->flags & MPTCP_PF_DATA_FIN) {
+        reasm_dir_t *d = &rc->dir[ep];
+
+        if (!d->fin_known) {
+            d->fin_known = true;
+            d->fin_dsn = c->ep[ep].data_fin_dsn;
+        }
+        check_fin(d, ep, rec);
+    } else if (rec->chunk[ep]) {
+        check_fin(&rc->dir[ep], ep, rec);
+    }
+}
+/* }}} */
+
+/* {{{ application dissection */
+
+typedef struct {
+    packet_info *pinfo;
+    proto_tree *tree;
+    tvbuff_t *seg_tvb;           /**< the TCP segment */
+    const mptcp_conn_t *conn;
+    reasm_dir_t *d;
+    int ep;
+    proto_tree *dt;              /**< the "MPTCP data stream" subtree */
+    uint32_t ncalls;             /**< dissector calls so far in this frame */
+    bool pdu_part;               /**< bytes of this frame belong to a PDU not dissected here */
+    bool dissected;              /**< a dissector took some of this frame's data */
+} app_ctx_t;
+
+/** TCP's choice of dissector (decode_tcp_ports after the conversation step). */
+static void
+dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, struct tcpinfo *ti, uint32_t server_port)
+{
+    uint32_t lo = MIN(pinfo->srcport, pinfo->destport), hi = MAX(pinfo->srcport, pinfo->destport);
+    bool try_server = false, try_lo = false, try_hi = false;
+    bool heur_first = pref_tcp_heur_first && prefs_get_bool_value(pref_tcp_heur_first, pref_current);
+    heur_dtbl_entry_t *hde;
+
+    if (!tcp_port_table || !tcp_heur_list) {
+        call_data_dissector(tvb, pinfo, tree);
+        return;
+    }
+    if (server_port) {
+        if (!dissector_is_uint_changed(tcp_port_table, server_port))
+            try_server = true;
+        else if (mptcp_dissector_try_uint(tcp_port_table, server_port, tvb, pinfo, tree, TRUE, ti))
+            return;
+    }
+    if (lo) {
+        if (!dissector_is_uint_changed(tcp_port_table, lo))
+            try_lo = true;
+        else if (mptcp_dissector_try_uint(tcp_port_table, lo, tvb, pinfo, tree, TRUE, ti))
+            return;
+    }
+    if (hi) {
+        if (!dissector_is_uint_changed(tcp_port_table, hi))
+            try_hi = true;
+        else if (mptcp_dissector_try_uint(tcp_port_table, hi, tvb, pinfo, tree, TRUE, ti))
+            return;
+    }
+    if (heur_first && dissector_try_heuristic(tcp_heur_list, tvb, pinfo, tree, &hde, ti))
+        return;
+    if (try_server && mptcp_dissector_try_uint(tcp_port_table, server_port, tvb, pinfo, tree, TRUE, ti))
+        return;
+    if (try_lo && mptcp_dissector_try_uint(tcp_port_table, lo, tvb, pinfo, tree, TRUE, ti))
+        return;
+    if (try_hi && mptcp_dissector_try_uint(tcp_port_table, hi, tvb, pinfo, tree, TRUE, ti))
+        return;
+    if (!heur_first && dissector_try_heuristic(tcp_heur_list, tvb, pinfo, tree, &hde, ti))
+        return;
+    call_data_dissector(tvb, pinfo, tree);
+}
+
+/** Calls the application dissector on tvb (whose first byte has DSN dsn) as the connection's
+ * first subflow; returns what it asked for in *doff / *dlen (0: nothing more). */
+static void
+call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff, uint32_t *dlen)
+{
+    packet_info *pinfo = x->pinfo;
+    const mptcp_subflow_t *sf0 = *(mptcp_subflow_t **)wmem_array_index(x->conn->subflows, 0);
+    int side = x->ep == 0 ? sf0->client_dir : 1 - sf0->client_dir;
+    uint32_t server_port = x->conn->inferred ? 0 : sf0->port[1 - sf0->client_dir];
+    address save_src, save_dst;
+    uint32_t save_sport = pinfo->srcport, save_dport = pinfo->destport;
+    guint16 save_can = pinfo->can_desegment;
+    const char *volatile saved_proto = pinfo->current_proto;
+    struct tcpinfo ti;
+
+    copy_address_shallow(&save_src, &pinfo->src);
+    copy_address_shallow(&save_dst, &pinfo->dst);
+    copy_address_shallow(&pinfo->src, &sf0->addr[side]);
+    copy_address_shallow(&pinfo->dst, &sf0->addr[1 - side]);
+    pinfo->srcport = sf0->port[side];
+    pinfo->destport = sf0->port[1 - side];
+
+    memset(&ti, 0, sizeof(ti));
+    ti.seq = (uint32_t)(dsn - x->d->seq_base);
+    ti.nxtseq = ti.seq + tvb_reported_length(tvb);
+    ti.is_reassembled = reassembled;
+    ti.flags = TH_ACK;
+
+    if (x->ncalls++)
+        col_set_fence(pinfo->cinfo, COL_INFO);
+    pinfo->can_desegment = 2;
+    pinfo->desegment_offset = 0;
+    pinfo->desegment_len = 0;
+    TRY {
+        dispatch(tvb, pinfo, x->tree, &ti, server_port);
+    }
+    CATCH_BOUNDS_AND_DISSECTOR_ERRORS {
+        show_exception(tvb, pinfo, x->tree, EXCEPT_CODE, GET_MESSAGE);
+        pinfo->current_proto = saved_proto;
+        pinfo->desegment_offset = 0;
+        pinfo->desegment_len = 0;
+    }
+    ENDTRY;
+    *doff = pinfo->desegment_offset;
+    *dlen = pinfo->desegment_len;
+    if (*dlen && (*doff < 0 || (unsigned)*doff > tvb_reported_length(tvb)))
+        *dlen = 0;                  /* nonsense: take it as dissected */
+    pinfo->desegment_offset = 0;
+    pinfo->desegment_len = 0;
+    pinfo->can_desegment = save_can;
+    copy_address_shallow(&pinfo->src, &save_src);
+    copy_address_shallow(&pinfo->dst, &save_dst);
+    pinfo->srcport = save_sport;
+    pinfo->destport = save_dport;
+}
+
+/** Opens the PDU that the dissector waits for, starting at DSN start (first pass). */
+static void
+msp_open(reasm_dir_t *d, uint64_t start, uint64_t have_end, uint32_t dlen)
+{
+    d->msp_open = true;
+    d->msp_id = next_id++;
+    d->msp_start = start;
+    d->msp_have = start;
+    if (dlen == DESEGMENT_ONE_MORE_SEGMENT) {
+        d->msp_mode = MSP_ONE_MORE;
+    } else if (dlen == DESEGMENT_UNTIL_FIN) {
+        d->msp_mode = MSP_UNTIL_FIN;
+    } else {
+        d->msp_mode = MSP_EXACT;
+        d->msp_end = have_end + dlen;
+    }
+}
+
+/** The PDU needs more than it was thought to: new end (first pass). */
+static void
+msp_extend(reasm_dir_t *d, uint32_t dlen)
+{
+    if (dlen == DESEGMENT_ONE_MORE_SEGMENT) {
+        d->msp_mode = MSP_ONE_MORE;
+    } else if (dlen == DESEGMENT_UNTIL_FIN) {
+        d->msp_mode = MSP_UNTIL_FIN;
+    } else {
+        d->msp_mode = MSP_EXACT;
+        d->msp_end = d->msp_have + dlen;
+    }
+}
+
+/** Adds chunk bytes [from, from+len) to the open PDU (first pass); the fragment head once complete. */
+static fragment_head *
+msp_add(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t from, uint32_t len, bool last)
+{
+    reasm_dir_t *d = x->d;
+    fragment_head *fh = NULL;
+    uint32_t end = from + len;
+
+    if (len == 0) {
+        if (last && d->msp_have > d->msp_start)   /* the DATA_FIN ends the PDU */
+            fh = fragment_add_out_of_order(&reasm_table, x->seg_tvb, 0, x->pinfo, d->msp_id, NULL,
+                                           (uint32_t)(d->msp_have - d->msp_start), 0, FALSE, x->pinfo->num);
+        return fh;
+    }
+    for (uint32_t i = 0; i < ch->npieces; i++) {
+        const reasm_piece_t *p = &ch->pieces[i];
+        uint32_t a = MAX(from, p->off), b = MIN(end, p->off + p->len);
+
+        if (a >= b)
+            continue;
+        fh = fragment_add_out_of_order(&reasm_table, ctvb, a, x->pinfo, d->msp_id, NULL,
+                                       (uint32_t)(ch->dsn + a - d->msp_start), b - a, !(last && b == end),
+                                       p->frame);
+    }
+    d->msp_have = ch->dsn + end;
+    return fh;
+}
+
+/** A PDU whose dissection stopped at byte doff of the reassembled data goes on as a new PDU
+ * (first pass): the bytes from doff on move over, with the frames that carried them. */
+static void
+msp_restart(app_ctx_t *x, fragment_head *fh, uint32_t doff, uint32_t dlen)
+{
+    reasm_dir_t *d = x->d;
+    uint64_t start = d->msp_start + doff, have = d->msp_have;
+
+    msp_open(d, start, have, dlen);
+    for (fragment_item *fd = fh->next; fd; fd = fd->next) {
+        uint32_t a = MAX(doff, fd->offset), b = MIN(fh->datalen, fd->offset + fd->len);
+
+        if (a < b)
+            fragment_add_out_of_order(&reasm_table, fh->tvb_data, a, x->pinfo, d->msp_id, NULL, a - doff, b - a,
+                                      TRUE, fd->frame);
+    }
+    d->msp_have = have;
+}
+
+static void
+add_rel_dsn(proto_tree *t, int hf, tvbuff_t *tvb, const reasm_dir_t *d, uint64_t dsn)
+{
+    proto_item *ti;
+
+    if (d->seq_base && mptcp_prefs.relative)
+        ti = proto_tree_add_uint64_format_value(t, hf, tvb, 0, 0, dsn - d->seq_base, "%" PRIu64 " (Relative)",
+                                                dsn - d->seq_base);
+    else
+        ti = proto_tree_add_uint64(t, hf, tvb, 0, 0, dsn);
+    proto_item_set_generated(ti);
+}
+
+/** Shows an operation that calls no dissector (every pass, in operation order). */
+static void
+op_show(app_ctx_t *x, tvbuff_t *ctvb, const reasm_op_t *op)
+{
+    proto_item *ti;
+    bool have = ctvb && tvb_captured_length(ctvb) >= op->to;
+    tvbuff_t *t = have ? ctvb : NULL;
+    int off = have ? (int)op->from : 0, len = have ? (int)(op->to - op->from) : 0;
+
+    switch (op->kind) {
+    case OP_HOLE:
+        ti = proto_tree_add_uint64(x->dt, hf_data_hole, NULL, 0, 0, op->n);
+        proto_item_set_generated(ti);
+        expert_add_info_format(x->pinfo, ti, &ei_hole,
+                               "%" PRIu64 " bytes of the MPTCP data stream are missing (never captured, or "
+                               "captured without a known DSN): the dissection resumes at the next PDU boundary "
+                               "found", op->n);
+        break;
+    case OP_SKIP:
+        ti = proto_tree_add_uint(x->dt, hf_data_skipped, t, off, len, op->to - op->from);
+        proto_item_set_generated(ti);
+        break;
+    case OP_ADD: {
+        fragment_head *fh = fragment_get(&reasm_table, x->pinfo, op->id, NULL);
+
+        ti = proto_tree_add_uint(x->dt, hf_data_pdu_part, t, off, len, op->to - op->from);
+        proto_item_set_generated(ti);
+        if (fh && (fh->flags & FD_DEFRAGMENTED) && !(fh->flags & FD_PARTIAL_REASSEMBLY) &&
+            fh->reassembled_in != x->pinfo->num) {
+            ti = proto_tree_add_uint(x->dt, hf_reassembled_in, NULL, 0, 0, fh->reassembled_in);
+            proto_item_set_generated(ti);
+        }
+        if (op->to > op->from)
+            x->pdu_part = true;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/** After a dissector call (every pass): what the call did for the columns and the fragment tree. */
+static void
+op_after_call(app_ctx_t *x, const reasm_op_t *op, tvbuff_t *rtvb)
+{
+    if (op->kind == OP_CALL && (op->flags & OPF_NOTHING))
+        return;
+    x->dissected = true;
+    if (op->kind == OP_CALL_REASM && !(op->flags & OPF_PARTIAL)) {
+        fragment_head *fh = fragment_get(&reasm_table, x->pinfo, op->id, NULL);
+        proto_item *fi;
+
+        if (fh && rtvb)
+            show_fragment_tree(fh, &reasm_items, x->tree, x->pinfo, rtvb, &fi);
+    }
+}
+
+/** The reassembled PDU of a OP_CALL_REASM, as its dissector saw it (NULL if gone). */
+static tvbuff_t *
+reasm_tvb(app_ctx_t *x, const reasm_op_t *op)
+{
+    fragment_head *fh = fragment_get(&reasm_table, x->pinfo, op->id, NULL);
+    tvbuff_t *r;
+
+    if (!fh || !fh->tvb_data || tvb_captured_length(fh->tvb_data) < op->len)
+        return NULL;
+    /* a copy: a PDU that goes on is reassembled again later in the same frame, which frees the
+     * reassembly's current buffer */
+    r = tvb_new_child_real_data(x->seg_tvb, (const guint8 *)wmem_memdup(x->pinfo->pool,
+                                tvb_get_ptr(fh->tvb_data, 0, op->len), op->len), op->len, op->len);
+    add_new_data_source(x->pinfo, r, "Reassembled MPTCP data");
+    return r;
+}
+
+/** Runs a chunk through the dissector and records what happened (first pass). */
+static void
+chunk_first_pass(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb)
+{
+    reasm_dir_t *d = x->d;
+    uint32_t pos = 0, n = ch->len;
+    bool fin = ch->fin;
+    int doff;
+    uint32_t dlen;
+
+    for (uint32_t i = 0; i < ch->nops; i++)      /* the hole found by the placement */
+        op_show(x, ctvb, &ch->ops[i]);
+    if (ch->nops && ch->ops[0].kind == OP_HOLE && d->msp_open) {
+        /* a PDU cut by the hole: if its end is known, that is where the next one begins */
+        if (d->msp_mode == MSP_EXACT && d->msp_end > ch->dsn)
+            d->skip_until = d->msp_end;
+        d->msp_open = false;
+    }
+    if (d->skip_until > ch->dsn && n) {
+        uint32_t k = (uint32_t)MIN((uint64_t)n, d->skip_until - ch->dsn);
+        op_show(x, ctvb, op_add(ch, OP_SKIP, 0, k));
+        pos = k;
+    }
+    while (pos < n || (fin && d->msp_open && d->msp_mode == MSP_UNTIL_FIN)) {
+        reasm_op_t *op;
+
+        if (d->msp_open) {
+            uint64_t at = ch->dsn + pos;
+            uint32_t take = n - pos, id = d->msp_id, oi;
+            bool complete;
+            fragment_head *fh;
+            tvbuff_t *r;
+
+            switch (d->msp_mode) {
+            case MSP_EXACT:
+                complete = ch->dsn + n >= d->msp_end;
+                if (complete)
+                    take = (uint32_t)(d->msp_end - at);
+                break;
+            case MSP_ONE_MORE:
+                complete = take > 0;
+                break;
+            default:
+                complete = fin;
+                fin = false;                 /* the DATA_FIN ends one PDU */
+                break;
+            }
+            fh = msp_add(x, ch, ctvb, pos, take, complete);
+            if (!complete || !fh || !fh->tvb_data) {
+                op = op_add(ch, OP_ADD, pos, pos + take);
+                op->id = id;
+                op_show(x, ctvb, op);
+                if (complete)
+                    d->msp_open = false;    /* nothing to complete (no data at all) */
+                pos += take;
+                continue;
+            }
+            op = op_add(ch, OP_CALL_REASM, pos, pos + take);
+            op->id = id;
+            op->len = fh->datalen;
+            op->dsn = d->msp_start;
+            oi = ch->nops - 1;
+            r = reasm_tvb(x, op);
+            call_app(x, r, d->msp_start, true, &doff, &dlen);
+            op = &ch->ops[oi];
+            if (dlen && (uint32_t)doff < fh->datalen) {
+                op->flags |= OPF_PARTIAL;
+                if (doff == 0) {
+                    /* the same PDU goes on (as TCP's partial reassembly) */
+                    fragment_set_partial_reassembly(&reasm_table, x->pinfo, id, NULL);
+                    msp_extend(d, dlen);
+                } else {
+                    msp_restart(x, fh, (uint32_t)doff, dlen);
+                }
+            } else if (dlen) {
+                uint64_t end = d->msp_start + fh->datalen;
+                msp_open(d, end, end, dlen);
+            } else {
+                d->msp_open = false;
+            }
+            op_after_call(x, op, r);
+            pos += take;
+        } else {
+            uint32_t oi;
+
+            op = op_add(ch, OP_CALL, pos, n);
+            op->dsn = ch->dsn + pos;
+            oi = ch->nops - 1;
+            call_app(x, tvb_new_subset_remaining(ctvb, pos), op->dsn, false, &doff, &dlen);
+            op = &ch->ops[oi];
+            if (dlen) {
+                uint32_t at = pos + (uint32_t)doff;
+
+                if (doff == 0)
+                    op->flags |= OPF_NOTHING;
+                msp_open(d, ch->dsn + at, ch->dsn + n, dlen);
+                op_after_call(x, op, NULL);
+                if (at < n) {
+                    msp_add(x, ch, ctvb, at, n - at, false);
+                    op = op_add(ch, OP_ADD, at, n);
+                    op->id = d->msp_id;
+                    op_show(x, ctvb, op);
+                }
+            } else {
+                op_after_call(x, op, NULL);
+            }
+            pos = n;
+        }
+    }
+}
+
+/** Later passes: the same calls with the same tvbs, the same items. */
+static void
+chunk_replay(app_ctx_t *x, const reasm_chunk_t *ch, tvbuff_t *ctvb)
+{
+    int doff;
+    uint32_t dlen;
+
+    for (uint32_t i = 0; i < ch->nops; i++) {
+        const reasm_op_t *op = &ch->ops[i];
+        tvbuff_t *r;
+
+        switch (op->kind) {
+        case OP_CALL:
+            if (ctvb) {
+                call_app(x, tvb_new_subset_remaining(ctvb, op->from), op->dsn, false, &doff, &dlen);
+                op_after_call(x, op, NULL);
+            }
+            break;
+        case OP_CALL_REASM:
+            r = reasm_tvb(x, op);
+            if (r) {
+                call_app(x, r, op->dsn, true, &doff, &dlen);
+                op_after_call(x, op, r);
+            }
+            break;
+        default:
+            op_show(x, ctvb, op);
+            break;
+        }
+    }
+}
+
+static tvbuff_t *
+chunk_tvb(app_ctx_t *x, const reasm_chunk_t *ch)
+{
+    uint8_t *buf;
+    tvbuff_t *t;
+
+    if (!ch->len)
+        return NULL;
+    if (!ch->extra)
+        return ch->own_len ? tvb_new_subset_length(x->seg_tvb, ch->own_tvb_off, ch->own_len) : NULL;
+    buf = (uint8_t *)wmem_alloc(x->pinfo->pool, ch->len);
+    if (ch->own_len)
+        tvb_memcpy(x->seg_tvb, buf, ch->own_tvb_off, ch->own_len);
+    memcpy(buf + ch->own_len, ch->extra, ch->len - ch->own_len);
+    t = tvb_new_child_real_data(x->seg_tvb, buf, ch->len, ch->len);
+    add_new_data_source(x->pinfo, t, "MPTCP data stream");
+    return t;
+}
+
+/** Every pass: the chunk delivered in direction x->ep, and what the dissector makes of it. */
+static void
+chunk_dissect(app_ctx_t *x, reasm_chunk_t *ch)
+{
+    tvbuff_t *ctvb = chunk_tvb(x, ch);
+    proto_item *ti;
+
+    if (ch->len) {
+        add_rel_dsn(x->dt, hf_data_dsn, NULL, x->d, ch->dsn);
+        ti = proto_tree_add_uint(x->dt, hf_data_len, ctvb, 0, ctvb ? (int)MIN(ch->len, tvb_captured_length(ctvb)) : 0,
+                                 ch->len);
+        proto_item_set_generated(ti);
+    }
+    if (PINFO_FD_VISITED(x->pinfo)) {
+        chunk_replay(x, ch, ctvb);
+        return;
+    }
+    if (ch->len && !ctvb)
+        return;                     /* cannot happen */
+    chunk_first_pass(x, ch, ctvb);
+    /* keep the bytes taken from other frames only if a dissector is called on them directly */
+    {
+        bool keep = false;
+        for (uint32_t i = 0; i < ch->nops; i++)
+            keep |= ch->ops[i].kind == OP_CALL && ch->ops[i].to > ch->own_len;
+        if (!keep && ch->extra) {
+            wmem_free(wmem_file_scope(), ch->extra);
+            ch->extra = NULL;
+        }
+        wmem_free(wmem_file_scope(), ch->pieces);
+        ch->pieces = NULL;
+        ch->npieces = ch->pieces_cap = 0;
+    }
+}
+
+void
+mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    reasm_rec_t *rec;
+    reasm_conn_t *rc;
+    proto_item *di, *ti;
+    app_ctx_t x;
+
+    if (!reasm_on || !pkt->conn || !pkt->sf || pkt->ep < 0)
+        return;
+    if (seg && !pkt->conn->fallback && !wmem_map_lookup(claims, pkt->sf)) {
+        /* first pass: from the next frame on, TCP hands this subflow's payload to claim_handle */
+        conversation_t *conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP, seg->sport,
+                                                 seg->dport, 0);
+        if (conv) {
+            reasm_claim_t *cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
+            cl->from = pinfo->num + 1;
+            conversation_set_dissector_from_frame_number(conv, cl->from, claim_handle);
+            wmem_map_insert(claims, pkt->sf, cl);
+        }
+    }
+    rec = rec_get(pkt, false);
+    if (!rec || (!rec->flags && !rec->chunk[0] && !rec->chunk[1]))
+        return;
+    rc = conn_get(pkt->conn);
+
+    memset(&x, 0, sizeof(x));
+    x.pinfo = pinfo;
+    x.tree = tree;
+    x.seg_tvb = tvb;
+    x.conn = pkt->conn;
+    di = proto_tree_add_item(tree, hf_data, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(di);
+    x.dt = proto_item_add_subtree(di, ett_data);
+    if (rec->flags & RF_TRUNCATED)
+        expert_add_info(pinfo, di, &ei_truncated);
+    if (rec->flags & RF_DUP) {
+        ti = proto_tree_add_boolean(x.dt, hf_data_duplicate, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
+    if (rec->flags & RF_UNPLACED) {
+        ti = proto_tree_add_boolean(x.dt, hf_data_unplaced, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
+    if (rec->flags & RF_WAITING) {
+        ti = proto_tree_add_boolean(x.dt, hf_data_waiting, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+        if (rec->delivered_in) {
+            ti = proto_tree_add_uint(x.dt, hf_data_delivered_in, tvb, 0, 0, rec->delivered_in);
+            proto_item_set_generated(ti);
+        }
+    }
+    /* the peer's direction first: its deliveries come from this frame's Data ACK */
+    for (int k = 0; k < 2; k++) {
+        int ep = k == 0 ? 1 - pkt->ep : pkt->ep;
+
+        if (!rec->chunk[ep])
+            continue;
+        x.ep = ep;
+        x.d = &rc->dir[ep];
+        chunk_dissect(&x, rec->chunk[ep]);
+    }
+    /* like TCP's "[TCP segment of a reassembled PDU]" */
+    if (x.pdu_part && !x.dissected) {
+        col_set_str(pinfo->cinfo, COL_PROTOCOL, "TCP");
+        col_append_sep_str(pinfo->cinfo, COL_INFO, " ", "[MPTCP segment of a reassembled PDU]");
+    }
+}
+
+/** The subflow conversation's dissector, tried by TCP before its port tables. */
+static int
+dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree _U_, void *data _U_)
+{
+    mptcp_pkt_t *pkt = mptcp_analysis_get(pinfo);
+    reasm_rec_t *rec = pkt && reasm_on ? rec_get(pkt, false) : NULL;
+
+    if (!rec || !(rec->flags & RF_CLAIMED))
+        return 0;                   /* not placed: TCP goes on to its port tables as before */
+    return MAX(1, (int)tvb_captured_length(tvb));
+}
+/* }}} */
+
+/* {{{ registration */
+static guint
+key_hash(gconstpointer k)
+{
+    return GPOINTER_TO_UINT(k);
+}
+
+static gboolean
+key_equal(gconstpointer a, gconstpointer b)
+{
+    return a == b;
+}
+
+static gpointer
+key_make(const packet_info *pinfo _U_, const guint32 id, const void *data _U_)
+{
+    return GUINT_TO_POINTER(id);
+}
+
+static void
+key_free(gpointer p _U_)
+{
+}
+
+/* ids are unique in a file: the key is the id alone (a PDU's segments come from several subflows) */
+static const reassembly_table_functions reasm_table_functions = {
+    key_hash, key_equal, key_make, key_make, key_free, key_free
+};
+
+void
+mptcp_reasm_register(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_data, { "MPTCP data stream", "mptcp.data", FT_NONE, BASE_NONE, NULL, 0x0,
+            "Data-level (DSN-ordered) stream of the connection: what this frame contributes", HFILL } },
+        { &hf_data_dsn, { "Delivered from DSN", "mptcp.data.dsn", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "Data sequence number of the first byte that becomes contiguous in this frame", HFILL } },
+        { &hf_data_len, { "Delivered bytes", "mptcp.data.len", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Bytes of the data stream that become contiguous in this frame (its own and earlier frames')",
+            HFILL } },
+        { &hf_data_delivered_in, { "Delivered in", "mptcp.data.delivered_in", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_NONE), 0x0,
+            "This segment's bytes arrived ahead of earlier data: the frame that delivers them "
+            "(a forward link: complete only with -2 or in the GUI)", HFILL } },
+        { &hf_data_duplicate, { "Already delivered", "mptcp.data.duplicate", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Every byte of this segment was delivered before (retransmission or reinjection): not dissected "
+            "again", HFILL } },
+        { &hf_data_waiting, { "Out of order", "mptcp.data.out_of_order", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "This segment's bytes come after bytes not seen yet: they wait", HFILL } },
+        { &hf_data_unplaced, { "Not placed", "mptcp.data.unplaced", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "No data sequence number is known for this payload (no mapping yet): it cannot be placed in the "
+            "data stream and is not dissected", HFILL } },
+        { &hf_data_hole, { "Missing bytes", "mptcp.data.hole", FT_UINT64, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_data_skipped, { "Bytes of a PDU cut by a hole", "mptcp.data.skipped", FT_UINT32, BASE_DEC, NULL,
+            0x0, "The rest of a PDU whose beginning was never captured: not dissected", HFILL } },
+        { &hf_data_pdu_part, { "Bytes of a reassembled PDU", "mptcp.data.pdu_part", FT_UINT32, BASE_DEC, NULL,
+            0x0, "Bytes that belong to a PDU completed in another frame", HFILL } },
+        { &hf_segments, { "Reassembled MPTCP data segments", "mptcp.data.segments", FT_NONE, BASE_NONE, NULL, 0x0,
+            "The segments (of any subflow) that carried this PDU", HFILL } },
+        { &hf_segment, { "MPTCP data segment", "mptcp.data.segment", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_segment_overlap, { "Segment overlap", "mptcp.data.segment.overlap", FT_BOOLEAN, BASE_NONE, NULL,
+            0x0, NULL, HFILL } },
+        { &hf_segment_overlap_conflict, { "Conflicting data in segment overlap",
+            "mptcp.data.segment.overlap.conflict", FT_BOOLEAN, BASE_NONE, NULL, 0x0, NULL, HFILL } },
+        { &hf_segment_multiple_tails, { "Multiple tail segments found", "mptcp.data.segment.multipletails",
+            FT_BOOLEAN, BASE_NONE, NULL, 0x0, NULL, HFILL } },
+        { &hf_segment_too_long, { "Segment too long", "mptcp.data.segment.toolongfragment", FT_BOOLEAN,
+            BASE_NONE, NULL, 0x0, NULL, HFILL } },
+        { &hf_segment_error, { "Reassembly error", "mptcp.data.segment.error", FT_FRAMENUM, BASE_NONE, NULL,
+            0x0, NULL, HFILL } },
+        { &hf_segment_count, { "Segment count", "mptcp.data.segment.count", FT_UINT32, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_reassembled_in, { "Reassembled PDU in frame", "mptcp.data.reassembled_in", FT_FRAMENUM, BASE_NONE,
+            NULL, 0x0, "The PDU these bytes belong to is dissected in this frame", HFILL } },
+        { &hf_reassembled_length, { "Reassembled MPTCP length", "mptcp.data.reassembled.length", FT_UINT32,
+            BASE_DEC, NULL, 0x0, NULL, HFILL } },
+        { &hf_reassembled_data, { "Reassembled MPTCP data", "mptcp.data.reassembled.data", FT_BYTES, BASE_NONE,
+            NULL, 0x0, NULL, HFILL } },
+    };
+    static gint *ett[] = { &ett_data, &ett_segment, &ett_segments };
+    static ei_register_info ei[] = {
+        { &ei_hole, { "mptcp.data.hole.expert", PI_SEQUENCE, PI_WARN,
+            "Bytes of the MPTCP data stream are missing", EXPFILL } },
+        { &ei_truncated, { "mptcp.data.truncated", PI_UNDECODED, PI_NOTE,
+            "Capture truncated (snap length): no data-level reassembly in this direction from here on; the "
+            "payload is dissected per subflow, as by TCP", EXPFILL } },
+    };
+    expert_module_t *em;
+    module_t *m;
+
+    proto_register_field_array(proto_mptcp, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    em = expert_register_protocol(proto_mptcp);
+    expert_register_field_array(em, ei, array_length(ei));
+
+    m = prefs_find_module("mptcp");
+    if (m)
+        prefs_register_bool_preference(m, "reassemble_data", "Reassemble the MPTCP data stream",
+                                       "Hand application dissectors (HTTP, TLS, ...) the connection's data-level "
+                                       "byte stream in DSN order, with PDUs reassembled across segments and "
+                                       "subflows, instead of each subflow's bytes. Needs \"analyze_mappings\".",
+                                       &pref_reassemble);
+    reassembly_table_register(&reasm_table, &reasm_table_functions);
+    register_init_routine(reasm_init);
+}
+
+void
+mptcp_reasm_handoff(void)
+{
+    module_t *tcp_module = prefs_find_module("tcp");
+
+    tcp_port_table = find_dissector_table("tcp.port");
+    tcp_heur_list = find_heur_dissector_list("tcp");
+    pref_tcp_heur_first = tcp_module ? prefs_find_preference(tcp_module, "try_heuristic_first") : NULL;
+    /* no protocol: TCP's call adds no layer; the application's call (after TCP) does */
+    claim_handle = create_dissector_handle(dissect_claim, -1);
+}
+/* }}} */
