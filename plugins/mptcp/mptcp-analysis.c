@@ -298,6 +298,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     }
     render_frames(t, hf_reinjection_of, tvb, &mptcp_pkt_ext_const(pkt)->reinj_of);
     render_frames(t, hf_reinjected_in, tvb, &mptcp_pkt_ext_const(pkt)->reinj_in);
+    mptcp_latency_render(tvb, t, pkt);      /* [stats] mptcp-latency.c */
     if (pkt->flags & MPTCP_PF_REINJECTION) {
         expert_add_info(pinfo, ai, &ei_reinjection);
         col_append_str(pinfo->cinfo, COL_INFO, " [MPTCP Reinjection]");

@@ -43,4 +43,22 @@ typedef gboolean mptcp_heur_ret_t;
     dissector_try_uint_new((table), (val), (tvb), (pinfo), (tree), (add_proto_name), (data))
 #endif
 
+/* [stats] (mptcp-stats.c, mptcp-follow.c) */
+#if MPTCP_WS_VERSION >= 406
+/* 4.6: a stat_tap_ui's init callback reports success. */
+typedef bool mptcp_stat_init_ret_t;
+#define MPTCP_STAT_INIT_RETURN(v) return (v)
+#else
+typedef void mptcp_stat_init_ret_t;
+#define MPTCP_STAT_INIT_RETURN(v) return
+#endif
+#if MPTCP_WS_VERSION >= 404
+/* 4.4: register_follow_stream takes a stream counter and a sub-stream id function too. */
+#define mptcp_register_follow_stream(proto, tap, conv, index, addr, port, handler, count) \
+    register_follow_stream((proto), (tap), (conv), (index), (addr), (port), (handler), (count), NULL)
+#else
+#define mptcp_register_follow_stream(proto, tap, conv, index, addr, port, handler, count) \
+    ((void)(count), register_follow_stream((proto), (tap), (conv), (index), (addr), (port), (handler)))
+#endif
+
 #endif /* MPTCP_COMPAT_H */

@@ -368,4 +368,5 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && mptcp_prefs.reinjections)
         check_reinjection(me, sf, pkt);
+    mptcp_latency_update(pinfo, pkt);      /* [stats] mptcp-latency.c */
 }

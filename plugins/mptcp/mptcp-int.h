@@ -290,4 +290,41 @@ void mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pk
 void mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const mptcp_seg_t *seg,
                          mptcp_pkt_t *pkt);
 
+/* ---------------------------------------------------------------------------------------- */
+/* [stats]: MPTCP-level latency, statistics (-z mptcp,stat), Follow MPTCP Stream            */
+
+/* mptcp-latency.c: first pass from mptcp_dsn_update; rendered into the analysis subtree */
+/** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK. */
+typedef struct {
+    int64_t first_ns;          /**< absolute time of the first transmission of its first byte (ns) */
+    int64_t ns;                /**< latency (valid when acked) */
+    uint32_t first_frame;      /**< frame of that first transmission (this frame if new data) */
+    uint32_t ack_frame;        /**< frame of the covering DATA_ACK (when acked) */
+    bool acked;
+} mptcp_latency_t;
+
+void mptcp_latency_register(void);
+void mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt);
+void mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt);
+/** The data segment's latency record (NULL if it has none); forward links complete after the first pass. */
+const mptcp_latency_t *mptcp_latency_get(const mptcp_pkt_t *pkt);
+
+/* mptcp-stats.c: the "mptcp_segment" tap, queued from the TCP wrapper for every packet of a
+ * subflow linked to a connection, with what the statistics and the follower need besides pkt */
+typedef struct {
+    const mptcp_pkt_t *pkt;    /**< file-scope first-pass result (pkt->conn is set) */
+    tvbuff_t *tvb;             /**< the TCP segment */
+    unsigned hlen;             /**< TCP header length: the payload starts there */
+    uint16_t tcp_flags;        /**< TH_* */
+    uint16_t subtypes;         /**< bit s set: an MPTCP option of subtype s is present */
+} mptcp_segment_tap_t;
+
+#define MPTCP_SEGMENT_TAP "mptcp_segment"
+
+void mptcp_stats_register(void);
+void mptcp_stats_tap(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt);
+
+/* mptcp-follow.c */
+void mptcp_follow_register(void);
+
 #endif /* MPTCP_INT_H */

@@ -189,6 +189,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             mptcp_analysis_render(tvb, pinfo,
                                   (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tcp, layer), pkt);
             mptcp_conv_tap(pinfo, pkt);
+            mptcp_stats_tap(tvb, pinfo, pkt);          /* [stats] statistics and Follow MPTCP Stream */
             mptcp_reasm_dissect(tvb, pinfo, tree, have_seg ? &seg : NULL, pkt);
         }
     }
@@ -236,6 +237,9 @@ proto_register_mptcp_plugin(void)
     mptcp_analysis_register();
     mptcp_conv_register();
     mptcp_reasm_register();
+    mptcp_latency_register();
+    mptcp_stats_register();
+    mptcp_follow_register();
 
     m = prefs_find_module("mptcp");
     pref_analyze = adopt_bool_pref(m, "analyze_mptcp", false);

@@ -1,0 +1,325 @@
+/* mptcp-latency.c
+ * MPTCP-level latency of every data segment (first pass only, rendered on every pass):
+ * the time from the first transmission of the segment's bytes (on any subflow) to the first
+ * DATA_ACK (on any subflow) that covers them. It includes the head-of-line wait that the
+ * receiver's data-level reordering adds to the subflow RTT (what mptcptrace's "-r" MPTCP RTT
+ * measures per mapping; here per segment, in the field mptcp.analysis.latency).
+ *
+ * Per connection and sending endpoint, on the first pass:
+ *  - first transmissions: the DSN ranges sent so far (only their not yet covered parts), each
+ *    with the time and frame of its first transmission; a retransmission or reinjection takes
+ *    the first transmission of its first byte;
+ *  - DATA_ACK history: the increasing DATA_ACKs of the peer, with time and frame;
+ *  - pending segments: a min-heap on the end DSN of the segments not yet covered; a new
+ *    DATA_ACK pops every segment it covers (the forward link, written into the earlier
+ *    segment's result, so complete only with two passes or in the GUI).
+ * A segment sent after a DATA_ACK already covered it (a spurious retransmission) takes the
+ * first DATA_ACK in the history that covers it. Negative values (first transmission not in
+ * the capture) are not stored.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+/** A DATA_ACK further ahead of the highest data seen is not trusted (garbage or 32-bit guess). */
+#define LAT_MAX_ACK_AHEAD (UINT64_C(1) << 30)
+/** Offsets are relative to a base this far below the first value seen (reordering headroom). */
+#define LAT_BASE_HEADROOM (UINT64_C(1) << 40)
+
+typedef struct {
+    uint64_t ack;              /**< relative DATA_ACK */
+    int64_t t;                 /**< ns */
+    uint32_t frame;
+} lat_ack_t;
+
+typedef struct {
+    uint64_t end;              /**< relative end DSN (heap key) */
+    mptcp_latency_t *res;
+} lat_pend_t;
+
+typedef struct {
+    bool base_set;
+    uint64_t base;             /**< raw DSN of relative 0 */
+    bool data_seen;
+    uint64_t max_end;          /**< highest relative end of data seen */
+    mptcp_ranges_t first;      /**< relative [low, high) -> val = time (ns), frame: first transmissions */
+    lat_pend_t *heap;
+    unsigned nheap, capheap;
+    lat_ack_t *acks;           /**< strictly increasing ack */
+    unsigned nacks, capacks;
+} lat_dir_t;
+
+typedef struct {
+    lat_dir_t d[2];            /**< by sending endpoint (0 client, 1 server) */
+} lat_conn_t;
+
+static wmem_map_t *lat_conns;      /**< mptcp_conn_t * -> lat_conn_t */
+static wmem_map_t *lat_results;    /**< const mptcp_pkt_t * -> mptcp_latency_t */
+
+static int hf_latency = -1;
+static int hf_latency_ack = -1;
+static int hf_latency_first = -1;
+
+static int64_t
+ts_ns(const nstime_t *t)
+{
+    return (int64_t)t->secs * 1000000000 + t->nsecs;
+}
+
+static uint64_t
+rel(lat_dir_t *d, uint64_t raw)
+{
+    if (!d->base_set) {
+        d->base = raw - LAT_BASE_HEADROOM;
+        d->base_set = true;
+    }
+    return raw - d->base;
+}
+
+/* {{{ pending heap (min on end) */
+static void
+heap_push(lat_dir_t *d, uint64_t end, mptcp_latency_t *res)
+{
+    unsigned i;
+
+    if (d->nheap == d->capheap) {
+        d->capheap = d->capheap ? d->capheap * 2 : 64;
+        d->heap = (lat_pend_t *)wmem_realloc(wmem_file_scope(), d->heap, d->capheap * sizeof(lat_pend_t));
+    }
+    i = d->nheap++;
+    while (i > 0 && d->heap[(i - 1) / 2].end > end) {
+        d->heap[i] = d->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    d->heap[i].end = end;
+    d->heap[i].res = res;
+}
+
+static void
+heap_pop(lat_dir_t *d)
+{
+    lat_pend_t last = d->heap[--d->nheap];
+    unsigned i = 0;
+
+    for (;;) {
+        unsigned c = 2 * i + 1;
+        if (c >= d->nheap)
+            break;
+        if (c + 1 < d->nheap && d->heap[c + 1].end < d->heap[c].end)
+            c++;
+        if (d->heap[c].end >= last.end)
+            break;
+        d->heap[i] = d->heap[c];
+        i = c;
+    }
+    if (d->nheap)
+        d->heap[i] = last;
+}
+/* }}} */
+
+static void
+resolve(mptcp_latency_t *res, int64_t t_ack, uint32_t ack_frame)
+{
+    int64_t v = t_ack - res->first_ns;
+
+    if (v < 0)
+        return;
+    res->ns = v;
+    res->ack_frame = ack_frame;
+    res->acked = true;
+}
+
+/** The peer's DATA_ACK `ack` (raw) covers the data of d up to it. */
+static void
+handle_ack(lat_dir_t *d, uint64_t raw_ack, int64_t t, uint32_t frame)
+{
+    uint64_t a = rel(d, raw_ack);
+
+    if (d->data_seen && a > d->max_end + LAT_MAX_ACK_AHEAD)
+        return;
+    if (d->nacks && a <= d->acks[d->nacks - 1].ack)
+        return;
+    if (d->nacks == d->capacks) {
+        d->capacks = d->capacks ? d->capacks * 2 : 64;
+        d->acks = (lat_ack_t *)wmem_realloc(wmem_file_scope(), d->acks, d->capacks * sizeof(lat_ack_t));
+    }
+    d->acks[d->nacks].ack = a;
+    d->acks[d->nacks].t = t;
+    d->acks[d->nacks].frame = frame;
+    d->nacks++;
+    while (d->nheap && d->heap[0].end <= a) {
+        resolve(d->heap[0].res, t, frame);
+        heap_pop(d);
+    }
+}
+
+typedef struct {
+    const mptcp_range_t *v[64];
+    unsigned n;
+    bool overflow;
+} overlap_ud_t;
+
+static bool
+collect_cb(const mptcp_range_t *r, void *ud)
+{
+    overlap_ud_t *u = (overlap_ud_t *)ud;
+
+    if (u->n == G_N_ELEMENTS(u->v)) {
+        u->overflow = true;
+        return false;
+    }
+    u->v[u->n++] = r;
+    return true;
+}
+
+static int
+range_low_cmp(const void *a, const void *b)
+{
+    const mptcp_range_t *x = *(const mptcp_range_t *const *)a, *y = *(const mptcp_range_t *const *)b;
+
+    return x->low < y->low ? -1 : x->low > y->low ? 1 : 0;
+}
+
+/** Data [lo, hi) sent at t in frame: first transmission time and frame of lo; records the
+ * parts of [lo, hi) never sent before. */
+static void
+first_transmission(lat_dir_t *d, uint64_t lo, uint64_t hi, int64_t t, uint32_t frame, int64_t *t_first,
+                   uint32_t *f_first)
+{
+    overlap_ud_t u;
+    uint64_t pos = lo;
+
+    *t_first = t;
+    *f_first = frame;
+    u.n = 0;
+    u.overflow = false;
+    /* recorded ranges never overlap each other: at most a few cover [lo, hi) */
+    mptcp_ranges_foreach_overlap(&d->first, lo, hi, collect_cb, &u);
+    qsort(u.v, u.n, sizeof(u.v[0]), range_low_cmp);
+    for (unsigned i = 0; i < u.n; i++) {
+        const mptcp_range_t *r = u.v[i];
+        if (r->low <= lo && r->high > lo) {
+            *t_first = (int64_t)r->val;
+            *f_first = r->frame;
+        }
+        if (r->low > pos && !u.overflow)
+            mptcp_ranges_insert(&d->first, pos, r->low, (uint64_t)t, frame, 0);
+        if (r->high > pos)
+            pos = r->high;
+    }
+    if (pos < hi && !u.overflow)
+        mptcp_ranges_insert(&d->first, pos, hi, (uint64_t)t, frame, 0);
+}
+
+void
+mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
+{
+    lat_conn_t *lc;
+    int64_t t = ts_ns(&pinfo->abs_ts);
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    if (!pkt->conn || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
+        return;
+    lc = (lat_conn_t *)wmem_map_lookup(lat_conns, pkt->conn);
+    if (!lc) {
+        lc = wmem_new0(wmem_file_scope(), lat_conn_t);
+        wmem_map_insert(lat_conns, pkt->conn, lc);
+    }
+    /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
+    if (pkt->flags & MPTCP_PF_HAS_ACK)
+        handle_ack(&lc->d[1 - pkt->ep], pkt->ack64, t, pkt->frame);
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
+        lat_dir_t *d = &lc->d[pkt->ep];
+        uint64_t lo = rel(d, pkt->dsn64), hi = lo + pkt->seglen;
+        mptcp_latency_t *res;
+
+        if (lo >= UINT64_C(1) << 62)
+            return;         /* far below the first DSN seen: not this data space */
+        res = wmem_new0(wmem_file_scope(), mptcp_latency_t);
+        first_transmission(d, lo, hi, t, pkt->frame, &res->first_ns, &res->first_frame);
+        wmem_map_insert(lat_results, pkt, res);
+        if (!d->data_seen || hi > d->max_end)
+            d->max_end = hi;
+        d->data_seen = true;
+        if (d->nacks && d->acks[d->nacks - 1].ack >= hi) {
+            /* already covered: the first DATA_ACK that did it */
+            unsigned a = 0, b = d->nacks - 1;
+            while (a < b) {
+                unsigned m = a + (b - a) / 2;
+                if (d->acks[m].ack >= hi)
+                    b = m;
+                else
+                    a = m + 1;
+            }
+            resolve(res, d->acks[a].t, d->acks[a].frame);
+        } else {
+            heap_push(d, hi, res);
+        }
+    }
+}
+
+const mptcp_latency_t *
+mptcp_latency_get(const mptcp_pkt_t *pkt)
+{
+    return lat_results ? (const mptcp_latency_t *)wmem_map_lookup(lat_results, pkt) : NULL;
+}
+
+void
+mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
+{
+    const mptcp_latency_t *res;
+    proto_item *ti;
+
+    if (!(pkt->flags & MPTCP_PF_HAS_DSN) || pkt->seglen == 0 || !(res = mptcp_latency_get(pkt)))
+        return;
+    if (res->first_frame != pkt->frame) {
+        ti = proto_tree_add_uint(t, hf_latency_first, tvb, 0, 0, res->first_frame);
+        proto_item_set_generated(ti);
+    }
+    if (res->acked) {
+        nstime_t v;
+        v.secs = (time_t)(res->ns / 1000000000);
+        v.nsecs = (int)(res->ns % 1000000000);
+        ti = proto_tree_add_time(t, hf_latency, tvb, 0, 0, &v);
+        proto_item_set_generated(ti);
+        ti = proto_tree_add_uint(t, hf_latency_ack, tvb, 0, 0, res->ack_frame);
+        proto_item_set_generated(ti);
+    }
+}
+
+static void
+latency_init(void)
+{
+    lat_conns = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    lat_results = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+}
+
+static void
+latency_cleanup(void)
+{
+    lat_conns = NULL;      /* file scope is gone */
+    lat_results = NULL;
+}
+
+void
+mptcp_latency_register(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_latency, { "MPTCP data latency", "mptcp.analysis.latency", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+            "Time from the first transmission of this segment's data (on any subflow) to the first DATA_ACK "
+            "that covers it, including the data-level head-of-line wait (a forward link: complete only with "
+            "-2 or in the GUI)", HFILL } },
+        { &hf_latency_ack, { "Covered by DATA_ACK in", "mptcp.analysis.latency_ack_frame", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_ACK), 0x0,
+            "First DATA_ACK that covers this segment's data (a forward link: complete only with -2 or in the GUI)",
+            HFILL } },
+        { &hf_latency_first, { "Data first sent in", "mptcp.analysis.first_sent_frame", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_PREV), 0x0,
+            "Frame that first carried this segment's first data byte (a retransmission or reinjection)", HFILL } },
+    };
+
+    proto_register_field_array(proto_mptcp, hf, array_length(hf));
+    register_init_routine(latency_init);
+    register_cleanup_routine(latency_cleanup);
+}
