@@ -5,7 +5,9 @@
 #   sudo captures/gen/generate.sh big OUT.pcap [PACKETS]       # large benchmark capture (not committed)
 #   captures/gen/generate.sh list                              # list the scenarios
 #
-# Scenarios: 3sub 2conn loss blackhole mpc-data csum prio fastclose ipv6 pair cuts
+# Scenarios: 3sub 2conn loss blackhole mpc-data csum prio fastclose ipv6 pair cuts http tls
+# ("http"/"tls": curl against python3 -m http.server / openssl s_server under mptcpize, with a
+# JSON truth file per capture and, for tls, the key log captures/v1-tls.keys; see appdata.py).
 # ("cuts" derives v1-midstream.pcap and v1-nosynack.pcap from v1-2conn.pcap / v1-3sub.pcap with editcap).
 #
 # Needs root, network namespaces, MPTCP (net.mptcp.enabled), nftables, tc tbf.  Missing Debian
@@ -373,6 +375,127 @@ sc_big() {  # benchmark capture: snaplen 160, 3 subflows, 1 % loss on path 2, no
     srv_wait 3000; cap_stop 2; topo_down
 }
 
+# ------------------------------------------------------------------ application scenarios (http, tls)
+# Real programs under Debian's `mptcpize run` (LD_PRELOAD: their TCP sockets become MPTCP ones).
+# Truth: captures/<name>.json (requests made, files served with size and sha256), see appdata.py.
+APPDATA="$HERE/appdata.py"
+
+ensure_app_tools() {
+    local missing=() c pkg
+    for c in curl:curl openssl:openssl mptcpize:mptcpize ss:iproute2; do
+        pkg=${c#*:}; c=${c%%:*}
+        command -v "$c" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if ((${#missing[@]})); then
+        log "installing missing packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+# set_loss_client PATH PERCENT : random drop of TCP arriving on the client's path PATH. The
+# client-side capture still holds the dropped segments (tcpdump sees them before the input hook),
+# so the sender's retransmissions and reinjections are captured as second copies of the same data.
+set_loss_client() {
+    nsx "$NS_C" nft -f - <<EOF
+table inet mptcpgen {
+    chain in {
+        type filter hook input priority 0; policy accept;
+        iifname "c$1" meta l4proto tcp numgen random mod 100 < $2 drop
+    }
+}
+EOF
+}
+
+# blackhole_client PATH DELAY DURATION : in the background, drop everything arriving on the client's
+# PATH for DURATION s after DELAY s (captured, then dropped: the server reinjects on other subflows)
+blackhole_client() {
+    (
+        sleep "$2"
+        nsx "$NS_C" nft -f - <<EOF
+table inet mptcpgen_bh {
+    chain in { type filter hook input priority -10; policy accept; iifname "c$1" drop; }
+}
+EOF
+        log "client-side blackhole on path $1 for $3 s"
+        sleep "$3"
+        nsx "$NS_C" nft delete table inet mptcpgen_bh
+        log "client-side blackhole on path $1 lifted"
+    ) &
+    BG_PIDS+=("$!")
+}
+
+# app_paths : the servers listen on 10.31.1.2 only, so no ADD_ADDR (a join to 10.31.3.2 would find
+# no listener): the client opens its subflows itself, from 10.31.2.1 over path 2 and 10.31.3.1 over
+# path 3, both to 10.31.1.2 (3 subflows in all)
+app_paths() {
+    nsx "$NS_S" ip mptcp endpoint flush
+    nsx "$NS_C" ip mptcp endpoint add 10.31.3.1 dev c3 id 3 subflow
+}
+
+# wait_listen PORT : until something listens on the server's PORT
+wait_listen() {
+    local n=0
+    until nsx "$NS_S" ss -Hltn "sport = :$1" | grep -q .; do
+        sleep 0.1; n=$((n + 1)); ((n < 100)) || die "no server listening on port $1"
+    done
+}
+
+# app_finish CAPFILE NAME DIR : stop the servers and the capture, write the truth next to the capture
+app_finish() {
+    # background programs of a non-interactive shell ignore SIGINT (python keeps it ignored): TERM
+    kill -TERM "$APP_SRV" 2>/dev/null || true
+    wait "$APP_SRV" 2>/dev/null || true
+    cap_stop 1
+    topo_down
+    "$PY" "$APPDATA" truth "$3" "${1%.pcap}.json" "$2"
+}
+
+sc_http() {  # curl fetches 3 files (200-300 kB) over one keep-alive connection from python3 -m http.server
+    local PORT=80 d="$WORK/http" url="http://10.31.1.2"
+    "$PY" "$APPDATA" files "$d"
+    mkdir -p "$d/got"
+    topo_up 4 3
+    app_paths
+    set_rate 4000 3000 2000
+    set_loss_client 2 2
+    cap_start "$NS_C" "$1"
+    ip netns exec "$NS_S" mptcpize run "$PY" -m http.server --bind 10.31.1.2 --directory "$d" \
+        --protocol HTTP/1.1 "$PORT" >"$WORK/http.log" 2>&1 &
+    APP_SRV=$!
+    BG_PIDS+=("$APP_SRV")
+    wait_listen "$PORT"
+    blackhole_client 2 0.35 0.5
+    nsx "$NS_C" mptcpize run curl -sS --fail --output-dir "$d/got" \
+        -O "$url/file1.bin" -O "$url/file2.bin" -O "$url/file3.bin"
+    sleep 0.5
+    app_finish "$1" "${1##*/}" "$d"
+}
+
+sc_tls() {  # curl fetches 3 files over https (3 connections) from openssl s_server -HTTP; SSLKEYLOGFILE
+    local PORT=443 d="$WORK/tls" url="https://10.31.1.2"
+    "$PY" "$APPDATA" files "$d" --tls
+    mkdir -p "$d/got"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj /CN=10.31.1.2 \
+        -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+    topo_up 4 3
+    app_paths
+    set_rate 4000 3000 2000
+    set_loss_client 2 2
+    cap_start "$NS_C" "$1"
+    # -HTTP: serves ./resp/<path> verbatim (complete HTTP/1.0 responses), one request per connection
+    (cd "$d/resp" && exec ip netns exec "$NS_S" mptcpize run openssl s_server -quiet -HTTP -naccept 3 \
+        -accept 10.31.1.2:"$PORT" -cert "$d/cert.pem" -key "$d/key.pem") >"$WORK/tls.log" 2>&1 &
+    APP_SRV=$!
+    BG_PIDS+=("$APP_SRV")
+    wait_listen "$PORT"
+    blackhole_client 2 0.35 0.5
+    nsx "$NS_C" env SSLKEYLOGFILE="${1%.pcap}.keys" mptcpize run curl -sS -k --fail --output-dir "$d/got" \
+        -O "$url/file1.bin" -O "$url/file2.bin" -O "$url/file3.bin"
+    sleep 0.5
+    app_finish "$1" "${1##*/}" "$d"
+}
+
 # derived cuts (editcap only; frame numbers from the truth extractor)
 sc_cuts() {
     local base=$OUTDIR
@@ -420,6 +543,8 @@ run_one() {
         fastclose) sc_fastclose "$o/v1-fastclose.pcap" ;;
         ipv6) sc_ipv6 "$o/v1-ipv6.pcapng" ;;
         pair) sc_pair "$o/v1-pair-client.pcap" "$o/v1-pair-server.pcap" ;;
+        http) ensure_app_tools; sc_http "$o/v1-http.pcap" ;;
+        tls) ensure_app_tools; sc_tls "$o/v1-tls.pcap" ;;
         cuts) sc_cuts ;;
         *) die "unknown scenario $sc" ;;
     esac
@@ -432,7 +557,7 @@ run_one() {
     rm -rf "$o"
 }
 
-ALL=(3sub 2conn loss blackhole mpc-data csum prio fastclose ipv6 pair cuts)
+ALL=(3sub 2conn loss blackhole mpc-data csum prio fastclose ipv6 pair cuts http tls)
 export REPO
 
 main() {

@@ -18,7 +18,9 @@
  *    receiver's Data ACK covers bytes that were never seen (they are not going to be sent
  *    again), or when more than MAX_WAITING bytes wait.
  *  - Application dissection (after TCP, every pass). A chunk goes to the dissector that TCP
- *    would choose for the connection, from its first subflow's ports (Decode As, server port,
+ *    would choose for the connection: its first subflow's conversation dissector (one set before
+ *    the claim, or one that a dissector such as HTTP's heuristic sets while dissecting the
+ *    stream; the claim is put back behind it), then that subflow's ports (Decode As, server port,
  *    lower port, higher port, heuristics, as decode_tcp_ports does), with pinfo's addresses and
  *    ports set to the first subflow's, so that conversation-based state (TLS sessions, HTTP
  *    request/response matching) is per connection. TCP's desegmentation contract applies
@@ -190,10 +192,13 @@ typedef struct {
 
 typedef struct {
     reasm_dir_t dir[2];          /**< by sending endpoint */
+    dissector_handle_t conv_handle;   /**< set by a dissector on the first subflow's conversation */
+    uint32_t conv_handle_from;        /**< ... in this frame (first pass) */
 } reasm_conn_t;
 
 typedef struct {
     uint32_t from;               /**< frame from which the conversation's dissector is ours */
+    conversation_t *conv;        /**< the subflow's TCP conversation */
 } reasm_claim_t;
 
 static wmem_map_t *claims;       /**< mptcp_subflow_t * -> reasm_claim_t */
@@ -221,6 +226,20 @@ rec_get(const mptcp_pkt_t *pkt, bool create)
         wmem_map_insert(recs, pkt, r);
     }
     return r;
+}
+
+/** The frame's record, allocated on first use (most packets never need one). */
+typedef struct {
+    const mptcp_pkt_t *pkt;
+    reasm_rec_t *rec;
+} rec_ref_t;
+
+static reasm_rec_t *
+rec_of(rec_ref_t *rr)
+{
+    if (!rr->rec)
+        rr->rec = rec_get(rr->pkt, true);
+    return rr->rec;
 }
 
 static reasm_conn_t *
@@ -376,8 +395,9 @@ waiting_drop(reasm_dir_t *d)
 
 /** Bytes [next, end) will never be captured: the frame reports the hole and delivers what follows. */
 static void
-declare_hole(reasm_dir_t *d, int ep, reasm_rec_t *rec, uint64_t end, uint32_t frame)
+declare_hole(reasm_dir_t *d, int ep, rec_ref_t *rr, uint64_t end, uint32_t frame)
 {
+    reasm_rec_t *rec = rec_of(rr);
     reasm_chunk_t *ch;
     reasm_op_t *op;
 
@@ -392,11 +412,11 @@ declare_hole(reasm_dir_t *d, int ep, reasm_rec_t *rec, uint64_t end, uint32_t fr
 }
 
 static void
-check_fin(reasm_dir_t *d, int ep, reasm_rec_t *rec)
+check_fin(reasm_dir_t *d, int ep, rec_ref_t *rr)
 {
     if (d->started && d->fin_known && !d->fin_done && d->next >= d->fin_dsn) {
         d->fin_done = true;
-        chunk_get(rec, ep, d->next)->fin = true;
+        chunk_get(rec_of(rr), ep, d->next)->fin = true;
     }
 }
 
@@ -411,9 +431,10 @@ subflow_claimed(const mptcp_subflow_t *sf, uint32_t frame)
 /** The segment's own bytes, [s, e) in its sender's direction. */
 static void
 place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const mptcp_seg_t *seg,
-      const mptcp_pkt_t *pkt, reasm_rec_t *rec)
+      const mptcp_pkt_t *pkt, rec_ref_t *rr)
 {
     uint64_t s = pkt->dsn64, e = s + pkt->seglen;
+    reasm_rec_t *rec = rec_of(rr);
     reasm_chunk_t *ch;
 
     if (!d->started) {
@@ -435,7 +456,7 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
         rec->flags |= RF_WAITING;
         waiting_insert(d, s, e, tvb_get_ptr(seg->tvb, seg->hlen, pkt->seglen), pinfo->num, rec);
         if (d->waiting_bytes > MAX_WAITING)
-            declare_hole(d, ep, rec, d->w[0].dsn, pinfo->num);
+            declare_hole(d, ep, rr, d->w[0].dsn, pinfo->num);
         return;
     }
     if (rec->chunk[ep])
@@ -453,13 +474,12 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
 {
     const mptcp_conn_t *c = pkt->conn;
     reasm_conn_t *rc;
-    reasm_rec_t *rec;
+    rec_ref_t rr = { pkt, NULL };
     int ep = pkt->ep;
 
     if (!reasm_on || !c || ep < 0 || !pkt->sf || c->fallback || !subflow_claimed(pkt->sf, pinfo->num))
         return;
     rc = conn_get(c);
-    rec = rec_get(pkt, true);
 
     /* the Data ACK acknowledges the peer's data: acknowledged bytes never captured are a hole */
     if (pkt->flags & MPTCP_PF_HAS_ACK) {
@@ -473,15 +493,15 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         /* an ack of one byte more than delivered may be the ack of a DATA_FIN not captured */
         if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MAX_ACK_AHEAD &&
             !(end == pd->next + 1 && !pd->nw && pkt->ack64 == end))
-            declare_hole(pd, 1 - ep, rec, end, pinfo->num);
-        check_fin(pd, 1 - ep, rec);
+            declare_hole(pd, 1 - ep, &rr, end, pinfo->num);
+        check_fin(pd, 1 - ep, &rr);
     }
 
     if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK) &&
         !rc->dir[ep].truncated) {
         /* no mapping known for it (e.g. the subflow's ISN is not pinned down yet in a capture that
          * misses the handshake): handing it to the application out of place would mix streams */
-        rec->flags |= RF_CLAIMED | RF_UNPLACED;
+        rec_of(&rr)->flags |= RF_CLAIMED | RF_UNPLACED;
     }
     if (pkt->seglen > 0 && (pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK)) {
         reasm_dir_t *d = &rc->dir[ep];
@@ -489,12 +509,12 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         if (!d->truncated && tvb_captured_length_remaining(seg->tvb, seg->hlen) < (int)pkt->seglen) {
             /* snap length: no bytes to place from here on; per-subflow dissection as before */
             d->truncated = true;
-            rec->flags |= RF_TRUNCATED;
+            rec_of(&rr)->flags |= RF_TRUNCATED;
             waiting_drop(d);
             d->msp_open = false;
         }
         if (!d->truncated)
-            place(d, ep, c, pinfo, seg, pkt, rec);
+            place(d, ep, c, pinfo, seg, pkt, &rr);
     }
     if (pkt->flags & MPTCP_PF_DATA_FIN) {
         reasm_dir_t *d = &rc->dir[ep];
@@ -503,9 +523,9 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
             d->fin_known = true;
             d->fin_dsn = c->ep[ep].data_fin_dsn;
         }
-        check_fin(d, ep, rec);
-    } else if (rec->chunk[ep]) {
-        check_fin(&rc->dir[ep], ep, rec);
+        check_fin(d, ep, &rr);
+    } else if (rr.rec && rr.rec->chunk[ep]) {
+        check_fin(&rc->dir[ep], ep, &rr);
     }
 }
 /* }}} */
@@ -517,6 +537,7 @@ typedef struct {
     proto_tree *tree;
     tvbuff_t *seg_tvb;           /**< the TCP segment */
     const mptcp_conn_t *conn;
+    reasm_conn_t *rc;
     reasm_dir_t *d;
     int ep;
     proto_tree *dt;              /**< the "MPTCP data stream" subtree */
@@ -527,13 +548,16 @@ typedef struct {
 
 /** TCP's choice of dissector (decode_tcp_ports after the conversation step). */
 static void
-dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, struct tcpinfo *ti, uint32_t server_port)
+dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, struct tcpinfo *ti, uint32_t server_port,
+         dissector_handle_t conv_handle)
 {
     uint32_t lo = MIN(pinfo->srcport, pinfo->destport), hi = MAX(pinfo->srcport, pinfo->destport);
     bool try_server = false, try_lo = false, try_hi = false;
     bool heur_first = pref_tcp_heur_first && prefs_get_bool_value(pref_tcp_heur_first, pref_current);
     heur_dtbl_entry_t *hde;
 
+    if (conv_handle && call_dissector_only(conv_handle, tvb, pinfo, tree, ti))
+        return;
     if (!tcp_port_table || !tcp_heur_list) {
         call_data_dissector(tvb, pinfo, tree);
         return;
@@ -582,7 +606,18 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     uint32_t save_sport = pinfo->srcport, save_dport = pinfo->destport;
     guint16 save_can = pinfo->can_desegment;
     const char *volatile saved_proto = pinfo->current_proto;
+    const reasm_claim_t *cl0 = (const reasm_claim_t *)wmem_map_lookup(claims, sf0);
+    dissector_handle_t conv_handle = NULL;
     struct tcpinfo ti;
+
+    /* TCP tries the conversation's dissector first: one that a dissector set on the first
+     * subflow's conversation during this dissection, else one it had before the claim */
+    if (x->rc->conv_handle && pinfo->num >= x->rc->conv_handle_from)
+        conv_handle = x->rc->conv_handle;
+    else if (cl0 && cl0->from > 1)
+        conv_handle = conversation_get_dissector(cl0->conv, cl0->from - 1);
+    if (conv_handle == claim_handle)
+        conv_handle = NULL;
 
     copy_address_shallow(&save_src, &pinfo->src);
     copy_address_shallow(&save_dst, &pinfo->dst);
@@ -603,7 +638,7 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
     TRY {
-        dispatch(tvb, pinfo, x->tree, &ti, server_port);
+        dispatch(tvb, pinfo, x->tree, &ti, server_port, conv_handle);
     }
     CATCH_BOUNDS_AND_DISSECTOR_ERRORS {
         show_exception(tvb, pinfo, x->tree, EXCEPT_CODE, GET_MESSAGE);
@@ -619,6 +654,20 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
     pinfo->can_desegment = save_can;
+    if (cl0) {
+        /* a dissector made itself the first subflow's conversation dissector (e.g. HTTP's
+         * heuristic): it becomes the connection's, and TCP goes on handing that subflow's
+         * segments to the claim (else it would dissect them per subflow from here on) */
+        dissector_handle_t h = conversation_get_dissector(cl0->conv, pinfo->num);
+
+        if (h != claim_handle) {
+            if (h && !PINFO_FD_VISITED(pinfo) && !x->rc->conv_handle) {
+                x->rc->conv_handle = h;
+                x->rc->conv_handle_from = pinfo->num;
+            }
+            conversation_set_dissector_from_frame_number(cl0->conv, pinfo->num, claim_handle);
+        }
+    }
     copy_address_shallow(&pinfo->src, &save_src);
     copy_address_shallow(&pinfo->dst, &save_dst);
     pinfo->srcport = save_sport;
@@ -1005,6 +1054,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
         if (conv) {
             reasm_claim_t *cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
             cl->from = pinfo->num + 1;
+            cl->conv = conv;
             conversation_set_dissector_from_frame_number(conv, cl->from, claim_handle);
             wmem_map_insert(claims, pkt->sf, cl);
         }
@@ -1019,6 +1069,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     x.tree = tree;
     x.seg_tvb = tvb;
     x.conn = pkt->conn;
+    x.rc = rc;
     di = proto_tree_add_item(tree, hf_data, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(di);
     x.dt = proto_item_add_subtree(di, ett_data);
