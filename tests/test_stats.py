@@ -403,3 +403,81 @@ def test_latency_summary_equals_truth(tshark, cap):
             for p in (50, 90, 99):
                 assert lat["p%d" % p] == pytest.approx(_nearest_rank(v, p), abs=TOL), p
 # }}}
+
+
+def test_counters_on_synthetic_capture(tshark, tmp_path):
+    """Failed joins (unknown token; no SYN/ACK), HMAC failures and fallback on a hand-made
+    capture (tests/frames.py)."""
+    import frames as F
+    srv2 = "192.0.2.20"
+    ka, kb = F.KEY_A, F.KEY_B
+    tok_b, idsn_b = F.token_idsn(kb, 1)
+    idsn_a = F.token_idsn(ka, 1)[1]
+    c = F.Conversation()
+    fr = c.handshake(F.mp_capable(1, 0x81), F.mp_capable(1, 0x81, sendkey=kb),
+                     F.mp_capable(1, 0x81, sendkey=ka, recvkey=kb))
+    fr.append(c.send(True, b"x" * 100, F.dss(ack=idsn_b + 1, ack8=True, dsn=idsn_a + 1, dsn8=True, ssn=1, dll=100)))
+    fr.append(c.send(False, b"y" * 60, F.dss(ack=idsn_a + 101, ack8=True, dsn=idsn_b + 1, dsn8=True, ssn=1,
+                                             dll=60)))
+    # a join with wrong HMACs (SYN/ACK and third ACK): 2 HMAC failures
+    j = F.Conversation(client=(F.CLIENT4, 41000), server=(srv2, 5001), isn_c=7000, isn_s=9000)
+    fr += [j.syn(F.mp_join_syn(token=tok_b, nonce=1)), j.synack(F.mp_join_synack(trunc_hmac=1, nonce=2)),
+           j.ack(F.mp_join_ack(hmac=bytes(20)))]
+    # a join SYN that is never answered: failed
+    k = F.Conversation(client=(F.CLIENT4, 41001), server=(srv2, 5001), isn_c=1, isn_s=2)
+    s = k.syn(F.mp_join_syn(token=tok_b, nonce=3))
+    fr += [s, s]                                    # and retransmitted
+    # a join SYN with a token of no connection: failed (in an inferred connection)
+    u = F.Conversation(client=(F.CLIENT4, 41002), server=(srv2, 5001))
+    fr.append(u.syn(F.mp_join_syn(token=0xDEADBEEF)))
+    # a second connection that falls back (SYN/ACK without MP_CAPABLE)
+    f = F.Conversation(client=(F.CLIENT4, 46000), server=(F.SERVER4, 5001))
+    fr += [f.syn(F.mp_capable(1, 0x81)), f.synack(b""), f.ack(b""), f.send(True, b"plain")]
+    path = F.write_pcap(tmp_path / "counters.pcap", fr)
+    for two in (False, True):
+        j_ = stat(tshark, path, "json", two_pass=two)
+        assert j_["failed_joins"] == 2 and j_["hmac_failures"] == 2 and j_["fallbacks"] == 1, j_
+        c0 = j_["connections"][0]
+        assert c0["failed_joins"] == 1 and c0["hmac_failures"] == {"join": 2, "add_addr": 0}
+        assert [s["join_failed"] for s in c0["subflows"]] == [False, False, True]
+        assert c0["directions"]["c2s"]["unique_bytes"] == 100 and c0["directions"]["s2c"]["unique_bytes"] == 60
+        # the server's DATA_ACK covers the client's 100 bytes: one latency sample, 0 unacked
+        assert c0["directions"]["c2s"]["latency"]["samples"] == 1
+        assert c0["directions"]["s2c"]["latency"]["unacked"] == 1
+        assert sorted(c["fallback"] for c in j_["connections"]) == [False, False, True]
+
+
+def test_64bit_counters_and_dsn_wrap(tshark, tmp_path):
+    """More than 2^32 payload bytes in one direction, with raw DSNs that wrap past 2^64 - 1:
+    the counters must not wrap (66,100 segments of 65,000 bytes, captured headers only)."""
+    import struct
+    import frames as F
+    n, seg = 66100, 65000
+    dsn0 = 2 ** 64 - 2 ** 31          # no handshake: raw DSNs, crossing 2^64 half-way
+    isn = 0xFFFF0000
+    out = tmp_path / "big.pcap"
+    with open(out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for i in range(n):
+            off = i * seg
+            opt = F.dss(dsn=(dsn0 + off) % 2 ** 64, dsn8=True, ssn=(1 + off) % 2 ** 32, dll=seg)
+            fr = bytearray(F.frame(options=opt, seq=(isn + 1 + off) % 2 ** 32, ack=1, flags="A"))
+            tl = struct.unpack("!H", fr[16:18])[0] + seg
+            fr[16:18] = struct.pack("!H", tl)
+            fr[24:26] = b"\0\0"
+            fr[24:26] = struct.pack("!H", F.csum16(bytes(fr[14:34])))
+            ts = 1_600_000_000 + i // 1000
+            f.write(struct.pack("<IIII", ts, (i % 1000) * 1000, len(fr), len(fr) + seg))
+            f.write(fr)
+    total = n * seg
+    assert total > 2 ** 32
+    # (TCP's own sequence analysis is slow on these huge truncated segments: not needed here)
+    out_json = tshark.run("-r", out, "-q", "-o", "tcp.analyze_sequence_numbers:FALSE", "-z", "mptcp,stat,json",
+                          "-z", "mptcp,stat,csv")
+    i = out_json.index('{"filter"')             # tshark draws the later -z first: CSV, then JSON
+    j = json.loads(out_json[i:])
+    c = j["connections"][0]["directions"]["c2s"]
+    assert c["packets"] == n and c["payload_bytes"] == total and c["unique_bytes"] == total
+    assert j["connections"][0]["subflows"][0]["directions"]["c2s"]["share_percent"] == pytest.approx(100.0)
+    rows = list(csv.DictReader(io.StringIO(out_json[:i])))
+    assert any(r["payload_bytes"] == str(total) and r["unique_bytes"] == str(total) for r in rows)
