@@ -1218,12 +1218,25 @@ gui_fill_conn(conn_stat_t *c)
     }
 }
 
+static char *
+gui_sf_scope(const conn_stat_t *c, const sf_stat_t *ss, int d)
+{
+    char a[2][WS_INET6_ADDRSTRLEN];
+    uint16_t p[2];
+
+    sf_ends(ss->sf, a, p);
+    return g_strdup_printf("Subflow %u (%s%s%s) %s:%u <-> %s:%u, %s", ss->sf->index, sf_role(c, ss),
+                           ss->backup ? ", backup" : "", sf_join_failed(ss) ? ", join failed" : "", a[0], p[0], a[1],
+                           p[1], dir_names[d]);
+}
+
 static void
 gui_fill_sf(conn_stat_t *c, sf_stat_t *ss)
 {
     for (int d = 0; d < 2; d++) {
         const dir_stat_t *ds = &ss->d[d];
         guint row = (guint)ss->row[d];
+        gui_set(c->table, row, COL_SCOPE, gui_sf_scope(c, ss, d));
         gui_fill_dir(c->table, row, ds, c->d[d].bytes);
         gui_set(c->table, row, COL_CAUSED_PKTS, g_strdup_printf("%" PRIu64, ds->caused_pkts));
         gui_set(c->table, row, COL_CAUSED_BYTES, g_strdup_printf("%" PRIu64, ds->caused_bytes));
@@ -1250,19 +1263,15 @@ gui_new_row(stat_tap_table *t, guint row, char *scope)
 static void
 gui_sf_rows(conn_stat_t *c, sf_stat_t *ss)
 {
-    char a[2][WS_INET6_ADDRSTRLEN];
-    uint16_t p[2];
-
     if (ss->row[0] >= 0)
         return;
-    sf_ends(ss->sf, a, p);
     for (int d = 0; d < 2; d++) {
         ss->row[d] = (int)c->table->num_elements;
-        gui_new_row(c->table, (guint)ss->row[d],
-                    g_strdup_printf("Subflow %u (%s%s) %s:%u <-> %s:%u, %s", ss->sf->index, sf_role(c, ss),
-                                    ss->backup ? ", backup" : "", a[0], p[0], a[1], p[1], dir_names[d]));
+        gui_new_row(c->table, (guint)ss->row[d], gui_sf_scope(c, ss, d));
     }
 }
+
+#define GUI_ROW_COUNTERS 2         /**< rows 0, 1: the connection's directions; 2: its counters */
 
 static tap_packet_status
 gui_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data, tap_flags_t flags _U_)
@@ -1287,16 +1296,25 @@ gui_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const voi
         stat_tap_add_table(sd->stat_tap_data, c->table);
         for (int d = 0; d < 2; d++)
             gui_new_row(c->table, (guint)d, g_strdup_printf("Connection, %s", dir_names[d]));
+        gui_new_row(c->table, GUI_ROW_COUNTERS, g_strdup(""));
     }
+    gui_set(c->table, GUI_ROW_COUNTERS, COL_SCOPE,
+            g_strdup_printf("Connection: failed joins %" PRIu64 ", HMAC failures %" PRIu64 ", fallback %s%s",
+                            conn_failed_joins(c), c->hmac_join_bad + c->hmac_add_bad, c->fallback ? "yes" : "no",
+                            c->conn->inferred ? ", inferred (handshake not captured)" : ""));
     gui_sf_rows(c, ss);
     gui_fill_conn(c);
-    /* the share of every subflow changes with the connection's bytes */
-    for (guint k = 0; k < c->sfs->len; k++) {
-        sf_stat_t *s2 = (sf_stat_t *)g_ptr_array_index(c->sfs, k);
-        if (s2) {
-            gui_sf_rows(c, s2);
-            gui_fill_sf(c, s2);
+    if (((const mptcp_segment_tap_t *)data)->pkt->seglen) {
+        /* the share of every subflow changes with the connection's bytes */
+        for (guint k = 0; k < c->sfs->len; k++) {
+            sf_stat_t *s2 = (sf_stat_t *)g_ptr_array_index(c->sfs, k);
+            if (s2) {
+                gui_sf_rows(c, s2);
+                gui_fill_sf(c, s2);
+            }
         }
+    } else {
+        gui_fill_sf(c, ss);             /* (a reinjection, which changes its origin too, has data) */
     }
     return TAP_PACKET_REDRAW;
 }
@@ -1319,6 +1337,9 @@ gui_init(stat_tap_table_ui *stu)
         stats_init(&gui_stats);
     stats_clear(&gui_stats);
     gui_tables_free(stu);
+    /* tables are created per connection as packets come; reset_stat_table() needs the array */
+    if (!stu->tables)
+        stu->tables = g_array_new(FALSE, TRUE, sizeof(stat_tap_table *));
 }
 
 static void
@@ -1342,7 +1363,7 @@ void
 mptcp_stats_register(void)
 {
     static stat_tap_ui cli_ui = {
-        REGISTER_STAT_GROUP_GENERIC,
+        REGISTER_PACKET_STAT_GROUP_UNSORTED,   /* Qt: the Statistics menu */
         "MPTCP Statistics",
         "mptcp,stat",
         cli_init,
@@ -1353,7 +1374,7 @@ mptcp_stats_register(void)
         { PARAM_FILTER, "filter", "Filter", NULL, TRUE },
     };
     static stat_tap_table_ui gui_ui = {
-        REGISTER_STAT_GROUP_GENERIC,
+        REGISTER_PACKET_STAT_GROUP_UNSORTED,
         "MPTCP Statistics",
         MPTCP_SEGMENT_TAP,
         "mptcp,stat",
