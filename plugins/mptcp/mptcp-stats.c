@@ -1393,7 +1393,10 @@ mptcp_stats_register(void)
 
     segment_tap = register_tap(MPTCP_SEGMENT_TAP);
     /* tshark: the CLI form (registered first, so tshark's generic table printer for the GUI
-     * table below, which has the same -z string, is not used); Wireshark: the table */
-    register_stat_tap_ui(&cli_ui, NULL);
+     * table below, which has the same -z string, is not used). Wireshark: the table only, so
+     * that "wireshark -z mptcp,stat[,filter]" opens the dialog (ws_log_init() sets the
+     * program name before the dissectors register). */
+    if (g_ascii_strcasecmp(g_get_prgname() ? g_get_prgname() : "", "wireshark") != 0)
+        register_stat_tap_ui(&cli_ui, NULL);
     register_stat_tap_table_ui(&gui_ui);
 }
