@@ -154,8 +154,10 @@ handle_ack(lat_dir_t *d, uint64_t raw_ack, int64_t t, uint32_t frame)
     }
 }
 
+/* Copies, not pointers: mptcp_ranges_insert() moves the index's entries (memmove, realloc),
+ * and first_transmission() inserts while it walks what it collected. */
 typedef struct {
-    const mptcp_range_t *v[64];
+    mptcp_range_t v[64];
     unsigned n;
     bool overflow;
 } overlap_ud_t;
@@ -169,14 +171,14 @@ collect_cb(const mptcp_range_t *r, void *ud)
         u->overflow = true;
         return false;
     }
-    u->v[u->n++] = r;
+    u->v[u->n++] = *r;
     return true;
 }
 
 static int
 range_low_cmp(const void *a, const void *b)
 {
-    const mptcp_range_t *x = *(const mptcp_range_t *const *)a, *y = *(const mptcp_range_t *const *)b;
+    const mptcp_range_t *x = (const mptcp_range_t *)a, *y = (const mptcp_range_t *)b;
 
     return x->low < y->low ? -1 : x->low > y->low ? 1 : 0;
 }
@@ -198,7 +200,7 @@ first_transmission(lat_dir_t *d, uint64_t lo, uint64_t hi, int64_t t, uint32_t f
     mptcp_ranges_foreach_overlap(&d->first, lo, hi, collect_cb, &u);
     qsort(u.v, u.n, sizeof(u.v[0]), range_low_cmp);
     for (unsigned i = 0; i < u.n; i++) {
-        const mptcp_range_t *r = u.v[i];
+        const mptcp_range_t *r = &u.v[i];
         if (r->low <= lo && r->high > lo) {
             *t_first = (int64_t)r->val;
             *f_first = r->frame;
