@@ -11,9 +11,12 @@ WIRESHARK_ABORT_ON_DISSECTOR_BUG=1. tshark ignores plugin dirs when run as root,
 root tshark runs as uid 65534 in a user namespace (file access stays root's).
 
 Environment: MPTCP_BUILD_DIR (default <repo>/build), MPTCP_EXTERNAL_CAPTURES (default
-<repo>/../shared/captures/external), MPTCP_CMAKE_ARGS (extra cmake arguments).
+<repo>/../shared/captures/external), MPTCP_CMAKE_ARGS (extra cmake arguments),
+MPTCP_TSHARK_ENV (blank-separated KEY=VALUE settings for tshark only, e.g. LD_PRELOAD of the
+ASan runtime: scripts/sanitize.sh; then any sanitizer report on tshark's stderr fails the run).
 """
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -55,6 +58,7 @@ class Tshark:
         env.update(HOME=str(self.home), WIRESHARK_CONFIG_DIR=str(self.cfg), TZ="UTC", LC_ALL="C.UTF-8",
                    WIRESHARK_ABORT_ON_DISSECTOR_BUG="1",
                    WIRESHARK_PLUGIN_DIR=str(plugin_dir) if plugin_dir else str(empty))
+        env.update(item.split("=", 1) for item in shlex.split(os.environ.get("MPTCP_TSHARK_ENV", "")) if "=" in item)
         self.env = env
         self.cmd = _unpriv_prefix() + ["tshark"]
 
@@ -63,6 +67,8 @@ class Tshark:
                            timeout=timeout)
         if check and p.returncode != 0:
             raise AssertionError(f"tshark {' '.join(map(str, args))} failed rc={p.returncode}:\n{p.stderr[-4000:]}")
+        if "ERROR: AddressSanitizer" in p.stderr or "runtime error:" in p.stderr:
+            raise AssertionError(f"tshark {' '.join(map(str, args))}: sanitizer report:\n{p.stderr[-6000:]}")
         self.last_stderr = p.stderr
         return p.stdout
 

@@ -6,7 +6,7 @@
  */
 #include "mptcp-int.h"
 
-#include <gcrypt.h>
+#include <wsutil/wsgcrypt.h>   /* gcrypt.h, as Wireshark code must include it (checkAPIs.pl) */
 
 static int
 md_algo(int version)
