@@ -111,8 +111,8 @@ stop
 
 # 4. Follow MPTCP Stream (Wireshark >= 4.2 in a chroot): Statistics > Conversations, MPTCP tab,
 #    the connection's row, "Follow Stream..." (coordinates for 4.4's dialog at 1500x500).
-#    (Analyze > Follow > MPTCP Stream is listed too, but enabled only for packets whose layers
-#    include "mptcp", and the plugin's are tcp:mptcp_plugin.)
+#    (Analyze > Follow > MPTCP Stream works too: it is enabled for packets whose layers include
+#    "mptcp", as the plugin's do.)
 if [ -n "${WS_GUI_CHROOT:-}" ]; then
   CHR=$WS_GUI_CHROOT
   CPLUG=$(readlink -f "${WS_GUI_CHROOT_PLUGINS:?set WS_GUI_CHROOT_PLUGINS}")

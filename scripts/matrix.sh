@@ -32,8 +32,12 @@ if [ "${1:-}" = --inner ]; then
     echo "== $(ts --version | head -n1)"
     ts -G plugins | grep -E '^mptcp\.so[[:space:]]+[0-9][^[:space:]]*[[:space:]]+dissector[[:space:]]' \
         || fail "tshark -G plugins does not list mptcp.so as a dissector"
-    ts -G decodes | grep -P '^tcp\.option\t30\tmptcp_plugin$' \
-        || fail "tshark -G decodes does not send tcp.option 30 to mptcp_plugin"
+    # option 30 goes to the "mptcp" protocol (the plugin's handle replaces the built-in's), and a
+    # field only the plugin registers is there
+    ts -G decodes | grep -P '^tcp\.option\t30\tmptcp$' \
+        || fail "tshark -G decodes does not send tcp.option 30 to mptcp"
+    ts -G fields | grep -qP '^F\t[^\t]*\tmptcp\.analysis\.latency\t' \
+        || fail "tshark -G fields has no mptcp.analysis.latency (plugin not active)"
     cap=$MPTCP_CAPTURES/external/tcpdump-tests/mptcp-v1.pcap
     if [ -r "$cap" ]; then
         ts -r "$cap" -T fields -e mptcp.stream -e mptcp.dsn > "$T/f.txt" || fail "tshark -r $cap failed"

@@ -121,7 +121,8 @@ if [ "$VERIFY" = 1 ]; then
             echo \"\$(run --version | head -n1)\"
             echo \"tshark -G plugins:\"; run -G plugins | grep -E \"^mptcp\\.so\" | tee /tmp/plug.txt
             grep -q \"\$PLUGDIR/epan/mptcp.so\" /tmp/plug.txt || { echo \"mptcp.so not listed from \$PLUGDIR/epan\"; exit 1; }
-            run -G decodes | grep -P \"^tcp\\.option\\t30\\tmptcp_plugin\$\" || { echo \"tcp.option 30 is not the plugin s\"; exit 1; }
+            run -G decodes | grep -P \"^tcp\\.option\\t30\\tmptcp\$\" || { echo \"tcp.option 30 is not mptcp\"; exit 1; }
+            run -G fields | grep -qP \"\\tmptcp\\.analysis\\.latency\\t\" || { echo \"no plugin-only field: the plugin is not active\"; exit 1; }
             n=\$(run -r /tmp/cap.pcap -Y mptcp.stream -T fields -e mptcp.stream | wc -l)
             echo \"capture: \$n packets with mptcp.stream\"
             [ \"\$n\" -gt 0 ]

@@ -25,9 +25,23 @@ def test_plugin_listed_as_dissector(tshark):
 
 def test_option_30_goes_to_plugin(tshark):
     decodes = tshark.run("-G", "decodes").splitlines()
-    assert "tcp.option\t30\tmptcp_plugin" in decodes
+    # the plugin's handle replaces the built-in's, on the same "mptcp" protocol
+    assert "tcp.option\t30\tmptcp" in decodes
     # TCP itself still owns IP protocol 6 (the plugin's wrapper reports as tcp)
     assert "ip.proto\t6\ttcp" in decodes
+    # and it is the plugin that renders the option: a field only the plugin has is there
+    cap = external("tcpdump-tests", "mptcp-v1.pcap")
+    rows = tshark.fields(cap, ["frame.protocols", "mptcp.client_key"], "-Y", "tcp.options.mptcp.subtype == 0")
+    assert rows and any(r[1] for r in rows)
+
+
+def test_layers_read_tcp_mptcp_as_with_builtin(tshark, tshark_builtin):
+    """frame.protocols (and so the GUI's Follow menu, which reads the layers) names "mptcp"."""
+    cap = external("tcpdump-tests", "mptcp-v1.pcap")
+    ours = tshark.fields(cap, ["frame.protocols"])
+    theirs = tshark_builtin.fields(cap, ["frame.protocols"])
+    assert ours == theirs
+    assert any(r[0].endswith(":tcp:mptcp") for r in ours)
 
 
 def test_same_field_names_and_types_as_builtin(tshark):

@@ -256,8 +256,12 @@ proto_reg_handoff_mptcp_plugin(void)
     dissector_add_uint("mptcp_plugin.tcp", 6, tcp_handle);
     dissector_add_uint("ip.proto", 6, create_dissector_handle_with_name_and_description(dissect_tcp_wrapper,
                                           proto_tcp, "tcp_mptcp", "TCP with MPTCP analysis"));
+    /* On the built-in's "mptcp" protocol, so that the packet's layers read "tcp:mptcp" as with
+     * the built-in (frame.protocols, and the GUI enables Analyze > Follow > MPTCP Stream from
+     * the layers); replaces the built-in's handle, since plugin handoffs run later. */
     dissector_add_uint("tcp.option", MPTCP_TCPOPT_KIND,
-                       create_dissector_handle(dissect_mptcp_option, proto_mptcp_plugin));
+                       create_dissector_handle_with_name_and_description(dissect_mptcp_option, proto_mptcp,
+                           "mptcp_plugin_option", "MPTCP option (plugin)"));
     mptcp_options_handoff();
     mptcp_reasm_handoff();
 }
