@@ -32,15 +32,7 @@ EXTERNAL = Path(os.environ.get("MPTCP_EXTERNAL_CAPTURES", REPO.parent / "shared"
 BUILD = Path(os.environ.get("MPTCP_BUILD_DIR", REPO / "build"))
 
 sys.path.insert(0, str(TESTS))
-
-
-def _unpriv_prefix():
-    if os.geteuid() != 0:
-        return []
-    if subprocess.run(["unshare", "--user", "--map-user=65534", "--map-group=65534", "true"],
-                      capture_output=True).returncode == 0:
-        return ["unshare", "--user", "--map-user=65534", "--map-group=65534"]
-    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+from runas import unpriv_prefix  # noqa: E402
 
 
 class Tshark:
@@ -60,7 +52,7 @@ class Tshark:
                    WIRESHARK_PLUGIN_DIR=str(plugin_dir) if plugin_dir else str(empty))
         env.update(item.split("=", 1) for item in shlex.split(os.environ.get("MPTCP_TSHARK_ENV", "")) if "=" in item)
         self.env = env
-        self.cmd = _unpriv_prefix() + ["tshark"]
+        self.cmd = unpriv_prefix() + ["tshark"]
 
     def run(self, *args, check=True, timeout=600):
         p = subprocess.run(self.cmd + [str(a) for a in args], env=self.env, capture_output=True, text=True,

@@ -53,6 +53,7 @@ sys.path.insert(0, str(TESTS))
 
 from fuzzgen import gen_capture  # noqa: E402
 from frames import write_pcap  # noqa: E402
+from runas import unpriv_prefix  # noqa: E402
 
 CAPTURES = REPO / "captures"
 EXTERNAL = Path(os.environ.get("MPTCP_EXTERNAL_CAPTURES", REPO.parent / "shared" / "captures" / "external"))
@@ -204,15 +205,6 @@ def plan(mode, captures=None, only=None):
     return jobs
 
 
-def _unpriv_prefix():
-    if os.geteuid() != 0:
-        return []
-    if subprocess.run(["unshare", "--user", "--map-user=65534", "--map-group=65534", "true"],
-                      capture_output=True).returncode == 0:
-        return ["unshare", "--user", "--map-user=65534", "--map-group=65534"]
-    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-
-
 def extra_tshark_env():
     """MPTCP_TSHARK_ENV="K=V K2=V2": settings for tshark only (e.g. LD_PRELOAD of the ASan runtime)."""
     env = {}
@@ -230,7 +222,7 @@ def standalone_tshark(build_dir: Path, workdir: Path):
     env.update(HOME=str(workdir / "home"), WIRESHARK_CONFIG_DIR=str(workdir / "config"), TZ="UTC",
                LC_ALL="C.UTF-8", WIRESHARK_PLUGIN_DIR=str(build_dir / "plugins"))
     env.update(extra_tshark_env())
-    return _unpriv_prefix() + ["tshark"], env
+    return unpriv_prefix() + ["tshark"], env
 
 
 class Runner:
