@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """MPTCP plugin benchmark ([perf] issue): ratios against tshark with MPTCP disabled, in one run.
 
-    bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--markdown]
+    bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--no-builtin] [--no-timing]
+                   [--scale CAP...] [--scale-2pass] [--flood FLOOD.pcap]
 
 Configurations, run interleaved and repeated (min and median reported):
   floor     the plugin loaded, --disable-protocol mptcp (plain TCP dissection)
@@ -80,56 +81,115 @@ def ensure_capture(path):
     subprocess.run(["bash", str(REPO / "captures/gen/generate.sh"), "big", str(path), "300000"], check=True)
 
 
-def callgrind(cap, tmp):
+def callgrind(cap, tmp, two_pass_too=True):
+    """Instructions (callgrind, whole tshark run) per configuration, filter mode, single pass and -2."""
     res = {}
-    for cfg in ("floor", "plugin", "builtin"):
-        with_plugin, cargs = config_args(cfg)
-        out = Path(tmp) / f"cg.{cfg}"
-        cmd = prefix() + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "tshark", "-n", "-r",
-                          str(cap)] + cargs + ["-q", "-Y", "tcp.len>=0"]
-        p = subprocess.run(cmd, env=env_for(with_plugin, tmp), capture_output=True, text=True)
-        line = [l for l in p.stderr.splitlines() if "Collected" in l]
-        res[cfg] = int(line[-1].split()[-1].replace(",", "")) if line else None
+    for tp in ((False, True) if two_pass_too else (False,)):
+        for cfg in ("floor", "plugin", "builtin"):
+            with_plugin, cargs = config_args(cfg)
+            out = Path(tmp) / f"cg.{cfg}.{int(tp)}"
+            cmd = prefix() + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "tshark", "-n", "-r",
+                              str(cap)] + cargs + mode_args("filter", tp)
+            p = subprocess.run(cmd, env=env_for(with_plugin, tmp), capture_output=True, text=True)
+            line = [l for l in p.stderr.splitlines() if "Collected" in l]
+            res[(cfg, tp)] = int(line[-1].split()[-1].replace(",", "")) if line else None
     return res
+
+
+def hook_instructions(cap, tmp, npk):
+    """Instructions inside the plugin's TCP hook (dissect_tcp_wrapper, TCP included) for the first
+    npk packets of cap: the JOIN-flood linearity measure."""
+    cut = Path(tmp) / f"cut{npk}.pcap"
+    subprocess.run(["editcap", "-r", str(cap), str(cut), f"1-{npk}"], check=True, capture_output=True)
+    os.chmod(cut, 0o644)
+    out = Path(tmp) / f"cg.hook{npk}"
+    cmd = prefix() + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                      "--toggle-collect=dissect_tcp_wrapper", "tshark", "-n", "-r", str(cut), "-q", "-Y", "tcp.len>=0"]
+    p = subprocess.run(cmd, env=env_for(True, tmp), capture_output=True, text=True)
+    line = [l for l in p.stderr.splitlines() if "Collected" in l]
+    return int(line[-1].split()[-1].replace(",", "")) if line else None
+
+
+def packets(cap):
+    out = subprocess.run(["capinfos", "-c", "-M", str(cap)], capture_output=True, text=True).stdout
+    return int(out.split()[-1])
+
+
+def scale(caps, repeat, two_pass, tmp):
+    """Floor and plugin (filter mode) on each capture, interleaved: wall time per packet."""
+    rows = {}
+    for _ in range(repeat):
+        for cap in caps:
+            for cfg in ("floor", "plugin"):
+                rows.setdefault((cap, cfg), []).append(run_once(cap, cfg, "filter", two_pass, tmp))
+    print(f"scaling ({'-2' if two_pass else 'single pass'}, filter mode, min of {repeat}):")
+    print(f"{'capture':<28} {'packets':>9} {'floor us/pkt':>12} {'plugin us/pkt':>13} {'extra us/pkt':>12} "
+          f"{'ratio':>6} {'floor RSS':>9} {'plugin RSS':>10} {'RSS ratio':>9}")
+    for cap in caps:
+        n = packets(cap)
+        fw = min(w for w, _ in rows[(cap, "floor")])
+        pw = min(w for w, _ in rows[(cap, "plugin")])
+        fr = max(r for _, r in rows[(cap, "floor")])
+        pr = max(r for _, r in rows[(cap, "plugin")])
+        print(f"{cap.name:<28} {n:>9} {fw / n * 1e6:12.2f} {pw / n * 1e6:13.2f} {(pw - fw) / n * 1e6:12.2f} "
+              f"{pw / fw:6.3f} {fr:9.1f} {pr:10.1f} {pr / fr:9.3f}")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--capture", type=Path, default=Path("/srv/bench/big.pcap"))
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--callgrind", type=Path)
+    ap.add_argument("--callgrind", type=Path, help="smaller capture for instruction counts")
     ap.add_argument("--no-builtin", action="store_true")
+    ap.add_argument("--no-timing", action="store_true", help="skip the wall-time runs on --capture")
+    ap.add_argument("--scale", type=Path, nargs="+", help="captures for the scaling table (floor vs plugin)")
+    ap.add_argument("--scale-2pass", action="store_true", help="the scaling table with -2 too")
+    ap.add_argument("--flood", type=Path, help="JOIN flood capture: instructions in the hook for 1/4, 1/2, all")
     args = ap.parse_args()
-    ensure_capture(args.capture)
     subprocess.run(["cmake", "--build", str(BUILD)], check=True, capture_output=True)
     cfgs = ["floor", "plugin"] + ([] if args.no_builtin else ["builtin"])
     cases = [(m, tp) for m in ("filter", "fields") for tp in (False, True)]
-    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o777)
-        for _ in range(args.repeat):
+        if not args.no_timing:
+            ensure_capture(args.capture)
+            results = {}
+            for _ in range(args.repeat):
+                for mode, tp in cases:
+                    for cfg in cfgs:
+                        if cfg == "builtin" and tp and _ > 0:
+                            continue        # the built-in's -2 is quadratic (minutes): once is enough
+                        results.setdefault((mode, tp, cfg), []).append(run_once(args.capture, cfg, mode, tp, tmp))
+            print(f"capture: {args.capture} ({packets(args.capture)} packets), repeat {args.repeat}")
+            print(f"{'mode':<8} {'pass':<5} {'config':<8} {'min s':>7} {'median s':>9} {'ratio':>6} "
+                  f"{'max RSS MiB':>12} {'RSS ratio':>9}")
             for mode, tp in cases:
+                fl = results[(mode, tp, "floor")]
+                fmin = min(w for w, _ in fl)
+                frss = max(r for _, r in fl)
                 for cfg in cfgs:
-                    results.setdefault((mode, tp, cfg), []).append(run_once(args.capture, cfg, mode, tp, tmp))
-        cg = callgrind(args.callgrind, tmp) if args.callgrind else None
-    npk = subprocess.run(["capinfos", "-c", "-M", str(args.capture)], capture_output=True, text=True).stdout
-    print(f"capture: {args.capture} ({' '.join(npk.split()[-2:])}), repeat {args.repeat}")
-    print(f"{'mode':<8} {'pass':<5} {'config':<8} {'min s':>7} {'median s':>9} {'ratio':>6} {'max RSS MiB':>12} "
-          f"{'RSS ratio':>9}")
-    for mode, tp in cases:
-        fl = results[(mode, tp, "floor")]
-        fmin = min(w for w, _ in fl)
-        frss = max(r for _, r in fl)
-        for cfg in cfgs:
-            r = results[(mode, tp, cfg)]
-            walls = [w for w, _ in r]
-            rss = max(x for _, x in r)
-            print(f"{mode:<8} {'-2' if tp else '1':<5} {cfg:<8} {min(walls):7.2f} {statistics.median(walls):9.2f} "
-                  f"{min(walls) / fmin:6.3f} {rss:12.1f} {rss / frss:9.3f}")
-    if cg:
-        print("callgrind instructions (filter mode, single pass):")
-        for cfg, n in cg.items():
-            print(f"  {cfg:<8} {n:>16,}  ratio {n / cg['floor']:.3f}" if n else f"  {cfg:<8} failed")
+                    r = results[(mode, tp, cfg)]
+                    walls = [w for w, _ in r]
+                    rss = max(x for _, x in r)
+                    print(f"{mode:<8} {'-2' if tp else '1':<5} {cfg:<8} {min(walls):7.2f} "
+                          f"{statistics.median(walls):9.2f} {min(walls) / fmin:6.3f} {rss:12.1f} {rss / frss:9.3f}")
+        if args.scale:
+            scale(args.scale, args.repeat, False, tmp)
+            if args.scale_2pass:
+                scale(args.scale, args.repeat, True, tmp)
+        if args.flood:
+            n = packets(args.flood)
+            hook = {k: hook_instructions(args.flood, tmp, k) for k in (n // 4, n // 2, n)}
+            print(f"JOIN flood {args.flood.name}: instructions in the TCP hook (plugin + TCP)")
+            for k, v in hook.items():
+                print(f"  {k:>7} packets {v:>14,}  {v / k:10.0f} per packet")
+        if args.callgrind:
+            cg = callgrind(args.callgrind, tmp)
+            print(f"callgrind instructions, {args.callgrind.name} ({packets(args.callgrind)} packets), filter mode:")
+            for (cfg, tp), n in cg.items():
+                fl = cg[("floor", tp)]
+                print(f"  {'-2' if tp else '1':<3} {cfg:<8} {n:>16,}  ratio {n / fl:.3f}" if n and fl
+                      else f"  {'-2' if tp else '1':<3} {cfg:<8} failed")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ Inputs
     seeds and offsets; offset 34 leaves Ethernet+IPv4 intact so more mutations land in TCP);
   - captures built by tests/fuzzgen.py (random MPTCP options and whole connections, see there).
 
-Each file is dissected twice (long mode: see below) by tshark with the plugin: `-n -V -r F` (single pass) and
+Each file is dissected twice (long mode: in batches, see below) by tshark with the plugin: `-n -V -r F` (single pass) and
 `-n -V -2 -r F` (two passes), with WIRESHARK_ABORT_ON_DISSECTOR_BUG=1,
 WIRESHARK_DEBUG_WMEM_OVERRIDE=strict, WIRESHARK_ABORT_ON_TOO_MANY_ITEMS=1 (as Wireshark's
 tools/fuzz-test.sh). Every 2nd file also gets one of a few preference/statistics variants (see
@@ -19,12 +19,13 @@ CRITICAL on stderr. The -V text itself goes to /dev/null (tshark still builds al
 Modes (N = number of captures: 15 committed + 25 external here):
   ci    3 mutations per whole capture + 40 generated files (3N + 40 files, 2 tshark runs
         each). tests/test_fuzz.py runs this mode in the test suite.
-  long  8 rates x 2 offsets x 16 seeds per capture (captures of more than 600 packets in a
-        400-packet window that moves with the seed: more starting points, shorter runs)
-        + 2000 generated files (256N + 2000 files: 12,240 here). Every file single pass;
-        one file in 4 (by plan position, deterministic, half of them with a variant) also -2,
-        so that the run fits about an hour on 2 cores (15,300 tshark runs; the CI mode runs
-        both passes on every file).
+  long  8 rates x 2 offsets x 16 seeds per capture (captures of more than 150 packets in a
+        100-packet window that moves with the seed: more starting points, shorter runs)
+        + 2000 generated files (256N + 2000 files: 12,240 here). To fit well under an hour
+        on 2 cores, consecutive files are appended 10 at a time into one pcapng
+        (mergecap -a; they also meet each other's state, which only adds hostility): every
+        batch single pass, one batch in 4 (deterministic) also -2, every other batch with
+        a variant. A failing batch is re-run file by file (both passes) to name the culprit.
 
 Usage (also via scripts/fuzz.sh, which builds the plugin first):
   tests/fuzz.py [--mode ci|long] [--jobs N] [--build-dir DIR] [--limit N] [--failures DIR]
@@ -83,7 +84,8 @@ VARIANTS = [
 CI_MUTATIONS = [(0.003, 1, 0), (0.02, 2, 34), (0.1, 3, 0)]
 LONG_RATES = (0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
 LONG_MUTATIONS = [(r, 100 + s, o) for r in LONG_RATES for o in (0, 34) for s in range(16)]
-LONG_WINDOW, LONG_WHOLE_MAX = 400, 600   # long mode: packets per window; whole captures up to this size
+LONG_WINDOW, LONG_WHOLE_MAX = 100, 150   # long mode: packets per window; whole captures up to this size
+LONG_BATCH = 10                          # long mode: mutated files appended into one tshark input
 CI_GENERATED = 40
 LONG_GENERATED = 2000
 
@@ -306,6 +308,74 @@ class Runner:
             res["kept"] = str(dst)
 
 
+    def run_batch(self, batch):
+        """Long mode: the batch's files appended into one pcapng (mergecap -a), dissected single
+        pass (and -2 when batch.two_pass) with the batch's variant. If a run fails, every file of
+        the batch is run on its own (run_job, both passes) to find the culprits. One result per
+        file; "runs" counts the batch's tshark runs on its first file."""
+        tmp = Path(tempfile.mkdtemp(prefix="batch-", dir=self.workdir))
+        os.chmod(tmp, 0o755)
+        paths, results = [], []
+        try:
+            for k, job in enumerate(batch.jobs):
+                path = tmp / f"{k:02d}{'.pcap' if job.kind == 'generated' else Path(job.src).suffix}"
+                job.make(path)
+                paths.append(path)
+                results.append({"label": job.label, "name": job.name, "kind": job.kind, "runs": 0,
+                                "packets": count_packets(path), "failures": []})
+            merged = tmp / "batch.pcapng"
+            subprocess.run(["mergecap", "-a", "-F", "pcapng", "-w", str(merged)] + [str(p) for p in paths],
+                           check=True, capture_output=True)
+            os.chmod(merged, 0o644)
+            batch_failures = []
+            for mode, margs in MODES.items():
+                if mode == "two_pass" and not batch.two_pass:
+                    continue
+                args = margs + VARIANTS[batch.variant] + ["-r", merged]
+                problem, stderr = self.tshark(args)
+                results[0]["runs"] += 1
+                if problem:
+                    batch_failures.append({"mode": mode + " (batch)", "problem": problem, "stderr": stderr,
+                                           "args": [str(x) for x in args]})
+            if batch_failures:          # find the file(s): each on its own, both passes, its variant
+                for k, job in enumerate(batch.jobs):
+                    job.variant, job.two_pass = batch.variant, True
+                    r = self.run_job(job)
+                    results[k]["runs"] += r["runs"]
+                    results[k]["failures"] = r["failures"]
+                    if r.get("kept"):
+                        results[k]["kept"] = r["kept"]
+                if not any(r["failures"] for r in results):   # only the combination fails: keep it
+                    results[0]["failures"] = batch_failures
+                    if self.failures:
+                        with self.lock:
+                            self.failures.mkdir(parents=True, exist_ok=True)
+                            dst = self.failures / f"batch-{batch.jobs[0].name.replace('/', '_')}-{os.getpid()}-{id(batch)}.pcapng"
+                            shutil.copy(merged, dst)
+                            dst.with_suffix(".txt").write_text(
+                                "batch of: " + "; ".join(j.label for j in batch.jobs) + "\n"
+                                + "\n".join(f"[{f['mode']}] {f['problem']}\n{f['stderr']}" for f in batch_failures))
+                        results[0]["kept"] = str(dst)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return results
+
+
+class Batch:
+    def __init__(self, jobs, variant, two_pass):
+        self.jobs, self.variant, self.two_pass = jobs, variant, two_pass
+
+
+def batches(jobs, size=LONG_BATCH):
+    """Long mode: consecutive files in batches; every other batch with a variant (rotating), one
+    batch in 4 also -2 (two of every 8, with and without a variant)."""
+    out = []
+    for k in range(0, len(jobs), size):
+        i = k // size
+        out.append(Batch(jobs[k:k + size], 0 if i % 2 == 0 else 1 + (i // 2) % (len(VARIANTS) - 1), i % 8 in (0, 3)))
+    return out
+
+
 def run(jobs, runner: Runner, parallel=2, progress=None):
     results = []
     with ThreadPoolExecutor(max_workers=parallel) as ex:
@@ -313,6 +383,18 @@ def run(jobs, runner: Runner, parallel=2, progress=None):
             results.append(r)
             if progress:
                 progress(len(results), len(jobs), r)
+    return results
+
+
+def run_batches(bs, runner: Runner, parallel=2, progress=None):
+    results = []
+    total = sum(len(b.jobs) for b in bs)
+    with ThreadPoolExecutor(max_workers=parallel) as ex:
+        for rs in ex.map(runner.run_batch, bs):
+            for r in rs:
+                results.append(r)
+                if progress:
+                    progress(len(results), total, r)
     return results
 
 
@@ -364,8 +446,11 @@ def main(argv=None):
     if "mptcp.so" not in out.stdout:
         sys.exit(f"fuzz: tshark did not load the plugin from {build}/plugins:\n{out.stderr[-2000:]}")
     runner = Runner(cmd, env, work, Path(a.failures) if a.failures else build / "fuzz-failures", a.timeout)
-    print(f"fuzz: mode {a.mode}, {len(jobs)} files ({len(caps)} captures), {a.jobs} in parallel, "
-          f"{sum(1 + j.two_pass for j in jobs)} tshark runs", flush=True)
+    bs = batches(jobs) if a.mode == "long" else None
+    runs = sum(1 + b.two_pass for b in bs) if bs else sum(1 + j.two_pass for j in jobs)
+    print(f"fuzz: mode {a.mode}, {len(jobs)} files ({len(caps)} captures)"
+          + (f" in {len(bs)} batches of {LONG_BATCH}" if bs else "")
+          + f", {a.jobs} in parallel, {runs} tshark runs", flush=True)
     t0 = time.monotonic()
     step = max(1, len(jobs) // 20)
 
@@ -377,7 +462,7 @@ def main(argv=None):
             print(f"  {n}/{total} files, {round(time.monotonic() - t0)}s", flush=True)
 
     try:
-        results = run(jobs, runner, a.jobs, progress)
+        results = run_batches(bs, runner, a.jobs, progress) if bs else run(jobs, runner, a.jobs, progress)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     s = summary(results, time.monotonic() - t0)
