@@ -18,7 +18,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-EXTRA_PKGS="libgcrypt20-dev python3 python3-pytest tcpdump util-linux"
+EXTRA_PKGS="libgcrypt20-dev python3 python3-pytest tcpdump util-linux dpkg-dev file"
 
 if [ "${1:-}" = --inner ]; then
     shift

@@ -20,6 +20,7 @@ PKGS=(
     python3 python3-pytest                    # the test suite (Debian's /usr/bin/python3)
     util-linux                                # unshare: tshark as uid 65534 when run as root
     tcpdump                                   # used by the test suite and the capture generator
+    dpkg-dev file                             # the .deb test (cpack -G DEB: dpkg-shlibdeps, file)
 )
 # shellcheck disable=SC2206
 PKGS+=(${MPTCP_EXTRA_PKGS:-} "$@")

@@ -1047,16 +1047,25 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
 
     if (!reasm_on || !pkt->conn || !pkt->sf || pkt->ep < 0)
         return;
-    if (seg && !pkt->conn->fallback && !wmem_map_lookup(claims, pkt->sf)) {
-        /* first pass: from the next frame on, TCP hands this subflow's payload to claim_handle */
-        conversation_t *conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP, seg->sport,
-                                                 seg->dport, 0);
-        if (conv) {
-            reasm_claim_t *cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
-            cl->from = pinfo->num + 1;
-            cl->conv = conv;
-            conversation_set_dissector_from_frame_number(conv, cl->from, claim_handle);
-            wmem_map_insert(claims, pkt->sf, cl);
+    if (seg && !pkt->conn->fallback) {
+        reasm_claim_t *cl = (reasm_claim_t *)wmem_map_lookup(claims, pkt->sf);
+
+        if (!cl || (seg->flags & TH_SYN)) {
+            /* first pass: from the next frame on, TCP hands this subflow's payload to
+             * claim_handle. A SYN may make TCP start a new conversation for the same 4-tuple
+             * (Wireshark 4.2+ on a retransmitted SYN): the claim moves to it, else TCP would
+             * hand the payload to the port's dissector as well (twice in a frame for it). */
+            conversation_t *conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP,
+                                                     seg->sport, seg->dport, 0);
+            if (conv && (!cl || conv != cl->conv)) {
+                if (!cl) {
+                    cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
+                    cl->from = pinfo->num + 1;
+                    wmem_map_insert(claims, pkt->sf, cl);
+                }
+                cl->conv = conv;
+                conversation_set_dissector_from_frame_number(conv, pinfo->num + 1, claim_handle);
+            }
         }
     }
     rec = rec_get(pkt, false);
