@@ -202,6 +202,7 @@ typedef struct {
 } reasm_claim_t;
 
 static wmem_map_t *claims;       /**< mptcp_subflow_t * -> reasm_claim_t */
+static uint32_t claim_called_in; /**< the last frame in which TCP called the claim handler */
 static wmem_map_t *recs;         /**< mptcp_pkt_t * -> reasm_rec_t */
 static wmem_map_t *conns;        /**< mptcp_conn_t * -> reasm_conn_t */
 static uint32_t next_id;
@@ -211,6 +212,7 @@ reasm_init(void)
 {
     reasm_on = pref_reassemble;
     claims = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    claim_called_in = 0;
     recs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     conns = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     next_id = 1;
@@ -1050,7 +1052,10 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     if (seg && !pkt->conn->fallback) {
         reasm_claim_t *cl = (reasm_claim_t *)wmem_map_lookup(claims, pkt->sf);
 
-        if (!cl || (seg->flags & TH_SYN)) {
+        /* (the claim handler not called for a data segment of a claimed subflow: TCP uses
+         * another conversation for it now, e.g. after a port reuse it detected) */
+        if (!cl || (seg->flags & TH_SYN) ||
+            (cl->from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num)) {
             /* first pass: from the next frame on, TCP hands this subflow's payload to
              * claim_handle. A SYN may make TCP start a new conversation for the same 4-tuple
              * (Wireshark 4.2+ on a retransmitted SYN): the claim moves to it, else TCP would
@@ -1124,6 +1129,7 @@ dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree _U_, void *dat
     mptcp_pkt_t *pkt = mptcp_analysis_get(pinfo);
     reasm_rec_t *rec = pkt && reasm_on ? rec_get(pkt, false) : NULL;
 
+    claim_called_in = pinfo->num;
     if (!rec || !(rec->flags & RF_CLAIMED))
         return 0;                   /* not placed: TCP goes on to its port tables as before */
     return MAX(1, (int)tvb_captured_length(tvb));
