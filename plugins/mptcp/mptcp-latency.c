@@ -84,7 +84,7 @@ heap_push(lat_dir_t *d, uint64_t end, mptcp_latency_t *res)
     unsigned i;
 
     if (d->nheap == d->capheap) {
-        d->capheap = d->capheap ? d->capheap * 2 : 64;
+        d->capheap = d->capheap ? d->capheap * 2 : 8;
         d->heap = (lat_pend_t *)wmem_realloc(wmem_file_scope(), d->heap, d->capheap * sizeof(lat_pend_t));
     }
     i = d->nheap++;
@@ -141,7 +141,7 @@ handle_ack(lat_dir_t *d, uint64_t raw_ack, int64_t t, uint32_t frame)
     if (d->nacks && a <= d->acks[d->nacks - 1].ack)
         return;
     if (d->nacks == d->capacks) {
-        d->capacks = d->capacks ? d->capacks * 2 : 64;
+        d->capacks = d->capacks ? d->capacks * 2 : 8;
         d->acks = (lat_ack_t *)wmem_realloc(wmem_file_scope(), d->acks, d->capacks * sizeof(lat_ack_t));
     }
     d->acks[d->nacks].ack = a;

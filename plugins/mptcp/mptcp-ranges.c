@@ -42,7 +42,7 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
             return;
     }
     if (rs->n == rs->cap) {
-        rs->cap = rs->cap ? rs->cap * 2 : 64;
+        rs->cap = rs->cap ? rs->cap * 2 : 4;      /* small: thousands of connections have several each */
         rs->v = (mptcp_range_t *)wmem_realloc(wmem_file_scope(), rs->v, rs->cap * sizeof(mptcp_range_t));
     }
     memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(mptcp_range_t));
