@@ -2,7 +2,7 @@
 """MPTCP plugin benchmark ([perf] issue): ratios against tshark with MPTCP disabled, in one run.
 
     bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--no-builtin] [--no-timing]
-                   [--scale CAP...] [--scale-2pass] [--flood FLOOD.pcap]
+                   [--scale CAP...] [--scale-2pass] [--flood FLOOD.pcap] [--reasm HTTPCAP...]
 
 Configurations, run interleaved and repeated (min and median reported):
   floor     the plugin loaded, --disable-protocol mptcp (plain TCP dissection)
@@ -12,7 +12,16 @@ Configurations, run interleaved and repeated (min and median reported):
 each in two modes: "filter" (-q -Y tcp.len>=0, forces dissection) and "fields"
 (-T fields of frame.number tcp.stream mptcp.stream mptcp.dsn mptcp.ack mptcp.reinjection_of),
 single pass and with -2. Prints wall time, max RSS and the ratios to the floor.
---callgrind runs valgrind --tool=callgrind on a smaller capture for instruction counts.
+--callgrind runs valgrind --tool=callgrind on a smaller capture for instruction counts (filter mode
+single pass and -2, fields mode single pass).
+--reasm: max RSS of the data-level reassembly (mptcp.reassemble_data) with an application
+dissector, on captures from `bench/synth.py http` (HTTP over two subflows, half of the segments
+out of DSN order): memory must grow with what is outstanding, not with what was delivered.
+Captures for --scale/--reasm (not committed, 20-380 MB):
+  captures/gen/generate.sh big OUT N          real v1 traffic, N = 100000 / 340000 / 1000000 (root)
+  bench/synth.py conns OUT --conns N          N = 1000 / 4000 / 16000 interleaved connections
+  bench/synth.py http OUT --requests R        R = 500 / 2000 HTTP exchanges of 64 KiB
+The JOIN flood is the external capture dpi-mptcp/flood.pcap (10,000 MP_JOIN SYNs).
 Without --capture it uses /srv/bench/big.pcap, generating it first with
 captures/gen/generate.sh big (>= 300 k packets; needs root).
 """
@@ -81,19 +90,43 @@ def ensure_capture(path):
     subprocess.run(["bash", str(REPO / "captures/gen/generate.sh"), "big", str(path), "300000"], check=True)
 
 
-def callgrind(cap, tmp, two_pass_too=True):
-    """Instructions (callgrind, whole tshark run) per configuration, filter mode, single pass and -2."""
+def callgrind(cap, tmp, keep=None):
+    """Instructions (callgrind, whole tshark run) per configuration: filter mode single pass and -2,
+    fields mode single pass. keep: a directory for the profiles (callgrind_annotate)."""
     res = {}
-    for tp in ((False, True) if two_pass_too else (False,)):
+    for mode, tp in (("filter", False), ("filter", True), ("fields", False)):
         for cfg in ("floor", "plugin", "builtin"):
             with_plugin, cargs = config_args(cfg)
-            out = Path(tmp) / f"cg.{cfg}.{int(tp)}"
+            out = Path(keep or tmp) / f"cg.{cfg}.{mode}.{int(tp)}"
             cmd = prefix() + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "tshark", "-n", "-r",
-                              str(cap)] + cargs + mode_args("filter", tp)
+                              str(cap)] + cargs + mode_args(mode, tp)
             p = subprocess.run(cmd, env=env_for(with_plugin, tmp), capture_output=True, text=True)
             line = [l for l in p.stderr.splitlines() if "Collected" in l]
-            res[(cfg, tp)] = int(line[-1].split()[-1].replace(",", "")) if line else None
+            res[(mode, cfg, tp)] = int(line[-1].split()[-1].replace(",", "")) if line else None
     return res
+
+
+REASM_CFGS = [
+    ("off, no HTTP", ["-o", "mptcp.reassemble_data:FALSE", "--disable-protocol", "http"]),
+    ("on, data dissector", ["-o", "mptcp.reassemble_data:TRUE", "--disable-protocol", "http"]),
+    ("on, HTTP, body PDUs", ["-o", "mptcp.reassemble_data:TRUE", "-o", "http.desegment_body:TRUE"]),
+    ("on, HTTP, no body PDUs", ["-o", "mptcp.reassemble_data:TRUE", "-o", "http.desegment_body:FALSE"]),
+]
+
+
+def reasm(caps, tmp):
+    """Wall time and max RSS of the data-level reassembly configurations (one run each)."""
+    print("reassembly memory (single pass, -q, one run each):")
+    print(f"{'capture':<16} {'packets':>8} {'payload MiB':>11} {'configuration':<24} {'s':>7} {'max RSS MiB':>11}")
+    for cap in caps:
+        n = packets(cap)
+        payload = os.path.getsize(cap) / 2**20
+        for name, args in REASM_CFGS:
+            cmd = ["/usr/bin/time", "-f", "%e %M"] + prefix() + ["tshark", "-n", "-r", str(cap), "-q"] + args
+            p = subprocess.run(cmd, env=env_for(True, tmp), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+            wall, rss = p.stderr.strip().splitlines()[-1].split()
+            print(f"{cap.name:<16} {n:>8} {payload:11.1f} {name:<24} {float(wall):7.2f} {int(rss) / 1024:11.1f}")
 
 
 def hook_instructions(cap, tmp, npk):
@@ -145,6 +178,8 @@ def main():
     ap.add_argument("--scale", type=Path, nargs="+", help="captures for the scaling table (floor vs plugin)")
     ap.add_argument("--scale-2pass", action="store_true", help="the scaling table with -2 too")
     ap.add_argument("--flood", type=Path, help="JOIN flood capture: instructions in the hook for 1/4, 1/2, all")
+    ap.add_argument("--reasm", type=Path, nargs="+", help="bench/synth.py http captures: reassembly memory")
+    ap.add_argument("--keep", type=Path, help="directory to keep the callgrind profiles in")
     args = ap.parse_args()
     subprocess.run(["cmake", "--build", str(BUILD)], check=True, capture_output=True)
     cfgs = ["floor", "plugin"] + ([] if args.no_builtin else ["builtin"])
@@ -183,13 +218,18 @@ def main():
             print(f"JOIN flood {args.flood.name}: instructions in the TCP hook (plugin + TCP)")
             for k, v in hook.items():
                 print(f"  {k:>7} packets {v:>14,}  {v / k:10.0f} per packet")
+        if args.reasm:
+            reasm(args.reasm, tmp)
         if args.callgrind:
-            cg = callgrind(args.callgrind, tmp)
-            print(f"callgrind instructions, {args.callgrind.name} ({packets(args.callgrind)} packets), filter mode:")
-            for (cfg, tp), n in cg.items():
-                fl = cg[("floor", tp)]
-                print(f"  {'-2' if tp else '1':<3} {cfg:<8} {n:>16,}  ratio {n / fl:.3f}" if n and fl
-                      else f"  {'-2' if tp else '1':<3} {cfg:<8} failed")
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                os.chmod(args.keep, 0o777)      # tshark runs as nobody (prefix())
+            cg = callgrind(args.callgrind, tmp, args.keep)
+            print(f"callgrind instructions, {args.callgrind.name} ({packets(args.callgrind)} packets):")
+            for (mode, cfg, tp), n in cg.items():
+                fl = cg[(mode, "floor", tp)]
+                print(f"  {mode:<7} {'-2' if tp else '1':<3} {cfg:<8} {n:>16,}  ratio {n / fl:.3f}" if n and fl
+                      else f"  {mode:<7} {'-2' if tp else '1':<3} {cfg:<8} failed")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,19 @@
 """Synthetic MPTCP v1 captures for the scaling part of the benchmark ([perf] issue).
 
     bench/synth.py conns OUT.pcap [--conns N] [--segments K]
+    bench/synth.py http OUT.pcap [--requests R] [--body B]
 
 "conns": N MPTCP connections (distinct keys and 4-tuples), each with an MP_CAPABLE handshake,
 one MP_JOIN subflow (token of the server's key) and K data segments per direction spread over
 both subflows with 64-bit DSS mappings and DATA_ACKs, every 8th client segment reinjected on
 the other subflow. The connections are interleaved round-robin, so all N are live at once:
 per-packet cost must not grow with the number of live connections.
+"http": one MPTCP connection (port 80, two subflows) carrying R HTTP/1.1 request/response
+exchanges; each response (a header and a B-byte body, Content-Length) is split into 1,400-byte
+segments that alternate between the subflows, and every pair is captured in swapped order, so
+half of the bytes arrive before the bytes that precede them in the data sequence space and have
+to wait: the reassembly-memory measurement (data-level reassembly with an active application
+dissector; bytes must be freed once delivered).
 (The JOIN flood is the external capture dpi-mptcp/flood.pcap: 10,000 MP_JOIN SYNs with one
 unknown token; bench/bench.py --scale uses it when present.)
 SPDX-License-Identifier: GPL-2.0-or-later
@@ -63,13 +70,56 @@ def connection(i, k):
     return steps
 
 
+def http(requests, body):
+    """Frames of one MPTCP connection with `requests` HTTP exchanges of `body`-byte responses."""
+    kc, ks = _key(0, 0), _key(0, 1)
+    m = F.Conversation(client=("10.1.0.1", 40000), server=("10.2.0.1", 80), isn_c=1000, isn_s=50000)
+    j = F.Conversation(client=("10.1.1.1", 40001), server=("10.2.0.1", 80), isn_c=7000, isn_s=90000)
+    out = [m.syn(F.mp_capable(1, 0x81)), m.synack(F.mp_capable(1, 0x81, sendkey=ks)),
+           m.ack(F.mp_capable(1, 0x81, sendkey=kc, recvkey=ks)),
+           j.syn(F.mp_join_syn(1, token=F.token_idsn(ks, 1)[0])), j.synack(F.mp_join_synack(1)),
+           j.ack(F.mp_join_ack())]
+    dsn = [F.token_idsn(kc, 1)[1] + 1, F.token_idsn(ks, 1)[1] + 1]    # next DSN per direction
+    ssn = {id(m): [1, 1], id(j): [1, 1]}
+    sfs = [m, j]
+
+    def send(sf, side, data, ack):
+        d = dsn[side]
+        opt = F.dss(ack=ack & (2**64 - 1), ack8=True, dsn=d & (2**64 - 1), dsn8=True, ssn=ssn[id(sf)][side],
+                    dll=len(data))
+        ssn[id(sf)][side] += len(data)
+        dsn[side] += len(data)
+        return sf.send(side == 0, data, opt)
+
+    chunk = bytes(range(32, 127)) * (body // 95 + 1)
+    for r in range(requests):
+        out.append(send(m, 0, f"GET /obj{r} HTTP/1.1\r\nHost: bench\r\n\r\n".encode(), dsn[1]))
+        resp = f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body}\r\n\r\n".encode() + \
+            chunk[:body]
+        segs = []
+        for n, off in enumerate(range(0, len(resp), 1400)):
+            segs.append(send(sfs[n % 2], 1, resp[off:off + 1400], dsn[0]))
+        for n in range(0, len(segs) - 1, 2):       # captured in swapped order: the later DSN first
+            segs[n], segs[n + 1] = segs[n + 1], segs[n]
+        out.extend(segs)
+        out.append(m.ack(F.dss(ack=dsn[1] & (2**64 - 1), ack8=True)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["conns"])
+    ap.add_argument("kind", choices=["conns", "http"])
     ap.add_argument("out", type=Path)
     ap.add_argument("--conns", type=int, default=5000)
     ap.add_argument("--segments", type=int, default=10)
+    ap.add_argument("--requests", type=int, default=1000)
+    ap.add_argument("--body", type=int, default=65536)
     a = ap.parse_args()
+    if a.kind == "http":
+        out = http(a.requests, a.body)
+        F.write_pcap(a.out, out)
+        print(f"{a.out}: {a.requests} HTTP exchanges of {a.body} bytes, {len(out)} packets")
+        return
     conns = [connection(i, a.segments) for i in range(a.conns)]
     out = []
     for s in range(max(len(c) for c in conns)):

@@ -517,3 +517,22 @@ def test_option_split_across_header_end_reported_by_tcp(tshark, tmp_path):
     rows = tshark.fields(cap, ["tcp.hdr_len", "tcp.len", "tcp.options.mptcp.subtype"])
     assert rows[0][:2] == [str(d["data_offset"] * 4), str(len(d["options"]) - (d["data_offset"] * 4 - 20))]
     assert rows[0][2] == ""
+
+
+# The plugin adds no items to a tree that is not shown unless a filter, column or -e field uses
+# one of its fields ([perf]: packet-mptcp.c mptcp_tree_wanted). Filtering must then find exactly
+# what it finds on a visible tree (-V), for option fields (parent TCP), analysis fields (parent
+# mptcp), TCP's option_kind, and expert items.
+@pytest.mark.parametrize("dfilter", [
+    "tcp.option_kind == 30", "tcp.options.mptcp.subtype == 2", "tcp.options.mptcp.rawdataseqno",
+    "mptcp.dsn", "mptcp.analysis", "mptcp.stream == 1", "mptcp.reinjection_of", "mptcp.dss.checksum_bad",
+    "_ws.expert.severity >= 4194304", "mptcp.dss.missing_mapping", "mptcp.analysis.latency",
+])
+def test_filter_same_without_visible_tree(tshark, dfilter):
+    from pathlib import Path
+    cap = Path(__file__).resolve().parent.parent / "captures" / "v1-csum.pcap"
+    hidden = tshark.count(cap, dfilter)
+    shown = sum(1 for line in tshark.run("-r", cap, "-V", "-Y", dfilter).splitlines() if line.startswith("Frame "))
+    assert hidden == shown
+    if dfilter in ("tcp.option_kind == 30", "mptcp.dsn", "mptcp.analysis", "tcp.options.mptcp.subtype == 2"):
+        assert hidden > 100

@@ -120,6 +120,9 @@ struct mptcp_connection {
     mptcp_endpoint_t ep[2];    /**< [0] client, [1] server */
     wmem_array_t *subflows;    /**< mptcp_subflow_t * in creation order */
     mptcp_subflow_t *master;   /**< the MP_CAPABLE subflow, if seen */
+    /* per-connection state of other modules, reached without a map lookup per packet */
+    void *lat_priv;            /**< mptcp-latency.c */
+    void *reasm_priv;          /**< mptcp-reasm.c */
 };
 
 /** One direction of a subflow. Index 0 = from the subflow's SYN sender. */
@@ -143,6 +146,7 @@ struct mptcp_sf {
     uint32_t index;            /**< subflow number within its connection (0 = initial) */
     uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
     bool tcp_stream_known;
+    void *reasm_claim;         /**< mptcp-reasm.c: the claim of the subflow's TCP conversation */
     address addr[2];           /**< [0] SYN sender (or first sender seen), [1] its peer */
     uint16_t port[2];
     int client_dir;            /**< which subflow direction (0/1) the connection's client sends on */
@@ -204,6 +208,8 @@ typedef struct {
     mptcp_subflow_t *sf;
     mptcp_conn_t *conn;        /**< the subflow's connection as of this packet (first pass) */
     mptcp_pkt_ext_t *ext;      /**< rare results, NULL for most packets (mptcp_pkt_ext()) */
+    void *lat_priv;            /**< mptcp-latency.c: the data packet's latency result */
+    void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
     uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
     uint64_t ack64;            /**< raw 64-bit DATA_ACK */
     uint64_t dss_dsn64;        /**< raw 64-bit DSN of the packet's DSS mapping */
@@ -232,6 +238,15 @@ const mptcp_pkt_ext_t *mptcp_pkt_ext_const(const mptcp_pkt_t *pkt);
 
 /* packet-mptcp.c */
 mptcp_pkt_t *mptcp_analysis_get(packet_info *pinfo);
+/** Whether items added to tree can be seen: a visible tree, or a filter, column or -e field
+ * that uses an MPTCP field (mptcp.*, tcp.options.mptcp.*, tcp.option_kind/len, _ws.expert);
+ * found once per TCP layer of a dissection (the TCP hook), since the loop over the fields is
+ * not free.
+ * Renderers pass NULL instead of a tree that is not wanted (expert infos and columns are still
+ * set): no item work per packet for a filter that uses no MPTCP field. */
+bool mptcp_tree_wanted(packet_info *pinfo, proto_tree *tree);
+/** Calls add for each of the plugin's fields registered under TCP (tcp.options.mptcp.*). */
+void mptcp_options_watch(void (*add)(header_field_info *hfi));
 void mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt);
 extern int proto_mptcp;          /* the built-in protocol, whose fields and prefs we reuse */
 extern int proto_mptcp_plugin;   /* the plugin's own protocol (handles, tap, decodes) */

@@ -54,8 +54,8 @@ typedef struct {
     lat_dir_t d[2];            /**< by sending endpoint (0 client, 1 server) */
 } lat_conn_t;
 
-static wmem_map_t *lat_conns;      /**< mptcp_conn_t * -> lat_conn_t */
-static wmem_map_t *lat_results;    /**< const mptcp_pkt_t * -> mptcp_latency_t */
+/* per connection: mptcp_conn_t.lat_priv (lat_conn_t); per data packet: mptcp_pkt_t.lat_priv
+ * (mptcp_latency_t): direct pointers, no map lookup per packet */
 
 static int hf_latency = -1;
 static int hf_latency_ack = -1;
@@ -223,10 +223,10 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (!pkt->conn || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
         return;
-    lc = (lat_conn_t *)wmem_map_lookup(lat_conns, pkt->conn);
+    lc = (lat_conn_t *)pkt->conn->lat_priv;
     if (!lc) {
         lc = wmem_new0(wmem_file_scope(), lat_conn_t);
-        wmem_map_insert(lat_conns, pkt->conn, lc);
+        pkt->conn->lat_priv = lc;
     }
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
     if (pkt->flags & MPTCP_PF_HAS_ACK)
@@ -240,7 +240,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
             return;         /* far below the first DSN seen: not this data space */
         res = wmem_new0(wmem_file_scope(), mptcp_latency_t);
         first_transmission(d, lo, hi, t, pkt->frame, &res->first_ns, &res->first_frame);
-        wmem_map_insert(lat_results, pkt, res);
+        pkt->lat_priv = res;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;
         d->data_seen = true;
@@ -264,7 +264,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
 const mptcp_latency_t *
 mptcp_latency_get(const mptcp_pkt_t *pkt)
 {
-    return lat_results ? (const mptcp_latency_t *)wmem_map_lookup(lat_results, pkt) : NULL;
+    return (const mptcp_latency_t *)pkt->lat_priv;
 }
 
 void
@@ -290,20 +290,6 @@ mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
     }
 }
 
-static void
-latency_init(void)
-{
-    lat_conns = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    lat_results = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-}
-
-static void
-latency_cleanup(void)
-{
-    lat_conns = NULL;      /* file scope is gone */
-    lat_results = NULL;
-}
-
 void
 mptcp_latency_register(void)
 {
@@ -322,6 +308,4 @@ mptcp_latency_register(void)
     };
 
     proto_register_field_array(proto_mptcp, hf, array_length(hf));
-    register_init_routine(latency_init);
-    register_cleanup_routine(latency_cleanup);
 }

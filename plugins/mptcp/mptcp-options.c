@@ -351,6 +351,8 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     if (!proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp)))
         return 0;
 
+    if (!mptcp_tree_wanted(pinfo, tree))
+        tree = NULL;            /* expert infos and the column only */
     pkt = mptcp_analysis_get(pinfo);
     version = pkt ? pkt->version : -1;
     p = tvb_get_ptr(tvb, 0, caplen);
@@ -390,6 +392,16 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         break;
     }
     return caplen;
+}
+
+static const hf_register_info *watch_hf;     /**< the plugin's tcp.options.mptcp.* fields */
+static unsigned watch_n;
+
+void
+mptcp_options_watch(void (*add)(header_field_info *hfi))
+{
+    for (unsigned i = 0; i < watch_n; i++)
+        add(proto_registrar_get_nth((guint)*watch_hf[i].p_id));
 }
 
 void
@@ -517,6 +529,8 @@ mptcp_options_register(void)
     expert_module_t *em;
 
     proto_register_field_array(proto_tcp, hf_tcp, array_length(hf_tcp));
+    watch_hf = hf_tcp;
+    watch_n = array_length(hf_tcp);
     proto_register_field_array(proto_mptcp, hf_mptcp, array_length(hf_mptcp));
     proto_register_subtree_array(ett, array_length(ett));
     em = expert_register_protocol(proto_mptcp);

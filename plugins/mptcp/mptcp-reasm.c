@@ -201,31 +201,28 @@ typedef struct {
     conversation_t *conv;        /**< the subflow's TCP conversation */
 } reasm_claim_t;
 
-static wmem_map_t *claims;       /**< mptcp_subflow_t * -> reasm_claim_t */
+/* Per subflow: mptcp_subflow_t.reasm_claim (reasm_claim_t); per frame: mptcp_pkt_t.reasm_priv
+ * (reasm_rec_t); per connection: mptcp_conn_t.reasm_priv (reasm_conn_t). Direct pointers: no
+ * map lookup per packet. */
 static uint32_t claim_called_in; /**< the last frame in which TCP called the claim handler */
-static wmem_map_t *recs;         /**< mptcp_pkt_t * -> reasm_rec_t */
-static wmem_map_t *conns;        /**< mptcp_conn_t * -> reasm_conn_t */
 static uint32_t next_id;
 
 static void
 reasm_init(void)
 {
     reasm_on = pref_reassemble;
-    claims = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     claim_called_in = 0;
-    recs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    conns = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     next_id = 1;
 }
 
 static reasm_rec_t *
 rec_get(const mptcp_pkt_t *pkt, bool create)
 {
-    reasm_rec_t *r = (reasm_rec_t *)wmem_map_lookup(recs, pkt);
+    reasm_rec_t *r = (reasm_rec_t *)pkt->reasm_priv;
 
     if (!r && create) {
         r = wmem_new0(wmem_file_scope(), reasm_rec_t);
-        wmem_map_insert(recs, pkt, r);
+        ((mptcp_pkt_t *)pkt)->reasm_priv = r;     /* the record is this module's part of the result */
     }
     return r;
 }
@@ -247,11 +244,11 @@ rec_of(rec_ref_t *rr)
 static reasm_conn_t *
 conn_get(const mptcp_conn_t *c)
 {
-    reasm_conn_t *rc = (reasm_conn_t *)wmem_map_lookup(conns, c);
+    reasm_conn_t *rc = (reasm_conn_t *)c->reasm_priv;
 
     if (!rc) {
         rc = wmem_new0(wmem_file_scope(), reasm_conn_t);
-        wmem_map_insert(conns, c, rc);
+        ((mptcp_conn_t *)c)->reasm_priv = rc;
     }
     return rc;
 }
@@ -425,7 +422,7 @@ check_fin(reasm_dir_t *d, int ep, rec_ref_t *rr)
 static bool
 subflow_claimed(const mptcp_subflow_t *sf, uint32_t frame)
 {
-    const reasm_claim_t *cl = (const reasm_claim_t *)wmem_map_lookup(claims, sf);
+    const reasm_claim_t *cl = (const reasm_claim_t *)sf->reasm_claim;
 
     return cl && cl->from <= frame;
 }
@@ -608,7 +605,7 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     uint32_t save_sport = pinfo->srcport, save_dport = pinfo->destport;
     guint16 save_can = pinfo->can_desegment;
     const char *volatile saved_proto = pinfo->current_proto;
-    const reasm_claim_t *cl0 = (const reasm_claim_t *)wmem_map_lookup(claims, sf0);
+    const reasm_claim_t *cl0 = (const reasm_claim_t *)sf0->reasm_claim;
     dissector_handle_t conv_handle = NULL;
     struct tcpinfo ti;
 
@@ -1050,7 +1047,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     if (!reasm_on || !pkt->conn || !pkt->sf || pkt->ep < 0)
         return;
     if (seg && !pkt->conn->fallback) {
-        reasm_claim_t *cl = (reasm_claim_t *)wmem_map_lookup(claims, pkt->sf);
+        reasm_claim_t *cl = (reasm_claim_t *)pkt->sf->reasm_claim;
 
         /* (the claim handler not called for a data segment of a claimed subflow: TCP uses
          * another conversation for it now, e.g. after a port reuse it detected) */
@@ -1066,7 +1063,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
                 if (!cl) {
                     cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
                     cl->from = pinfo->num + 1;
-                    wmem_map_insert(claims, pkt->sf, cl);
+                    pkt->sf->reasm_claim = cl;
                 }
                 cl->conv = conv;
                 conversation_set_dissector_from_frame_number(conv, pinfo->num + 1, claim_handle);

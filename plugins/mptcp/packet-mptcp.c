@@ -36,7 +36,18 @@ static int proto_tcp = -1;
 static dissector_handle_t tcp_handle;
 static dissector_table_t tcp_call_table;   /**< private table: calls TCP without a second layer */
 
-#define MPTCP_KEY_CURRENT 0x4d50   /**< pinfo->pool key: the segment TCP is dissecting now */
+/** The segment TCP is dissecting now (for the option handler); saved and restored around each
+ * TCP call, so a TCP layer nested in the payload (tunnels) gets its own and the outer one is
+ * back afterwards. A static instead of pinfo proto data: no list insert/remove per packet. */
+typedef struct {
+    packet_info *pinfo;
+    mptcp_pkt_t *pkt;
+    const void *tree_data;     /**< the tree that `wanted` was found for */
+    bool wanted;               /**< mptcp_tree_wanted() for it, found once per TCP layer */
+} current_t;
+static current_t current;
+
+static bool tree_wanted(proto_tree *tree);
 
 static mptcp_pkt_t **pkt_table;    /**< frame number -> first stored result (file scope) */
 static uint32_t pkt_table_len;
@@ -164,6 +175,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     volatile bool have_seg = false;
     guint32 layer = pinfo->curr_layer_num;
     volatile int len = 0;
+    const current_t saved = current;      /* not modified after TRY: needs no volatile */
 
     if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp))) {
         if (!PINFO_FD_VISITED(pinfo)) {
@@ -175,19 +187,25 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
         if (pkt && have_seg)
             mptcp_reasm_first_pass(pinfo, &seg, pkt);
     }
-    p_add_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT, pkt);
+    current.pinfo = pinfo;
+    current.pkt = pkt;
+    current.tree_data = tree ? PTREE_DATA(tree) : NULL;
+    current.wanted = pkt && tree_wanted(tree);
     /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
      * in Wireshark 4.4+) must not skip the analysis of this segment; it is rethrown after. */
     TRY {
         len = mptcp_dissector_try_uint(tcp_call_table, 6, tvb, pinfo, tree, FALSE, data);
     }
     FINALLY {
-        p_remove_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT);
+        bool wanted = current.wanted;
+
+        current = saved;            /* first: an exception below must not leave it set */
         if (pkt) {
             if (have_seg && pkt->sf && !pkt->sf->tcp_stream_known)
                 remember_tcp_stream(&seg, pinfo, pkt->sf);
-            mptcp_analysis_render(tvb, pinfo,
-                                  (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tcp, layer), pkt);
+            /* a tree nobody sees or filters on gets no items: expert infos and column only */
+            mptcp_analysis_render(tvb, pinfo, wanted ?
+                                  (proto_tree *)p_get_proto_data(pinfo->pool, pinfo, proto_tcp, layer) : NULL, pkt);
             mptcp_conv_tap(pinfo, pkt);
             mptcp_stats_tap(tvb, pinfo, pkt);          /* [stats] statistics and Follow MPTCP Stream */
             mptcp_reasm_dissect(tvb, pinfo, tree, have_seg ? &seg : NULL, pkt);
@@ -197,11 +215,68 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     return len;
 }
 
+/* Fields whose use in a filter, column or -e makes the items of the plugin worth adding to a
+ * tree that is not visible (tshark -Y/-T fields). Found once, after registration. */
+static header_field_info **watched;
+static unsigned nwatched;
+
+static void
+watch_add(header_field_info *hfi)
+{
+    if (hfi) {
+        watched = (header_field_info **)g_realloc(watched, (nwatched + 1) * sizeof(*watched));
+        watched[nwatched++] = hfi;
+    }
+}
+
+static void
+watch_init(void)
+{
+    int expert = proto_get_id_by_filter_name("_ws.expert");
+
+    nwatched = 0;
+    /* a protocol is marked (indirectly) referenced as soon as one of its fields is: that covers
+     * mptcp.* and the expert items; the plugin's tcp.options.mptcp.* fields have TCP as parent,
+     * so each is watched (TCP itself is referenced by almost any filter) */
+    watch_add(proto_registrar_get_nth((guint)proto_mptcp));
+    if (expert > 0)
+        watch_add(proto_registrar_get_nth((guint)expert));
+    watch_add(proto_registrar_get_byname("tcp.option_kind"));
+    watch_add(proto_registrar_get_byname("tcp.option_len"));
+    mptcp_options_watch(watch_add);
+}
+
+static bool
+tree_wanted(proto_tree *tree)
+{
+    if (!tree)
+        return false;
+    static bool referenced;     /* a field's ref_type is never reset: once seen, for good */
+
+    if (PTREE_DATA(tree)->visible || !PTREE_DATA(tree)->fake_protocols || referenced)
+        return true;
+    for (unsigned i = 0; i < nwatched; i++) {
+        if (watched[i]->ref_type != HF_REF_TYPE_NONE)
+            return referenced = true;
+    }
+    return false;
+}
+
+bool
+mptcp_tree_wanted(packet_info *pinfo, proto_tree *tree)
+{
+    if (!tree)
+        return false;
+    if (current.pinfo == pinfo && current.pkt && current.tree_data == PTREE_DATA(tree))
+        return current.wanted;
+    return tree_wanted(tree);
+}
+
 /** The per-packet result of the segment TCP is dissecting now (for the option handler). */
 mptcp_pkt_t *
 mptcp_analysis_get(packet_info *pinfo)
 {
-    return (mptcp_pkt_t *)p_get_proto_data(pinfo->pool, pinfo, proto_mptcp_plugin, MPTCP_KEY_CURRENT);
+    return current.pinfo == pinfo ? current.pkt : NULL;
 }
 
 
@@ -264,4 +339,5 @@ proto_reg_handoff_mptcp_plugin(void)
                            "mptcp_plugin_option", "MPTCP option (plugin)"));
     mptcp_options_handoff();
     mptcp_reasm_handoff();
+    watch_init();
 }
