@@ -370,3 +370,61 @@ def _outdir_of(d):
     d.mkdir()
     os.chmod(d, 0o777)
     return d
+
+
+def _syn_on_subflow(src, dst, sport, dport, nth):
+    """Copy of a classic pcap (SLL2/SLL/Ethernet, IPv4) whose nth data segment from sport to dport
+    becomes a bare SYN without MPTCP option (kind 30 -> 253), as a mutation can make it: TCP
+    starts a new conversation for the 4-tuple there ("port numbers reused"), the plugin keeps the
+    subflow. Returns the path and the frame number changed."""
+    import struct
+    d = bytearray(src.read_bytes())
+    hdr = {276: 20, 113: 16, 1: 14}[struct.unpack_from("<I", d, 20)[0]]
+    off, k, fno, hit = 24, 0, 0, None
+    while off + 16 <= len(d):
+        incl = struct.unpack_from("<I", d, off + 8)[0]
+        p = off + 16 + hdr
+        fno += 1
+        if d[p] >> 4 == 4 and d[p + 9] == 6:
+            ihl = (d[p] & 15) * 4
+            t = p + ihl
+            thl = (d[t + 12] >> 4) * 4
+            if struct.unpack_from(">HH", d, t) == (sport, dport) and \
+                    struct.unpack_from(">H", d, p + 2)[0] - ihl - thl > 0:
+                k += 1
+                if k == nth:
+                    d[t + 13] = 0x02
+                    o = t + 20
+                    while o < t + thl:
+                        if d[o] in (0, 1):
+                            o += 1
+                            continue
+                        if d[o] == 30:
+                            d[o] = 253
+                        o += max(2, d[o + 1])
+                    hit = fno
+        off += 16 + incl
+    dst.write_bytes(bytes(d))
+    os.chmod(dst, 0o644)
+    return dst, hit
+
+
+@pytest.mark.parametrize("mode", PASSES)
+def test_no_second_application_call_when_tcp_took_the_payload(tshark, tmp_path, mode):
+    """A data segment of a claimed subflow turned into a bare SYN (what made iPerf3 assert with -2
+    on 4.4/4.6 in the fuzz run): TCP starts a new conversation for the 4-tuple and, until the claim
+    follows it, hands that subflow's payload to the port's dissector itself. In such a frame the
+    plugin's data-level deliveries go to the "data" dissector, so the application dissector (here
+    echo, stateless, via Decode As) is called once per frame, never twice for two streams."""
+    src = CAPTURES / "v1-nosynack.pcap"
+    cap, syn = _syn_on_subflow(src, tmp_path / "syn.pcap", 43451, 5201, 10)
+    assert syn
+    rows = tshark.fields(cap, ["frame.number", "frame.protocols"], "-d", "tcp.port==5201,echo", *PASSES[mode])
+    doubled = [r[0] for r in rows if "echo:echo" in r[1]]
+    raw = [r[0] for r in rows if "echo:data" in r[1]]
+    assert not doubled, doubled
+    assert raw, "no frame in which TCP took the payload and the plugin delivered"
+    p = subprocess.run(tshark.cmd + ["-r", str(cap), "-n", "-V", *PASSES[mode]],
+                       env={**tshark.env, "WIRESHARK_ABORT_ON_DISSECTOR_BUG": "1"},
+                       capture_output=True, text=True, errors="replace", timeout=300)
+    assert p.returncode == 0 and "Dissector bug" not in p.stdout + p.stderr, p.stderr[-2000:]

@@ -154,6 +154,8 @@ enum {
     RF_WAITING = 1u << 2,    /**< beyond the next expected DSN: delivered by a later frame */
     RF_TRUNCATED = 1u << 3,  /**< first truncated segment of its direction: per-subflow from here on */
     RF_UNPLACED = 1u << 4,   /**< payload without a known DSN: cannot be placed, not dissected */
+    RF_TCP_OWN = 1u << 5,    /**< TCP handed the payload to a dissector itself (not to the claim):
+                              * this frame's deliveries go to the data dissector only */
 };
 
 typedef struct {
@@ -543,6 +545,7 @@ typedef struct {
     uint32_t ncalls;             /**< dissector calls so far in this frame */
     bool pdu_part;               /**< bytes of this frame belong to a PDU not dissected here */
     bool dissected;              /**< a dissector took some of this frame's data */
+    bool raw_only;               /**< RF_TCP_OWN: no application dissector in this frame */
 } app_ctx_t;
 
 /** TCP's choice of dissector (decode_tcp_ports after the conversation step). */
@@ -637,7 +640,10 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
     TRY {
-        dispatch(tvb, pinfo, x->tree, &ti, server_port, conv_handle);
+        if (x->raw_only)
+            call_data_dissector(tvb, pinfo, x->tree);
+        else
+            dispatch(tvb, pinfo, x->tree, &ti, server_port, conv_handle);
     }
     CATCH_BOUNDS_AND_DISSECTOR_ERRORS {
         show_exception(tvb, pinfo, x->tree, EXCEPT_CODE, GET_MESSAGE);
@@ -1049,17 +1055,31 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     if (seg && !pkt->conn->fallback) {
         reasm_claim_t *cl = (reasm_claim_t *)pkt->sf->reasm_claim;
 
+        bool not_called = cl && cl->from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
+        conversation_t *conv = NULL;
+
         /* (the claim handler not called for a data segment of a claimed subflow: TCP uses
-         * another conversation for it now, e.g. after a port reuse it detected) */
-        if (!cl || (seg->flags & TH_SYN) ||
-            (cl->from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num)) {
+         * another conversation for it now, e.g. after a port reuse it detected, or it skipped
+         * the payload, e.g. a retransmission) */
+        if (!cl || (seg->flags & TH_SYN) || not_called)
+            conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP,
+                                     seg->sport, seg->dport, 0);
+        if (!PINFO_FD_VISITED(pinfo) && not_called && conv && conv != cl->conv &&
+            (rec = rec_get(pkt, false)) != NULL) {
+            /* TCP gave this claimed subflow's payload to a dissector itself: it uses another
+             * conversation for the 4-tuple now (e.g. after a SYN the plugin did not take for
+             * MPTCP). Handing this frame's data-level bytes to the application dissector as well
+             * would call it twice in one frame for two different streams, which dissectors that
+             * keep per-frame state do not expect (iPerf3 asserts on the second pass): they go
+             * to the data dissector. Stored, so every pass does the same. */
+            rec->flags |= RF_TCP_OWN;
+        }
+        if (conv) {
             /* first pass: from the next frame on, TCP hands this subflow's payload to
              * claim_handle. A SYN may make TCP start a new conversation for the same 4-tuple
              * (Wireshark 4.2+ on a retransmitted SYN): the claim moves to it, else TCP would
              * hand the payload to the port's dissector as well (twice in a frame for it). */
-            conversation_t *conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP,
-                                                     seg->sport, seg->dport, 0);
-            if (conv && (!cl || conv != cl->conv)) {
+            if (!cl || conv != cl->conv) {
                 if (!cl) {
                     cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
                     cl->from = pinfo->num + 1;
@@ -1081,6 +1101,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     x.seg_tvb = tvb;
     x.conn = pkt->conn;
     x.rc = rc;
+    x.raw_only = (rec->flags & RF_TCP_OWN) != 0;
     di = proto_tree_add_item(tree, hf_data, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(di);
     x.dt = proto_item_add_subtree(di, ett_data);
