@@ -2,7 +2,8 @@
 """MPTCP plugin benchmark ([perf] issue): ratios against tshark with MPTCP disabled, in one run.
 
     bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--no-builtin] [--no-timing]
-                   [--scale CAP...] [--scale-2pass] [--flood FLOOD.pcap] [--reasm HTTPCAP...]
+                   [--scale CAP...] [--scale-2pass] [--scale-instr CAP[:N]...] [--flood FLOOD.pcap]
+                   [--reasm HTTPCAP...]
 
 Configurations, run interleaved and repeated (min and median reported):
   floor     the plugin loaded, --disable-protocol mptcp (plain TCP dissection)
@@ -14,6 +15,8 @@ each in two modes: "filter" (-q -Y tcp.len>=0, forces dissection) and "fields"
 single pass and with -2. Prints wall time, max RSS and the ratios to the floor.
 --callgrind runs valgrind --tool=callgrind on a smaller capture for instruction counts (filter mode
 single pass and -2, fields mode single pass).
+--scale-instr: the plugin's extra instructions per packet (callgrind inside the TCP hook, plugin
+minus floor) on each capture or its first N packets: the load-independent scaling table.
 --reasm: max RSS of the data-level reassembly (mptcp.reassemble_data) with an application
 dissector, on captures from `bench/synth.py http` (HTTP over two subflows, half of the segments
 out of DSN order): memory must grow with what is outstanding, not with what was delivered.
@@ -130,18 +133,42 @@ def reasm(caps, tmp):
             print(f"{cap.name:<16} {n:>8} {payload:11.1f} {name:<24} {float(wall):7.2f} {int(rss) / 1024:11.1f}")
 
 
-def hook_instructions(cap, tmp, npk):
+def hook_instructions(cap, tmp, npk, cfg="plugin"):
     """Instructions inside the plugin's TCP hook (dissect_tcp_wrapper, TCP included) for the first
-    npk packets of cap: the JOIN-flood linearity measure."""
-    cut = Path(tmp) / f"cut{npk}.pcap"
-    subprocess.run(["editcap", "-r", str(cap), str(cut), f"1-{npk}"], check=True, capture_output=True)
-    os.chmod(cut, 0o644)
-    out = Path(tmp) / f"cg.hook{npk}"
+    npk packets of cap (all if npk is None), with the plugin or the floor (MPTCP disabled: the
+    wrapper only calls TCP): the JOIN-flood and instruction-scaling measure."""
+    if npk is None:
+        cut = cap
+    else:
+        cut = Path(tmp) / f"cut{npk}.pcap"
+        subprocess.run(["editcap", "-r", str(cap), str(cut), f"1-{npk}"], check=True, capture_output=True)
+        os.chmod(cut, 0o644)
+    with_plugin, cargs = config_args(cfg)
+    out = Path(tmp) / f"cg.hook{npk}.{cfg}"
     cmd = prefix() + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                      "--toggle-collect=dissect_tcp_wrapper", "tshark", "-n", "-r", str(cut), "-q", "-Y", "tcp.len>=0"]
-    p = subprocess.run(cmd, env=env_for(True, tmp), capture_output=True, text=True)
+                      "--toggle-collect=dissect_tcp_wrapper", "tshark", "-n", "-r", str(cut), "-q", "-Y",
+                      "tcp.len>=0"] + cargs
+    p = subprocess.run(cmd, env=env_for(with_plugin, tmp), capture_output=True, text=True)
     line = [l for l in p.stderr.splitlines() if "Collected" in l]
     return int(line[-1].split()[-1].replace(",", "")) if line else None
+
+
+def scale_instructions(specs, tmp):
+    """Deterministic scaling table: the plugin's extra instructions per packet (hook with the
+    plugin minus hook of the floor) on CAP or the first N packets of CAP (CAP:N)."""
+    print("instruction scaling (callgrind, inside the TCP hook, filter mode, single pass):")
+    print(f"{'capture':<28} {'packets':>9} {'floor/pkt':>10} {'plugin/pkt':>11} {'extra/pkt':>10} {'ratio':>6}")
+    for spec in specs:
+        cap, _, npk = str(spec).partition(":")
+        cap = Path(cap)
+        n = int(npk) if npk else packets(cap)
+        fl = hook_instructions(cap, tmp, int(npk) if npk else None, "floor")
+        pl = hook_instructions(cap, tmp, int(npk) if npk else None, "plugin")
+        if not fl or not pl:
+            print(f"{cap.name + (':' + npk if npk else ''):<28} failed")
+            continue
+        print(f"{cap.name + (':' + npk if npk else ''):<28} {n:>9} {fl / n:10.0f} {pl / n:11.0f} "
+              f"{(pl - fl) / n:10.0f} {pl / fl:6.3f}", flush=True)
 
 
 def packets(cap):
@@ -180,6 +207,9 @@ def main():
     ap.add_argument("--no-timing", action="store_true", help="skip the wall-time runs on --capture")
     ap.add_argument("--scale", type=Path, nargs="+", help="captures for the scaling table (floor vs plugin)")
     ap.add_argument("--scale-2pass", action="store_true", help="the scaling table with -2 too")
+    ap.add_argument("--scale-instr", nargs="+", metavar="CAP[:N]",
+                    help="instruction scaling table: plugin's extra instructions per packet on each capture "
+                         "(or its first N packets)")
     ap.add_argument("--flood", type=Path, help="JOIN flood capture: instructions in the hook for 1/4, 1/2, all")
     ap.add_argument("--reasm", type=Path, nargs="+", help="bench/synth.py http captures: reassembly memory")
     ap.add_argument("--keep", type=Path, help="directory to keep the callgrind profiles in")
@@ -217,6 +247,8 @@ def main():
             scale(args.scale, args.repeat, False, tmp)
             if args.scale_2pass:
                 scale(args.scale, args.repeat, True, tmp)
+        if args.scale_instr:
+            scale_instructions(args.scale_instr, tmp)
         if args.flood:
             n = packets(args.flood)
             hook = {k: hook_instructions(args.flood, tmp, k) for k in (n // 4, n // 2, n)}

@@ -351,16 +351,16 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     if (!proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp)))
         return 0;
 
-    if (!mptcp_tree_wanted(pinfo, tree))
-        tree = NULL;            /* expert infos and the column only */
     pkt = mptcp_analysis_get(pinfo);
     version = pkt ? pkt->version : -1;
     p = tvb_get_ptr(tvb, 0, caplen);
     mptcp_opt_parse(p, caplen, version, &o);
 
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "MPTCP");
+    /* the protocol item always (Wireshark 4.4+ builds frame.protocols from it); the option's
+     * items only on a tree somebody sees or filters on (expert infos and the column always) */
     main_item = proto_tree_add_item(tree, proto_mptcp, tvb, 0, -1, ENC_NA);
-    t = proto_item_add_subtree(main_item, ett_mptcp_opt);
+    t = mptcp_tree_wanted(pinfo, tree) ? proto_item_add_subtree(main_item, ett_mptcp_opt) : NULL;
     proto_tree_add_item(t, hf_tcp_option_kind, tvb, 0, 1, ENC_BIG_ENDIAN);
     len_item = proto_tree_add_item(t, hf_tcp_option_len, tvb, 1, 1, ENC_BIG_ENDIAN);
     if (caplen >= 3) {

@@ -48,6 +48,7 @@ typedef struct {
 static current_t current;
 
 static bool tree_wanted(proto_tree *tree);
+static void watch_init(void);
 
 static mptcp_pkt_t **pkt_table;    /**< frame number -> first stored result (file scope) */
 static uint32_t pkt_table_len;
@@ -72,6 +73,7 @@ mptcp_init_routine(void)
     mptcp_dsn_init();
     pkt_table = NULL;          /* the file scope that held it is gone */
     pkt_table_len = 0;
+    watch_init();              /* here: Wireshark 4.4+ registers the _ws.expert fields after handoff */
 }
 
 /** Parses the raw TCP header and the MPTCP options; false if it is too short to use. */
@@ -234,13 +236,17 @@ watch_init(void)
 {
     int expert = proto_get_id_by_filter_name("_ws.expert");
 
-    nwatched = 0;
+    nwatched = 0;           /* found again at each file open (cheap): every field exists by now */
     /* a protocol is marked (indirectly) referenced as soon as one of its fields is: that covers
      * mptcp.* and the expert items; the plugin's tcp.options.mptcp.* fields have TCP as parent,
      * so each is watched (TCP itself is referenced by almost any filter) */
     watch_add(proto_registrar_get_nth((guint)proto_mptcp));
     if (expert > 0)
         watch_add(proto_registrar_get_nth((guint)expert));
+    /* the expert fields by name as well: Wireshark 4.4+ does not get to the protocol this way */
+    watch_add(proto_registrar_get_byname("_ws.expert.severity"));
+    watch_add(proto_registrar_get_byname("_ws.expert.group"));
+    watch_add(proto_registrar_get_byname("_ws.expert.message"));
     watch_add(proto_registrar_get_byname("tcp.option_kind"));
     watch_add(proto_registrar_get_byname("tcp.option_len"));
     mptcp_options_watch(watch_add);
@@ -339,5 +345,4 @@ proto_reg_handoff_mptcp_plugin(void)
                            "mptcp_plugin_option", "MPTCP option (plugin)"));
     mptcp_options_handoff();
     mptcp_reasm_handoff();
-    watch_init();
 }
