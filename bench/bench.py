@@ -58,12 +58,15 @@ def env_for(with_plugin, tmp):
     return e
 
 
+EXTRA = []      # --tshark-arg: the same arguments for every configuration
+
+
 def config_args(name):
     if name == "floor":
-        return True, ["--disable-protocol", "mptcp"]
+        return True, ["--disable-protocol", "mptcp"] + EXTRA
     if name == "plugin":
-        return True, []
-    return False, ["-o", "mptcp.analyze_mappings:TRUE", "-o", "mptcp.intersubflows_retransmission:TRUE"]
+        return True, list(EXTRA)
+    return False, ["-o", "mptcp.analyze_mappings:TRUE", "-o", "mptcp.intersubflows_retransmission:TRUE"] + EXTRA
 
 
 def mode_args(mode, two_pass):
@@ -204,6 +207,9 @@ def main():
     ap.add_argument("--no-builtin", action="store_true")
     ap.add_argument("--no-builtin-2pass", action="store_true",
                     help="the built-in single pass only (its -2 takes minutes on 300 k packets)")
+    ap.add_argument("--tshark-arg", action="append", default=[], metavar="ARG",
+                    help="extra tshark argument for every configuration (repeatable), e.g. "
+                         "--tshark-arg=--disable-heuristic --tshark-arg=drda_tcp")
     ap.add_argument("--no-timing", action="store_true", help="skip the wall-time runs on --capture")
     ap.add_argument("--scale", type=Path, nargs="+", help="captures for the scaling table (floor vs plugin)")
     ap.add_argument("--scale-2pass", action="store_true", help="the scaling table with -2 too")
@@ -214,6 +220,7 @@ def main():
     ap.add_argument("--reasm", type=Path, nargs="+", help="bench/synth.py http captures: reassembly memory")
     ap.add_argument("--keep", type=Path, help="directory to keep the callgrind profiles in")
     args = ap.parse_args()
+    EXTRA.extend(args.tshark_arg)
     subprocess.run(["cmake", "--build", str(BUILD)], check=True, capture_output=True)
     cfgs = ["floor", "plugin"] + ([] if args.no_builtin else ["builtin"])
     cases = [(m, tp) for m in ("filter", "fields") for tp in (False, True)]
