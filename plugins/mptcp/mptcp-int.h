@@ -237,14 +237,14 @@ const mptcp_pkt_ext_t *mptcp_pkt_ext_const(const mptcp_pkt_t *pkt);
 /* Cross-file functions                                                                      */
 
 /* packet-mptcp.c */
-mptcp_pkt_t *mptcp_analysis_get(packet_info *pinfo);
+mptcp_pkt_t *mptcp_analysis_get(const packet_info *pinfo);
 /** Whether items added to tree can be seen: a visible tree, or a filter, column or -e field
  * that uses an MPTCP field (mptcp.*, tcp.options.mptcp.*, tcp.option_kind/len, _ws.expert);
  * found once per TCP layer of a dissection (the TCP hook), since the loop over the fields is
  * not free.
  * Renderers pass NULL instead of a tree that is not wanted (expert infos and columns are still
  * set): no item work per packet for a filter that uses no MPTCP field. */
-bool mptcp_tree_wanted(packet_info *pinfo, proto_tree *tree);
+bool mptcp_tree_wanted(const packet_info *pinfo, proto_tree *tree);
 /** Calls add for each of the plugin's fields registered under TCP (tcp.options.mptcp.*). */
 void mptcp_options_watch(void (*add)(header_field_info *hfi));
 void mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt);

@@ -269,7 +269,7 @@ tree_wanted(proto_tree *tree)
 }
 
 bool
-mptcp_tree_wanted(packet_info *pinfo, proto_tree *tree)
+mptcp_tree_wanted(const packet_info *pinfo, proto_tree *tree)
 {
     if (!tree)
         return false;
@@ -280,7 +280,7 @@ mptcp_tree_wanted(packet_info *pinfo, proto_tree *tree)
 
 /** The per-packet result of the segment TCP is dissecting now (for the option handler). */
 mptcp_pkt_t *
-mptcp_analysis_get(packet_info *pinfo)
+mptcp_analysis_get(const packet_info *pinfo)
 {
     return current.pinfo == pinfo ? current.pkt : NULL;
 }
