@@ -218,7 +218,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
 }
 
 /* Fields whose use in a filter, column or -e makes the items of the plugin worth adding to a
- * tree that is not visible (tshark -Y/-T fields). Found once, after registration. */
+ * tree that is not visible (tshark -Y/-T fields). Found at each file open (watch_init). */
 static header_field_info **watched;
 static unsigned nwatched;
 
@@ -243,7 +243,7 @@ watch_init(void)
     watch_add(proto_registrar_get_nth((guint)proto_mptcp));
     if (expert > 0)
         watch_add(proto_registrar_get_nth((guint)expert));
-    /* the expert fields by name as well: Wireshark 4.4+ does not get to the protocol this way */
+    /* and the expert fields themselves, in case a version marks only the field it filters on */
     watch_add(proto_registrar_get_byname("_ws.expert.severity"));
     watch_add(proto_registrar_get_byname("_ws.expert.group"));
     watch_add(proto_registrar_get_byname("_ws.expert.message"));
