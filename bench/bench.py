@@ -96,19 +96,25 @@ def ensure_capture(path):
     subprocess.run(["bash", str(REPO / "captures/gen/generate.sh"), "big", str(path), "300000"], check=True)
 
 
+def callgrind_count(cfg, tshark_args, out, tmp, valgrind_args=()):
+    """Instructions that callgrind collects for one tshark run in configuration cfg (None if it
+    failed); the profile goes to out."""
+    with_plugin, cargs = config_args(cfg)
+    cmd = prefix() + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *valgrind_args,
+                      "tshark", "-n"] + tshark_args + cargs
+    p = subprocess.run(cmd, env=env_for(with_plugin, tmp), capture_output=True, text=True)
+    line = [l for l in p.stderr.splitlines() if "Collected" in l]
+    return int(line[-1].split()[-1].replace(",", "")) if line else None
+
+
 def callgrind(cap, tmp, keep=None):
     """Instructions (callgrind, whole tshark run) per configuration: filter mode single pass and -2,
     fields mode single pass. keep: a directory for the profiles (callgrind_annotate)."""
     res = {}
     for mode, tp in (("filter", False), ("filter", True), ("fields", False)):
         for cfg in ("floor", "plugin", "builtin"):
-            with_plugin, cargs = config_args(cfg)
             out = Path(keep or tmp) / f"cg.{cfg}.{mode}.{int(tp)}"
-            cmd = prefix() + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "tshark", "-n", "-r",
-                              str(cap)] + cargs + mode_args(mode, tp)
-            p = subprocess.run(cmd, env=env_for(with_plugin, tmp), capture_output=True, text=True)
-            line = [l for l in p.stderr.splitlines() if "Collected" in l]
-            res[(mode, cfg, tp)] = int(line[-1].split()[-1].replace(",", "")) if line else None
+            res[(mode, cfg, tp)] = callgrind_count(cfg, ["-r", str(cap)] + mode_args(mode, tp), out, tmp)
     return res
 
 
@@ -136,24 +142,24 @@ def reasm(caps, tmp):
             print(f"{cap.name:<16} {n:>8} {payload:11.1f} {name:<24} {float(wall):7.2f} {int(rss) / 1024:11.1f}")
 
 
+def first_packets(cap, tmp, npk):
+    """cap itself if npk is None, else a copy of its first npk packets in tmp (made once)."""
+    if npk is None:
+        return cap
+    cut = Path(tmp) / f"{cap.stem}.first{npk}.pcap"
+    if not cut.exists():
+        subprocess.run(["editcap", "-r", str(cap), str(cut), f"1-{npk}"], check=True, capture_output=True)
+        os.chmod(cut, 0o644)
+    return cut
+
+
 def hook_instructions(cap, tmp, npk, cfg="plugin"):
     """Instructions inside the plugin's TCP hook (dissect_tcp_wrapper, TCP included) for the first
     npk packets of cap (all if npk is None), with the plugin or the floor (MPTCP disabled: the
     wrapper only calls TCP): the JOIN-flood and instruction-scaling measure."""
-    if npk is None:
-        cut = cap
-    else:
-        cut = Path(tmp) / f"cut{npk}.pcap"
-        subprocess.run(["editcap", "-r", str(cap), str(cut), f"1-{npk}"], check=True, capture_output=True)
-        os.chmod(cut, 0o644)
-    with_plugin, cargs = config_args(cfg)
-    out = Path(tmp) / f"cg.hook{npk}.{cfg}"
-    cmd = prefix() + ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                      "--toggle-collect=dissect_tcp_wrapper", "tshark", "-n", "-r", str(cut), "-q", "-Y",
-                      "tcp.len>=0"] + cargs
-    p = subprocess.run(cmd, env=env_for(with_plugin, tmp), capture_output=True, text=True)
-    line = [l for l in p.stderr.splitlines() if "Collected" in l]
-    return int(line[-1].split()[-1].replace(",", "")) if line else None
+    cut = first_packets(cap, tmp, npk)
+    return callgrind_count(cfg, ["-r", str(cut)] + mode_args("filter", False), Path(tmp) / f"cg.hook{npk}.{cfg}",
+                           tmp, ["--toggle-collect=dissect_tcp_wrapper"])
 
 
 def scale_instructions(specs, tmp):
