@@ -428,3 +428,27 @@ def test_no_second_application_call_when_tcp_took_the_payload(tshark, tmp_path, 
                        env={**tshark.env, "WIRESHARK_ABORT_ON_DISSECTOR_BUG": "1"},
                        capture_output=True, text=True, errors="replace", timeout=300)
     assert p.returncode == 0 and "Dissector bug" not in p.stdout + p.stderr, p.stderr[-2000:]
+
+
+@pytest.mark.parametrize("mode", PASSES)
+def test_declined_segments_reach_the_conversations_dissector(tshark, builtin, mode):
+    """v1-big-cut.pcap (captures/README.md): segments cut by the snap length are not placed in the
+    data stream, so the plugin's claim on the subflow declines them. TCP must then dissect them as
+    without the claim, starting with the dissector a heuristic (here DRDA's false positive) set on
+    the conversation: the same frames are DRDA with the plugin, with MPTCP disabled and with the
+    built-in. Without that, every later segment went through TCP's heuristics again (1.3x the time
+    of plain TCP in bench/bench.py on the 340 k-packet capture)."""
+    cap = CAPTURES / "v1-big-cut.pcap"
+    want = json.loads(cap.with_suffix(".json").read_text())["drda_frames_1pass"]
+
+    def drda(t, *extra):
+        return [int(r[0]) for r in t.fields(cap, ["frame.number"], "-Y", "drda", *PASSES[mode], *extra)]
+
+    got = drda(tshark)
+    floor = drda(tshark, "--disable-protocol", "mptcp")
+    assert set(want) <= set(got) and got == floor
+    if mode == "1pass":
+        assert got == want
+    assert tshark.count(cap, "mptcp.data.truncated", *PASSES[mode]) > 0
+    if builtin:
+        assert got == drda(builtin)

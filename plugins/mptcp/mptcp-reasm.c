@@ -1142,15 +1142,26 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
 
 /** The subflow conversation's dissector, tried by TCP before its port tables. */
 static int
-dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree _U_, void *data _U_)
+dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     mptcp_pkt_t *pkt = mptcp_analysis_get(pinfo);
     reasm_rec_t *rec = pkt && reasm_on ? rec_get(pkt, false) : NULL;
+    const reasm_claim_t *cl;
+    dissector_handle_t h;
 
     claim_called_in = pinfo->num;
-    if (!rec || !(rec->flags & RF_CLAIMED))
-        return 0;                   /* not placed: TCP goes on to its port tables as before */
-    return MAX(1, (int)tvb_captured_length(tvb));
+    if (rec && (rec->flags & RF_CLAIMED))
+        return MAX(1, (int)tvb_captured_length(tvb));
+    /* not placed (e.g. cut by the snap length): TCP dissects the segment as it would without
+     * the claim, starting with the dissector the conversation has under it (one a heuristic
+     * set, e.g. on an earlier declined segment); else TCP goes on to its port tables */
+    cl = pkt && pkt->sf ? (const reasm_claim_t *)pkt->sf->reasm_claim : NULL;
+    if (!cl || cl->from <= 1)
+        return 0;
+    h = conversation_get_dissector(cl->conv, cl->from - 1);
+    if (!h || h == claim_handle)
+        return 0;
+    return call_dissector_only(h, tvb, pinfo, tree, data);
 }
 /* }}} */
 
