@@ -223,16 +223,20 @@ mptcp_dsn_init(void)
 }
 
 /* RFC 8684 section 3.3.6: data sent on one subflow that was already sent on another
- * subflow of the connection is a reinjection; repeats on the same subflow are TCP's. */
+ * subflow of the connection is a reinjection; repeats on the same subflow are TCP's. The
+ * index of sent data is kept without the reinjection analysis too: the latency takes the
+ * first transmission of a segment's data from it (mptcp-latency.c). */
 static void
-check_reinjection(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
+record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
     reinj_ud_t u = { pkt, sf->index };
     uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
 
-    mptcp_ranges_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
-    if (pkt->ext && pkt->ext->reinj_of.n)
-        pkt->flags |= MPTCP_PF_REINJECTION;
+    if (mptcp_prefs.reinjections) {
+        mptcp_ranges_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
+        if (pkt->ext && pkt->ext->reinj_of.n)
+            pkt->flags |= MPTCP_PF_REINJECTION;
+    }
     /* every transmission is kept (val = its per-packet result, for the reinjected_in link),
      * so a reinjection lists all earlier copies */
     mptcp_ranges_insert(&e->sent, low, high, (uint64_t)(uintptr_t)pkt, pkt->frame, sf->index);
@@ -366,7 +370,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             pkt->flags |= MPTCP_PF_NO_MAPPING;
         }
     }
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && mptcp_prefs.reinjections)
-        check_reinjection(me, sf, pkt);
+    if (pkt->flags & MPTCP_PF_HAS_DSN)
+        record_sent(me, sf, pkt);
     mptcp_latency_update(pinfo, pkt);      /* [stats] mptcp-latency.c */
 }

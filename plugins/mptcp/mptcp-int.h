@@ -57,17 +57,25 @@ typedef struct {
 /* Interval index: sorted ranges [low, high) of 64-bit sequence space with a payload.        */
 
 typedef struct {
-    uint64_t low, high;        /**< [low, high) */
-    uint64_t val;              /**< mapping: DSN of low; reinjection index: unused */
+    uint64_t low;              /**< [low, low + len) */
+    uint64_t val;              /**< mapping: DSN of low; sent data: the packet's mptcp_pkt_t * */
+    uint32_t len;
     uint32_t frame;            /**< frame that carried the mapping / the data */
-    uint32_t aux;              /**< reinjection index: subflow number */
-    uint64_t max_high;         /**< max(high) over this entry and all entries before it */
+    uint32_t aux;              /**< sent data: subflow number */
+    uint32_t reach;            /**< max(high) over this entry and all before it, minus low (> 0;
+                                * fits: no range is longer than 2^32 - 1) */
 } mptcp_range_t;
 
 typedef struct {
     mptcp_range_t *v;
     unsigned n, cap;
 } mptcp_ranges_t;
+
+static inline uint64_t
+mptcp_range_high(const mptcp_range_t *r)
+{
+    return r->low + r->len;
+}
 
 typedef bool (*mptcp_range_visit_cb)(const mptcp_range_t *r, void *ud);
 
@@ -312,6 +320,7 @@ void mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, co
 /** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK. */
 typedef struct {
     int64_t first_ns;          /**< absolute time of the first transmission of its first byte (ns) */
+    int64_t sent_ns;           /**< absolute time of this transmission (ns) */
     int64_t ns;                /**< latency (valid when acked) */
     uint32_t first_frame;      /**< frame of that first transmission (this frame if new data) */
     uint32_t ack_frame;        /**< frame of the covering DATA_ACK (when acked) */

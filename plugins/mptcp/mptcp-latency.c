@@ -6,9 +6,9 @@
  * measures per mapping; here per segment, in the field mptcp.analysis.latency).
  *
  * Per connection and sending endpoint, on the first pass:
- *  - first transmissions: the DSN ranges sent so far (only their not yet covered parts), each
- *    with the time and frame of its first transmission; a retransmission or reinjection takes
- *    the first transmission of its first byte;
+ *  - first transmissions: from the sender's index of everything it sent (mptcp_endpoint_t.sent,
+ *    kept by mptcp-dsn.c), the earliest frame that carried the segment's first byte; a
+ *    retransmission or reinjection takes that frame's send time;
  *  - DATA_ACK history: the increasing DATA_ACKs of the peer, with time and frame;
  *  - pending segments: a min-heap on the end DSN of the segments not yet covered; a new
  *    DATA_ACK pops every segment it covers (the forward link, written into the earlier
@@ -43,7 +43,6 @@ typedef struct {
     uint64_t base;             /**< raw DSN of relative 0 */
     bool data_seen;
     uint64_t max_end;          /**< highest relative end of data seen */
-    mptcp_ranges_t first;      /**< relative [low, high) -> val = time (ns), frame: first transmissions */
     lat_pend_t *heap;
     unsigned nheap, capheap;
     lat_ack_t *acks;           /**< strictly increasing ack */
@@ -154,64 +153,36 @@ handle_ack(lat_dir_t *d, uint64_t raw_ack, int64_t t, uint32_t frame)
     }
 }
 
-/* Copies, not pointers: mptcp_ranges_insert() moves the index's entries (memmove, realloc),
- * and first_transmission() inserts while it walks what it collected. */
 typedef struct {
-    mptcp_range_t v[64];
-    unsigned n;
-    bool overflow;
-} overlap_ud_t;
+    uint32_t frame;
+    const mptcp_latency_t *res;
+} first_ud_t;
 
 static bool
-collect_cb(const mptcp_range_t *r, void *ud)
+first_cb(const mptcp_range_t *r, void *ud)
 {
-    overlap_ud_t *u = (overlap_ud_t *)ud;
+    first_ud_t *u = (first_ud_t *)ud;
+    const mptcp_pkt_t *p = (const mptcp_pkt_t *)(uintptr_t)r->val;
 
-    if (u->n == G_N_ELEMENTS(u->v)) {
-        u->overflow = true;
-        return false;
+    /* the segment being analysed has no result yet: only earlier transmissions count */
+    if (p && p->lat_priv && (!u->res || r->frame < u->frame)) {
+        u->frame = r->frame;
+        u->res = (const mptcp_latency_t *)p->lat_priv;
     }
-    u->v[u->n++] = *r;
     return true;
 }
 
-static int
-range_low_cmp(const void *a, const void *b)
-{
-    const mptcp_range_t *x = (const mptcp_range_t *)a, *y = (const mptcp_range_t *)b;
-
-    return x->low < y->low ? -1 : x->low > y->low ? 1 : 0;
-}
-
-/** Data [lo, hi) sent at t in frame: first transmission time and frame of lo; records the
- * parts of [lo, hi) never sent before. */
+/** The first transmission of the byte at raw DSN dsn sent by endpoint e: the earliest frame in
+ * the endpoint's index of sent data that carried it, else this segment (time t, frame). */
 static void
-first_transmission(lat_dir_t *d, uint64_t lo, uint64_t hi, int64_t t, uint32_t frame, int64_t *t_first,
-                   uint32_t *f_first)
+first_transmission(const mptcp_endpoint_t *e, uint64_t dsn, int64_t t, uint32_t frame, mptcp_latency_t *res)
 {
-    overlap_ud_t u;
-    uint64_t pos = lo;
+    first_ud_t u = { 0, NULL };
 
-    *t_first = t;
-    *f_first = frame;
-    u.n = 0;
-    u.overflow = false;
-    /* recorded ranges never overlap each other: at most a few cover [lo, hi) */
-    mptcp_ranges_foreach_overlap(&d->first, lo, hi, collect_cb, &u);
-    qsort(u.v, u.n, sizeof(u.v[0]), range_low_cmp);
-    for (unsigned i = 0; i < u.n; i++) {
-        const mptcp_range_t *r = &u.v[i];
-        if (r->low <= lo && r->high > lo) {
-            *t_first = (int64_t)r->val;
-            *f_first = r->frame;
-        }
-        if (r->low > pos && !u.overflow)
-            mptcp_ranges_insert(&d->first, pos, r->low, (uint64_t)t, frame, 0);
-        if (r->high > pos)
-            pos = r->high;
-    }
-    if (pos < hi && !u.overflow)
-        mptcp_ranges_insert(&d->first, pos, hi, (uint64_t)t, frame, 0);
+    mptcp_ranges_foreach_overlap(&e->sent, dsn, dsn + 1, first_cb, &u);
+    res->sent_ns = t;
+    res->first_ns = u.res ? u.res->sent_ns : t;
+    res->first_frame = u.res ? u.frame : frame;
 }
 
 void
@@ -239,7 +210,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         if (lo >= UINT64_C(1) << 62)
             return;         /* far below the first DSN seen: not this data space */
         res = wmem_new0(wmem_file_scope(), mptcp_latency_t);
-        first_transmission(d, lo, hi, t, pkt->frame, &res->first_ns, &res->first_frame);
+        first_transmission(&pkt->conn->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
         pkt->lat_priv = res;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;

@@ -1,9 +1,10 @@
 /* mptcp-ranges.c
  * Sorted interval index over 64-bit sequence space, used for DSS mappings (subflow
- * sequence -> data sequence) and for the data each endpoint sent (reinjection lookup).
+ * sequence -> data sequence) and for the data each endpoint sent (reinjections, first transmissions for the latency).
  *
  * Entries are kept sorted by their low edge in a growable array, each with the maximum
- * high edge of all entries up to it, so a query is a binary search plus a walk back over
+ * high edge of all entries up to it (as a 32-bit reach above its low edge: 32 bytes an
+ * entry), so a query is a binary search plus a walk back over
  * the entries that can still overlap: O(log n) for the non-overlapping ranges that real
  * traffic produces. Unlike wmem_itree, repeated low edges are kept (the first frame that
  * carried a range stays its owner) and the max edges are never stale.
@@ -36,13 +37,15 @@ void
 mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val, uint32_t frame, uint32_t aux)
 {
     unsigned pos;
+    uint32_t len;
 
     if (high <= low)
         return;
+    len = high - low > UINT32_MAX ? UINT32_MAX : (uint32_t)(high - low);
     /* An identical range repeats a mapping or a retransmission: keep the first owner. */
     pos = upper_bound(rs, low);
     for (unsigned i = pos; i-- > 0 && rs->v[i].low == low;) {
-        if (rs->v[i].high == high && rs->v[i].val == val && rs->v[i].aux == aux)
+        if (rs->v[i].len == len && rs->v[i].val == val && rs->v[i].aux == aux)
             return;
     }
     if (rs->n == rs->cap) {
@@ -51,17 +54,24 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
     }
     memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(mptcp_range_t));
     rs->v[pos].low = low;
-    rs->v[pos].high = high;
+    rs->v[pos].len = len;
     rs->v[pos].val = val;
     rs->v[pos].frame = frame;
     rs->v[pos].aux = aux;
     rs->n++;
+    /* reach: the running maximum of the high edges, stored relative to each entry's low (every
+     * high edge before entry i is at most 2^32 - 1 above a low <= low_i, so it fits 32 bits) */
     for (unsigned i = pos; i < rs->n; i++) {
-        uint64_t prev = i ? rs->v[i - 1].max_high : 0;
-        uint64_t m = rs->v[i].high > prev ? rs->v[i].high : prev;
-        if (i > pos && rs->v[i].max_high == m)
+        mptcp_range_t *r = &rs->v[i];
+        uint64_t m = mptcp_range_high(r);
+        if (i > 0) {
+            uint64_t prev = rs->v[i - 1].low + rs->v[i - 1].reach;
+            if (prev > m)
+                m = prev;
+        }
+        if (i > pos && r->reach == (uint32_t)(m - r->low))
             break;          /* the rest is unchanged */
-        rs->v[i].max_high = m;
+        r->reach = (uint32_t)(m - r->low);
     }
 }
 
@@ -74,8 +84,8 @@ mptcp_ranges_foreach_overlap(const mptcp_ranges_t *rs, uint64_t low, uint64_t hi
     if (high <= low)
         return;
     i = upper_bound(rs, high - 1);  /* entries [0, i) start before high */
-    while (i-- > 0 && rs->v[i].max_high > low) {
-        if (rs->v[i].high > low && !cb(&rs->v[i], ud))
+    while (i-- > 0 && rs->v[i].low + rs->v[i].reach > low) {
+        if (mptcp_range_high(&rs->v[i]) > low && !cb(&rs->v[i], ud))
             return;
     }
 }

@@ -7,3 +7,11 @@ def test_ctest_optparse(plugin_build):
                        text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
     assert "1/1 Test" in p.stdout
+
+
+def test_ctest_ranges(plugin_build):
+    """tests/unit/test_ranges.c: the interval index against a brute-force scan."""
+    p = subprocess.run(["ctest", "--output-on-failure", "-R", "ranges"], cwd=plugin_build, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
+    assert "1/1 Test" in p.stdout

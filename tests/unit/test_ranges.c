@@ -1,0 +1,171 @@
+/* test_ranges.c
+ * Unit test of the interval index (plugins/mptcp/mptcp-ranges.c) against a brute-force scan:
+ * random ranges, sorted and unsorted inserts, repeated low edges, ranges up to 2^32 - 1 long
+ * (the longest the index stores) and ranges at the top of the 64-bit space. Every overlap
+ * query must visit exactly the entries a linear scan finds, and find_covering must return
+ * the latest-starting covering entry (ties: the earliest frame).
+ * Exit code = number of failed checks.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mptcp-int.h"
+
+/* the index allocates in wmem_file_scope(): here, an allocator of the test's own (the one in
+ * libwireshark needs a capture file open) */
+static wmem_allocator_t *file_scope;
+
+wmem_allocator_t *
+wmem_file_scope(void)
+{
+    return file_scope;
+}
+
+#define MAXN 600
+
+typedef struct {
+    uint64_t low, high;
+    uint32_t frame;
+} ref_t;
+
+static int failures;
+static uint64_t rng_state = 88172645463325252ULL;
+
+static uint64_t
+rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+typedef struct {
+    uint32_t seen[MAXN + 1];
+    unsigned n;
+} visit_t;
+
+static bool
+visit_cb(const mptcp_range_t *r, void *ud)
+{
+    visit_t *v = (visit_t *)ud;
+
+    if (v->n < MAXN + 1)
+        v->seen[v->n++] = r->frame;
+    return true;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static void
+check_query(const mptcp_ranges_t *rs, const ref_t *ref, unsigned n, uint64_t lo, uint64_t hi, const char *what)
+{
+    visit_t v = { { 0 }, 0 };
+    uint32_t want[MAXN];
+    unsigned nw = 0;
+    const ref_t *best = NULL;
+    const mptcp_range_t *got;
+
+    for (unsigned i = 0; i < n; i++) {
+        if (ref[i].low < hi && ref[i].high > lo)
+            want[nw++] = ref[i].frame;
+    }
+    mptcp_ranges_foreach_overlap(rs, lo, hi, visit_cb, &v);
+    qsort(want, nw, sizeof(want[0]), cmp_u32);
+    qsort(v.seen, v.n, sizeof(v.seen[0]), cmp_u32);
+    if (v.n != nw) {
+        failures++;
+        fprintf(stderr, "%s: overlap [%" PRIu64 ", %" PRIu64 "): %u visited, %u expected\n", what, lo, hi, v.n, nw);
+        return;
+    }
+    for (unsigned i = 0; i < nw; i++) {
+        if (v.seen[i] != want[i]) {
+            failures++;
+            fprintf(stderr, "%s: overlap [%" PRIu64 ", %" PRIu64 "): frame %u, expected %u\n", what, lo, hi,
+                    v.seen[i], want[i]);
+            return;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (ref[i].low <= lo && ref[i].high > lo &&
+            (!best || ref[i].low > best->low || (ref[i].low == best->low && ref[i].frame < best->frame)))
+            best = &ref[i];
+    }
+    got = mptcp_ranges_find_covering(rs, lo);
+    if ((got == NULL) != (best == NULL) || (got && got->frame != best->frame)) {
+        failures++;
+        fprintf(stderr, "%s: covering %" PRIu64 ": frame %u, expected %u\n", what, lo, got ? got->frame : 0,
+                best ? best->frame : 0);
+    }
+}
+
+/* One scenario: n ranges starting near base, lengths from the mask, sorted or random order. */
+static void
+scenario(const char *what, uint64_t base, uint64_t spread, uint64_t maxlen, unsigned n, bool sorted)
+{
+    mptcp_ranges_t rs = { NULL, 0, 0 };
+    ref_t ref[MAXN];
+    unsigned nref = 0;
+    uint64_t next = base;
+
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t low = sorted ? next : base + rnd() % spread;
+        uint64_t len = 1 + rnd() % maxlen;
+        uint64_t high = low + len;
+
+        if (rnd() % 8 == 0 && nref)
+            low = ref[rnd() % nref].low, high = low + len;      /* a repeated low edge */
+        if (high <= low)
+            continue;                                           /* wraps: the index refuses it */
+        mptcp_ranges_insert(&rs, low, high, i, i + 1, 0);
+        ref[nref].low = low;
+        ref[nref].high = high;
+        ref[nref].frame = i + 1;
+        nref++;
+        next = sorted ? low + len / 2 + 1 : next;
+        for (unsigned q = 0; q < 4; q++) {
+            uint64_t lo = base + rnd() % (spread + maxlen);
+            check_query(&rs, ref, nref, lo, lo + 1 + rnd() % (maxlen + 1), what);
+            uint64_t at = ref[rnd() % nref].low;
+            check_query(&rs, ref, nref, at, at + 1, what);
+        }
+    }
+    if (rs.n != nref) {
+        failures++;
+        fprintf(stderr, "%s: %u entries, expected %u\n", what, rs.n, nref);
+    }
+}
+
+int
+main(void)
+{
+    file_scope = wmem_allocator_new(WMEM_ALLOCATOR_SIMPLE);
+    scenario("segments", 1000, 200000, 1500, MAXN, false);
+    scenario("segments in order", 1000, 200000, 1500, MAXN, true);
+    scenario("mixed lengths", 0, 1u << 20, 65535, MAXN, false);
+    scenario("long ranges", 0, UINT64_C(1) << 34, UINT32_MAX, MAXN, false);
+    scenario("long ranges in order", 0, UINT64_C(1) << 34, UINT32_MAX, MAXN, true);
+    scenario("top of the space", UINT64_MAX - (UINT64_C(1) << 33), UINT64_C(1) << 33, UINT32_MAX, MAXN, false);
+    scenario("tiny ranges", 0, 300, 3, MAXN, false);
+    {
+        /* a range longer than 2^32 - 1 is kept as 2^32 - 1 long */
+        mptcp_ranges_t rs = { NULL, 0, 0 };
+        mptcp_ranges_insert(&rs, 10, 10 + (UINT64_C(1) << 40), 0, 1, 0);
+        if (rs.n != 1 || mptcp_range_high(&rs.v[0]) != 10 + (uint64_t)UINT32_MAX) {
+            failures++;
+            fprintf(stderr, "clamp: high %" PRIu64 "\n", rs.n ? mptcp_range_high(&rs.v[0]) : 0);
+        }
+    }
+    wmem_destroy_allocator(file_scope);
+    printf("test_ranges: %d failure(s)\n", failures);
+    return failures;
+}
