@@ -137,7 +137,7 @@ void
 mptcp_analysis_render_dss_dsn(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
 {
     if (pkt && (pkt->flags & MPTCP_PF_DSS_DSN))
-        add_dsn_item(t, hf_dss_dsn, tvb, pkt->dss_dsn64, pkt_endpoint(pkt, false));
+        add_dsn_item(t, hf_dss_dsn, tvb, mptcp_pkt_dss_dsn64(pkt), pkt_endpoint(pkt, false));
 }
 
 void

@@ -242,6 +242,27 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
     mptcp_ranges_insert(&e->sent, low, high, (uint64_t)(uintptr_t)pkt, pkt->frame, sf->index);
 }
 
+/* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
+ * every packet's result instead of 8); rare other cases go to the packet's ext part. */
+static void
+store_dss_dsn(mptcp_pkt_t *pkt, uint64_t dss_dsn)
+{
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->dsn64 - dss_dsn <= UINT32_MAX) {
+        pkt->dss_back = (uint32_t)(pkt->dsn64 - dss_dsn);
+    } else {
+        mptcp_pkt_ext(pkt)->dss_dsn64 = dss_dsn;
+        pkt->flags |= MPTCP_PF_DSS_DSN_EXT;
+    }
+}
+
+uint64_t
+mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
+{
+    if (pkt->flags & MPTCP_PF_DSS_DSN_EXT)
+        return mptcp_pkt_ext_const(pkt)->dss_dsn64;
+    return pkt->dsn64 - pkt->dss_back;
+}
+
 void
 mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
@@ -249,7 +270,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     mptcp_conn_t *c = pkt->conn;
     mptcp_sfdir_t *sd;
     mptcp_endpoint_t *me, *peer;
-    uint64_t relseq = 0;
+    uint64_t relseq = 0, dss_dsn = 0;
     bool have_relseq;
     int d = pkt->dir;
 
@@ -295,7 +316,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
                 /* the upper half of a 32-bit DSN is a guess until a 64-bit DSN or the key is seen */
                 bool exact = o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact);
 
-                pkt->dss_dsn64 = dsn;
+                dss_dsn = dsn;
                 pkt->flags |= MPTCP_PF_DSS_DSN;
                 me->dsn_ref = dsn;
                 me->dsn_ref_known = true;
@@ -370,6 +391,8 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             pkt->flags |= MPTCP_PF_NO_MAPPING;
         }
     }
+    if (pkt->flags & MPTCP_PF_DSS_DSN)
+        store_dss_dsn(pkt, dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
         record_sent(me, sf, pkt);
     mptcp_latency_update(pinfo, pkt);      /* [stats] mptcp-latency.c */

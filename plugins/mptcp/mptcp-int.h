@@ -189,11 +189,12 @@ enum {
     MPTCP_PF_CSUM_OK        = 1u << 15,
     MPTCP_PF_CSUM_BAD       = 1u << 16,
     MPTCP_PF_CSUM_UNVERIFIED = 1u << 17,
-    MPTCP_PF_DSS_DSN        = 1u << 18,  /**< dss_dsn64 valid (DSN of the DSS option itself) */
+    MPTCP_PF_DSS_DSN        = 1u << 18,  /**< the DSS option's DSN is known (mptcp_pkt_dss_dsn64()) */
     MPTCP_PF_DSS_ACK        = 1u << 19,
     MPTCP_PF_BACKUP         = 1u << 20,  /**< a side of the subflow had asked for backup priority */
     MPTCP_PF_ADDR_ID_REUSED = 1u << 21,  /**< ADD_ADDR announces a known id with another address */
     MPTCP_PF_JOIN_REJECTED  = 1u << 22,  /**< SYN/ACK on a join subflow without MP_JOIN */
+    MPTCP_PF_DSS_DSN_EXT    = 1u << 23,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
 };
 
 typedef struct {
@@ -208,6 +209,8 @@ typedef struct {
     uint64_t join_expected_hmac; /**< truncated HMAC expected on a JOIN SYN/ACK (if computed) */
     uint64_t add_expected_hmac;
     wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for */
+    uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when the packet's
+                                * first payload byte is not within 2^32 above it (e.g. no payload) */
     uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
 } mptcp_pkt_ext_t;
 
@@ -220,7 +223,8 @@ typedef struct {
     void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
     uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
     uint64_t ack64;            /**< raw 64-bit DATA_ACK */
-    uint64_t dss_dsn64;        /**< raw 64-bit DSN of the packet's DSS mapping */
+    uint32_t dss_back;         /**< MPTCP_PF_DSS_DSN: dsn64 minus the DSN of the packet's DSS
+                                * mapping (else that DSN is in ext: MPTCP_PF_DSS_DSN_EXT) */
     uint32_t frame;            /**< this packet's frame number */
     uint32_t flags;            /**< MPTCP_PF_* */
     uint32_t seglen;
@@ -240,6 +244,9 @@ mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);
 
 /** Read access to the rare results: a zeroed static when the packet has none. */
 const mptcp_pkt_ext_t *mptcp_pkt_ext_const(const mptcp_pkt_t *pkt);
+
+/** Raw 64-bit DSN of the packet's DSS mapping (valid with MPTCP_PF_DSS_DSN). */
+uint64_t mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Cross-file functions                                                                      */
