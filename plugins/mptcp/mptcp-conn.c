@@ -20,6 +20,10 @@ typedef struct {
 } sf_key_t;
 
 static wmem_map_t *subflows_by_tuple;  /**< sf_key_t -> mptcp_subflow_t * (latest on that tuple) */
+/* the map's answers for recently seen 4-tuples, by port bits: comparing a subflow's tuple is
+ * cheaper than hashing two addresses per packet; emptied whenever the map changes */
+#define SF_CACHE_SIZE 16
+static mptcp_subflow_t *sf_cache[SF_CACHE_SIZE];
 static wmem_map_t *conns_by_token;     /**< token -> wmem_array_t of mptcp_conn_t * */
 static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake -> inferred mptcp_conn_t * */
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
@@ -66,6 +70,7 @@ void
 mptcp_conn_init(void)
 {
     subflows_by_tuple = wmem_map_new(wmem_file_scope(), sf_key_hash, sf_key_equal);
+    memset(sf_cache, 0, sizeof(sf_cache));
     conns_by_token = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
@@ -92,18 +97,50 @@ mptcp_conn_count(void)
     return all_conns ? wmem_array_get_count(all_conns) : 0;
 }
 
+static unsigned
+sf_cache_slot(const mptcp_seg_t *seg)
+{
+    unsigned p = (unsigned)(seg->sport ^ seg->dport);
+
+    return (p ^ (p >> 4) ^ (p >> 8)) % SF_CACHE_SIZE;
+}
+
+/** Direction of seg on sf (0 = from addr[0]), or -1 if seg is not on sf's 4-tuple. */
+static int
+sf_tuple_dir(const mptcp_subflow_t *sf, const mptcp_seg_t *seg)
+{
+    for (int d = 0; d < 2; d++) {
+        if (sf->port[d] == seg->sport && sf->port[1 - d] == seg->dport &&
+            addresses_equal(&sf->addr[d], &seg->src) && addresses_equal(&sf->addr[1 - d], &seg->dst))
+            return d;
+    }
+    return -1;
+}
+
 mptcp_subflow_t *
 mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
 {
     sf_key_t k;
     mptcp_subflow_t *sf;
+    unsigned slot;
+    int d;
 
     if (!subflows_by_tuple)
         return NULL;
+    slot = sf_cache_slot(seg);
+    sf = sf_cache[slot];
+    if (sf && (d = sf_tuple_dir(sf, seg)) >= 0) {
+        if (dir)
+            *dir = d;
+        return sf;
+    }
     sf_key_make(&k, &seg->src, seg->sport, &seg->dst, seg->dport);
     sf = (mptcp_subflow_t *)wmem_map_lookup(subflows_by_tuple, &k);
-    if (sf && dir)
-        *dir = (sf->port[0] == seg->sport && addresses_equal(&sf->addr[0], &seg->src)) ? 0 : 1;
+    if (sf) {
+        sf_cache[slot] = sf;
+        if (dir)
+            *dir = (sf->port[0] == seg->sport && addresses_equal(&sf->addr[0], &seg->src)) ? 0 : 1;
+    }
     return sf;
 }
 
@@ -122,6 +159,7 @@ subflow_new(packet_info *pinfo, const mptcp_seg_t *seg, bool src_is_initiator)
     sf->client_dir = 0;
     sf_key_make(k, &sf->addr[0], sf->port[0], &sf->addr[1], sf->port[1]);
     wmem_map_insert(subflows_by_tuple, k, sf);
+    memset(sf_cache, 0, sizeof(sf_cache));
     return sf;
 }
 
