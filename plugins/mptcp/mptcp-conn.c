@@ -139,7 +139,7 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
     if (sf) {
         sf_cache[slot] = sf;
         if (dir)
-            *dir = (sf->port[0] == seg->sport && addresses_equal(&sf->addr[0], &seg->src)) ? 0 : 1;
+            *dir = sf_tuple_dir(sf, seg);   /* 0 or 1: the map found sf for this 4-tuple */
     }
     return sf;
 }

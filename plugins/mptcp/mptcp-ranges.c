@@ -1,13 +1,14 @@
 /* mptcp-ranges.c
  * Sorted interval index over 64-bit sequence space, used for DSS mappings (subflow
- * sequence -> data sequence) and for the data each endpoint sent (reinjections, first transmissions for the latency).
+ * sequence -> data sequence) and for the data each endpoint sent (reinjections, and first
+ * transmissions for the latency).
  *
  * Entries are kept sorted by their low edge in a growable array, each with the maximum
  * high edge of all entries up to it (as a 32-bit reach above its low edge: 32 bytes an
- * entry), so a query is a binary search plus a walk back over
- * the entries that can still overlap: O(log n) for the non-overlapping ranges that real
- * traffic produces. Unlike wmem_itree, repeated low edges are kept (the first frame that
- * carried a range stays its owner) and the max edges are never stale.
+ * entry), so a query is a binary search plus a walk back over the entries that can still
+ * overlap: O(log n) for the non-overlapping ranges that real traffic produces. Unlike
+ * wmem_itree, repeated low edges are kept (the first frame that carried a range stays its
+ * owner) and the max edges are never stale.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

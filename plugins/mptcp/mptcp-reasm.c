@@ -203,6 +203,20 @@ typedef struct {
     conversation_t *conv;        /**< the subflow's TCP conversation */
 } reasm_claim_t;
 
+/** The dissector the claimed conversation had before the claim (e.g. one a heuristic set on it),
+ * which TCP would try first without the plugin; NULL if none. Not inlined: call_app() uses it
+ * before a TRY, where an inlined local would be reported as clobbered by longjmp. */
+static G_GNUC_NO_INLINE dissector_handle_t
+claim_prior_handle(const reasm_claim_t *cl)
+{
+    dissector_handle_t h;
+
+    if (!cl || cl->from <= 1)
+        return NULL;
+    h = conversation_get_dissector(cl->conv, cl->from - 1);
+    return h == claim_handle ? NULL : h;
+}
+
 /* Per subflow: mptcp_subflow_t.reasm_claim (reasm_claim_t); per frame: mptcp_pkt_t.reasm_priv
  * (reasm_rec_t); per connection: mptcp_conn_t.reasm_priv (reasm_conn_t). Direct pointers: no
  * map lookup per packet. */
@@ -609,17 +623,15 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     guint16 save_can = pinfo->can_desegment;
     const char *volatile saved_proto = pinfo->current_proto;
     const reasm_claim_t *cl0 = (const reasm_claim_t *)sf0->reasm_claim;
-    dissector_handle_t conv_handle = NULL;
+    dissector_handle_t conv_handle;
     struct tcpinfo ti;
 
     /* TCP tries the conversation's dissector first: one that a dissector set on the first
      * subflow's conversation during this dissection, else one it had before the claim */
     if (x->rc->conv_handle && pinfo->num >= x->rc->conv_handle_from)
-        conv_handle = x->rc->conv_handle;
-    else if (cl0 && cl0->from > 1)
-        conv_handle = conversation_get_dissector(cl0->conv, cl0->from - 1);
-    if (conv_handle == claim_handle)
-        conv_handle = NULL;
+        conv_handle = x->rc->conv_handle;       /* never claim_handle (see below) */
+    else
+        conv_handle = claim_prior_handle(cl0);
 
     copy_address_shallow(&save_src, &pinfo->src);
     copy_address_shallow(&save_dst, &pinfo->dst);
@@ -1146,7 +1158,6 @@ dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     mptcp_pkt_t *pkt = mptcp_analysis_get(pinfo);
     reasm_rec_t *rec = pkt && reasm_on ? rec_get(pkt, false) : NULL;
-    const reasm_claim_t *cl;
     dissector_handle_t h;
 
     claim_called_in = pinfo->num;
@@ -1155,13 +1166,8 @@ dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
     /* not placed (e.g. cut by the snap length): TCP dissects the segment as it would without
      * the claim, starting with the dissector the conversation has under it (one a heuristic
      * set, e.g. on an earlier declined segment); else TCP goes on to its port tables */
-    cl = pkt && pkt->sf ? (const reasm_claim_t *)pkt->sf->reasm_claim : NULL;
-    if (!cl || cl->from <= 1)
-        return 0;
-    h = conversation_get_dissector(cl->conv, cl->from - 1);
-    if (!h || h == claim_handle)
-        return 0;
-    return call_dissector_only(h, tvb, pinfo, tree, data);
+    h = pkt && pkt->sf ? claim_prior_handle((const reasm_claim_t *)pkt->sf->reasm_claim) : NULL;
+    return h ? call_dissector_only(h, tvb, pinfo, tree, data) : 0;
 }
 /* }}} */
 

@@ -108,7 +108,8 @@ check_query(const mptcp_ranges_t *rs, const ref_t *ref, unsigned n, uint64_t lo,
     }
 }
 
-/* One scenario: n ranges starting near base, lengths from the mask, sorted or random order. */
+/* One scenario: n ranges starting in [base, base + spread) (or each after half of the one before,
+ * when sorted), 1 to maxlen long; queries after every insert. */
 static void
 scenario(const char *what, uint64_t base, uint64_t spread, uint64_t maxlen, unsigned n, bool sorted)
 {
