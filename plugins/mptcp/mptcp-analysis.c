@@ -84,7 +84,13 @@ mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg)
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
         return;     /* plain TCP: nothing to store */
-    pkt = wmem_new0(wmem_file_scope(), mptcp_pkt_t);
+    /* a segment with payload may get a latency result: it goes behind the packet's result */
+    if (seg->seglen && mptcp_prefs.mappings) {
+        pkt = (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_pkt_t) + sizeof(mptcp_latency_t));
+        pkt->flags = MPTCP_PF_LAT_SLOT;
+    } else {
+        pkt = wmem_new0(wmem_file_scope(), mptcp_pkt_t);
+    }
     pkt->frame = pinfo->num;
     pkt->seglen = seg->seglen;
     if (!mptcp_conn_update(pinfo, seg, pkt)) {

@@ -195,6 +195,8 @@ enum {
     MPTCP_PF_ADDR_ID_REUSED = 1u << 21,  /**< ADD_ADDR announces a known id with another address */
     MPTCP_PF_JOIN_REJECTED  = 1u << 22,  /**< SYN/ACK on a join subflow without MP_JOIN */
     MPTCP_PF_DSS_DSN_EXT    = 1u << 23,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
+    MPTCP_PF_LAT_SLOT       = 1u << 24,  /**< an mptcp_latency_t follows the result (payload) */
+    MPTCP_PF_LAT            = 1u << 25,  /**< ... and holds the segment's latency */
 };
 
 typedef struct {
@@ -214,12 +216,21 @@ typedef struct {
     uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
 } mptcp_pkt_ext_t;
 
+/** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK
+ * (mptcp-latency.c). Lives behind the segment's mptcp_pkt_t (MPTCP_PF_LAT_SLOT). */
+typedef struct {
+    int64_t first_ns;          /**< absolute time of the first transmission of its first byte (ns) */
+    int64_t sent_ns;           /**< absolute time of this transmission (ns) */
+    int64_t ns;                /**< latency (valid when acked) */
+    uint32_t first_frame;      /**< frame of that first transmission (this frame if new data) */
+    uint32_t ack_frame;        /**< frame of the covering DATA_ACK; 0 = not acked */
+} mptcp_latency_t;
+
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet. */
 typedef struct {
     mptcp_subflow_t *sf;
     mptcp_conn_t *conn;        /**< the subflow's connection as of this packet (first pass) */
     mptcp_pkt_ext_t *ext;      /**< rare results, NULL for most packets (mptcp_pkt_ext()) */
-    void *lat_priv;            /**< mptcp-latency.c: the data packet's latency result */
     void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
     uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
     uint64_t ack64;            /**< raw 64-bit DATA_ACK */
@@ -238,6 +249,14 @@ typedef struct {
     uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 } mptcp_pkt_t;
+
+/** The latency part behind a data segment's result (NULL without payload): one allocation
+ * per data packet for both, and no pointer in every result. */
+static inline mptcp_latency_t *
+mptcp_pkt_lat_slot(mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_latency_t *)(pkt + 1) : NULL;
+}
 
 /** The packet's rare-results part, created on first use (first pass only). */
 mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);
@@ -324,16 +343,6 @@ void mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, co
 /* [stats]: MPTCP-level latency, statistics (-z mptcp,stat), Follow MPTCP Stream            */
 
 /* mptcp-latency.c: first pass from mptcp_dsn_update; rendered into the analysis subtree */
-/** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK. */
-typedef struct {
-    int64_t first_ns;          /**< absolute time of the first transmission of its first byte (ns) */
-    int64_t sent_ns;           /**< absolute time of this transmission (ns) */
-    int64_t ns;                /**< latency (valid when acked) */
-    uint32_t first_frame;      /**< frame of that first transmission (this frame if new data) */
-    uint32_t ack_frame;        /**< frame of the covering DATA_ACK (when acked) */
-    bool acked;
-} mptcp_latency_t;
-
 void mptcp_latency_register(void);
 void mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt);
 void mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt);

@@ -53,8 +53,8 @@ typedef struct {
     lat_dir_t d[2];            /**< by sending endpoint (0 client, 1 server) */
 } lat_conn_t;
 
-/* per connection: mptcp_conn_t.lat_priv (lat_conn_t); per data packet: mptcp_pkt_t.lat_priv
- * (mptcp_latency_t): direct pointers, no map lookup per packet */
+/* per connection: mptcp_conn_t.lat_priv (lat_conn_t); per data packet: the mptcp_latency_t
+ * behind its mptcp_pkt_t (mptcp_pkt_lat_slot()): no map lookup or allocation per packet */
 
 static int hf_latency = -1;
 static int hf_latency_ack = -1;
@@ -126,7 +126,6 @@ resolve(mptcp_latency_t *res, int64_t t_ack, uint32_t ack_frame)
         return;
     res->ns = v;
     res->ack_frame = ack_frame;
-    res->acked = true;
 }
 
 /** The peer's DATA_ACK `ack` (raw) covers the data of d up to it. */
@@ -165,9 +164,9 @@ first_cb(const mptcp_range_t *r, void *ud)
     const mptcp_pkt_t *p = (const mptcp_pkt_t *)(uintptr_t)r->val;
 
     /* the segment being analysed has no result yet: only earlier transmissions count */
-    if (p && p->lat_priv && (!u->res || r->frame < u->frame)) {
+    if (p && (p->flags & MPTCP_PF_LAT) && (!u->res || r->frame < u->frame)) {
         u->frame = r->frame;
-        u->res = (const mptcp_latency_t *)p->lat_priv;
+        u->res = mptcp_latency_get(p);
     }
     return true;
 }
@@ -207,11 +206,10 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         uint64_t lo = rel(d, pkt->dsn64), hi = lo + pkt->seglen;
         mptcp_latency_t *res;
 
-        if (lo >= UINT64_C(1) << 62)
+        if (lo >= UINT64_C(1) << 62 || !(res = mptcp_pkt_lat_slot(pkt)))
             return;         /* far below the first DSN seen: not this data space */
-        res = wmem_new0(wmem_file_scope(), mptcp_latency_t);
         first_transmission(&pkt->conn->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
-        pkt->lat_priv = res;
+        pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;
         d->data_seen = true;
@@ -235,7 +233,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
 const mptcp_latency_t *
 mptcp_latency_get(const mptcp_pkt_t *pkt)
 {
-    return (const mptcp_latency_t *)pkt->lat_priv;
+    return (pkt->flags & MPTCP_PF_LAT) ? (const mptcp_latency_t *)(pkt + 1) : NULL;
 }
 
 void
@@ -250,7 +248,7 @@ mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
         ti = proto_tree_add_uint(t, hf_latency_first, tvb, 0, 0, res->first_frame);
         proto_item_set_generated(ti);
     }
-    if (res->acked) {
+    if (res->ack_frame) {
         nstime_t v;
         v.secs = (time_t)(res->ns / 1000000000);
         v.nsecs = (int)(res->ns % 1000000000);

@@ -491,7 +491,7 @@ stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st, bool
         c->unique[e] += ivset_add(&c->uniq[e], lo, lo + pkt->seglen);
         if (lat && lat->first_frame == pkt->frame) {
             if (gui) {
-                if (lat->acked)
+                if (lat->ack_frame)
                     lat_add(&c->lat[e], lat->ns);
                 else
                     c->lat[e].unacked++;
@@ -635,7 +635,7 @@ cli_latency(const conn_stat_t *c, int d, lat_stat_t *l)
     memset(l, 0, sizeof(*l));
     for (guint i = 0; c->lat_pkts[d] && i < c->lat_pkts[d]->len; i++) {
         const mptcp_latency_t *lat = mptcp_latency_get((const mptcp_pkt_t *)g_ptr_array_index(c->lat_pkts[d], i));
-        if (lat && lat->acked)
+        if (lat && lat->ack_frame)
             lat_add(l, lat->ns);
         else
             l->unacked++;
