@@ -51,7 +51,9 @@ static bool tree_wanted(proto_tree *tree);
 static void watch_init(void);
 
 static mptcp_pkt_t **pkt_table;    /**< frame number -> first stored result (file scope) */
-static uint32_t pkt_table_len;
+static uint32_t pkt_table_len;     /**< allocated entries */
+static uint32_t pkt_table_used;    /**< entries [0, used) are written (NULL or a result); the rest of
+                                    * the allocation is never touched, so it costs no memory */
 
 /** Built-in preferences we keep using (tools pass them with -o). */
 static pref_t *pref_analyze, *pref_relative, *pref_mappings, *pref_reinj;
@@ -73,6 +75,7 @@ mptcp_init_routine(void)
     mptcp_dsn_init();
     pkt_table = NULL;          /* the file scope that held it is gone */
     pkt_table_len = 0;
+    pkt_table_used = 0;
     watch_init();              /* here: Wireshark 4.4+ registers the _ws.expert fields after handoff */
 }
 
@@ -149,8 +152,11 @@ mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt)
     if (n >= pkt_table_len) {
         uint32_t len = MAX(n + 1, pkt_table_len * 2);
         pkt_table = (mptcp_pkt_t **)wmem_realloc(wmem_file_scope(), pkt_table, len * sizeof(*pkt_table));
-        memset(pkt_table + pkt_table_len, 0, (len - pkt_table_len) * sizeof(*pkt_table));
         pkt_table_len = len;
+    }
+    if (n >= pkt_table_used) {
+        memset(pkt_table + pkt_table_used, 0, (n + 1 - pkt_table_used) * sizeof(*pkt_table));
+        pkt_table_used = n + 1;
     }
     if (!pkt_table[n])
         pkt_table[n] = pkt;
@@ -161,7 +167,7 @@ mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 static mptcp_pkt_t *
 stored_pkt(packet_info *pinfo, guint32 layer)
 {
-    mptcp_pkt_t *pkt = pinfo->num < pkt_table_len ? pkt_table[pinfo->num] : NULL;
+    mptcp_pkt_t *pkt = pinfo->num < pkt_table_used ? pkt_table[pinfo->num] : NULL;
 
     if (pkt && pkt->layer == (uint8_t)layer)
         return pkt;
