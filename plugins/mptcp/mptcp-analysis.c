@@ -85,6 +85,7 @@ mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg)
     if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
         return;     /* plain TCP: nothing to store */
     /* a segment with payload may get a latency result: it goes behind the packet's result */
+    G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(int64_t) == 0);     /* the tail stays aligned */
     if (seg->seglen && mptcp_prefs.mappings) {
         pkt = (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_pkt_t) + sizeof(mptcp_latency_t));
         pkt->flags = MPTCP_PF_LAT_SLOT;

@@ -206,8 +206,9 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         uint64_t lo = rel(d, pkt->dsn64), hi = lo + pkt->seglen;
         mptcp_latency_t *res;
 
+        /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(res = mptcp_pkt_lat_slot(pkt)))
-            return;         /* far below the first DSN seen: not this data space */
+            return;
         first_transmission(&pkt->conn->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
