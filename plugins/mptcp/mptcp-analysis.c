@@ -80,22 +80,21 @@ void
 mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg)
 {
     mptcp_pkt_t *pkt;
+    /* a segment with payload may get a latency result: it goes behind the packet's result */
+    bool lat_slot = seg->seglen && mptcp_prefs.mappings;
+    size_t size = sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_latency_t) : 0);
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
         return;     /* plain TCP: nothing to store */
-    /* a segment with payload may get a latency result: it goes behind the packet's result */
     G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(int64_t) == 0);     /* the tail stays aligned */
-    if (seg->seglen && mptcp_prefs.mappings) {
-        pkt = (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_pkt_t) + sizeof(mptcp_latency_t));
+    pkt = mptcp_pkt_new(size);
+    if (lat_slot)
         pkt->flags = MPTCP_PF_LAT_SLOT;
-    } else {
-        pkt = wmem_new0(wmem_file_scope(), mptcp_pkt_t);
-    }
     pkt->frame = pinfo->num;
     pkt->seglen = seg->seglen;
     if (!mptcp_conn_update(pinfo, seg, pkt)) {
-        wmem_free(wmem_file_scope(), pkt);
+        mptcp_pkt_discard(pkt, size);
         return;
     }
     if (mptcp_prefs.mappings)

@@ -281,6 +281,10 @@ mptcp_pkt_t *mptcp_analysis_get(const packet_info *pinfo);
 bool mptcp_tree_wanted(const packet_info *pinfo, proto_tree *tree);
 /** Calls add for each of the plugin's fields registered under TCP (tcp.options.mptcp.*). */
 void mptcp_options_watch(void (*add)(header_field_info *hfi));
+/** A zeroed file-scope per-packet result of size bytes (mptcp_pkt_t, with a latency slot). */
+mptcp_pkt_t *mptcp_pkt_new(size_t size);
+/** Gives back the result mptcp_pkt_new() just returned (nothing may point to it). */
+void mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size);
 void mptcp_analysis_store(packet_info *pinfo, mptcp_pkt_t *pkt);
 extern int proto_mptcp;          /* the built-in protocol, whose fields and prefs we reuse */
 extern int proto_mptcp_plugin;   /* the plugin's own protocol (handles, tap, decodes) */
