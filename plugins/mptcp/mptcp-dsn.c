@@ -105,17 +105,15 @@ typedef struct {
     uint32_t sf_index;
 } reinj_ud_t;
 
-static bool
-reinj_cb(const mptcp_range_t *r, void *ud)
+static void
+reinj_cb(mptcp_pkt_t *earlier, uint32_t sf_index, void *ud)
 {
     reinj_ud_t *u = (reinj_ud_t *)ud;
 
-    if (r->aux != u->sf_index) {
-        mptcp_pkt_t *earlier = (mptcp_pkt_t *)(uintptr_t)r->val;
-        frames_add(&mptcp_pkt_ext(u->pkt)->reinj_of, r->frame);
+    if (sf_index != u->sf_index) {
+        frames_add(&mptcp_pkt_ext(u->pkt)->reinj_of, earlier->frame);
         frames_add(&mptcp_pkt_ext(earlier)->reinj_in, u->pkt->frame);
     }
-    return true;
 }
 
 /* RFC 8684 section 3.3.1: the DSS checksum is the TCP checksum algorithm over a
@@ -233,13 +231,13 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
     uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
 
     if (mptcp_prefs.reinjections) {
-        mptcp_ranges_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
+        mptcp_sent_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
         if (pkt->ext && pkt->ext->reinj_of.n)
             pkt->flags |= MPTCP_PF_REINJECTION;
     }
-    /* every transmission is kept (val = its per-packet result, for the reinjected_in link),
-     * so a reinjection lists all earlier copies */
-    mptcp_ranges_insert(&e->sent, low, high, (uint64_t)(uintptr_t)pkt, pkt->frame, sf->index);
+    /* every transmission is kept (its per-packet result, for the reinjected_in link), so a
+     * reinjection lists all earlier copies */
+    mptcp_sent_add(&e->sent, pkt, sf->index);
 }
 
 /* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in

@@ -6,7 +6,7 @@
  *                    (the MP_CAPABLE SYN sender), endpoint 1 the server.
  *   mptcp_subflow_t  one TCP connection that belongs to an MPTCP connection.
  *   mptcp_pkt_t      the first-pass analysis result of one TCP segment, rendered on
- *                    every pass (p_add_proto_data, file scope).
+ *                    every pass (a table by frame number, file scope).
  * All of it lives in wmem_file_scope() and is only created or changed on the first pass.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -85,6 +85,33 @@ const mptcp_range_t *mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64
 void mptcp_ranges_foreach_overlap(const mptcp_ranges_t *rs, uint64_t low, uint64_t high,
                                   mptcp_range_visit_cb cb, void *ud);
 
+/** Grows the last entry (in low order) to end at high (>= its end); false if it would be
+ * longer than 2^32 - 1. */
+bool mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Index of the data an endpoint sent (mptcp-sent.c): every transmission by DSN range.       */
+
+typedef struct mptcp_pkt_s mptcp_pkt_t;
+
+typedef struct {
+    mptcp_ranges_t runs;       /**< runs of contiguous segments on one subflow: aux = subflow
+                                * number, val = index of the run's first segment in pk << 32 |
+                                * number of segments */
+    mptcp_pkt_t **pk;          /**< every transmission (its per-packet result), in the order added */
+    uint32_t n, cap;
+    bool tail_open;            /**< pk[n - 1] ends the last run in DSN order: the next may extend it */
+} mptcp_sent_t;
+
+/** Adds a transmission: [pkt->dsn64, + pkt->seglen) on subflow sf_index (first pass). */
+void mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index);
+
+typedef void (*mptcp_sent_visit_cb)(mptcp_pkt_t *p, uint32_t sf_index, void *ud);
+
+/** Calls cb for every transmission overlapping [low, high), by descending DSN, then frame. */
+void mptcp_sent_foreach_overlap(const mptcp_sent_t *s, uint64_t low, uint64_t high, mptcp_sent_visit_cb cb,
+                                void *ud);
+
 /* 32 -> 64-bit expansion closest to a reference (RFC 8684 section 3.3: wrap aware). */
 uint64_t mptcp_expand32(uint64_t ref, uint32_t v32);
 
@@ -107,7 +134,7 @@ typedef struct {
     uint64_t ack_ref;          /**< last 64-bit DATA_ACK sent by this endpoint */
     bool data_fin_seen;
     uint64_t data_fin_dsn;
-    mptcp_ranges_t sent;       /**< DSN ranges sent by this endpoint -> frame, subflow (reinjections) */
+    mptcp_sent_t sent;         /**< everything this endpoint sent (reinjections, latency) */
     wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
 } mptcp_endpoint_t;
 
@@ -227,7 +254,7 @@ typedef struct {
 } mptcp_latency_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet. */
-typedef struct {
+struct mptcp_pkt_s {
     mptcp_subflow_t *sf;
     mptcp_conn_t *conn;        /**< the subflow's connection as of this packet (first pass) */
     mptcp_pkt_ext_t *ext;      /**< rare results, NULL for most packets (mptcp_pkt_ext()) */
@@ -248,7 +275,7 @@ typedef struct {
     uint8_t addr_ids_known;    /**< bit d set: addr_id[d] known (subflow direction d) */
     uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
-} mptcp_pkt_t;
+};
 
 /** The latency part behind a data segment's result (NULL without payload): one allocation
  * per data packet for both, and no pointer in every result. */

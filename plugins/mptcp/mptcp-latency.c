@@ -157,18 +157,16 @@ typedef struct {
     const mptcp_latency_t *res;
 } first_ud_t;
 
-static bool
-first_cb(const mptcp_range_t *r, void *ud)
+static void
+first_cb(mptcp_pkt_t *p, uint32_t sf_index _U_, void *ud)
 {
     first_ud_t *u = (first_ud_t *)ud;
-    const mptcp_pkt_t *p = (const mptcp_pkt_t *)(uintptr_t)r->val;
 
     /* the segment being analysed has no result yet: only earlier transmissions count */
-    if (p && (p->flags & MPTCP_PF_LAT) && (!u->res || r->frame < u->frame)) {
-        u->frame = r->frame;
+    if ((p->flags & MPTCP_PF_LAT) && (!u->res || p->frame < u->frame)) {
+        u->frame = p->frame;
         u->res = mptcp_latency_get(p);
     }
-    return true;
 }
 
 /** The first transmission of the byte at raw DSN dsn sent by endpoint e: the earliest frame in
@@ -178,7 +176,7 @@ first_transmission(const mptcp_endpoint_t *e, uint64_t dsn, int64_t t, uint32_t 
 {
     first_ud_t u = { 0, NULL };
 
-    mptcp_ranges_foreach_overlap(&e->sent, dsn, dsn + 1, first_cb, &u);
+    mptcp_sent_foreach_overlap(&e->sent, dsn, dsn + 1, first_cb, &u);
     res->sent_ns = t;
     res->first_ns = u.res ? u.res->sent_ns : t;
     res->first_frame = u.res ? u.frame : frame;

@@ -1,7 +1,7 @@
 /* mptcp-ranges.c
  * Sorted interval index over 64-bit sequence space, used for DSS mappings (subflow
- * sequence -> data sequence) and for the data each endpoint sent (reinjections, and first
- * transmissions for the latency).
+ * sequence -> data sequence) and for the runs of data each endpoint sent (mptcp-sent.c:
+ * reinjections, and first transmissions for the latency).
  *
  * Entries are kept sorted by their low edge in a growable array, each with the maximum
  * high edge of all entries up to it (as a 32-bit reach above its low edge: 32 bytes an
@@ -74,6 +74,25 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
             break;          /* the rest is unchanged */
         r->reach = (uint32_t)(m - r->low);
     }
+}
+
+bool
+mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high)
+{
+    mptcp_range_t *r;
+    uint64_t m;
+
+    if (rs->n == 0)
+        return false;
+    r = &rs->v[rs->n - 1];
+    if (high < mptcp_range_high(r) || high - r->low > UINT32_MAX)
+        return false;
+    r->len = (uint32_t)(high - r->low);
+    m = high;                   /* the running maximum, as in mptcp_ranges_insert() */
+    if (rs->n > 1 && rs->v[rs->n - 2].low + rs->v[rs->n - 2].reach > m)
+        m = rs->v[rs->n - 2].low + rs->v[rs->n - 2].reach;
+    r->reach = (uint32_t)(m - r->low);
+    return true;
 }
 
 void

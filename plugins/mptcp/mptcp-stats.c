@@ -387,16 +387,13 @@ typedef struct {
     int sf_index;
 } origin_ud_t;
 
-static bool
-origin_cb(const mptcp_range_t *r, void *ud)
+static void
+origin_cb(mptcp_pkt_t *p, uint32_t sf_index, void *ud)
 {
     origin_ud_t *u = (origin_ud_t *)ud;
 
-    if (r->frame == u->frame) {
-        u->sf_index = (int)r->aux;
-        return false;
-    }
-    return true;
+    if (p->frame == u->frame)
+        u->sf_index = (int)sf_index;
 }
 
 /** The subflow that first sent the data a reinjection repeats: that of its earliest original. */
@@ -413,7 +410,7 @@ reinjection_origin(const mptcp_pkt_t *pkt)
     for (uint32_t i = 1; i < of->n; i++)
         u.frame = MIN(u.frame, of->v[i]);
     /* the sender's index of transmissions names each frame's subflow */
-    mptcp_ranges_foreach_overlap(&c->ep[pkt->ep].sent, pkt->dsn64, pkt->dsn64 + pkt->seglen, origin_cb, &u);
+    mptcp_sent_foreach_overlap(&c->ep[pkt->ep].sent, pkt->dsn64, pkt->dsn64 + pkt->seglen, origin_cb, &u);
     if (u.sf_index < 0 || (guint)u.sf_index >= wmem_array_get_count(c->subflows))
         return NULL;
     return *(mptcp_subflow_t **)wmem_array_index(c->subflows, (guint)u.sf_index);

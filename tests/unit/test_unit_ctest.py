@@ -15,3 +15,11 @@ def test_ctest_ranges(plugin_build):
                        text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
     assert "1/1 Test" in p.stdout
+
+
+def test_ctest_sent(plugin_build):
+    """tests/unit/test_sent.c: the index of sent data against a linear scan, visit order included."""
+    p = subprocess.run(["ctest", "--output-on-failure", "-R", "sent"], cwd=plugin_build, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
+    assert "1/1 Test" in p.stdout

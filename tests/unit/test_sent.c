@@ -1,0 +1,178 @@
+/* test_sent.c
+ * Unit test of the index of sent data (plugins/mptcp/mptcp-sent.c): a sender's segments,
+ * mostly in order in bursts on one subflow, with retransmissions on the same or another
+ * subflow, partial overlaps and out-of-order sends. Every overlap query must visit exactly the
+ * segments a linear scan finds, in descending DSN then descending frame order (the order of an
+ * index with one entry per segment), with each segment's subflow; in-order bursts must share
+ * runs (the memory the index exists to save). Exit code = number of failed checks.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mptcp-int.h"
+
+static wmem_allocator_t *file_scope;
+
+wmem_allocator_t *
+wmem_file_scope(void)
+{
+    return file_scope;
+}
+
+#define MAXN 800
+
+static int failures;
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+
+static uint64_t
+rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static mptcp_pkt_t pkts[MAXN];
+static uint32_t sfs[MAXN];
+
+typedef struct {
+    uint32_t frame[MAXN + 1], sf[MAXN + 1];
+    unsigned n;
+} visit_t;
+
+static void
+visit_cb(mptcp_pkt_t *p, uint32_t sf_index, void *ud)
+{
+    visit_t *v = (visit_t *)ud;
+
+    if (v->n < MAXN + 1) {
+        v->frame[v->n] = p->frame;
+        v->sf[v->n] = sf_index;
+        v->n++;
+    }
+}
+
+static int
+ref_cmp(const void *x, const void *y)
+{
+    const mptcp_pkt_t *a = &pkts[*(const unsigned *)x - 1], *b = &pkts[*(const unsigned *)y - 1];
+
+    if (a->dsn64 != b->dsn64)
+        return a->dsn64 > b->dsn64 ? -1 : 1;
+    return a->frame > b->frame ? -1 : a->frame < b->frame;
+}
+
+static void
+check_query(const mptcp_sent_t *s, unsigned n, uint64_t lo, uint64_t hi, const char *what)
+{
+    visit_t v;
+    unsigned want[MAXN], nw = 0;
+
+    v.n = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (pkts[i].dsn64 < hi && pkts[i].dsn64 + pkts[i].seglen > lo)
+            want[nw++] = pkts[i].frame;
+    }
+    qsort(want, nw, sizeof(want[0]), ref_cmp);
+    mptcp_sent_foreach_overlap(s, lo, hi, visit_cb, &v);
+    if (v.n != nw) {
+        failures++;
+        fprintf(stderr, "%s: overlap [%" PRIu64 ", %" PRIu64 "): %u visited, %u expected\n", what, lo, hi, v.n, nw);
+        return;
+    }
+    for (unsigned i = 0; i < nw; i++) {
+        if (v.frame[i] != want[i] || v.sf[i] != sfs[want[i] - 1]) {
+            failures++;
+            fprintf(stderr, "%s: overlap [%" PRIu64 ", %" PRIu64 "): #%u frame %u subflow %u, expected frame %u "
+                    "subflow %u\n", what, lo, hi, i, v.frame[i], v.sf[i], want[i], sfs[want[i] - 1]);
+            return;
+        }
+    }
+}
+
+/* One sender: n segments of 1..maxlen bytes from base; each either continues the stream (on the
+ * subflow of the burst, which changes with probability 1/burst), repeats an earlier range (on a
+ * random subflow, sometimes shifted: partial overlap) or jumps back (out of order). */
+static unsigned
+scenario(const char *what, uint64_t base, uint32_t maxlen, unsigned n, unsigned burst, unsigned repeat_pct)
+{
+    mptcp_sent_t s;
+    uint64_t next = base;
+    uint32_t sf = 0;
+
+    memset(&s, 0, sizeof(s));
+    for (unsigned i = 0; i < n; i++) {
+        mptcp_pkt_t *p = &pkts[i];
+        uint32_t len = 1 + (uint32_t)(rnd() % maxlen);
+        unsigned dice = (unsigned)(rnd() % 100);
+
+        memset(p, 0, sizeof(*p));
+        p->frame = i + 1;
+        p->seglen = len;
+        if (dice < repeat_pct && i > 0) {
+            const mptcp_pkt_t *e = &pkts[rnd() % i];
+            p->dsn64 = e->dsn64 + (rnd() % 4 == 0 ? rnd() % e->seglen : 0);
+            sfs[i] = (uint32_t)(rnd() % 3);
+        } else if (dice < repeat_pct + 3 && next > base + maxlen) {
+            p->dsn64 = next - 1 - rnd() % maxlen;               /* out of order */
+            sfs[i] = sf;
+        } else {
+            if (rnd() % burst == 0)
+                sf = (uint32_t)(rnd() % 3);
+            p->dsn64 = next;
+            next += len;
+            sfs[i] = sf;
+        }
+        mptcp_sent_add(&s, p, sfs[i]);
+        for (unsigned q = 0; q < 3; q++) {
+            uint64_t lo = base + rnd() % (next - base + maxlen);
+            check_query(&s, i + 1, lo, lo + 1 + rnd() % (2 * (uint64_t)maxlen), what);
+            uint64_t at = pkts[rnd() % (i + 1)].dsn64;
+            check_query(&s, i + 1, at, at + 1, what);
+        }
+    }
+    if (s.n != n) {
+        failures++;
+        fprintf(stderr, "%s: %u segments, expected %u\n", what, s.n, n);
+    }
+    return s.runs.n;
+}
+
+int
+main(void)
+{
+    unsigned runs;
+
+    file_scope = wmem_allocator_new(WMEM_ALLOCATOR_SIMPLE);
+    runs = scenario("bulk, long bursts", 1000, 1448, MAXN, 40, 2);
+    if (runs > MAXN / 5) {
+        failures++;
+        fprintf(stderr, "bulk: %u runs for %u segments: in-order bursts do not share runs\n", runs, MAXN);
+    }
+    scenario("short bursts", 0, 1448, MAXN, 2, 5);
+    scenario("many repeats", 5000, 300, MAXN, 8, 40);
+    scenario("tiny segments", 0, 3, MAXN, 4, 20);
+    scenario("large segments", UINT64_C(1) << 40, 65535, MAXN, 10, 10);
+    scenario("near the top of the space", UINT64_MAX - (UINT64_C(1) << 30), 1448, MAXN, 10, 10);
+    {
+        /* a zero-length or wrapping segment is not indexed */
+        mptcp_sent_t s;
+        memset(&s, 0, sizeof(s));
+        memset(&pkts[0], 0, sizeof(pkts[0]));
+        pkts[0].dsn64 = UINT64_MAX - 5;
+        pkts[0].seglen = 10;
+        pkts[0].frame = 1;
+        mptcp_sent_add(&s, &pkts[0], 0);
+        if (s.n != 0) {
+            failures++;
+            fprintf(stderr, "wrap: indexed\n");
+        }
+    }
+    wmem_destroy_allocator(file_scope);
+    printf("test_sent: %d failure(s)\n", failures);
+    return failures;
+}
