@@ -246,7 +246,6 @@ typedef struct {
 /** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK
  * (mptcp-latency.c). Lives behind the segment's mptcp_pkt_t (MPTCP_PF_LAT_SLOT). */
 typedef struct {
-    int64_t first_ns;          /**< absolute time of the first transmission of its first byte (ns) */
     int64_t sent_ns;           /**< absolute time of this transmission (ns) */
     int64_t ns;                /**< latency (valid when acked) */
     uint32_t first_frame;      /**< frame of that first transmission (this frame if new data) */

@@ -35,6 +35,7 @@ typedef struct {
 
 typedef struct {
     uint64_t end;              /**< relative end DSN (heap key) */
+    int64_t first_ns;          /**< when the segment's first byte was first sent (ns) */
     mptcp_latency_t *res;
 } lat_pend_t;
 
@@ -78,7 +79,7 @@ rel(lat_dir_t *d, uint64_t raw)
 
 /* {{{ pending heap (min on end) */
 static void
-heap_push(lat_dir_t *d, uint64_t end, mptcp_latency_t *res)
+heap_push(lat_dir_t *d, uint64_t end, int64_t first_ns, mptcp_latency_t *res)
 {
     unsigned i;
 
@@ -92,6 +93,7 @@ heap_push(lat_dir_t *d, uint64_t end, mptcp_latency_t *res)
         i = (i - 1) / 2;
     }
     d->heap[i].end = end;
+    d->heap[i].first_ns = first_ns;
     d->heap[i].res = res;
 }
 
@@ -118,9 +120,9 @@ heap_pop(lat_dir_t *d)
 /* }}} */
 
 static void
-resolve(mptcp_latency_t *res, int64_t t_ack, uint32_t ack_frame)
+resolve(mptcp_latency_t *res, int64_t first_ns, int64_t t_ack, uint32_t ack_frame)
 {
-    int64_t v = t_ack - res->first_ns;
+    int64_t v = t_ack - first_ns;
 
     if (v < 0)
         return;
@@ -147,7 +149,7 @@ handle_ack(lat_dir_t *d, uint64_t raw_ack, int64_t t, uint32_t frame)
     d->acks[d->nacks].frame = frame;
     d->nacks++;
     while (d->nheap && d->heap[0].end <= a) {
-        resolve(d->heap[0].res, t, frame);
+        resolve(d->heap[0].res, d->heap[0].first_ns, t, frame);
         heap_pop(d);
     }
 }
@@ -170,16 +172,17 @@ first_cb(mptcp_pkt_t *p, uint32_t sf_index _U_, void *ud)
 }
 
 /** The first transmission of the byte at raw DSN dsn sent by endpoint e: the earliest frame in
- * the endpoint's index of sent data that carried it, else this segment (time t, frame). */
-static void
+ * the endpoint's index of sent data that carried it, else this segment (time t, frame). Returns
+ * its time (only needed until the segment is acknowledged: not stored). */
+static int64_t
 first_transmission(const mptcp_endpoint_t *e, uint64_t dsn, int64_t t, uint32_t frame, mptcp_latency_t *res)
 {
     first_ud_t u = { 0, NULL };
 
     mptcp_sent_foreach_overlap(&e->sent, dsn, dsn + 1, first_cb, &u);
     res->sent_ns = t;
-    res->first_ns = u.res ? u.res->sent_ns : t;
     res->first_frame = u.res ? u.frame : frame;
+    return u.res ? u.res->sent_ns : t;
 }
 
 void
@@ -203,11 +206,12 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         lat_dir_t *d = &lc->d[pkt->ep];
         uint64_t lo = rel(d, pkt->dsn64), hi = lo + pkt->seglen;
         mptcp_latency_t *res;
+        int64_t first_ns;
 
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(res = mptcp_pkt_lat_slot(pkt)))
             return;
-        first_transmission(&pkt->conn->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
+        first_ns = first_transmission(&pkt->conn->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;
@@ -222,9 +226,9 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
                 else
                     a = m + 1;
             }
-            resolve(res, d->acks[a].t, d->acks[a].frame);
+            resolve(res, first_ns, d->acks[a].t, d->acks[a].frame);
         } else {
-            heap_push(d, hi, res);
+            heap_push(d, hi, first_ns, res);
         }
     }
 }
