@@ -96,11 +96,11 @@ typedef struct mptcp_pkt_s mptcp_pkt_t;
 
 typedef struct {
     mptcp_ranges_t runs;       /**< runs of contiguous segments on one subflow: aux = subflow
-                                * number, val = index of the run's first segment in pk << 32 |
-                                * number of segments */
-    mptcp_pkt_t **pk;          /**< every transmission (its per-packet result), in the order added */
+                                * number, val = the segment (a run of one) or where in pk */
+    mptcp_pkt_t **pk;          /**< the segments of runs of two or more, run by run */
     uint32_t n, cap;
-    bool tail_open;            /**< pk[n - 1] ends the last run in DSN order: the next may extend it */
+    uint32_t nseg;             /**< segments added */
+    bool tail_open;            /**< the last segment added went to the last run in DSN order */
 } mptcp_sent_t;
 
 /** Adds a transmission: [pkt->dsn64, + pkt->seglen) on subflow sf_index (first pass). */

@@ -6,15 +6,33 @@
  *
  * A sender mostly sends new data in order on one subflow at a time, so consecutive segments
  * that continue each other on the same subflow share one entry (a run) of the interval index
- * (mptcp-ranges.c); the segments themselves are one pointer each, in the order added, a run's
- * segments side by side and ascending in DSN. 8 bytes a segment instead of a 32-byte entry.
+ * (mptcp-ranges.c). A run of one segment holds its per-packet result itself; a longer run's
+ * segments are one pointer each in an array, in the order added, side by side and ascending in
+ * DSN: 8 bytes a segment instead of a 32-byte entry (Linux's scheduler sends tens of segments
+ * in a row on one subflow), and never more than one entry a segment (a scheduler that
+ * alternates subflows on every segment).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "mptcp-int.h"
 
+/* A run's val: its segment's mptcp_pkt_t * (aligned: bit 0 clear), or, for two or more
+ * segments, first index in pk << 32 | count << 1 | 1. */
+#define RUN_SINGLE(r) (((r)->val & 1) == 0)
+#define RUN_PKT(r) ((mptcp_pkt_t *)(uintptr_t)(r)->val)
 #define RUN_FIRST(r) ((uint32_t)((r)->val >> 32))
-#define RUN_COUNT(r) ((uint32_t)(r)->val)
+#define RUN_COUNT(r) ((uint32_t)(r)->val >> 1)
+#define RUN_VAL(first, count) ((uint64_t)(first) << 32 | (uint64_t)(count) << 1 | 1)
+
+static void
+pk_append(mptcp_sent_t *s, mptcp_pkt_t *pkt)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 8;
+        s->pk = (mptcp_pkt_t **)wmem_realloc(wmem_file_scope(), s->pk, s->cap * sizeof(*s->pk));
+    }
+    s->pk[s->n++] = pkt;
+}
 
 void
 mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
@@ -24,20 +42,21 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
 
     if (high <= low)
         return;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 4;       /* small: thousands of connections have two each */
-        s->pk = (mptcp_pkt_t **)wmem_realloc(wmem_file_scope(), s->pk, s->cap * sizeof(*s->pk));
-    }
-    s->pk[s->n] = pkt;
-    if (s->tail_open && last->aux == sf_index && mptcp_range_high(last) == low && RUN_COUNT(last) < UINT32_MAX &&
-        mptcp_ranges_extend_last(&s->runs, high)) {
-        last->val++;
+    /* the segment continues the run the previous one went to, which sorts last: it joins it
+     * (a run's segments stay side by side at the end of pk) */
+    if (s->tail_open && last->aux == sf_index && mptcp_range_high(last) == low &&
+        (RUN_SINGLE(last) || RUN_COUNT(last) < INT32_MAX) && mptcp_ranges_extend_last(&s->runs, high)) {
+        if (RUN_SINGLE(last)) {
+            pk_append(s, RUN_PKT(last));
+            last->val = RUN_VAL(s->n - 1, 1);
+        }
+        pk_append(s, pkt);
+        last->val += 2;             /* count + 1 */
     } else {
-        mptcp_ranges_insert(&s->runs, low, high, (uint64_t)s->n << 32 | 1, pkt->frame, sf_index);
-        last = &s->runs.v[s->runs.n - 1];
-        s->tail_open = RUN_FIRST(last) == s->n;     /* the new run sorts last */
+        mptcp_ranges_insert(&s->runs, low, high, (uint64_t)(uintptr_t)pkt, pkt->frame, sf_index);
+        s->tail_open = s->runs.v[s->runs.n - 1].val == (uint64_t)(uintptr_t)pkt;    /* it sorts last */
     }
-    s->n++;
+    s->nseg++;
 }
 
 typedef struct {
@@ -57,8 +76,9 @@ static bool
 run_cb(const mptcp_range_t *r, void *ud)
 {
     query_t *q = (query_t *)ud;
-    mptcp_pkt_t *const *pk = q->s->pk + RUN_FIRST(r);
-    uint32_t a = 0, b = RUN_COUNT(r);
+    mptcp_pkt_t *single = RUN_SINGLE(r) ? RUN_PKT(r) : NULL;
+    mptcp_pkt_t *const *pk = single ? &single : q->s->pk + RUN_FIRST(r);
+    uint32_t a = 0, b = single ? 1 : RUN_COUNT(r), count = b;
 
     if (pk[b - 1]->dsn64 <= q->low)     /* mostly: a question about the run's newest segment */
         a = b - 1;
@@ -69,7 +89,7 @@ run_cb(const mptcp_range_t *r, void *ud)
         else
             b = m;
     }
-    for (; a < RUN_COUNT(r) && pk[a]->dsn64 < q->high; a++) {
+    for (; a < count && pk[a]->dsn64 < q->high; a++) {
         if (q->n == q->cap) {
             hit_t *h = g_new(hit_t, q->cap * 2);
             memcpy(h, q->hits, q->n * sizeof(hit_t));
@@ -103,7 +123,7 @@ mptcp_sent_foreach_overlap(const mptcp_sent_t *s, uint64_t low, uint64_t high, m
 {
     query_t q;
 
-    if (high <= low || s->n == 0)
+    if (high <= low || s->runs.n == 0)
         return;
     q.s = s;
     q.low = low;
