@@ -12,17 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mptcp-int.h"
-
-/* the index allocates in wmem_file_scope(): here, an allocator of the test's own (the one in
- * libwireshark needs a capture file open) */
-static wmem_allocator_t *file_scope;
-
-wmem_allocator_t *
-wmem_file_scope(void)
-{
-    return file_scope;
-}
+#include "unit-support.h"
 
 #define MAXN 600
 
@@ -32,16 +22,6 @@ typedef struct {
 } ref_t;
 
 static int failures;
-static uint64_t rng_state = 88172645463325252ULL;
-
-static uint64_t
-rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 typedef struct {
     uint32_t seen[MAXN + 1];

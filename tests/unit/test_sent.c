@@ -12,29 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mptcp-int.h"
-
-static wmem_allocator_t *file_scope;
-
-wmem_allocator_t *
-wmem_file_scope(void)
-{
-    return file_scope;
-}
+#include "unit-support.h"
 
 #define MAXN 800
 
 static int failures;
-static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
-
-static uint64_t
-rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static mptcp_pkt_t pkts[MAXN];
 static uint32_t sfs[MAXN];
@@ -148,6 +130,7 @@ main(void)
     unsigned runs;
 
     file_scope = wmem_allocator_new(WMEM_ALLOCATOR_SIMPLE);
+    rng_state = 0x2545F4914F6CDD1DULL;
     runs = scenario("bulk, long bursts", 1000, 1448, MAXN, 40, 2);
     if (runs > MAXN / 5) {
         failures++;
