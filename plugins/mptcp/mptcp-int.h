@@ -58,10 +58,10 @@ typedef struct {
 
 typedef struct {
     uint64_t low;              /**< [low, low + len) */
-    uint64_t val;              /**< mapping: DSN of low; sent data: the packet's mptcp_pkt_t * */
+    uint64_t val;              /**< mapping: DSN of low; sent-data run: see mptcp-sent.c */
     uint32_t len;
-    uint32_t frame;            /**< frame that carried the mapping / the data */
-    uint32_t aux;              /**< sent data: subflow number */
+    uint32_t frame;            /**< frame that carried the mapping / the run's first segment */
+    uint32_t aux;              /**< sent-data run: subflow number */
     uint32_t reach;            /**< max(high) over this entry and all before it, minus low (> 0;
                                 * fits: no range is longer than 2^32 - 1) */
 } mptcp_range_t;
@@ -99,7 +99,6 @@ typedef struct {
                                 * number, val = the segment (a run of one) or where in pk */
     mptcp_pkt_t **pk;          /**< the segments of runs of two or more, run by run */
     uint32_t n, cap;
-    uint32_t nseg;             /**< segments added */
     bool tail_open;            /**< the last segment added went to the last run in DSN order */
 } mptcp_sent_t;
 

@@ -236,7 +236,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
 const mptcp_latency_t *
 mptcp_latency_get(const mptcp_pkt_t *pkt)
 {
-    return (pkt->flags & MPTCP_PF_LAT) ? (const mptcp_latency_t *)(pkt + 1) : NULL;
+    return (pkt->flags & MPTCP_PF_LAT) ? mptcp_pkt_lat_slot((mptcp_pkt_t *)pkt) : NULL;
 }
 
 void

@@ -34,6 +34,18 @@ upper_bound(const mptcp_ranges_t *rs, uint64_t pos)
     return lo;
 }
 
+/** Entry i's reach: the running maximum of the high edges up to it, relative to its low (every
+ * high edge before entry i is at most 2^32 - 1 above a low <= low_i, so it fits 32 bits). */
+static uint32_t
+reach_at(const mptcp_ranges_t *rs, unsigned i)
+{
+    uint64_t m = mptcp_range_high(&rs->v[i]);
+
+    if (i > 0 && rs->v[i - 1].low + rs->v[i - 1].reach > m)
+        m = rs->v[i - 1].low + rs->v[i - 1].reach;
+    return (uint32_t)(m - rs->v[i].low);
+}
+
 void
 mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val, uint32_t frame, uint32_t aux)
 {
@@ -60,19 +72,11 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
     rs->v[pos].frame = frame;
     rs->v[pos].aux = aux;
     rs->n++;
-    /* reach: the running maximum of the high edges, stored relative to each entry's low (every
-     * high edge before entry i is at most 2^32 - 1 above a low <= low_i, so it fits 32 bits) */
     for (unsigned i = pos; i < rs->n; i++) {
-        mptcp_range_t *r = &rs->v[i];
-        uint64_t m = mptcp_range_high(r);
-        if (i > 0) {
-            uint64_t prev = rs->v[i - 1].low + rs->v[i - 1].reach;
-            if (prev > m)
-                m = prev;
-        }
-        if (i > pos && r->reach == (uint32_t)(m - r->low))
+        uint32_t reach = reach_at(rs, i);
+        if (i > pos && rs->v[i].reach == reach)
             break;          /* the rest is unchanged */
-        r->reach = (uint32_t)(m - r->low);
+        rs->v[i].reach = reach;
     }
 }
 
@@ -80,7 +84,6 @@ bool
 mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high)
 {
     mptcp_range_t *r;
-    uint64_t m;
 
     if (rs->n == 0)
         return false;
@@ -88,10 +91,7 @@ mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high)
     if (high < mptcp_range_high(r) || high - r->low > UINT32_MAX)
         return false;
     r->len = (uint32_t)(high - r->low);
-    m = high;                   /* the running maximum, as in mptcp_ranges_insert() */
-    if (rs->n > 1 && rs->v[rs->n - 2].low + rs->v[rs->n - 2].reach > m)
-        m = rs->v[rs->n - 2].low + rs->v[rs->n - 2].reach;
-    r->reach = (uint32_t)(m - r->low);
+    r->reach = reach_at(rs, rs->n - 1);
     return true;
 }
 

@@ -56,7 +56,6 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
         mptcp_ranges_insert(&s->runs, low, high, (uint64_t)(uintptr_t)pkt, pkt->frame, sf_index);
         s->tail_open = s->runs.v[s->runs.n - 1].val == (uint64_t)(uintptr_t)pkt;    /* it sorts last */
     }
-    s->nseg++;
 }
 
 typedef struct {

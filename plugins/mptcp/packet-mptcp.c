@@ -148,6 +148,7 @@ remember_tcp_stream(const mptcp_seg_t *seg, packet_info *pinfo, mptcp_subflow_t 
  * 16-byte chunk header and round up to 16 bytes (the block allocator), 15-20 % of a result.
  * Address sanitizer builds keep one allocation each, so overruns stay visible. */
 #define PKT_SLAB_SIZE (64 * 1024)
+#define PKT_SLAB_ROUND(size) (((size) + 7) & ~(size_t)7)  /* results hold 64-bit fields */
 
 mptcp_pkt_t *
 mptcp_pkt_new(size_t size)
@@ -157,7 +158,7 @@ mptcp_pkt_new(size_t size)
 #else
     uint8_t *p;
 
-    size = (size + 7) & ~(size_t)7;
+    size = PKT_SLAB_ROUND(size);
     if (size > pkt_slab_left) {
         pkt_slab = (uint8_t *)wmem_alloc(wmem_file_scope(), PKT_SLAB_SIZE);
         pkt_slab_left = PKT_SLAB_SIZE;
@@ -177,7 +178,7 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
     (void)size;
     wmem_free(wmem_file_scope(), pkt);
 #else
-    size = (size + 7) & ~(size_t)7;
+    size = PKT_SLAB_ROUND(size);
     if ((uint8_t *)pkt + size == pkt_slab) {
         pkt_slab -= size;
         pkt_slab_left += size;
