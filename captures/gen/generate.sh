@@ -546,7 +546,8 @@ run_one() {
         http) ensure_app_tools; sc_http "$o/v1-http.pcap" ;;
         tls) ensure_app_tools; sc_tls "$o/v1-tls.pcap" ;;
         cuts) sc_cuts ;;
-        *) die "unknown scenario $sc" ;;
+        *) declare -F "sc_ext_${sc//-/_}" >/dev/null || die "unknown scenario $sc"
+           "sc_ext_${sc//-/_}" "$o" ;;
     esac
     local f
     for f in "$o"/*; do
@@ -558,6 +559,13 @@ run_one() {
 }
 
 ALL=(3sub 2conn loss blackhole mpc-data csum prio fastclose ipv6 pair cuts http tls)
+# More scenarios live in captures/gen/sc-*.sh, one file per theme: each defines sc_ext_NAME OUTDIR
+# (NAME with '-' as '_') for every scenario it adds and appends NAME to ALL.
+for f in "$HERE"/sc-*.sh; do
+    [ -e "$f" ] || continue
+    # shellcheck source=/dev/null
+    . "$f"
+done
 export REPO
 
 main() {
