@@ -1,7 +1,7 @@
 /* mptcp-analysis.c
- * The per-packet analysis: first pass (connection tracking, then data sequence analysis),
- * stored per packet; every pass renders the stored result into the "[MPTCP analysis]"
- * subtree of the TCP tree and the connection-dependent items of the options.
+ * The "[MPTCP analysis]" subtree of the TCP tree, rendered on every pass from the packet's
+ * first-pass result (mptcp-firstpass.c decides, this file draws), with its fields and expert
+ * infos. Items inside an option's subtree are mptcp-options.c's.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -30,12 +30,6 @@ static int hf_dsn = -1;
 static int hf_related_mapping = -1;
 static int hf_reinjection_of = -1;
 static int hf_reinjected_in = -1;
-static int hf_ack = -1;
-static int hf_dss_dsn = -1;
-static int hf_join_hmac_valid = -1;
-static int hf_join_expected_hmac = -1;
-static int hf_add_hmac_valid = -1;
-static int hf_add_expected_hmac = -1;
 static int hf_fallback = -1;
 static int hf_data_fin = -1;
 static int hf_rm_addr_address = -1;
@@ -48,9 +42,6 @@ static gint ett_analysis = -1;
 
 static expert_field ei_missing_mapping = EI_INIT;
 static expert_field ei_echoed_key_mismatch = EI_INIT;
-static expert_field ei_unknown_token = EI_INIT;
-static expert_field ei_join_hmac_bad = EI_INIT;
-static expert_field ei_add_hmac_bad = EI_INIT;
 static expert_field ei_fallback = EI_INIT;
 static expert_field ei_fastclose_key = EI_INIT;
 static expert_field ei_reinjection = EI_INIT;
@@ -59,129 +50,6 @@ static expert_field ei_join_rejected = EI_INIT;
 
 static const true_false_string tfs_initiator = { "Server (passive opener of the connection)",
                                                  "Client (active opener of the connection)" };
-
-mptcp_pkt_ext_t *
-mptcp_pkt_ext(mptcp_pkt_t *pkt)
-{
-    if (!pkt->ext)
-        pkt->ext = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
-    return pkt->ext;
-}
-
-const mptcp_pkt_ext_t *
-mptcp_pkt_ext_const(const mptcp_pkt_t *pkt)
-{
-    static const mptcp_pkt_ext_t none;
-
-    return pkt->ext ? pkt->ext : &none;
-}
-
-void
-mptcp_analysis_first_pass(packet_info *pinfo, mptcp_seg_t *seg)
-{
-    mptcp_pkt_t *pkt;
-    /* a segment with payload may get a latency result: it goes behind the packet's result */
-    bool lat_slot = seg->seglen && mptcp_prefs.mappings;
-    size_t size = sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_latency_t) : 0);
-
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
-        return;     /* plain TCP: nothing to store */
-    G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(int64_t) == 0);     /* the tail stays aligned */
-    pkt = mptcp_pkt_new(size);
-    if (lat_slot)
-        pkt->flags = MPTCP_PF_LAT_SLOT;
-    pkt->frame = pinfo->num;
-    pkt->seglen = seg->seglen;
-    if (!mptcp_conn_update(pinfo, seg, pkt)) {
-        mptcp_pkt_discard(pkt, size);
-        return;
-    }
-    if (mptcp_prefs.mappings)
-        mptcp_dsn_update(pinfo, seg, pkt);
-    if (pkt->conn)
-        pkt->nsubflows = wmem_array_get_count(pkt->conn->subflows);
-    mptcp_analysis_store(pinfo, pkt);
-}
-
-/** The sending (or, with peer, receiving) endpoint, if its key was known at this packet. */
-static const mptcp_endpoint_t *
-pkt_endpoint(const mptcp_pkt_t *pkt, bool peer)
-{
-    int e;
-
-    if (!pkt || !pkt->conn || pkt->ep < 0)
-        return NULL;
-    e = peer ? 1 - pkt->ep : pkt->ep;
-    return (pkt->keys & (1u << e)) ? &pkt->conn->ep[e] : NULL;
-}
-
-/** Adds a 64-bit data sequence value, relative to e's IDSN when its key is known. */
-static void
-add_dsn_item(proto_tree *t, int hf, tvbuff_t *tvb, uint64_t raw, const mptcp_endpoint_t *e)
-{
-    proto_item *ti;
-
-    if (e && e->key_known && mptcp_prefs.relative) {
-        /* formatted in one call: skipped entirely when the item is not shown */
-        ti = proto_tree_add_uint64_format_value(t, hf, tvb, 0, 0, raw - e->idsn, "%" PRIu64 " (Relative)",
-                                                raw - e->idsn);
-    } else {
-        ti = proto_tree_add_uint64(t, hf, tvb, 0, 0, raw);
-    }
-    proto_item_set_generated(ti);
-}
-
-void
-mptcp_analysis_render_dss_ack(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
-{
-    if (pkt && (pkt->flags & MPTCP_PF_DSS_ACK))
-        add_dsn_item(t, hf_ack, tvb, pkt->ack64, pkt_endpoint(pkt, true));
-}
-
-void
-mptcp_analysis_render_dss_dsn(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
-{
-    if (pkt && (pkt->flags & MPTCP_PF_DSS_DSN))
-        add_dsn_item(t, hf_dss_dsn, tvb, mptcp_pkt_dss_dsn64(pkt), pkt_endpoint(pkt, false));
-}
-
-void
-mptcp_analysis_render_add_addr_hmac(packet_info *pinfo, proto_tree *t, proto_item *hmac_item, const mptcp_pkt_t *pkt)
-{
-    proto_item *ti;
-
-    if (!pkt || !(pkt->flags & (MPTCP_PF_ADD_HMAC_OK | MPTCP_PF_ADD_HMAC_BAD)))
-        return;
-    ti = proto_tree_add_boolean(t, hf_add_hmac_valid, NULL, 0, 0, (pkt->flags & MPTCP_PF_ADD_HMAC_OK) != 0);
-    proto_item_set_generated(ti);
-    ti = proto_tree_add_uint64(t, hf_add_expected_hmac, NULL, 0, 0, mptcp_pkt_ext_const(pkt)->add_expected_hmac);
-    proto_item_set_generated(ti);
-    if (pkt->flags & MPTCP_PF_ADD_HMAC_BAD)
-        expert_add_info(pinfo, hmac_item, &ei_add_hmac_bad);
-}
-
-void
-mptcp_analysis_render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *o,
-                           const mptcp_pkt_t *pkt)
-{
-    proto_item *ti;
-
-    if (!pkt)
-        return;
-    if (o->u.join.kind == MPTCP_JOIN_SYN && (pkt->flags & MPTCP_PF_UNKNOWN_TOKEN))
-        expert_add_info(pinfo, t, &ei_unknown_token);
-    if (o->u.join.kind != MPTCP_JOIN_SYN && (pkt->flags & (MPTCP_PF_JOIN_HMAC_OK | MPTCP_PF_JOIN_HMAC_BAD))) {
-        ti = proto_tree_add_boolean(t, hf_join_hmac_valid, tvb, 0, 0, (pkt->flags & MPTCP_PF_JOIN_HMAC_OK) != 0);
-        proto_item_set_generated(ti);
-        if (o->u.join.kind == MPTCP_JOIN_SYNACK) {
-            ti = proto_tree_add_uint64(t, hf_join_expected_hmac, tvb, 0, 0, mptcp_pkt_ext_const(pkt)->join_expected_hmac);
-            proto_item_set_generated(ti);
-        }
-        if (pkt->flags & MPTCP_PF_JOIN_HMAC_BAD)
-            expert_add_info(pinfo, ti, &ei_join_hmac_bad);
-    }
-}
 
 static void
 render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
@@ -263,7 +131,6 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
 {
     proto_item *ai, *ti;
     proto_tree *t;
-    const mptcp_endpoint_t *me = pkt_endpoint(pkt, false);
 
     if (!pkt->sf || !mptcp_prefs.analyze)
         return;
@@ -277,7 +144,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     if (pkt->flags & MPTCP_PF_HAS_DSN) {
         ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);
         proto_item_set_generated(ti);
-        add_dsn_item(t, hf_dsn, tvb, pkt->dsn64, me);
+        mptcp_pkt_add_dsn_item(t, hf_dsn, tvb, pkt, pkt->dsn64, false);
         if (pkt->map_frame) {
             ti = proto_tree_add_uint(t, hf_related_mapping, tvb, 0, 0, pkt->map_frame);
             proto_item_set_generated(ti);
@@ -363,18 +230,7 @@ mptcp_analysis_register(void)
             FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_NEXT), 0x0,
             "This was retransmitted on another subflow (a forward link: complete only with -2 or in the GUI)",
             HFILL } },
-        { &hf_ack, { "Multipath TCP Data ACK", "mptcp.ack", FT_UINT64, BASE_DEC, NULL, 0x0, NULL, HFILL } },
-        { &hf_dss_dsn, { "DSS Data Sequence Number", "mptcp.dss.dsn", FT_UINT64, BASE_DEC, NULL, 0x0, NULL,
-            HFILL } },
-        { &hf_join_hmac_valid, { "HMAC valid", "mptcp.join.hmac_valid", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-            "MP_JOIN HMAC verified with the connection's keys (RFC 8684 section 3.2)", HFILL } },
-        { &hf_join_expected_hmac, { "Expected truncated HMAC", "mptcp.join.expected_hmac", FT_UINT64, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_add_hmac_valid, { "ADD_ADDR HMAC valid", "mptcp.add_addr.hmac_valid", FT_BOOLEAN, BASE_NONE, NULL,
-            0x0, "ADD_ADDR HMAC verified with the connection's keys (RFC 8684 section 3.4.1)", HFILL } },
-        { &hf_add_expected_hmac, { "Expected ADD_ADDR HMAC", "mptcp.add_addr.expected_hmac", FT_UINT64, BASE_DEC,
-            NULL, 0x0, NULL, HFILL } },
-        { &hf_fallback, { "Fallback to TCP", "mptcp.fallback", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+                                                        { &hf_fallback, { "Fallback to TCP", "mptcp.fallback", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "The connection fell back to plain TCP (RFC 8684 section 3.7)", HFILL } },
         { &hf_sf_addrid[0], { "Initiator's address id", "mptcp.subflow.initiator_addrid", FT_UINT8, BASE_DEC,
             NULL, 0x0, "Address id of the host that opened this subflow (0 on the initial subflow)", HFILL } },
@@ -391,13 +247,7 @@ mptcp_analysis_register(void)
             "No mapping available", EXPFILL } },
         { &ei_echoed_key_mismatch, { "mptcp.connection.echoed_key_mismatch", PI_PROTOCOL, PI_WARN,
             "The echoed key in the ACK of the MPTCP handshake does not match the key of the SYN/ACK", EXPFILL } },
-        { &ei_unknown_token, { "mptcp.join.unknown_token", PI_PROTOCOL, PI_WARN,
-            "MP_JOIN token matches no known connection", EXPFILL } },
-        { &ei_join_hmac_bad, { "mptcp.join.hmac_bad", PI_PROTOCOL, PI_WARN,
-            "MP_JOIN HMAC does not match the connection's keys", EXPFILL } },
-        { &ei_add_hmac_bad, { "mptcp.add_addr.hmac_bad", PI_PROTOCOL, PI_WARN,
-            "ADD_ADDR HMAC does not match the connection's keys", EXPFILL } },
-        { &ei_fallback, { "mptcp.fallback.expert", PI_PROTOCOL, PI_WARN,
+                                { &ei_fallback, { "mptcp.fallback.expert", PI_PROTOCOL, PI_WARN,
             "MPTCP connection fell back to plain TCP", EXPFILL } },
         { &ei_fastclose_key, { "mptcp.fastclose.key_mismatch", PI_PROTOCOL, PI_WARN,
             "MP_FASTCLOSE key is not the receiver's key", EXPFILL } },

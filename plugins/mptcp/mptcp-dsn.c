@@ -240,28 +240,7 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
     mptcp_sent_add(&e->sent, pkt, sf->index);
 }
 
-/* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
- * every packet's result instead of 8); rare other cases go to the packet's ext part. */
-static void
-store_dss_dsn(mptcp_pkt_t *pkt, uint64_t dss_dsn)
-{
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->dsn64 - dss_dsn <= UINT32_MAX) {
-        pkt->dss_back = (uint32_t)(pkt->dsn64 - dss_dsn);
-    } else {
-        mptcp_pkt_ext(pkt)->dss_dsn64 = dss_dsn;
-        pkt->flags |= MPTCP_PF_DSS_DSN_EXT;
-    }
-}
-
-uint64_t
-mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
-{
-    if (pkt->flags & MPTCP_PF_DSS_DSN_EXT)
-        return mptcp_pkt_ext_const(pkt)->dss_dsn64;
-    return pkt->dsn64 - pkt->dss_back;
-}
-
-void
+bool
 mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     mptcp_subflow_t *sf = pkt->sf;
@@ -274,7 +253,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (!c || pkt->ep < 0)
-        return;
+        return false;
     sd = &sf->dir[d];
     me = &c->ep[pkt->ep];
     peer = &c->ep[1 - pkt->ep];
@@ -390,8 +369,8 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         }
     }
     if (pkt->flags & MPTCP_PF_DSS_DSN)
-        store_dss_dsn(pkt, dss_dsn);
+        mptcp_pkt_set_dss_dsn64(pkt, dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
         record_sent(me, sf, pkt);
-    mptcp_latency_update(pinfo, pkt);      /* [stats] mptcp-latency.c */
+    return true;
 }

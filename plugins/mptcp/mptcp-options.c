@@ -1,7 +1,8 @@
 /* mptcp-options.c
  * Rendering of MPTCP options (TCP option kind 30) with the built-in's field names
- * (tcp.options.mptcp.*). Parsing is in mptcp-optparse.c; connection-dependent values
- * (relative DSN/ACK, HMAC checks) come from the first-pass result (mptcp-analysis.c).
+ * (tcp.options.mptcp.*), with every item inside an option's subtree. Parsing is in
+ * mptcp-optparse.c; connection-dependent values (relative DSN/ACK, HMAC checks) come from
+ * the first-pass result (mptcp-conn.c and mptcp-dsn.c decide, this file draws).
  *
  * Fixes over the built-in (RFC 8684 section 3): the DSS checksum is shown for every
  * length that carries one; the v1 C flag is not an algorithm; the DSN width follows the
@@ -63,6 +64,13 @@ static int hf_expected_token = -1;
 static int hf_expected_idsn = -1;
 static int hf_rm_addr_count = -1;
 static int hf_checksum_status = -1;
+/* mptcp.* items that depend on the connection (first-pass result) */
+static int hf_ack = -1;
+static int hf_dss_dsn = -1;
+static int hf_join_hmac_valid = -1;
+static int hf_join_expected_hmac = -1;
+static int hf_add_hmac_valid = -1;
+static int hf_add_expected_hmac = -1;
 
 static gint ett_mptcp_opt = -1;
 static gint ett_mptcp_opt_flags = -1;
@@ -78,6 +86,9 @@ static expert_field ei_infinite_mapping = EI_INIT;
 static expert_field ei_tcprst_reason = EI_INIT;
 static expert_field ei_csum_bad = EI_INIT;
 static expert_field ei_mp_fail = EI_INIT;
+static expert_field ei_unknown_token = EI_INIT;
+static expert_field ei_join_hmac_bad = EI_INIT;
+static expert_field ei_add_hmac_bad = EI_INIT;
 
 static int hf_tcp_option_kind = -1;
 static int hf_tcp_option_len = -1;
@@ -121,6 +132,62 @@ static int * const dss_flags[] = {
     &hf_opt_dataack8_flag, &hf_opt_dataackpresent_flag, NULL
 };
 static int * const tcprst_flags[] = { &hf_opt_U_flag, &hf_opt_V_flag, &hf_opt_W_flag, &hf_opt_T_flag, NULL };
+
+/* {{{ connection-dependent items inside an option: what the first pass decided (conn.c, dsn.c) */
+
+static void
+render_dss_ack(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
+{
+    if (pkt && (pkt->flags & MPTCP_PF_DSS_ACK))
+        mptcp_pkt_add_dsn_item(t, hf_ack, tvb, pkt, pkt->ack64, true);
+}
+
+static void
+render_dss_dsn(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
+{
+    if (pkt && (pkt->flags & MPTCP_PF_DSS_DSN))
+        mptcp_pkt_add_dsn_item(t, hf_dss_dsn, tvb, pkt, mptcp_pkt_dss_dsn64(pkt), false);
+}
+
+/** RFC 8684 section 3.4.1: the ADD_ADDR HMAC checked with the connection's keys. */
+static void
+render_add_addr_hmac(packet_info *pinfo, proto_tree *t, proto_item *hmac_item, const mptcp_pkt_t *pkt)
+{
+    proto_item *ti;
+
+    if (!pkt || !(pkt->flags & (MPTCP_PF_ADD_HMAC_OK | MPTCP_PF_ADD_HMAC_BAD)))
+        return;
+    ti = proto_tree_add_boolean(t, hf_add_hmac_valid, NULL, 0, 0, (pkt->flags & MPTCP_PF_ADD_HMAC_OK) != 0);
+    proto_item_set_generated(ti);
+    ti = proto_tree_add_uint64(t, hf_add_expected_hmac, NULL, 0, 0, mptcp_pkt_ext_const(pkt)->add_expected_hmac);
+    proto_item_set_generated(ti);
+    if (pkt->flags & MPTCP_PF_ADD_HMAC_BAD)
+        expert_add_info(pinfo, hmac_item, &ei_add_hmac_bad);
+}
+
+/** RFC 8684 section 3.2: the token's connection and the HMACs checked with its keys. */
+static void
+render_join_check(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *o, const mptcp_pkt_t *pkt)
+{
+    proto_item *ti;
+
+    if (!pkt)
+        return;
+    if (o->u.join.kind == MPTCP_JOIN_SYN && (pkt->flags & MPTCP_PF_UNKNOWN_TOKEN))
+        expert_add_info(pinfo, t, &ei_unknown_token);
+    if (o->u.join.kind != MPTCP_JOIN_SYN && (pkt->flags & (MPTCP_PF_JOIN_HMAC_OK | MPTCP_PF_JOIN_HMAC_BAD))) {
+        ti = proto_tree_add_boolean(t, hf_join_hmac_valid, tvb, 0, 0, (pkt->flags & MPTCP_PF_JOIN_HMAC_OK) != 0);
+        proto_item_set_generated(ti);
+        if (o->u.join.kind == MPTCP_JOIN_SYNACK) {
+            ti = proto_tree_add_uint64(t, hf_join_expected_hmac, tvb, 0, 0,
+                                       mptcp_pkt_ext_const(pkt)->join_expected_hmac);
+            proto_item_set_generated(ti);
+        }
+        if (pkt->flags & MPTCP_PF_JOIN_HMAC_BAD)
+            expert_add_info(pinfo, ti, &ei_join_hmac_bad);
+    }
+}
+/* }}} */
 
 /* {{{ per-subtype rendering: each gets the parsed option (status OK) */
 
@@ -229,7 +296,7 @@ render_dss(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *
                                                "%" PRIu64 " (64bits)", o->u.dss.ack);
         else
             proto_tree_add_item(t, hf_opt_rawdataack, tvb, o->u.dss.ack_off, 4, ENC_BIG_ENDIAN);
-        mptcp_analysis_render_dss_ack(tvb, t, pkt);
+        render_dss_ack(tvb, t, pkt);
     }
     if (o->u.dss.has_map) {
         unsigned w = o->u.dss.dsn8 ? 8 : 4;
@@ -241,7 +308,7 @@ render_dss(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *
         /* RFC 8684 section 3.3.1: a data-level length of 0 is the infinite mapping */
         if (o->u.dss.dll == 0)
             expert_add_info(pinfo, ti, &ei_infinite_mapping);
-        mptcp_analysis_render_dss_dsn(tvb, t, pkt);
+        render_dss_dsn(tvb, t, pkt);
         if (o->u.dss.has_csum)
             proto_tree_add_checksum(t, tvb, o->u.dss.csum_off, hf_opt_checksum, hf_checksum_status, &ei_csum_bad,
                                     pinfo, pkt ? mptcp_pkt_ext_const(pkt)->csum_computed : 0, ENC_BIG_ENDIAN,
@@ -268,7 +335,7 @@ render_add_addr(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_op
         proto_tree_add_item(t, hf_opt_port, tvb, o->u.add.port_off, 2, ENC_BIG_ENDIAN);
     if (o->u.add.has_hmac) {
         proto_item *ti = proto_tree_add_item(t, hf_opt_addaddrtrunchmac, tvb, o->u.add.hmac_off, 8, ENC_BIG_ENDIAN);
-        mptcp_analysis_render_add_addr_hmac(pinfo, t, ti, pkt);
+        render_add_addr_hmac(pinfo, t, ti, pkt);
     }
 }
 
@@ -284,7 +351,7 @@ render_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *len_
         break;
     case MPTCP_SUB_JOIN:
         render_join(tvb, pinfo, t, o);
-        mptcp_analysis_render_join(tvb, pinfo, t, o, pkt);
+        render_join_check(tvb, pinfo, t, o, pkt);
         break;
     case MPTCP_SUB_DSS:
         render_dss(tvb, pinfo, t, o, pkt);
@@ -351,7 +418,7 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     if (!proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp)))
         return 0;
 
-    pkt = mptcp_analysis_get(pinfo);
+    pkt = mptcp_pkt_current(pinfo);
     version = pkt ? pkt->version : -1;
     p = tvb_get_ptr(tvb, 0, caplen);
     mptcp_opt_parse(p, caplen, version, &o);
@@ -360,7 +427,7 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     /* the protocol item always (Wireshark 4.4+ builds frame.protocols from it); the option's
      * items only on a tree somebody sees or filters on (expert infos and the column always) */
     main_item = proto_tree_add_item(tree, proto_mptcp, tvb, 0, -1, ENC_NA);
-    t = mptcp_tree_wanted(pinfo, tree) ? proto_item_add_subtree(main_item, ett_mptcp_opt) : NULL;
+    t = mptcp_pkt_tree_wanted(pinfo, tree) ? proto_item_add_subtree(main_item, ett_mptcp_opt) : NULL;
     proto_tree_add_item(t, hf_tcp_option_kind, tvb, 0, 1, ENC_BIG_ENDIAN);
     len_item = proto_tree_add_item(t, hf_tcp_option_len, tvb, 1, 1, ENC_BIG_ENDIAN);
     if (caplen >= 3) {
@@ -498,6 +565,17 @@ mptcp_options_register(void)
         { &hf_checksum_status, { "Checksum Status", "mptcp.checksum.status", FT_UINT8, BASE_NONE,
             VALS(proto_checksum_vals), 0x0, "Result of the DSS checksum verification (RFC 8684 section 3.3.1)",
             HFILL } },
+        { &hf_ack, { "Multipath TCP Data ACK", "mptcp.ack", FT_UINT64, BASE_DEC, NULL, 0x0, NULL, HFILL } },
+        { &hf_dss_dsn, { "DSS Data Sequence Number", "mptcp.dss.dsn", FT_UINT64, BASE_DEC, NULL, 0x0, NULL,
+            HFILL } },
+        { &hf_join_hmac_valid, { "HMAC valid", "mptcp.join.hmac_valid", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "MP_JOIN HMAC verified with the connection's keys (RFC 8684 section 3.2)", HFILL } },
+        { &hf_join_expected_hmac, { "Expected truncated HMAC", "mptcp.join.expected_hmac", FT_UINT64, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
+        { &hf_add_hmac_valid, { "ADD_ADDR HMAC valid", "mptcp.add_addr.hmac_valid", FT_BOOLEAN, BASE_NONE, NULL,
+            0x0, "ADD_ADDR HMAC verified with the connection's keys (RFC 8684 section 3.4.1)", HFILL } },
+        { &hf_add_expected_hmac, { "Expected ADD_ADDR HMAC", "mptcp.add_addr.expected_hmac", FT_UINT64, BASE_DEC,
+            NULL, 0x0, NULL, HFILL } },
     };
     static gint *ett[] = { &ett_mptcp_opt, &ett_mptcp_opt_flags };
     static ei_register_info ei[] = {
@@ -525,6 +603,12 @@ mptcp_options_register(void)
             "MP_FAIL: checksum failure reported", EXPFILL } },
         { &ei_csum_bad, { "mptcp.dss.checksum_bad", PI_CHECKSUM, PI_ERROR,
             "Bad DSS checksum", EXPFILL } },
+        { &ei_unknown_token, { "mptcp.join.unknown_token", PI_PROTOCOL, PI_WARN,
+            "MP_JOIN token matches no known connection", EXPFILL } },
+        { &ei_join_hmac_bad, { "mptcp.join.hmac_bad", PI_PROTOCOL, PI_WARN,
+            "MP_JOIN HMAC does not match the connection's keys", EXPFILL } },
+        { &ei_add_hmac_bad, { "mptcp.add_addr.hmac_bad", PI_PROTOCOL, PI_WARN,
+            "ADD_ADDR HMAC does not match the connection's keys", EXPFILL } },
     };
     expert_module_t *em;
 

@@ -45,9 +45,9 @@
  */
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
+#include "mptcp-epan.h"
 
 #include <epan/prefs.h>
-#include <epan/prefs-int.h>
 #include <epan/conversation.h>
 #include <epan/reassemble.h>
 #include <epan/exceptions.h>
@@ -60,10 +60,7 @@
 static mptcp_pref_bool_t pref_reassemble = TRUE;
 static bool reasm_on;                         /**< pref_reassemble when the file was opened */
 
-static dissector_table_t tcp_port_table;
-static heur_dissector_list_t tcp_heur_list;
 static dissector_handle_t claim_handle;
-static pref_t *pref_tcp_heur_first;
 
 static reassembly_table reasm_table;
 
@@ -562,51 +559,14 @@ typedef struct {
     bool raw_only;               /**< RF_TCP_OWN: no application dissector in this frame */
 } app_ctx_t;
 
-/** TCP's choice of dissector (decode_tcp_ports after the conversation step). */
+/** TCP's choice of dissector (decode_tcp_ports): the conversation's, then ports and heuristics. */
 static void
 dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, struct tcpinfo *ti, uint32_t server_port,
          dissector_handle_t conv_handle)
 {
-    uint32_t lo = MIN(pinfo->srcport, pinfo->destport), hi = MAX(pinfo->srcport, pinfo->destport);
-    bool try_server = false, try_lo = false, try_hi = false;
-    bool heur_first = pref_tcp_heur_first && prefs_get_bool_value(pref_tcp_heur_first, pref_current);
-    heur_dtbl_entry_t *hde;
-
     if (conv_handle && call_dissector_only(conv_handle, tvb, pinfo, tree, ti))
         return;
-    if (!tcp_port_table || !tcp_heur_list) {
-        call_data_dissector(tvb, pinfo, tree);
-        return;
-    }
-    if (server_port) {
-        if (!dissector_is_uint_changed(tcp_port_table, server_port))
-            try_server = true;
-        else if (mptcp_dissector_try_uint(tcp_port_table, server_port, tvb, pinfo, tree, TRUE, ti))
-            return;
-    }
-    if (lo) {
-        if (!dissector_is_uint_changed(tcp_port_table, lo))
-            try_lo = true;
-        else if (mptcp_dissector_try_uint(tcp_port_table, lo, tvb, pinfo, tree, TRUE, ti))
-            return;
-    }
-    if (hi) {
-        if (!dissector_is_uint_changed(tcp_port_table, hi))
-            try_hi = true;
-        else if (mptcp_dissector_try_uint(tcp_port_table, hi, tvb, pinfo, tree, TRUE, ti))
-            return;
-    }
-    if (heur_first && dissector_try_heuristic(tcp_heur_list, tvb, pinfo, tree, &hde, ti))
-        return;
-    if (try_server && mptcp_dissector_try_uint(tcp_port_table, server_port, tvb, pinfo, tree, TRUE, ti))
-        return;
-    if (try_lo && mptcp_dissector_try_uint(tcp_port_table, lo, tvb, pinfo, tree, TRUE, ti))
-        return;
-    if (try_hi && mptcp_dissector_try_uint(tcp_port_table, hi, tvb, pinfo, tree, TRUE, ti))
-        return;
-    if (!heur_first && dissector_try_heuristic(tcp_heur_list, tvb, pinfo, tree, &hde, ti))
-        return;
-    call_data_dissector(tvb, pinfo, tree);
+    mptcp_epan_tcp_dispatch(tvb, pinfo, tree, ti, server_port);
 }
 
 /** Calls the application dissector on tvb (whose first byte has DSN dsn) as the connection's
@@ -1156,7 +1116,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
 static int
 dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    mptcp_pkt_t *pkt = mptcp_analysis_get(pinfo);
+    mptcp_pkt_t *pkt = mptcp_pkt_current(pinfo);
     reasm_rec_t *rec = pkt && reasm_on ? rec_get(pkt, false) : NULL;
     dissector_handle_t h;
 
@@ -1282,11 +1242,6 @@ mptcp_reasm_register(void)
 void
 mptcp_reasm_handoff(void)
 {
-    module_t *tcp_module = prefs_find_module("tcp");
-
-    tcp_port_table = find_dissector_table("tcp.port");
-    tcp_heur_list = find_heur_dissector_list("tcp");
-    pref_tcp_heur_first = tcp_module ? prefs_find_preference(tcp_module, "try_heuristic_first") : NULL;
     /* no protocol: TCP's call adds no layer; the application's call (after TCP) does */
     claim_handle = create_dissector_handle(dissect_claim, -1);
 }

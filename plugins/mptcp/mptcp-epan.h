@@ -1,0 +1,51 @@
+/* mptcp-epan.h
+ * Every read of epan internals and of other dissectors' private state, in one place (as
+ * transum's extractors.c): tree visibility and field references, TCP's conversation data,
+ * TCP's port table and heuristics, and preferences of other modules. A Wireshark API
+ * change outside the public dissector API lands here (renamed APIs: mptcp-compat.h).
+ * A leaf: it calls no other file of the plugin.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef MPTCP_EPAN_H
+#define MPTCP_EPAN_H
+
+#include "mptcp-compat.h"
+
+#include <epan/packet.h>
+#include <epan/prefs.h>
+
+/* ---- the tree: is anybody looking? ----------------------------------------------------- */
+
+/** Forgets the watch list (at each file open, when every field exists). */
+void mptcp_epan_watch_reset(void);
+/** Watches hfi (NULL is ignored): its use in a filter, column or -e field makes items wanted. */
+void mptcp_epan_watch_add(header_field_info *hfi);
+/** What identifies tree's dissection (its tree data). */
+const void *mptcp_epan_tree_data(proto_tree *tree);
+/** True for a visible tree, a tree that is not faked, or once a watched field is referenced. */
+bool mptcp_epan_tree_wanted(proto_tree *tree);
+
+/* ---- TCP ------------------------------------------------------------------------------- */
+
+/** tcp.stream of the TCP conversation of this 4-tuple at this frame, if TCP has one. */
+bool mptcp_epan_tcp_stream(const packet_info *pinfo, const address *src, const address *dst, uint16_t sport,
+                           uint16_t dport, uint32_t *stream);
+/** The tree TCP made for its layer number layer of this frame (TCP keeps it in proto data). */
+proto_tree *mptcp_epan_tcp_tree(packet_info *pinfo, uint32_t layer);
+/** Finds TCP's port table, heuristics list and preference (handoff). */
+void mptcp_epan_tcp_handoff(void);
+/** TCP's choice of an application dissector by port and heuristics (decode_tcp_ports after its
+ * conversation step), server_port first when non-zero; the data dissector when none takes it. */
+void mptcp_epan_tcp_dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *tcpinfo,
+                             uint32_t server_port);
+
+/* ---- preferences of other modules ------------------------------------------------------ */
+
+/** The boolean preference name of module m (NULL if absent); with set_true, its default and
+ * current value become true (-o and preference files still override them). */
+pref_t *mptcp_epan_adopt_bool_pref(module_t *m, const char *name, bool set_true);
+/** Current value of p, fallback when p is NULL. */
+bool mptcp_epan_pref_bool(pref_t *p, bool fallback);
+
+#endif /* MPTCP_EPAN_H */

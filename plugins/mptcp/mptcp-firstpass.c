@@ -1,0 +1,44 @@
+/* mptcp-firstpass.c
+ * The first-pass pipeline: the one place that says in which order a segment's analysis
+ * stages run. Each stage updates connection state and writes its decisions into the packet's
+ * result; the renderers (mptcp-options.c, mptcp-analysis.c, ...) only read them later.
+ *
+ *   1. connection and subflow   mptcp-conn.c     RFC 8684 sections 3.1, 3.2, 3.4-3.7
+ *   2. data sequence            mptcp-dsn.c      section 3.3 (needs mptcp.analyze_mappings)
+ *   3. latency                  mptcp-latency.c  (needs 2)
+ *   4. reassembly placement     mptcp-reasm.c    (needs 2 and mptcp.reassemble_data)
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+mptcp_pkt_t *
+mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
+{
+    mptcp_pkt_t *pkt;
+    /* a segment with payload may get a latency result: it goes behind the packet's result */
+    bool lat_slot = seg->seglen && mptcp_prefs.mappings;
+    size_t size = sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_latency_t) : 0);
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
+        return NULL;    /* plain TCP: nothing to store */
+    G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(int64_t) == 0);     /* the tail stays aligned */
+    pkt = mptcp_pkt_new(size);
+    if (lat_slot)
+        pkt->flags = MPTCP_PF_LAT_SLOT;
+    pkt->frame = pinfo->num;
+    pkt->seglen = seg->seglen;
+    if (!mptcp_conn_update(pinfo, seg, pkt)) {
+        mptcp_pkt_discard(pkt, size);
+        return NULL;
+    }
+    if (mptcp_prefs.mappings && mptcp_dsn_update(pinfo, seg, pkt))
+        mptcp_latency_update(pinfo, pkt);
+    if (pkt->conn)
+        pkt->nsubflows = wmem_array_get_count(pkt->conn->subflows);
+    mptcp_pkt_store(pinfo, pkt);
+    mptcp_reasm_first_pass(pinfo, seg, pkt);
+    return pkt;
+}

@@ -1,0 +1,228 @@
+/* mptcp-pkt.c
+ * The per-packet result's home (see mptcp-pkt.h): allocation, the table by frame number,
+ * the segment TCP is dissecting now, the accessors, and the protocol and preference globals
+ * every layer reads. The model layer: nothing here knows about options, connections or trees
+ * beyond what a result stores.
+ *
+ * Memory (bench/RESULTS.md): results are carved from 64 KiB slabs, a frame-indexed table
+ * holds one pointer per frame, a data segment's latency lives behind its result, and the DSS
+ * mapping's DSN is a 4-byte distance below the segment's DSN; rare values go to mptcp_pkt_ext_t.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+#include "mptcp-epan.h"
+
+int proto_mptcp = -1;
+int proto_mptcp_plugin = -1;
+mptcp_prefs_t mptcp_prefs;
+
+/** The segment TCP is dissecting now (for the option handler); saved and restored around each
+ * TCP call (mptcp_pkt_enter/leave). A static instead of pinfo proto data: no list insert or
+ * removal per packet. */
+static mptcp_pkt_current_t current;
+
+static mptcp_pkt_t **pkt_table;    /**< frame number -> first stored result (file scope) */
+static uint32_t pkt_table_len;     /**< allocated entries */
+static uint32_t pkt_table_used;    /**< entries [0, used) are written (NULL or a result); the rest of
+                                    * the allocation is never touched, so it costs no memory */
+static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
+static size_t pkt_slab_left;
+
+void
+mptcp_pkt_init(void)
+{
+    pkt_table = NULL;          /* the file scope that held it is gone */
+    pkt_table_len = 0;
+    pkt_table_used = 0;
+    pkt_slab = NULL;
+    pkt_slab_left = 0;
+}
+
+/* {{{ allocation and storage */
+
+/* Per-packet results are carved from file-scope slabs: a wmem allocation each would add a
+ * 16-byte chunk header and round up to 16 bytes (the block allocator), 15-20 % of a result.
+ * Address sanitizer builds keep one allocation each, so overruns stay visible. */
+#define PKT_SLAB_SIZE (64 * 1024)
+#define PKT_SLAB_ROUND(size) (((size) + 7) & ~(size_t)7)  /* results hold 64-bit fields */
+
+mptcp_pkt_t *
+mptcp_pkt_new(size_t size)
+{
+#ifdef __SANITIZE_ADDRESS__
+    return (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), size);
+#else
+    uint8_t *p;
+
+    size = PKT_SLAB_ROUND(size);
+    if (size > pkt_slab_left) {
+        pkt_slab = (uint8_t *)wmem_alloc(wmem_file_scope(), PKT_SLAB_SIZE);
+        pkt_slab_left = PKT_SLAB_SIZE;
+    }
+    p = pkt_slab;
+    pkt_slab += size;
+    pkt_slab_left -= size;
+    memset(p, 0, size);
+    return (mptcp_pkt_t *)p;
+#endif
+}
+
+void
+mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
+{
+#ifdef __SANITIZE_ADDRESS__
+    (void)size;
+    wmem_free(wmem_file_scope(), pkt);
+#else
+    size = PKT_SLAB_ROUND(size);
+    if ((uint8_t *)pkt + size == pkt_slab) {
+        pkt_slab -= size;
+        pkt_slab_left += size;
+    }
+#endif
+}
+
+/* Per-packet results by frame number: one pointer per frame instead of a proto-data list
+ * node per packet. A second MPTCP layer in the same frame (tunnels) goes to proto data. */
+
+void
+mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
+{
+    uint32_t n = pinfo->num;
+
+    pkt->layer = (uint8_t)pinfo->curr_layer_num;
+    if (n >= pkt_table_len) {
+        uint32_t len = MAX(n + 1, pkt_table_len * 2);
+        pkt_table = (mptcp_pkt_t **)wmem_realloc(wmem_file_scope(), pkt_table, len * sizeof(*pkt_table));
+        pkt_table_len = len;
+    }
+    if (n >= pkt_table_used) {
+        memset(pkt_table + pkt_table_used, 0, (n + 1 - pkt_table_used) * sizeof(*pkt_table));
+        pkt_table_used = n + 1;
+    }
+    if (!pkt_table[n])
+        pkt_table[n] = pkt;
+    else
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
+}
+
+mptcp_pkt_t *
+mptcp_pkt_stored(packet_info *pinfo, uint32_t layer)
+{
+    mptcp_pkt_t *pkt = pinfo->num < pkt_table_used ? pkt_table[pinfo->num] : NULL;
+
+    if (pkt && pkt->layer == (uint8_t)layer)
+        return pkt;
+    return pkt ? (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer) : NULL;
+}
+/* }}} */
+
+/* {{{ the current segment */
+
+mptcp_pkt_current_t
+mptcp_pkt_enter(packet_info *pinfo, mptcp_pkt_t *pkt, proto_tree *tree)
+{
+    mptcp_pkt_current_t saved = current;
+
+    current.pinfo = pinfo;
+    current.pkt = pkt;
+    current.tree_data = mptcp_epan_tree_data(tree);
+    current.wanted = pkt && mptcp_epan_tree_wanted(tree);
+    return saved;
+}
+
+bool
+mptcp_pkt_leave(const mptcp_pkt_current_t *saved)
+{
+    bool wanted = current.wanted;
+
+    current = *saved;
+    return wanted;
+}
+
+mptcp_pkt_t *
+mptcp_pkt_current(const packet_info *pinfo)
+{
+    return current.pinfo == pinfo ? current.pkt : NULL;
+}
+
+bool
+mptcp_pkt_tree_wanted(const packet_info *pinfo, proto_tree *tree)
+{
+    if (!tree)
+        return false;
+    if (current.pinfo == pinfo && current.pkt && current.tree_data == mptcp_epan_tree_data(tree))
+        return current.wanted;
+    return mptcp_epan_tree_wanted(tree);
+}
+/* }}} */
+
+/* {{{ accessors */
+
+mptcp_pkt_ext_t *
+mptcp_pkt_ext(mptcp_pkt_t *pkt)
+{
+    if (!pkt->ext)
+        pkt->ext = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
+    return pkt->ext;
+}
+
+const mptcp_pkt_ext_t *
+mptcp_pkt_ext_const(const mptcp_pkt_t *pkt)
+{
+    static const mptcp_pkt_ext_t none;
+
+    return pkt->ext ? pkt->ext : &none;
+}
+
+/* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
+ * every packet's result instead of 8); rare other cases go to the packet's ext part. */
+void
+mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn)
+{
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->dsn64 - dss_dsn <= UINT32_MAX) {
+        pkt->dss_back = (uint32_t)(pkt->dsn64 - dss_dsn);
+    } else {
+        mptcp_pkt_ext(pkt)->dss_dsn64 = dss_dsn;
+        pkt->flags |= MPTCP_PF_DSS_DSN_EXT;
+    }
+}
+
+uint64_t
+mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
+{
+    if (pkt->flags & MPTCP_PF_DSS_DSN_EXT)
+        return mptcp_pkt_ext_const(pkt)->dss_dsn64;
+    return pkt->dsn64 - pkt->dss_back;
+}
+
+/** The sending (or, with peer, receiving) endpoint, if its key was known at this packet. */
+static const mptcp_endpoint_t *
+pkt_endpoint(const mptcp_pkt_t *pkt, bool peer)
+{
+    int e;
+
+    if (!pkt || !pkt->conn || pkt->ep < 0)
+        return NULL;
+    e = peer ? 1 - pkt->ep : pkt->ep;
+    return (pkt->keys & (1u << e)) ? &pkt->conn->ep[e] : NULL;
+}
+
+void
+mptcp_pkt_add_dsn_item(proto_tree *t, int hf, tvbuff_t *tvb, const mptcp_pkt_t *pkt, uint64_t raw, bool peer)
+{
+    const mptcp_endpoint_t *e = pkt_endpoint(pkt, peer);
+    proto_item *ti;
+
+    if (e && e->key_known && mptcp_prefs.relative) {
+        /* formatted in one call: skipped entirely when the item is not shown */
+        ti = proto_tree_add_uint64_format_value(t, hf, tvb, 0, 0, raw - e->idsn, "%" PRIu64 " (Relative)",
+                                                raw - e->idsn);
+    } else {
+        ti = proto_tree_add_uint64(t, hf, tvb, 0, 0, raw);
+    }
+    proto_item_set_generated(ti);
+}
+/* }}} */

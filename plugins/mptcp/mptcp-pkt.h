@@ -1,0 +1,185 @@
+/* mptcp-pkt.h
+ * The per-packet result (mptcp_pkt_t) and everything every layer of the plugin shares:
+ * the protocol ids, the preferences, where results are stored and found, the segment TCP is
+ * dissecting now, and whether a tree's items are wanted. Implemented in mptcp-pkt.c, the
+ * model layer: it calls no other file of the plugin except mptcp-epan.c (see README.md).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef MPTCP_PKT_H
+#define MPTCP_PKT_H
+
+#include "mptcp-compat.h"
+
+#include <epan/packet.h>
+
+typedef struct mptcp_connection mptcp_conn_t;
+typedef struct mptcp_sf mptcp_subflow_t;
+typedef struct mptcp_pkt_s mptcp_pkt_t;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Protocols and preferences (registered and adopted in packet-mptcp.c, read once per file   */
+/* in the init routine)                                                                      */
+
+typedef struct {
+    bool analyze;          /**< mptcp.analyze_mptcp: connection tracking and the analysis tree */
+    bool relative;         /**< mptcp.relative_sequence_numbers */
+    bool mappings;         /**< mptcp.analyze_mappings: DSN of every data packet */
+    bool reinjections;     /**< mptcp.intersubflows_retransmission */
+} mptcp_prefs_t;
+
+extern mptcp_prefs_t mptcp_prefs;
+extern int proto_mptcp;          /**< the built-in protocol, whose fields and prefs we reuse */
+extern int proto_mptcp_plugin;   /**< the plugin's own protocol (handles, tap, decodes) */
+
+/* ---------------------------------------------------------------------------------------- */
+/* The result                                                                                */
+
+
+enum {
+    MPTCP_PF_HAS_DSN        = 1u << 0,   /**< dsn64 valid */
+    MPTCP_PF_HAS_ACK        = 1u << 1,   /**< ack64 valid */
+    MPTCP_PF_NO_MAPPING     = 1u << 2,   /**< data without covering mapping */
+    MPTCP_PF_MAP_IN_PKT     = 1u << 3,   /**< DSN from the packet's own DSS */
+    MPTCP_PF_REINJECTION    = 1u << 4,
+    MPTCP_PF_JOIN_HMAC_OK   = 1u << 5,
+    MPTCP_PF_JOIN_HMAC_BAD  = 1u << 6,
+    MPTCP_PF_ADD_HMAC_OK    = 1u << 7,
+    MPTCP_PF_ADD_HMAC_BAD   = 1u << 8,
+    MPTCP_PF_ECHO_MISMATCH  = 1u << 9,
+    MPTCP_PF_UNKNOWN_TOKEN  = 1u << 10,
+    MPTCP_PF_FALLBACK       = 1u << 11,
+    MPTCP_PF_FASTCLOSE_BAD  = 1u << 12,
+    MPTCP_PF_INFINITE_MAP   = 1u << 13,
+    MPTCP_PF_DATA_FIN       = 1u << 14,
+    MPTCP_PF_CSUM_OK        = 1u << 15,
+    MPTCP_PF_CSUM_BAD       = 1u << 16,
+    MPTCP_PF_CSUM_UNVERIFIED = 1u << 17,
+    MPTCP_PF_DSS_DSN        = 1u << 18,  /**< the DSS option's DSN is known (mptcp_pkt_dss_dsn64()) */
+    MPTCP_PF_DSS_ACK        = 1u << 19,
+    MPTCP_PF_BACKUP         = 1u << 20,  /**< a side of the subflow had asked for backup priority */
+    MPTCP_PF_ADDR_ID_REUSED = 1u << 21,  /**< ADD_ADDR announces a known id with another address */
+    MPTCP_PF_JOIN_REJECTED  = 1u << 22,  /**< SYN/ACK on a join subflow without MP_JOIN */
+    MPTCP_PF_DSS_DSN_EXT    = 1u << 23,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
+    MPTCP_PF_LAT_SLOT       = 1u << 24,  /**< an mptcp_latency_t follows the result (payload) */
+    MPTCP_PF_LAT            = 1u << 25,  /**< ... and holds the segment's latency */
+};
+
+typedef struct {
+    uint32_t n;
+    uint32_t *v;
+} mptcp_frames_t;
+
+/** Rare per-packet results, allocated only for the packets that have one. */
+typedef struct {
+    mptcp_frames_t reinj_of;   /**< earlier frames (other subflows) with the same data */
+    mptcp_frames_t reinj_in;   /**< later frames (other subflows); filled on later packets' first pass */
+    uint64_t join_expected_hmac; /**< truncated HMAC expected on a JOIN SYN/ACK (if computed) */
+    uint64_t add_expected_hmac;
+    wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for */
+    uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when the packet's
+                                * first payload byte is not within 2^32 above it (e.g. no payload) */
+    uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
+} mptcp_pkt_ext_t;
+
+/** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK
+ * (mptcp-latency.c). Lives behind the segment's mptcp_pkt_t (MPTCP_PF_LAT_SLOT). */
+typedef struct {
+    int64_t sent_ns;           /**< absolute time of this transmission (ns) */
+    int64_t ns;                /**< latency (valid when acked) */
+    uint32_t first_frame;      /**< frame of that first transmission (this frame if new data) */
+    uint32_t ack_frame;        /**< frame of the covering DATA_ACK; 0 = not acked */
+} mptcp_latency_t;
+
+/** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet. */
+struct mptcp_pkt_s {
+    mptcp_subflow_t *sf;
+    mptcp_conn_t *conn;        /**< the subflow's connection as of this packet (first pass) */
+    mptcp_pkt_ext_t *ext;      /**< rare results, NULL for most packets (mptcp_pkt_ext()) */
+    void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
+    uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
+    uint64_t ack64;            /**< raw 64-bit DATA_ACK */
+    uint32_t dss_back;         /**< MPTCP_PF_DSS_DSN: dsn64 minus the DSN of the packet's DSS
+                                * mapping (else that DSN is in ext: MPTCP_PF_DSS_DSN_EXT) */
+    uint32_t frame;            /**< this packet's frame number */
+    uint32_t flags;            /**< MPTCP_PF_* */
+    uint32_t seglen;
+    uint32_t map_frame;        /**< frame that carried the mapping used (0 = none) */
+    uint32_t nsubflows;        /**< subflows of the connection known at this packet (first pass) */
+    int8_t version;            /**< connection's MPTCP version when analysed (-1 unknown) */
+    int8_t dir;                /**< subflow direction of this segment (0 = from SYN sender) */
+    int8_t ep;                 /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
+    uint8_t keys;              /**< bit e set: endpoint e's key was known when analysed */
+    uint8_t addr_ids_known;    /**< bit d set: addr_id[d] known (subflow direction d) */
+    uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
+    uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Accessors                                                                                 */
+
+/** The latency part behind a data segment's result (NULL without payload): one allocation
+ * per data packet for both, and no pointer in every result. */
+static inline mptcp_latency_t *
+mptcp_pkt_lat_slot(mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_latency_t *)(pkt + 1) : NULL;
+}
+
+/** The packet's rare-results part, created on first use (first pass only). */
+mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);
+
+/** Read access to the rare results: a zeroed static when the packet has none. */
+const mptcp_pkt_ext_t *mptcp_pkt_ext_const(const mptcp_pkt_t *pkt);
+
+/** Stores the raw 64-bit DSN of the packet's DSS mapping (after dsn64 and its flag are set). */
+void mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn);
+
+/** Raw 64-bit DSN of the packet's DSS mapping (valid with MPTCP_PF_DSS_DSN). */
+uint64_t mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt);
+
+/** Adds a generated 64-bit data-level item (DSN or DATA_ACK) in the data space of the packet's
+ * sender (peer false) or receiver (peer true): relative to that endpoint's IDSN when its key
+ * was known at this packet and relative sequence numbers are on, raw otherwise. */
+void mptcp_pkt_add_dsn_item(proto_tree *t, int hf, tvbuff_t *tvb, const mptcp_pkt_t *pkt, uint64_t raw, bool peer);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Storage                                                                                   */
+
+/** Forgets every result (the file scope that held them is gone): at each file open. */
+void mptcp_pkt_init(void);
+/** A zeroed file-scope per-packet result of size bytes (mptcp_pkt_t, with a latency slot). */
+mptcp_pkt_t *mptcp_pkt_new(size_t size);
+/** Gives back the result mptcp_pkt_new() just returned (nothing may point to it). */
+void mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size);
+/** Keeps pkt as the result of this frame's current TCP layer (first pass). */
+void mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt);
+/** The result stored for this frame's TCP layer number layer, or NULL (every pass). */
+mptcp_pkt_t *mptcp_pkt_stored(packet_info *pinfo, uint32_t layer);
+
+/* ---------------------------------------------------------------------------------------- */
+/* The segment TCP is dissecting now, for the option handler and the reassembly.             */
+
+typedef struct {
+    packet_info *pinfo;
+    mptcp_pkt_t *pkt;
+    const void *tree_data;     /**< the tree that `wanted` was found for */
+    bool wanted;               /**< mptcp_pkt_tree_wanted() for it, found once per TCP layer */
+} mptcp_pkt_current_t;
+
+/** Makes pkt the result of the segment TCP dissects next, in tree; returns the one it replaces
+ * (a TCP layer nested in the payload, e.g. a tunnel, gets its own; mptcp_pkt_leave() puts the
+ * outer one back). */
+mptcp_pkt_current_t mptcp_pkt_enter(packet_info *pinfo, mptcp_pkt_t *pkt, proto_tree *tree);
+/** Puts saved back; returns whether the tree of the layer left was wanted. */
+bool mptcp_pkt_leave(const mptcp_pkt_current_t *saved);
+/** The per-packet result of the segment TCP is dissecting now (NULL outside a TCP layer). */
+mptcp_pkt_t *mptcp_pkt_current(const packet_info *pinfo);
+/** Whether items added to tree can be seen: a visible tree, or a filter, column or -e field
+ * that uses an MPTCP field (the watch list of mptcp-epan.c); found once per TCP layer of a
+ * dissection, since the loop over the fields is not free. Renderers pass NULL instead of a
+ * tree that is not wanted (expert infos and columns are still set): no item work per packet
+ * for a filter that uses no MPTCP field. */
+bool mptcp_pkt_tree_wanted(const packet_info *pinfo, proto_tree *tree);
+
+#endif /* MPTCP_PKT_H */
