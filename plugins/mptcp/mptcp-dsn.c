@@ -240,27 +240,167 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
     mptcp_sent_add(&e->sent, pkt, sf->index);
 }
 
+/** What the handlers of one segment share. */
+typedef struct {
+    packet_info *pinfo;
+    const mptcp_seg_t *seg;
+    mptcp_pkt_t *pkt;
+    mptcp_conn_t *c;
+    mptcp_sfdir_t *sd;         /**< the segment's subflow direction */
+    mptcp_endpoint_t *me, *peer;
+    uint64_t relseq;           /**< 64-bit relative subflow sequence number of the segment */
+    bool have_relseq;
+    uint64_t dss_dsn;          /**< the DSS mapping's 64-bit DSN (MPTCP_PF_DSS_DSN) */
+} dsn_ctx_t;
+
+/* RFC 8684 section 3.3.2: DATA_ACK acknowledges the peer's data; the a flag gives its width */
+static void
+dss_ack(dsn_ctx_t *x, const mptcp_opt_t *o)
+{
+    mptcp_endpoint_t *me = x->me, *peer = x->peer;
+    uint64_t ack = o->u.dss.ack8 ? o->u.dss.ack
+                 : me->ack_ref_known ? mptcp_expand32(me->ack_ref, (uint32_t)o->u.dss.ack)
+                 : expand_in_space(peer, o->u.dss.ack, false);
+
+    x->pkt->ack64 = ack;
+    x->pkt->flags |= MPTCP_PF_HAS_ACK | MPTCP_PF_DSS_ACK;
+    me->ack_ref = ack;
+    me->ack_ref_known = true;
+    if (!peer->dsn_ref_known && (o->u.dss.ack8 || peer->key_known)) {
+        /* where the peer's data space is, even if the peer's data is not captured */
+        peer->dsn_ref = ack;
+        peer->dsn_ref_known = true;
+        peer->dsn_ref_exact = true;
+    }
+}
+
+/* RFC 8684 section 3.3.3: the DATA_FIN takes the last DSN of the mapping; with subflow
+ * sequence 0 and length 1 it carries no data. Returns the mapping's data length. */
+static uint32_t
+dss_data_fin(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
+{
+    uint32_t dlen = o->u.dss.dll;
+
+    x->pkt->flags |= MPTCP_PF_DATA_FIN;
+    x->me->data_fin_seen = true;
+    x->me->data_fin_dsn = dsn + (dlen ? dlen - 1 : 0);
+    if (dlen)
+        dlen--;
+    if (o->u.dss.ssn == 0)
+        dlen = 0;
+    return dlen;
+}
+
+/* RFC 8684 section 3.3.1: a mapping of subflow bytes [ssn, ssn + dlen) to the data sequence
+ * space, with the checksum over the mapped payload when negotiated */
+static void
+dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool exact)
+{
+    mptcp_pkt_t *pkt = x->pkt;
+    uint64_t relseq = x->relseq, ssn64 = mptcp_expand32(relseq, o->u.dss.ssn);
+
+    if (o->u.dss.has_csum && !exact) {
+        pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;   /* the pseudo-header needs all 64 bits */
+    } else if (o->u.dss.has_csum && relseq >= ssn64 && relseq < ssn64 + dlen) {
+        const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, ssn64);
+        checksum_segment(x->seg, pkt, m && m->low == ssn64 ? m->frame : x->pinfo->num, dsn, o->u.dss.ssn,
+                         o->u.dss.dll, o->u.dss.csum, dlen, relseq - ssn64);
+    }
+    mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num, 0);
+    /* a mapping carried by the packet itself is used first */
+    if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
+        pkt->dsn64 = dsn + (relseq - ssn64);
+        pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
+        pkt->map_frame = 0;
+    }
+}
+
+/* RFC 8684 section 3.3: the DSS mapping; the m flag gives the DSN width */
+static void
+dss_map(dsn_ctx_t *x, const mptcp_opt_t *o)
+{
+    mptcp_endpoint_t *me = x->me;
+    uint64_t dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
+    uint32_t dlen = o->u.dss.dll;
+    /* the upper half of a 32-bit DSN is a guess until a 64-bit DSN or the key is seen */
+    bool exact = o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact);
+
+    x->dss_dsn = dsn;
+    x->pkt->flags |= MPTCP_PF_DSS_DSN;
+    me->dsn_ref = dsn;
+    me->dsn_ref_known = true;
+    me->dsn_ref_exact = exact;
+    if (o->u.dss.fin)
+        dlen = dss_data_fin(x, o, dsn);
+    if (dlen == 0 && o->u.dss.dll == 0) {
+        /* RFC 8684 section 3.7: the infinite mapping: fallback from here on */
+        x->pkt->flags |= MPTCP_PF_INFINITE_MAP | MPTCP_PF_FALLBACK;
+        x->c->fallback = true;
+    }
+    if (dlen && x->have_relseq)
+        dss_place(x, o, dsn, dlen, exact);
+}
+
+/* RFC 8684 section 3.1: MP_CAPABLE with data maps subflow sequence 1 to IDSN+1; every
+ * retransmitted copy describes the same mapping */
+static void
+capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
+{
+    mptcp_endpoint_t *me = x->me;
+    uint64_t relseq = x->relseq;
+
+    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, me->idsn + 1, x->pinfo->num, 0);
+    if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
+        const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, 1);
+        checksum_segment(x->seg, x->pkt, m ? m->frame : x->pinfo->num, me->idsn + 1, 1, o->u.cap.dll,
+                         o->u.cap.csum, o->u.cap.dll, relseq - 1);
+    }
+    if (!me->dsn_ref_known) {
+        me->dsn_ref = me->idsn + 1;
+        me->dsn_ref_known = true;
+        me->dsn_ref_exact = true;
+    }
+}
+
+/* The DSN of a data segment whose own DSS did not map it: an earlier mapping covers it, or
+ * there is none and either none is expected (fallback) or one is missing. */
+static void
+dsn_from_mappings(dsn_ctx_t *x)
+{
+    mptcp_pkt_t *pkt = x->pkt;
+    const mptcp_range_t *m = x->have_relseq ? mptcp_ranges_find_covering(&x->sd->maps, x->relseq) : NULL;
+
+    if (m) {
+        pkt->dsn64 = m->val + (x->relseq - m->low);
+        pkt->flags |= MPTCP_PF_HAS_DSN;
+        pkt->map_frame = m->frame == x->pinfo->num ? 0 : m->frame;
+    } else if (x->c->fallback || (!x->have_relseq && x->seg->nopts)) {
+        /* plain TCP after fallback: no data-level mapping is expected; or the subflow's
+         * ISN is not known yet (SYN not captured), so its mappings cannot be placed */
+    } else if (x->seg->nopts == 0) {
+        /* RFC 8684 section 3.7: data without any DSS where a mapping is needed means the
+         * peers fell back to plain TCP (e.g. the MP_CAPABLE third ACK was lost) */
+        x->c->fallback = true;
+        pkt->flags |= MPTCP_PF_FALLBACK;
+    } else {
+        pkt->flags |= MPTCP_PF_NO_MAPPING;
+    }
+}
+
 bool
 mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    mptcp_subflow_t *sf = pkt->sf;
-    mptcp_conn_t *c = pkt->conn;
-    mptcp_sfdir_t *sd;
-    mptcp_endpoint_t *me, *peer;
-    uint64_t relseq = 0, dss_dsn = 0;
-    bool have_relseq;
-    int d = pkt->dir;
+    dsn_ctx_t x = { pinfo, seg, pkt, pkt->conn, NULL, NULL, NULL, 0, false, 0 };
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    if (!c || pkt->ep < 0)
+    if (!x.c || pkt->ep < 0)
         return false;
-    sd = &sf->dir[d];
-    me = &c->ep[pkt->ep];
-    peer = &c->ep[1 - pkt->ep];
-
-    if (!sd->isn_known && pkt->seglen > 0)
-        narrow_isn(sd, seg);
-    have_relseq = rel_ssn64(sd, seg->seq, &relseq);
+    x.sd = &pkt->sf->dir[pkt->dir];
+    x.me = &x.c->ep[pkt->ep];
+    x.peer = &x.c->ep[1 - pkt->ep];
+    if (!x.sd->isn_known && pkt->seglen > 0)
+        narrow_isn(x.sd, seg);
+    x.have_relseq = rel_ssn64(x.sd, seg->seq, &x.relseq);
 
     for (unsigned i = 0; i < seg->nopts; i++) {
         const mptcp_opt_t *o = &seg->opts[i];
@@ -268,109 +408,20 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         if (o->status != MPTCP_OPT_OK)
             continue;
         if (o->subtype == MPTCP_SUB_DSS) {
-            if (o->u.dss.has_ack) {
-                /* RFC 8684 section 3.3.2: DATA_ACK acknowledges the peer's data; the a flag
-                 * gives its width */
-                uint64_t ack = o->u.dss.ack8 ? o->u.dss.ack
-                             : me->ack_ref_known ? mptcp_expand32(me->ack_ref, (uint32_t)o->u.dss.ack)
-                             : expand_in_space(peer, o->u.dss.ack, false);
-                pkt->ack64 = ack;
-                pkt->flags |= MPTCP_PF_HAS_ACK | MPTCP_PF_DSS_ACK;
-                me->ack_ref = ack;
-                me->ack_ref_known = true;
-                if (!peer->dsn_ref_known && (o->u.dss.ack8 || peer->key_known)) {
-                    /* where the peer's data space is, even if the peer's data is not captured */
-                    peer->dsn_ref = ack;
-                    peer->dsn_ref_known = true;
-                    peer->dsn_ref_exact = true;
-                }
-            }
-            if (o->u.dss.has_map) {
-                /* RFC 8684 section 3.3: the m flag gives the DSN width */
-                uint64_t dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
-                uint32_t dlen = o->u.dss.dll;
-                uint64_t ssn64;
-                /* the upper half of a 32-bit DSN is a guess until a 64-bit DSN or the key is seen */
-                bool exact = o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact);
-
-                dss_dsn = dsn;
-                pkt->flags |= MPTCP_PF_DSS_DSN;
-                me->dsn_ref = dsn;
-                me->dsn_ref_known = true;
-                me->dsn_ref_exact = exact;
-                if (o->u.dss.fin) {
-                    /* RFC 8684 section 3.3.3: the DATA_FIN takes the last DSN of the mapping;
-                     * with subflow sequence 0 and length 1 it carries no data */
-                    pkt->flags |= MPTCP_PF_DATA_FIN;
-                    me->data_fin_seen = true;
-                    me->data_fin_dsn = dsn + (dlen ? dlen - 1 : 0);
-                    if (dlen)
-                        dlen--;
-                    if (o->u.dss.ssn == 0)
-                        dlen = 0;
-                }
-                if (dlen == 0 && o->u.dss.dll == 0) {
-                    /* RFC 8684 section 3.7: the infinite mapping: fallback from here on */
-                    pkt->flags |= MPTCP_PF_INFINITE_MAP | MPTCP_PF_FALLBACK;
-                    c->fallback = true;
-                }
-                if (dlen && have_relseq) {
-                    ssn64 = mptcp_expand32(relseq, o->u.dss.ssn);
-                    if (o->u.dss.has_csum && !exact) {
-                        pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;   /* the pseudo-header needs all 64 bits */
-                    } else if (o->u.dss.has_csum && relseq >= ssn64 && relseq < ssn64 + dlen) {
-                        const mptcp_range_t *m = mptcp_ranges_find_covering(&sd->maps, ssn64);
-                        checksum_segment(seg, pkt, m && m->low == ssn64 ? m->frame : pinfo->num, dsn,
-                                         o->u.dss.ssn, o->u.dss.dll, o->u.dss.csum, dlen, relseq - ssn64);
-                    }
-                    mptcp_ranges_insert(&sd->maps, ssn64, ssn64 + dlen, dsn, pinfo->num, 0);
-                    /* a mapping carried by the packet itself is used first */
-                    if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
-                        pkt->dsn64 = dsn + (relseq - ssn64);
-                        pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-                        pkt->map_frame = 0;
-                    }
-                }
-            }
-        } else if (o->subtype == MPTCP_SUB_CAPABLE && o->u.cap.has_dll && o->u.cap.dll && me->key_known &&
-                   have_relseq) {
-            /* RFC 8684 section 3.1: MP_CAPABLE with data maps subflow sequence 1 to IDSN+1;
-             * every retransmitted copy describes the same mapping */
-            mptcp_ranges_insert(&sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, me->idsn + 1, pinfo->num, 0);
-            if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
-                const mptcp_range_t *m = mptcp_ranges_find_covering(&sd->maps, 1);
-                checksum_segment(seg, pkt, m ? m->frame : pinfo->num, me->idsn + 1, 1, o->u.cap.dll, o->u.cap.csum,
-                                 o->u.cap.dll, relseq - 1);
-            }
-            if (!me->dsn_ref_known) {
-                me->dsn_ref = me->idsn + 1;
-                me->dsn_ref_known = true;
-                me->dsn_ref_exact = true;
-            }
+            if (o->u.dss.has_ack)
+                dss_ack(&x, o);
+            if (o->u.dss.has_map)
+                dss_map(&x, o);
+        } else if (o->subtype == MPTCP_SUB_CAPABLE && o->u.cap.has_dll && o->u.cap.dll && x.me->key_known &&
+                   x.have_relseq) {
+            capable_data_map(&x, o);
         }
     }
-
-    if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN)) {
-        const mptcp_range_t *m = have_relseq ? mptcp_ranges_find_covering(&sd->maps, relseq) : NULL;
-        if (m) {
-            pkt->dsn64 = m->val + (relseq - m->low);
-            pkt->flags |= MPTCP_PF_HAS_DSN;
-            pkt->map_frame = m->frame == pinfo->num ? 0 : m->frame;
-        } else if (c->fallback || (!have_relseq && seg->nopts)) {
-            /* plain TCP after fallback: no data-level mapping is expected; or the subflow's
-             * ISN is not known yet (SYN not captured), so its mappings cannot be placed */
-        } else if (seg->nopts == 0) {
-            /* RFC 8684 section 3.7: data without any DSS where a mapping is needed means the
-             * peers fell back to plain TCP (e.g. the MP_CAPABLE third ACK was lost) */
-            c->fallback = true;
-            pkt->flags |= MPTCP_PF_FALLBACK;
-        } else {
-            pkt->flags |= MPTCP_PF_NO_MAPPING;
-        }
-    }
+    if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
+        dsn_from_mappings(&x);
     if (pkt->flags & MPTCP_PF_DSS_DSN)
-        mptcp_pkt_set_dss_dsn64(pkt, dss_dsn);
+        mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
-        record_sent(me, sf, pkt);
+        record_sent(x.me, pkt->sf, pkt);
     return true;
 }
