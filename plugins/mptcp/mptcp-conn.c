@@ -504,16 +504,14 @@ infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
 }
 /* }}} */
 
-mptcp_subflow_t *
-mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+/** The segment's subflow, found or new (NULL: plain TCP), and its TCP-level state: ISNs,
+ * SYN/FIN/RST seen. *d: the segment's subflow direction. */
+static mptcp_subflow_t *
+subflow_for_segment(packet_info *pinfo, const mptcp_seg_t *seg, int *d)
 {
     bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
-    mptcp_subflow_t *sf;
-    int d = 0;
-    bool has_capable = false, has_join = false;
+    mptcp_subflow_t *sf = mptcp_subflow_lookup(seg, d);
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    sf = mptcp_subflow_lookup(seg, &d);
     /* A new SYN with another ISN on a known tuple starts a new TCP connection. */
     if (sf && syn && !ack && sf->syn_seen && sf->dir[0].isn != seg->seq)
         sf = NULL;
@@ -521,51 +519,63 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         if (seg->nopts == 0)
             return NULL;
         sf = subflow_new(pinfo, seg, !(syn && ack));
-        d = (syn && ack) ? 1 : 0;
+        *d = (syn && ack) ? 1 : 0;
     }
-    pkt->sf = sf;
-    pkt->dir = d;
-
     if (syn) {
-        sf->dir[d].isn_known = true;
-        sf->dir[d].isn = seg->seq;
+        sf->dir[*d].isn_known = true;
+        sf->dir[*d].isn = seg->seq;
         if (ack)
             sf->synack_seen = true;
         else
             sf->syn_seen = true;
     }
     /* SYN/ACK (or SYN) not captured: the other side's first ACK acknowledges ISN + 1 */
-    if (ack && !syn && !sf->dir[1 - d].isn_known && sf->dir[d].isn_known && seg->seq == sf->dir[d].isn + 1) {
-        sf->dir[1 - d].isn_known = true;
-        sf->dir[1 - d].isn = seg->ack - 1;
+    if (ack && !syn && !sf->dir[1 - *d].isn_known && sf->dir[*d].isn_known && seg->seq == sf->dir[*d].isn + 1) {
+        sf->dir[1 - *d].isn_known = true;
+        sf->dir[1 - *d].isn = seg->ack - 1;
     }
     if (seg->flags & TH_FIN)
-        sf->dir[d].fin_seen = true;
+        sf->dir[*d].fin_seen = true;
     if (seg->flags & TH_RST)
-        sf->dir[d].rst_seen = true;
+        sf->dir[*d].rst_seen = true;
+    return sf;
+}
 
+/** Option i of the segment as the connection reads it: ADD_ADDR lengths 8/10/20/22 are v0 or
+ * the v1 echo, and the connection's version decides (RFC 8684 section 3.4.1). */
+static const mptcp_opt_t *
+option_for_conn(const mptcp_seg_t *seg, unsigned i, const mptcp_subflow_t *sf, mptcp_opt_t *reparsed)
+{
+    const mptcp_opt_t *o = &seg->opts[i];
+    unsigned off = seg->opt_offset[i];
+
+    if (o->subtype != MPTCP_SUB_ADD_ADDR || !sf->conn || sf->conn->version < 0)
+        return o;
+    mptcp_opt_parse(tvb_get_ptr(seg->tvb, off, -1), tvb_captured_length_remaining(seg->tvb, off),
+                    sf->conn->version, reparsed);
+    return reparsed;
+}
+
+/** Runs the handler of each MPTCP option; sets *has_capable / *has_join. */
+static void
+handle_options(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt,
+               bool *has_capable, bool *has_join)
+{
     for (unsigned i = 0; i < seg->nopts; i++) {
-        const mptcp_opt_t *o = &seg->opts[i];
         mptcp_opt_t reparsed;
+        const mptcp_opt_t *o = option_for_conn(seg, i, sf, &reparsed);
 
-        /* ADD_ADDR lengths 8/10/20/22 are v0 or v1 echo: the connection's version decides */
-        if (o->subtype == MPTCP_SUB_ADD_ADDR && sf->conn && sf->conn->version >= 0) {
-            unsigned off = seg->opt_offset[i];
-            mptcp_opt_parse(tvb_get_ptr(seg->tvb, off, -1), tvb_captured_length_remaining(seg->tvb, off),
-                            sf->conn->version, &reparsed);
-            o = &reparsed;
-        }
         if (o->status != MPTCP_OPT_OK)
             continue;
         switch (o->subtype) {
         case MPTCP_SUB_CAPABLE:
-            has_capable = true;
+            *has_capable = true;
             /* a MP_CAPABLE on a JOIN subflow, or on a subflow already linked elsewhere, is ignored */
             if (!sf->is_join)
                 handle_capable(pinfo, seg, sf, d, o, pkt);
             break;
         case MPTCP_SUB_JOIN:
-            has_join = true;
+            *has_join = true;
             handle_join(pinfo, seg, sf, d, o, pkt);
             break;
         case MPTCP_SUB_DSS:
@@ -579,7 +589,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             handle_rm_addr(seg, sf, d, seg->opt_offset[i], o, pkt);
             break;
         case MPTCP_SUB_PRIO:
-            sf->dir[d].backup = o->u.prio.backup;
+            sf->dir[d].backup = o->u.prio.backup;        /* RFC 8684 section 3.3.8 */
             break;
         case MPTCP_SUB_FASTCLOSE:
             handle_fastclose(sf, d, o, pkt);
@@ -588,6 +598,14 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             break;
         }
     }
+}
+
+/** What the handshake and signalling say once every option is handled. */
+static void
+post_handshake_checks(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt,
+                      bool has_capable, bool has_join)
+{
+    bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
 
     /* Signalling (ADD_ADDR, MP_PRIO, MP_TCPRST, ...) on a subflow of no known connection, with
      * no DSS to place it: the subflow still belongs to some MPTCP connection. */
@@ -601,7 +619,6 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             }
         }
     }
-
     /* RFC 8684 section 3.7: a SYN/ACK without MP_CAPABLE answering an MP_CAPABLE SYN means
      * the server does not do MPTCP: the connection falls back to plain TCP. */
     if (syn && ack && sf->conn && sf == sf->conn->master && !has_capable && !sf->is_join) {
@@ -611,10 +628,15 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     /* RFC 8684 section 3.2: a SYN/ACK answering an MP_JOIN SYN must carry MP_JOIN */
     if (syn && ack && sf->is_join && !has_join)
         pkt->flags |= MPTCP_PF_JOIN_REJECTED;
-
     /* RFC 8684 section 3.4: the initial subflow's addresses have id 0 */
     if (sf->conn && sf == sf->conn->master)
         sf->addr_ids_known = 3;
+}
+
+/** The connection state this packet is rendered with, on every pass (first-pass snapshot). */
+static void
+snapshot_into_pkt(const mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt)
+{
     pkt->addr_ids_known = sf->addr_ids_known;
     pkt->addr_id[0] = sf->dir[0].addr_id;
     pkt->addr_id[1] = sf->dir[1].addr_id;
@@ -629,5 +651,23 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         pkt->ep = -1;
         pkt->version = -1;
     }
+}
+
+mptcp_subflow_t *
+mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    mptcp_subflow_t *sf;
+    int d = 0;
+    bool has_capable = false, has_join = false;
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    sf = subflow_for_segment(pinfo, seg, &d);
+    if (!sf)
+        return NULL;
+    pkt->sf = sf;
+    pkt->dir = d;
+    handle_options(pinfo, seg, sf, d, pkt, &has_capable, &has_join);
+    post_handshake_checks(pinfo, seg, sf, d, pkt, has_capable, has_join);
+    snapshot_into_pkt(sf, d, pkt);
     return sf;
 }
