@@ -97,6 +97,29 @@ mptcp_conn_count(void)
     return all_conns ? wmem_array_get_count(all_conns) : 0;
 }
 
+const mptcp_subflow_t *
+mptcp_conn_first_subflow(const mptcp_conn_t *c)
+{
+    return *(const mptcp_subflow_t **)wmem_array_index(c->subflows, 0);
+}
+
+void
+mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t port[2])
+{
+    int cd = sf->client_dir;
+
+    addr[0] = &sf->addr[cd];
+    port[0] = sf->port[cd];
+    addr[1] = &sf->addr[1 - cd];
+    port[1] = sf->port[1 - cd];
+}
+
+void
+mptcp_conn_ends(const mptcp_conn_t *c, const address *addr[2], uint16_t port[2])
+{
+    mptcp_subflow_ends(mptcp_conn_first_subflow(c), addr, port);
+}
+
 static unsigned
 sf_cache_slot(const mptcp_seg_t *seg)
 {

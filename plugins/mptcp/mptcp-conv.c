@@ -58,13 +58,7 @@ static et_dissector_info_t mptcp_et_info = { &mptcp_endpoint_filter_type };
 static void
 conn_identity(const mptcp_tap_info_t *ti, const address **addr, uint16_t *port)
 {
-    const mptcp_subflow_t *sf0 = *(mptcp_subflow_t **)wmem_array_index(ti->pkt->conn->subflows, 0);
-    int c = sf0->client_dir;
-
-    addr[0] = &sf0->addr[c];
-    port[0] = sf0->port[c];
-    addr[1] = &sf0->addr[1 - c];
-    port[1] = sf0->port[1 - c];
+    mptcp_conn_ends(ti->pkt->conn, addr, port);
 }
 
 static tap_packet_status

@@ -17,7 +17,7 @@ frames_add(mptcp_frames_t *f, uint32_t frame)
     for (uint32_t i = 0; i < f->n; i++)
         if (f->v[i] == frame)
             return;
-    f->v = (uint32_t *)wmem_realloc(wmem_file_scope(), f->v, (f->n + 1) * sizeof(uint32_t));
+    f->v = (uint32_t *)mptcp_grow_counted(wmem_file_scope(), f->v, f->n, f->n + 1, sizeof(uint32_t));
     f->v[f->n++] = frame;
 }
 

@@ -34,11 +34,6 @@
 #include <epan/follow.h>
 #include <epan/tap.h>
 
-/** A DATA_ACK this far beyond the highest byte seen is not trusted for a trailing gap. */
-#define FOLLOW_MAX_ACK_AHEAD (UINT64_C(1) << 30)
-/** Offsets without a known IDSN are relative to this far below the first DSN seen. */
-#define FOLLOW_BASE_HEADROOM (UINT64_C(1) << 40)
-
 typedef struct {
     uint64_t lo, hi;           /**< stream offsets [lo, hi) */
     GList *node;               /**< its follow_record_t in follow_info->payload */
@@ -325,7 +320,7 @@ dir_start(fdir_t *d, const mptcp_pkt_t *pkt, int e, uint64_t first_dsn)
     if (pkt->keys & (1u << e))
         d->base = pkt->conn->ep[e].idsn + 1;
     else
-        d->base = first_dsn - FOLLOW_BASE_HEADROOM;
+        d->base = first_dsn - MPTCP_REL_BASE_HEADROOM;
 }
 
 static tap_packet_status
@@ -340,12 +335,14 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     bool changed = false;
 
     if (fi->client_port == 0) {
-        const mptcp_subflow_t *sf0 = *(mptcp_subflow_t **)wmem_array_index(c->subflows, 0);
-        int cd = sf0->client_dir;
-        copy_address(&fi->client_ip, &sf0->addr[cd]);
-        fi->client_port = sf0->port[cd];
-        copy_address(&fi->server_ip, &sf0->addr[1 - cd]);
-        fi->server_port = sf0->port[1 - cd];
+        const address *addr[2];
+        uint16_t port[2];
+
+        mptcp_conn_ends(c, addr, port);
+        copy_address(&fi->client_ip, addr[0]);
+        fi->client_port = port[0];
+        copy_address(&fi->server_ip, addr[1]);
+        fi->server_port = port[1];
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         fdir_t *d = &fs->d[e];
@@ -368,7 +365,7 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
             uint64_t end = P(d, d->pieces->len - 1)->hi, ack = pkt->ack64 - d->base;
             if (snd->data_fin_seen && snd->data_fin_dsn - d->base < ack)
                 ack = snd->data_fin_dsn - d->base;      /* the DATA_FIN takes a DSN but no byte */
-            if (ack > end && ack - end < FOLLOW_MAX_ACK_AHEAD) {
+            if (ack > end && ack - end < MPTCP_ACK_TRUST_WINDOW) {
                 append_end(fi, d, e == 0, pinfo, end, ack, NULL);
                 changed = true;
             }

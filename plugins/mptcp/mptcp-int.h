@@ -22,6 +22,7 @@
 #include <epan/proto_data.h>
 
 #include "mptcp-optparse.h"
+#include "mptcp-util.h"
 #include "mptcp-pkt.h"
 
 #define MPTCP_MAX_OPTS 8           /**< MPTCP options kept per segment (40 option bytes allow 10 of 4) */
@@ -200,6 +201,12 @@ mptcp_subflow_t *mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, m
 bool mptcp_conn_any(void);
 mptcp_conn_t *mptcp_conn_by_stream(uint32_t stream);
 uint32_t mptcp_conn_count(void);
+/** The connection's first subflow (the initial one when its handshake was captured). */
+const mptcp_subflow_t *mptcp_conn_first_subflow(const mptcp_conn_t *c);
+/** Client end [0] and server end [1] of a subflow: the client is the connection's client. */
+void mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t port[2]);
+/** The connection's ends: those of its first subflow. */
+void mptcp_conn_ends(const mptcp_conn_t *c, const address *addr[2], uint16_t port[2]);
 mptcp_subflow_t *mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir);
 
 /* mptcp-dsn.c */
@@ -258,8 +265,16 @@ typedef struct {
 
 #define MPTCP_SEGMENT_TAP "mptcp_segment"
 
+/* mptcp-tap.c */
+void mptcp_tap_register(void);
+/** Queues the "mptcp_segment" tap for a packet of a linked subflow (every pass). */
+void mptcp_tap_segment(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt);
+
+/* mptcp-stats.c: Statistics > MPTCP Statistics (GUI table) */
 void mptcp_stats_register(void);
-void mptcp_stats_tap(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt);
+/* mptcp-stats-print.c: tshark -z mptcp,stat[,text|,csv|,json][,filter]; registered before
+ * mptcp_stats_register(), so that tshark does not use its generic printer of the GUI table */
+void mptcp_stats_print_register(void);
 
 /* mptcp-follow.c */
 void mptcp_follow_register(void);

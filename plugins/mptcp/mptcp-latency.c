@@ -22,11 +22,6 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 
-/** A DATA_ACK further ahead of the highest data seen is not trusted (garbage or 32-bit guess). */
-#define LAT_MAX_ACK_AHEAD (UINT64_C(1) << 30)
-/** Offsets are relative to a base this far below the first value seen (reordering headroom). */
-#define LAT_BASE_HEADROOM (UINT64_C(1) << 40)
-
 typedef struct {
     uint64_t ack;              /**< relative DATA_ACK */
     int64_t t;                 /**< ns */
@@ -44,8 +39,7 @@ typedef struct {
     uint64_t base;             /**< raw DSN of relative 0 */
     bool data_seen;
     uint64_t max_end;          /**< highest relative end of data seen */
-    lat_pend_t *heap;
-    unsigned nheap, capheap;
+    mptcp_heap_t pending;      /**< lat_pend_t, smallest end first */
     lat_ack_t *acks;           /**< strictly increasing ack */
     unsigned nacks, capacks;
 } lat_dir_t;
@@ -71,53 +65,12 @@ static uint64_t
 rel(lat_dir_t *d, uint64_t raw)
 {
     if (!d->base_set) {
-        d->base = raw - LAT_BASE_HEADROOM;
+        d->base = raw - MPTCP_REL_BASE_HEADROOM;
         d->base_set = true;
     }
     return raw - d->base;
 }
 
-/* {{{ pending heap (min on end) */
-static void
-heap_push(lat_dir_t *d, uint64_t end, int64_t first_ns, mptcp_latency_t *res)
-{
-    unsigned i;
-
-    if (d->nheap == d->capheap) {
-        d->capheap = d->capheap ? d->capheap * 2 : 8;
-        d->heap = (lat_pend_t *)wmem_realloc(wmem_file_scope(), d->heap, d->capheap * sizeof(lat_pend_t));
-    }
-    i = d->nheap++;
-    while (i > 0 && d->heap[(i - 1) / 2].end > end) {
-        d->heap[i] = d->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    d->heap[i].end = end;
-    d->heap[i].first_ns = first_ns;
-    d->heap[i].res = res;
-}
-
-static void
-heap_pop(lat_dir_t *d)
-{
-    lat_pend_t last = d->heap[--d->nheap];
-    unsigned i = 0;
-
-    for (;;) {
-        unsigned c = 2 * i + 1;
-        if (c >= d->nheap)
-            break;
-        if (c + 1 < d->nheap && d->heap[c + 1].end < d->heap[c].end)
-            c++;
-        if (d->heap[c].end >= last.end)
-            break;
-        d->heap[i] = d->heap[c];
-        i = c;
-    }
-    if (d->nheap)
-        d->heap[i] = last;
-}
-/* }}} */
 
 static void
 resolve(mptcp_latency_t *res, int64_t first_ns, int64_t t_ack, uint32_t ack_frame)
@@ -136,21 +89,18 @@ handle_ack(lat_dir_t *d, uint64_t raw_ack, int64_t t, uint32_t frame)
 {
     uint64_t a = rel(d, raw_ack);
 
-    if (d->data_seen && a > d->max_end + LAT_MAX_ACK_AHEAD)
+    if (d->data_seen && a > d->max_end + MPTCP_ACK_TRUST_WINDOW)
         return;
     if (d->nacks && a <= d->acks[d->nacks - 1].ack)
         return;
-    if (d->nacks == d->capacks) {
-        d->capacks = d->capacks ? d->capacks * 2 : 8;
-        d->acks = (lat_ack_t *)wmem_realloc(wmem_file_scope(), d->acks, d->capacks * sizeof(lat_ack_t));
-    }
+    d->acks = (lat_ack_t *)mptcp_grow(wmem_file_scope(), d->acks, &d->capacks, d->nacks + 1, sizeof(lat_ack_t));
     d->acks[d->nacks].ack = a;
     d->acks[d->nacks].t = t;
     d->acks[d->nacks].frame = frame;
     d->nacks++;
-    while (d->nheap && d->heap[0].end <= a) {
-        resolve(d->heap[0].res, d->heap[0].first_ns, t, frame);
-        heap_pop(d);
+    for (const lat_pend_t *top; (top = (const lat_pend_t *)mptcp_heap_top(&d->pending)) && top->end <= a;) {
+        resolve(top->res, top->first_ns, t, frame);
+        mptcp_heap_pop(&d->pending);
     }
 }
 
@@ -228,7 +178,10 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
             }
             resolve(res, first_ns, d->acks[a].t, d->acks[a].frame);
         } else {
-            heap_push(d, hi, first_ns, res);
+            lat_pend_t pend = { hi, first_ns, res };
+            d->pending.scope = wmem_file_scope();
+            d->pending.elt = sizeof(pend);
+            mptcp_heap_push(&d->pending, &pend);
         }
     }
 }

@@ -127,6 +127,11 @@ typedef struct {
  */
 mptcp_opt_status_t mptcp_opt_parse(const uint8_t *p, unsigned caplen, int version, mptcp_opt_t *o);
 
+/** The TCP option at or after *off in a TCP header p[0, end) (NOPs skipped; start at 20): sets
+ * *off to its offset and *len to its length, and the caller goes on at *off + *len. false at
+ * the end of the captured options, at End of Option List, or at a length below 2. */
+bool mptcp_tcpopt_next(const uint8_t *p, unsigned end, unsigned *off, uint8_t *len);
+
 /** Expected DSS length for the given flags, without the optional checksum. */
 unsigned mptcp_dss_expected_len(uint8_t flags);
 

@@ -55,7 +55,6 @@
 #include <epan/dissectors/packet-tcp.h>
 
 #define MAX_WAITING (16u << 20)               /**< bytes waiting for a gap: more = a hole */
-#define MAX_ACK_AHEAD (UINT64_C(1) << 30)     /**< a Data ACK further ahead is not trusted */
 
 static mptcp_pref_bool_t pref_reassemble = TRUE;
 static bool reasm_on;                         /**< pref_reassemble when the file was opened */
@@ -456,7 +455,7 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
         uint64_t first = me->key_known ? me->idsn + 1 : peer->ack_ref_known && peer->ack_ref <= s ? peer->ack_ref : s;
 
         d->started = true;
-        d->next = (s >= first && s - first < MAX_ACK_AHEAD) ? first : s;
+        d->next = (s >= first && s - first < MPTCP_ACK_TRUST_WINDOW) ? first : s;
         d->seq_base = me->key_known ? me->idsn : 0;
     }
     rec->flags |= RF_CLAIMED;
@@ -503,7 +502,7 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         if (pd->nw && end > pd->w[0].dsn)
             end = pd->w[0].dsn;
         /* an ack of one byte more than delivered may be the ack of a DATA_FIN not captured */
-        if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MAX_ACK_AHEAD &&
+        if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MPTCP_ACK_TRUST_WINDOW &&
             !(end == pd->next + 1 && !pd->nw && pkt->ack64 == end))
             declare_hole(pd, 1 - ep, &rr, end, pinfo->num);
         check_fin(pd, 1 - ep, &rr);
@@ -569,37 +568,81 @@ dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, struct tcpinfo *ti
     mptcp_epan_tcp_dispatch(tvb, pinfo, tree, ti, server_port);
 }
 
+/** pinfo's addresses and ports while an application dissector runs. */
+typedef struct {
+    address src, dst;
+    uint32_t sport, dport;
+} endpoints_t;
+
+/** Makes pinfo look like the first subflow's segment from the sending endpoint (the old values
+ * go to save); returns the server port TCP would try first (none for an inferred connection). */
+static uint32_t
+as_first_subflow(const app_ctx_t *x, packet_info *pinfo, endpoints_t *save)
+{
+    const address *addr[2];
+    uint16_t port[2];
+    int e = x->ep == 0 ? 0 : 1;
+
+    mptcp_conn_ends(x->conn, addr, port);
+    copy_address_shallow(&save->src, &pinfo->src);
+    copy_address_shallow(&save->dst, &pinfo->dst);
+    save->sport = pinfo->srcport;
+    save->dport = pinfo->destport;
+    copy_address_shallow(&pinfo->src, addr[e]);
+    copy_address_shallow(&pinfo->dst, addr[1 - e]);
+    pinfo->srcport = port[e];
+    pinfo->destport = port[1 - e];
+    return x->conn->inferred ? 0 : port[1];
+}
+
+static void
+restore_endpoints(packet_info *pinfo, const endpoints_t *save)
+{
+    copy_address_shallow(&pinfo->src, &save->src);
+    copy_address_shallow(&pinfo->dst, &save->dst);
+    pinfo->srcport = save->sport;
+    pinfo->destport = save->dport;
+}
+
+/** After the call: a dissector that made itself the first subflow's conversation dissector (e.g.
+ * HTTP's heuristic) becomes the connection's, and TCP goes on handing that subflow's segments to
+ * the claim (else it would dissect them per subflow from here on). */
+static void
+keep_claim(app_ctx_t *x, const reasm_claim_t *cl0)
+{
+    packet_info *pinfo = x->pinfo;
+    dissector_handle_t h = conversation_get_dissector(cl0->conv, pinfo->num);
+
+    if (h != claim_handle) {
+        if (h && !PINFO_FD_VISITED(pinfo) && !x->rc->conv_handle) {
+            x->rc->conv_handle = h;
+            x->rc->conv_handle_from = pinfo->num;
+        }
+        conversation_set_dissector_from_frame_number(cl0->conv, pinfo->num, claim_handle);
+    }
+}
+
 /** Calls the application dissector on tvb (whose first byte has DSN dsn) as the connection's
  * first subflow; returns what it asked for in *doff / *dlen (0: nothing more). */
 static void
 call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff, uint32_t *dlen)
 {
     packet_info *pinfo = x->pinfo;
-    const mptcp_subflow_t *sf0 = *(mptcp_subflow_t **)wmem_array_index(x->conn->subflows, 0);
-    int side = x->ep == 0 ? sf0->client_dir : 1 - sf0->client_dir;
-    uint32_t server_port = x->conn->inferred ? 0 : sf0->port[1 - sf0->client_dir];
-    address save_src, save_dst;
-    uint32_t save_sport = pinfo->srcport, save_dport = pinfo->destport;
+    const reasm_claim_t *cl0 = (const reasm_claim_t *)mptcp_conn_first_subflow(x->conn)->reasm_claim;
     guint16 save_can = pinfo->can_desegment;
     const char *volatile saved_proto = pinfo->current_proto;
-    const reasm_claim_t *cl0 = (const reasm_claim_t *)sf0->reasm_claim;
     dissector_handle_t conv_handle;
+    endpoints_t save;
+    uint32_t server_port;
     struct tcpinfo ti;
 
     /* TCP tries the conversation's dissector first: one that a dissector set on the first
      * subflow's conversation during this dissection, else one it had before the claim */
     if (x->rc->conv_handle && pinfo->num >= x->rc->conv_handle_from)
-        conv_handle = x->rc->conv_handle;       /* never claim_handle (see below) */
+        conv_handle = x->rc->conv_handle;       /* never claim_handle (see keep_claim) */
     else
         conv_handle = claim_prior_handle(cl0);
-
-    copy_address_shallow(&save_src, &pinfo->src);
-    copy_address_shallow(&save_dst, &pinfo->dst);
-    copy_address_shallow(&pinfo->src, &sf0->addr[side]);
-    copy_address_shallow(&pinfo->dst, &sf0->addr[1 - side]);
-    pinfo->srcport = sf0->port[side];
-    pinfo->destport = sf0->port[1 - side];
-
+    server_port = as_first_subflow(x, pinfo, &save);
     memset(&ti, 0, sizeof(ti));
     ti.seq = (uint32_t)(dsn - x->d->seq_base);
     ti.nxtseq = ti.seq + tvb_reported_length(tvb);
@@ -631,24 +674,9 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
     pinfo->can_desegment = save_can;
-    if (cl0) {
-        /* a dissector made itself the first subflow's conversation dissector (e.g. HTTP's
-         * heuristic): it becomes the connection's, and TCP goes on handing that subflow's
-         * segments to the claim (else it would dissect them per subflow from here on) */
-        dissector_handle_t h = conversation_get_dissector(cl0->conv, pinfo->num);
-
-        if (h != claim_handle) {
-            if (h && !PINFO_FD_VISITED(pinfo) && !x->rc->conv_handle) {
-                x->rc->conv_handle = h;
-                x->rc->conv_handle_from = pinfo->num;
-            }
-            conversation_set_dissector_from_frame_number(cl0->conv, pinfo->num, claim_handle);
-        }
-    }
-    copy_address_shallow(&pinfo->src, &save_src);
-    copy_address_shallow(&pinfo->dst, &save_dst);
-    pinfo->srcport = save_sport;
-    pinfo->destport = save_dport;
+    if (cl0)
+        keep_claim(x, cl0);
+    restore_endpoints(pinfo, &save);
 }
 
 /** Opens the PDU that the dissector waits for, starting at DSN start (first pass). */
@@ -817,6 +845,102 @@ reasm_tvb(app_ctx_t *x, const reasm_op_t *op)
     return r;
 }
 
+/** The open PDU takes the chunk's bytes from pos on (first pass); returns the position after
+ * them. *fin: the chunk's DATA_FIN, used up when it ends a PDU that runs until it. */
+static uint32_t
+msp_continue(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos, bool *fin)
+{
+    reasm_dir_t *d = x->d;
+    uint64_t at = ch->dsn + pos;
+    uint32_t n = ch->len, take = n - pos, id = d->msp_id, oi, dlen;
+    bool complete;
+    fragment_head *fh;
+    reasm_op_t *op;
+    tvbuff_t *r;
+    int doff;
+
+    switch (d->msp_mode) {
+    case MSP_EXACT:
+        complete = ch->dsn + n >= d->msp_end;
+        if (complete)
+            take = (uint32_t)(d->msp_end - at);
+        break;
+    case MSP_ONE_MORE:
+        complete = take > 0;
+        break;
+    default:
+        complete = *fin;
+        *fin = false;                   /* the DATA_FIN ends one PDU */
+        break;
+    }
+    fh = msp_add(x, ch, ctvb, pos, take, complete);
+    if (!complete || !fh || !fh->tvb_data) {
+        op = op_add(ch, OP_ADD, pos, pos + take);
+        op->id = id;
+        op_show(x, ctvb, op);
+        if (complete)
+            d->msp_open = false;        /* nothing to complete (no data at all) */
+        return pos + take;
+    }
+    op = op_add(ch, OP_CALL_REASM, pos, pos + take);
+    op->id = id;
+    op->len = fh->datalen;
+    op->dsn = d->msp_start;
+    oi = ch->nops - 1;
+    r = reasm_tvb(x, op);
+    call_app(x, r, d->msp_start, true, &doff, &dlen);
+    op = &ch->ops[oi];
+    if (dlen && (uint32_t)doff < fh->datalen) {
+        op->flags |= OPF_PARTIAL;
+        if (doff == 0) {
+            /* the same PDU goes on (as TCP's partial reassembly) */
+            fragment_set_partial_reassembly(&reasm_table, x->pinfo, id, NULL);
+            msp_extend(d, dlen);
+        } else {
+            msp_restart(x, fh, (uint32_t)doff, dlen);
+        }
+    } else if (dlen) {
+        uint64_t end = d->msp_start + fh->datalen;
+        msp_open(d, end, end, dlen);
+    } else {
+        d->msp_open = false;
+    }
+    op_after_call(x, op, r);
+    return pos + take;
+}
+
+/** No PDU is open: the dissector gets the rest of the chunk from pos (first pass); what it asks
+ * for more opens one. */
+static void
+fresh_call(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos)
+{
+    reasm_dir_t *d = x->d;
+    uint32_t n = ch->len, oi, dlen;
+    reasm_op_t *op = op_add(ch, OP_CALL, pos, n);
+    int doff;
+
+    op->dsn = ch->dsn + pos;
+    oi = ch->nops - 1;
+    call_app(x, tvb_new_subset_remaining(ctvb, pos), op->dsn, false, &doff, &dlen);
+    op = &ch->ops[oi];
+    if (!dlen) {
+        op_after_call(x, op, NULL);
+        return;
+    }
+    uint32_t at = pos + (uint32_t)doff;
+
+    if (doff == 0)
+        op->flags |= OPF_NOTHING;
+    msp_open(d, ch->dsn + at, ch->dsn + n, dlen);
+    op_after_call(x, op, NULL);
+    if (at < n) {
+        msp_add(x, ch, ctvb, at, n - at, false);
+        op = op_add(ch, OP_ADD, at, n);
+        op->id = d->msp_id;
+        op_show(x, ctvb, op);
+    }
+}
+
 /** Runs a chunk through the dissector and records what happened (first pass). */
 static void
 chunk_first_pass(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb)
@@ -824,8 +948,6 @@ chunk_first_pass(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb)
     reasm_dir_t *d = x->d;
     uint32_t pos = 0, n = ch->len;
     bool fin = ch->fin;
-    int doff;
-    uint32_t dlen;
 
     for (uint32_t i = 0; i < ch->nops; i++)      /* the hole found by the placement */
         op_show(x, ctvb, &ch->ops[i]);
@@ -841,88 +963,10 @@ chunk_first_pass(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb)
         pos = k;
     }
     while (pos < n || (fin && d->msp_open && d->msp_mode == MSP_UNTIL_FIN)) {
-        reasm_op_t *op;
-
         if (d->msp_open) {
-            uint64_t at = ch->dsn + pos;
-            uint32_t take = n - pos, id = d->msp_id, oi;
-            bool complete;
-            fragment_head *fh;
-            tvbuff_t *r;
-
-            switch (d->msp_mode) {
-            case MSP_EXACT:
-                complete = ch->dsn + n >= d->msp_end;
-                if (complete)
-                    take = (uint32_t)(d->msp_end - at);
-                break;
-            case MSP_ONE_MORE:
-                complete = take > 0;
-                break;
-            default:
-                complete = fin;
-                fin = false;                 /* the DATA_FIN ends one PDU */
-                break;
-            }
-            fh = msp_add(x, ch, ctvb, pos, take, complete);
-            if (!complete || !fh || !fh->tvb_data) {
-                op = op_add(ch, OP_ADD, pos, pos + take);
-                op->id = id;
-                op_show(x, ctvb, op);
-                if (complete)
-                    d->msp_open = false;    /* nothing to complete (no data at all) */
-                pos += take;
-                continue;
-            }
-            op = op_add(ch, OP_CALL_REASM, pos, pos + take);
-            op->id = id;
-            op->len = fh->datalen;
-            op->dsn = d->msp_start;
-            oi = ch->nops - 1;
-            r = reasm_tvb(x, op);
-            call_app(x, r, d->msp_start, true, &doff, &dlen);
-            op = &ch->ops[oi];
-            if (dlen && (uint32_t)doff < fh->datalen) {
-                op->flags |= OPF_PARTIAL;
-                if (doff == 0) {
-                    /* the same PDU goes on (as TCP's partial reassembly) */
-                    fragment_set_partial_reassembly(&reasm_table, x->pinfo, id, NULL);
-                    msp_extend(d, dlen);
-                } else {
-                    msp_restart(x, fh, (uint32_t)doff, dlen);
-                }
-            } else if (dlen) {
-                uint64_t end = d->msp_start + fh->datalen;
-                msp_open(d, end, end, dlen);
-            } else {
-                d->msp_open = false;
-            }
-            op_after_call(x, op, r);
-            pos += take;
+            pos = msp_continue(x, ch, ctvb, pos, &fin);
         } else {
-            uint32_t oi;
-
-            op = op_add(ch, OP_CALL, pos, n);
-            op->dsn = ch->dsn + pos;
-            oi = ch->nops - 1;
-            call_app(x, tvb_new_subset_remaining(ctvb, pos), op->dsn, false, &doff, &dlen);
-            op = &ch->ops[oi];
-            if (dlen) {
-                uint32_t at = pos + (uint32_t)doff;
-
-                if (doff == 0)
-                    op->flags |= OPF_NOTHING;
-                msp_open(d, ch->dsn + at, ch->dsn + n, dlen);
-                op_after_call(x, op, NULL);
-                if (at < n) {
-                    msp_add(x, ch, ctvb, at, n - at, false);
-                    op = op_add(ch, OP_ADD, at, n);
-                    op->id = d->msp_id;
-                    op_show(x, ctvb, op);
-                }
-            } else {
-                op_after_call(x, op, NULL);
-            }
+            fresh_call(x, ch, ctvb, pos);
             pos = n;
         }
     }
@@ -1014,87 +1058,97 @@ chunk_dissect(app_ctx_t *x, reasm_chunk_t *ch)
     }
 }
 
+/** First pass, after TCP ran: the claim of the segment's subflow follows the TCP conversation
+ * TCP uses for it, and a frame whose payload TCP handed to a dissector itself is marked. */
+static void
+claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    reasm_claim_t *cl = (reasm_claim_t *)pkt->sf->reasm_claim;
+    bool not_called = cl && cl->from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
+    conversation_t *conv = NULL;
+    reasm_rec_t *rec;
+
+    /* (the claim handler not called for a data segment of a claimed subflow: TCP uses
+     * another conversation for it now, e.g. after a port reuse it detected, or it skipped
+     * the payload, e.g. a retransmission) */
+    if (!cl || (seg->flags & TH_SYN) || not_called)
+        conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP, seg->sport, seg->dport, 0);
+    if (!PINFO_FD_VISITED(pinfo) && not_called && conv && conv != cl->conv && (rec = rec_get(pkt, false)) != NULL) {
+        /* TCP gave this claimed subflow's payload to a dissector itself: it uses another
+         * conversation for the 4-tuple now (e.g. after a SYN the plugin did not take for
+         * MPTCP). Handing this frame's data-level bytes to the application dissector as well
+         * would call it twice in one frame for two different streams, which dissectors that
+         * keep per-frame state do not expect (iPerf3 asserts on the second pass): they go
+         * to the data dissector. Stored, so every pass does the same. */
+        rec->flags |= RF_TCP_OWN;
+    }
+    /* from the next frame on, TCP hands this subflow's payload to claim_handle. A SYN may make
+     * TCP start a new conversation for the same 4-tuple (Wireshark 4.2+ on a retransmitted
+     * SYN): the claim moves to it, else TCP would hand the payload to the port's dissector as
+     * well (twice in a frame for it). */
+    if (conv && (!cl || conv != cl->conv)) {
+        if (!cl) {
+            cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
+            cl->from = pinfo->num + 1;
+            pkt->sf->reasm_claim = cl;
+        }
+        cl->conv = conv;
+        conversation_set_dissector_from_frame_number(conv, pinfo->num + 1, claim_handle);
+    }
+}
+
+/** The frame's data-level items: truncation, duplicate, unplaced, waiting bytes. */
+static void
+render_rec(app_ctx_t *x, const reasm_rec_t *rec, tvbuff_t *tvb, proto_item *di)
+{
+    proto_item *ti;
+
+    if (rec->flags & RF_TRUNCATED)
+        expert_add_info(x->pinfo, di, &ei_truncated);
+    if (rec->flags & RF_DUP) {
+        ti = proto_tree_add_boolean(x->dt, hf_data_duplicate, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
+    if (rec->flags & RF_UNPLACED) {
+        ti = proto_tree_add_boolean(x->dt, hf_data_unplaced, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
+    if (rec->flags & RF_WAITING) {
+        ti = proto_tree_add_boolean(x->dt, hf_data_waiting, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+        if (rec->delivered_in) {
+            ti = proto_tree_add_uint(x->dt, hf_data_delivered_in, tvb, 0, 0, rec->delivered_in);
+            proto_item_set_generated(ti);
+        }
+    }
+}
+
 void
 mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     reasm_rec_t *rec;
-    reasm_conn_t *rc;
-    proto_item *di, *ti;
+    proto_item *di;
     app_ctx_t x;
 
     if (!reasm_on || !pkt->conn || !pkt->sf || pkt->ep < 0)
         return;
-    if (seg && !pkt->conn->fallback) {
-        reasm_claim_t *cl = (reasm_claim_t *)pkt->sf->reasm_claim;
-
-        bool not_called = cl && cl->from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
-        conversation_t *conv = NULL;
-
-        /* (the claim handler not called for a data segment of a claimed subflow: TCP uses
-         * another conversation for it now, e.g. after a port reuse it detected, or it skipped
-         * the payload, e.g. a retransmission) */
-        if (!cl || (seg->flags & TH_SYN) || not_called)
-            conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP,
-                                     seg->sport, seg->dport, 0);
-        if (!PINFO_FD_VISITED(pinfo) && not_called && conv && conv != cl->conv &&
-            (rec = rec_get(pkt, false)) != NULL) {
-            /* TCP gave this claimed subflow's payload to a dissector itself: it uses another
-             * conversation for the 4-tuple now (e.g. after a SYN the plugin did not take for
-             * MPTCP). Handing this frame's data-level bytes to the application dissector as well
-             * would call it twice in one frame for two different streams, which dissectors that
-             * keep per-frame state do not expect (iPerf3 asserts on the second pass): they go
-             * to the data dissector. Stored, so every pass does the same. */
-            rec->flags |= RF_TCP_OWN;
-        }
-        if (conv) {
-            /* first pass: from the next frame on, TCP hands this subflow's payload to
-             * claim_handle. A SYN may make TCP start a new conversation for the same 4-tuple
-             * (Wireshark 4.2+ on a retransmitted SYN): the claim moves to it, else TCP would
-             * hand the payload to the port's dissector as well (twice in a frame for it). */
-            if (!cl || conv != cl->conv) {
-                if (!cl) {
-                    cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
-                    cl->from = pinfo->num + 1;
-                    pkt->sf->reasm_claim = cl;
-                }
-                cl->conv = conv;
-                conversation_set_dissector_from_frame_number(conv, pinfo->num + 1, claim_handle);
-            }
-        }
-    }
+    if (seg && !pkt->conn->fallback)
+        claim_update(pinfo, seg, pkt);
     rec = rec_get(pkt, false);
     if (!rec || (!rec->flags && !rec->chunk[0] && !rec->chunk[1]))
         return;
-    rc = conn_get(pkt->conn);
 
     memset(&x, 0, sizeof(x));
     x.pinfo = pinfo;
     x.tree = tree;
     x.seg_tvb = tvb;
     x.conn = pkt->conn;
-    x.rc = rc;
+    x.rc = conn_get(pkt->conn);
     x.raw_only = (rec->flags & RF_TCP_OWN) != 0;
     di = proto_tree_add_item(tree, hf_data, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(di);
     x.dt = proto_item_add_subtree(di, ett_data);
-    if (rec->flags & RF_TRUNCATED)
-        expert_add_info(pinfo, di, &ei_truncated);
-    if (rec->flags & RF_DUP) {
-        ti = proto_tree_add_boolean(x.dt, hf_data_duplicate, tvb, 0, 0, TRUE);
-        proto_item_set_generated(ti);
-    }
-    if (rec->flags & RF_UNPLACED) {
-        ti = proto_tree_add_boolean(x.dt, hf_data_unplaced, tvb, 0, 0, TRUE);
-        proto_item_set_generated(ti);
-    }
-    if (rec->flags & RF_WAITING) {
-        ti = proto_tree_add_boolean(x.dt, hf_data_waiting, tvb, 0, 0, TRUE);
-        proto_item_set_generated(ti);
-        if (rec->delivered_in) {
-            ti = proto_tree_add_uint(x.dt, hf_data_delivered_in, tvb, 0, 0, rec->delivered_in);
-            proto_item_set_generated(ti);
-        }
-    }
+    render_rec(&x, rec, tvb, di);
     /* the peer's direction first: its deliveries come from this frame's Data ACK */
     for (int k = 0; k < 2; k++) {
         int ep = k == 0 ? 1 - pkt->ep : pkt->ep;
@@ -1102,7 +1156,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
         if (!rec->chunk[ep])
             continue;
         x.ep = ep;
-        x.d = &rc->dir[ep];
+        x.d = &x.rc->dir[ep];
         chunk_dissect(&x, rec->chunk[ep]);
     }
     /* like TCP's "[TCP segment of a reassembled PDU]" */

@@ -55,6 +55,7 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
 {
     unsigned cap = tvb_captured_length(tvb), rep = tvb_reported_length(tvb), off, end;
     const uint8_t *p;
+    uint8_t len;
 
     if (cap < 20)
         return false;
@@ -73,26 +74,12 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
         return false;
     seg->seglen = rep > seg->hlen ? rep - seg->hlen : 0;
     end = seg->hlen < cap ? seg->hlen : cap;
-    for (off = 20; off < end && seg->nopts < MPTCP_MAX_OPTS;) {
-        uint8_t kind = p[off], len;
-
-        if (kind == 0)
-            break;
-        if (kind == 1) {
-            off++;
-            continue;
-        }
-        if (off + 1 >= end)
-            break;
-        len = p[off + 1];
-        if (len < 2)
-            break;
-        if (kind == MPTCP_TCPOPT_KIND) {
+    for (off = 20; seg->nopts < MPTCP_MAX_OPTS && mptcp_tcpopt_next(p, end, &off, &len); off += len) {
+        if (p[off] == MPTCP_TCPOPT_KIND) {
             mptcp_opt_parse(p + off, end - off, -1, &seg->opts[seg->nopts]);
             seg->opt_offset[seg->nopts] = off;
             seg->nopts++;
         }
-        off += len;
     }
     return true;
 }
@@ -137,7 +124,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             mptcp_analysis_render(tvb, pinfo, wanted ?
                                   mptcp_epan_tcp_tree(pinfo, layer) : NULL, pkt);
             mptcp_conv_tap(pinfo, pkt);
-            mptcp_stats_tap(tvb, pinfo, pkt);          /* [stats] statistics and Follow MPTCP Stream */
+            mptcp_tap_segment(tvb, pinfo, pkt);        /* statistics and Follow MPTCP Stream */
             mptcp_reasm_dissect(tvb, pinfo, tree, have_seg ? &seg : NULL, pkt);
         }
     }
@@ -187,6 +174,8 @@ proto_register_mptcp_plugin(void)
     mptcp_conv_register();
     mptcp_reasm_register();
     mptcp_latency_register();
+    mptcp_tap_register();
+    mptcp_stats_print_register();
     mptcp_stats_register();
     mptcp_follow_register();
 

@@ -1,0 +1,47 @@
+/* mptcp-tap.c
+ * The "mptcp_segment" tap: queued from the TCP wrapper for every packet of a subflow linked to
+ * an MPTCP connection, with what its listeners need besides the packet's first-pass result.
+ * Listeners: the statistics (mptcp-stats.c) and Follow MPTCP Stream (mptcp-follow.c). The
+ * "mptcp" tap of the conversation and endpoint tables is mptcp-conv.c's.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+#include <epan/tap.h>
+
+static int segment_tap = -1;
+
+void
+mptcp_tap_segment(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
+{
+    mptcp_segment_tap_t *st;
+    const uint8_t *p;
+    unsigned cap, end;
+    uint8_t len;
+
+    if (!pkt->conn || pkt->ep < 0 || !have_tap_listener(segment_tap))
+        return;
+    cap = tvb_captured_length(tvb);
+    if (cap < 20)
+        return;
+    st = wmem_new0(pinfo->pool, mptcp_segment_tap_t);
+    st->pkt = pkt;
+    st->tvb = tvb;
+    st->tcp_flags = (uint16_t)(tvb_get_ntohs(tvb, 12) & 0x0fff);
+    st->hlen = (unsigned)(mptcp_tvb_u8(tvb, 12) >> 4) * 4;
+    end = MIN(st->hlen, cap);
+    p = tvb_get_ptr(tvb, 0, end);
+    /* the subtypes present: on later passes the parsed segment is gone */
+    for (unsigned off = 20; mptcp_tcpopt_next(p, end, &off, &len); off += len)
+        if (p[off] == MPTCP_TCPOPT_KIND && len >= 3 && off + 2 < end)
+            st->subtypes |= (uint16_t)(1u << (p[off + 2] >> 4));
+    tap_queue_packet(segment_tap, pinfo, st);
+}
+
+void
+mptcp_tap_register(void)
+{
+    segment_tap = register_tap(MPTCP_SEGMENT_TAP);
+}

@@ -1,0 +1,94 @@
+/* mptcp-util.h
+ * Containers and policy constants every layer shares (pure: GLib and wmem only).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef MPTCP_UTIL_H
+#define MPTCP_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <wsutil/wmem/wmem.h>
+
+/* ---- policy constants ------------------------------------------------------------------ */
+
+/** A DATA_ACK more than this far ahead of the data captured in its space is not trusted: a
+ * capture that misses data (or a forged ACK) must not make everything "acknowledged".
+ * RFC 8684 section 3.3.5: a receiver never acknowledges more than its window past what it got. */
+#define MPTCP_ACK_TRUST_WINDOW (UINT64_C(1) << 30)
+/** Relative data offsets start this far above the first DSN seen in a direction, so that data
+ * captured later below it (reordering, reinjections of older bytes) still has an offset. */
+#define MPTCP_REL_BASE_HEADROOM (UINT64_C(1) << 40)
+
+/* ---- growable arrays --------------------------------------------------------------------- */
+
+/** The one capacity policy: doubling from 4 (amortised O(1) appends). */
+static inline unsigned
+mptcp_grow_cap(unsigned cap, unsigned need)
+{
+    unsigned c = cap ? cap : 4;
+
+    while (c < need)
+        c *= 2;
+    return c;
+}
+
+/** Makes room for need elements of elt bytes in v, whose capacity is *cap; scope is the wmem
+ * allocator (NULL: the GLib heap). Returns the (possibly moved) array. */
+static inline void *
+mptcp_grow(wmem_allocator_t *scope, void *v, unsigned *cap, unsigned need, size_t elt)
+{
+    if (need <= *cap)
+        return v;
+    *cap = mptcp_grow_cap(*cap, need);
+    return wmem_realloc(scope, v, (size_t)*cap * elt);
+}
+
+/** mptcp_grow() for an array that keeps no capacity: it is the policy's capacity for n. */
+static inline void *
+mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, size_t elt)
+{
+    unsigned cap = n ? mptcp_grow_cap(0, n) : 0;
+
+    return mptcp_grow(scope, v, &cap, need, elt);
+}
+
+/* ---- min-heap ---------------------------------------------------------------------------- */
+
+/** Binary min-heap of elements of elt bytes (a multiple of 8) whose first member is a uint64_t
+ * key. Zero-initialise, then set scope and elt. */
+typedef struct {
+    uint8_t *v;
+    unsigned n, cap;
+    unsigned elt;
+    wmem_allocator_t *scope;       /**< NULL: the GLib heap */
+} mptcp_heap_t;
+
+void mptcp_heap_push(mptcp_heap_t *h, const void *e);
+/** Removes the smallest element (the heap must not be empty). */
+void mptcp_heap_pop(mptcp_heap_t *h);
+void mptcp_heap_free(mptcp_heap_t *h);
+
+/** The smallest element, NULL when empty. */
+static inline const void *
+mptcp_heap_top(const mptcp_heap_t *h)
+{
+    return h->n ? h->v : NULL;
+}
+
+/** Order-preserving key of a signed value (and back). */
+static inline uint64_t
+mptcp_heap_key_i64(int64_t v)
+{
+    return (uint64_t)v ^ (UINT64_C(1) << 63);
+}
+
+static inline int64_t
+mptcp_heap_i64(uint64_t key)
+{
+    return (int64_t)(key ^ (UINT64_C(1) << 63));
+}
+
+#endif /* MPTCP_UTIL_H */
