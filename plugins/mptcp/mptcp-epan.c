@@ -6,6 +6,7 @@
  */
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-epan.h"
+#include "mptcp-util.h"
 
 #include <epan/prefs-int.h>
 #include <epan/proto_data.h>
@@ -32,10 +33,7 @@ mptcp_epan_watch_add(header_field_info *hfi)
 {
     if (!hfi)
         return;
-    if (nwatched == watched_cap) {
-        watched_cap = watched_cap ? 2 * watched_cap : 64;
-        watched = (header_field_info **)g_realloc(watched, watched_cap * sizeof(*watched));
-    }
+    watched = (header_field_info **)mptcp_grow(NULL, watched, &watched_cap, nwatched + 1, sizeof(*watched));
     watched[nwatched++] = hfi;
 }
 

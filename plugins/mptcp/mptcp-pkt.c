@@ -93,11 +93,7 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
     uint32_t n = pinfo->num;
 
     pkt->layer = (uint8_t)pinfo->curr_layer_num;
-    if (n >= pkt_table_len) {
-        uint32_t len = MAX(n + 1, pkt_table_len * 2);
-        pkt_table = (mptcp_pkt_t **)wmem_realloc(wmem_file_scope(), pkt_table, len * sizeof(*pkt_table));
-        pkt_table_len = len;
-    }
+    pkt_table = (mptcp_pkt_t **)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, n + 1, sizeof(*pkt_table));
     if (n >= pkt_table_used) {
         memset(pkt_table + pkt_table_used, 0, (n + 1 - pkt_table_used) * sizeof(*pkt_table));
         pkt_table_used = n + 1;

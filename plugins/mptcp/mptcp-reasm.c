@@ -283,11 +283,8 @@ chunk_add_piece(reasm_chunk_t *ch, uint32_t off, uint32_t len, uint32_t frame)
         ch->pieces[ch->npieces - 1].len += len;
         return;
     }
-    if (ch->npieces == ch->pieces_cap) {
-        ch->pieces_cap = ch->pieces_cap ? 2 * ch->pieces_cap : 4;
-        ch->pieces = (reasm_piece_t *)wmem_realloc(wmem_file_scope(), ch->pieces,
-                                                    ch->pieces_cap * sizeof(reasm_piece_t));
-    }
+    ch->pieces = (reasm_piece_t *)mptcp_grow(wmem_file_scope(), ch->pieces, &ch->pieces_cap, ch->npieces + 1,
+                                             sizeof(reasm_piece_t));
     ch->pieces[ch->npieces].off = off;
     ch->pieces[ch->npieces].len = len;
     ch->pieces[ch->npieces].frame = frame;
@@ -300,10 +297,7 @@ chunk_append(reasm_chunk_t *ch, const uint8_t *p, uint32_t len, uint32_t frame)
 {
     uint32_t have = ch->len - ch->own_len;
 
-    if (have + len > ch->extra_cap) {
-        ch->extra_cap = MAX(2 * ch->extra_cap, have + len);
-        ch->extra = (uint8_t *)wmem_realloc(wmem_file_scope(), ch->extra, ch->extra_cap);
-    }
+    ch->extra = (uint8_t *)mptcp_grow(wmem_file_scope(), ch->extra, &ch->extra_cap, have + len, 1);
     memcpy(ch->extra + have, p, len);
     chunk_add_piece(ch, ch->len, len, frame);
     ch->len += len;
@@ -314,7 +308,7 @@ op_add(reasm_chunk_t *ch, uint8_t kind, uint32_t from, uint32_t to)
 {
     reasm_op_t *op;
 
-    ch->ops = (reasm_op_t *)wmem_realloc(wmem_file_scope(), ch->ops, (ch->nops + 1) * sizeof(reasm_op_t));
+    ch->ops = (reasm_op_t *)mptcp_grow_counted(wmem_file_scope(), ch->ops, ch->nops, ch->nops + 1, sizeof(reasm_op_t));
     op = &ch->ops[ch->nops++];
     memset(op, 0, sizeof(*op));
     op->kind = kind;
@@ -351,10 +345,7 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
             continue;
         }
         end = i < d->nw ? MIN(e, d->w[i].dsn) : e;
-        if (d->nw == d->wcap) {
-            d->wcap = d->wcap ? 2 * d->wcap : 16;
-            d->w = (waiting_t *)wmem_realloc(wmem_file_scope(), d->w, d->wcap * sizeof(waiting_t));
-        }
+        d->w = (waiting_t *)mptcp_grow(wmem_file_scope(), d->w, &d->wcap, d->nw + 1, sizeof(waiting_t));
         memmove(&d->w[i + 1], &d->w[i], (d->nw - i) * sizeof(waiting_t));
         d->nw++;
         w = &d->w[i];

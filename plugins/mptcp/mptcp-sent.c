@@ -27,10 +27,7 @@
 static void
 pk_append(mptcp_sent_t *s, mptcp_pkt_t *pkt)
 {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 8;
-        s->pk = (mptcp_pkt_t **)wmem_realloc(wmem_file_scope(), s->pk, s->cap * sizeof(*s->pk));
-    }
+    s->pk = (mptcp_pkt_t **)mptcp_grow(wmem_file_scope(), s->pk, &s->cap, s->n + 1, sizeof(*s->pk));
     s->pk[s->n++] = pkt;
 }
 

@@ -73,11 +73,10 @@ ivset_add(ivset_t *s, uint64_t a, uint64_t b)
         j++;
     }
     if (j == i) {
-        if (s->n == s->cap) {
-            s->cap = s->cap ? s->cap * 2 : 16;
-            s->lo = (uint64_t *)g_realloc(s->lo, s->cap * sizeof(uint64_t));
-            s->hi = (uint64_t *)g_realloc(s->hi, s->cap * sizeof(uint64_t));
-        }
+        unsigned cap = s->cap;
+
+        s->lo = (uint64_t *)mptcp_grow(NULL, s->lo, &cap, s->n + 1, sizeof(uint64_t));
+        s->hi = (uint64_t *)mptcp_grow(NULL, s->hi, &s->cap, s->n + 1, sizeof(uint64_t));
         memmove(&s->lo[i + 1], &s->lo[i], (s->n - i) * sizeof(uint64_t));
         memmove(&s->hi[i + 1], &s->hi[i], (s->n - i) * sizeof(uint64_t));
         s->n++;
