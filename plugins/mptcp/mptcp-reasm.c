@@ -670,14 +670,11 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     restore_endpoints(pinfo, &save);
 }
 
-/** Opens the PDU that the dissector waits for, starting at DSN start (first pass). */
+/** What the dissector asked for (desegment_len dlen): one more segment, everything up to the
+ * DATA_FIN, or dlen bytes more than it had up to have_end. */
 static void
-msp_open(reasm_dir_t *d, uint64_t start, uint64_t have_end, uint32_t dlen)
+msp_need(reasm_dir_t *d, uint64_t have_end, uint32_t dlen)
 {
-    d->msp_open = true;
-    d->msp_id = next_id++;
-    d->msp_start = start;
-    d->msp_have = start;
     if (dlen == DESEGMENT_ONE_MORE_SEGMENT) {
         d->msp_mode = MSP_ONE_MORE;
     } else if (dlen == DESEGMENT_UNTIL_FIN) {
@@ -688,18 +685,22 @@ msp_open(reasm_dir_t *d, uint64_t start, uint64_t have_end, uint32_t dlen)
     }
 }
 
+/** Opens the PDU that the dissector waits for, starting at DSN start (first pass). */
+static void
+msp_open(reasm_dir_t *d, uint64_t start, uint64_t have_end, uint32_t dlen)
+{
+    d->msp_open = true;
+    d->msp_id = next_id++;
+    d->msp_start = start;
+    d->msp_have = start;
+    msp_need(d, have_end, dlen);
+}
+
 /** The PDU needs more than it was thought to: new end (first pass). */
 static void
 msp_extend(reasm_dir_t *d, uint32_t dlen)
 {
-    if (dlen == DESEGMENT_ONE_MORE_SEGMENT) {
-        d->msp_mode = MSP_ONE_MORE;
-    } else if (dlen == DESEGMENT_UNTIL_FIN) {
-        d->msp_mode = MSP_UNTIL_FIN;
-    } else {
-        d->msp_mode = MSP_EXACT;
-        d->msp_end = d->msp_have + dlen;
-    }
+    msp_need(d, d->msp_have, dlen);
 }
 
 /** Adds chunk bytes [from, from+len) to the open PDU (first pass); the fragment head once complete. */
