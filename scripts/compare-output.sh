@@ -20,6 +20,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EXT=${MPTCP_EXTERNAL_CAPTURES:-$REPO/../shared/captures/external}
 JOBS=${COMPARE_JOBS:-$(nproc)}
 die() { echo "compare-output: $*" >&2; exit 2; }
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh"
 
 captures() {
     find "$REPO/captures" -maxdepth 1 \( -name '*.pcap' -o -name '*.pcapng' \) | sort
@@ -66,7 +68,7 @@ case ${1:-} in
         wt=$(mktemp -d); out=${3:-/tmp/compare-$2}
         git -C "$REPO" worktree add -q --detach "$wt" "$2"
         trap 'git -C "$REPO" worktree remove --force "$wt"' EXIT
-        cmake -S "$wt" -B "$wt/build" >/dev/null && cmake --build "$wt/build" -j "$(nproc)" --target mptcp >/dev/null
+        (REPO=$wt; mptcp_build "$wt/build" >/dev/null)     # the old revision's sources
         # the old revision's plugin, the current checkout's captures
         snapshot "$out" "$wt/build" ;;
     *) die "usage: $0 snapshot|diff|rev ..." ;;

@@ -24,13 +24,13 @@ cd "$REPO"
 BUILD=${MPTCP_BUILD_DIR:-$REPO/build}
 ROWS=${DEMO_ROWS:-60}
 
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh"
 "$REPO/scripts/setup-deps.sh"
 
 # shellcheck disable=SC2086
-cmake -S "$REPO" -B "$BUILD" ${MPTCP_CMAKE_ARGS:-} >/dev/null
-cmake --build "$BUILD" -j "$(nproc)"
-SO=$(find "$BUILD/plugins" -path '*/epan/mptcp.so' | head -n1)
-[ -n "$SO" ] || { echo "demo: build produced no plugins/<ver>/epan/mptcp.so" >&2; exit 1; }
+mptcp_build "$BUILD" ${MPTCP_CMAKE_ARGS:-}
+SO=$(mptcp_plugin_so "$BUILD") || exit 1
 
 CAP=
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then

@@ -27,23 +27,19 @@ for a in "$@"; do
         *) ARGS+=("$a") ;;
     esac
 done
-[ "${MPTCP_SKIP_DEPS:-0}" = 1 ] || "$REPO/scripts/setup-deps.sh"
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh"
+mptcp_deps
 
 CMAKE_ARGS=${MPTCP_CMAKE_ARGS:-}
 if [ "$SAN" = 1 ]; then
     BUILD=${MPTCP_BUILD_DIR:-$REPO/build-asan}
     CMAKE_ARGS="$CMAKE_ARGS -DMPTCP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
-    ASAN=$(readlink -f "$("${CC:-cc}" -print-file-name=libasan.so)")
-    [ -f "$ASAN" ] || { echo "fuzz.sh: no ASan runtime" >&2; exit 1; }
-    mkdir -p "$BUILD/no-extcap"
-    # as scripts/sanitize.sh (see there for each setting)
-    export MPTCP_TSHARK_ENV="LD_PRELOAD=$ASAN ASAN_OPTIONS=detect_leaks=0:exitcode=99 \
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 WIRESHARK_EXTCAP_DIR=$BUILD/no-extcap"
+    mptcp_asan_env "$BUILD" || exit 1
 else
     BUILD=${MPTCP_BUILD_DIR:-$REPO/build}
 fi
 # shellcheck disable=SC2086
-cmake -S "$REPO" -B "$BUILD" $CMAKE_ARGS >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" >/dev/null
+mptcp_build "$BUILD" $CMAKE_ARGS >/dev/null
 echo "== fuzz.sh: $MODE mode, plugin from $BUILD$([ "$SAN" = 1 ] && echo ' (ASan/UBSan)'), $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 exec /usr/bin/python3 "$REPO/tests/fuzz.py" --mode "$MODE" --build-dir "$BUILD" ${ARGS[@]+"${ARGS[@]}"}

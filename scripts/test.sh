@@ -19,12 +19,13 @@ cd "$REPO"
 export MPTCP_BUILD_DIR=${MPTCP_BUILD_DIR:-$REPO/build}
 PY=/usr/bin/python3
 
-[ "${MPTCP_SKIP_DEPS:-0}" = 1 ] || "$REPO/scripts/setup-deps.sh"
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh"
+mptcp_deps
 
 echo "== build ($MPTCP_BUILD_DIR)"
 # shellcheck disable=SC2086
-cmake -S "$REPO" -B "$MPTCP_BUILD_DIR" ${MPTCP_CMAKE_ARGS:-} >/dev/null
-cmake --build "$MPTCP_BUILD_DIR" -j "$(nproc)"
+mptcp_build "$MPTCP_BUILD_DIR" ${MPTCP_CMAKE_ARGS:-}
 
 rc=0
 ntests=$(ctest --test-dir "$MPTCP_BUILD_DIR" -N 2>/dev/null | sed -n 's/^Total Tests: *//p')

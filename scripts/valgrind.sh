@@ -30,14 +30,15 @@ cd "$REPO"
 BUILD=${MPTCP_BUILD_DIR:-$REPO/build-valgrind}
 JOBS=${VG_JOBS:-2}
 
-[ "${MPTCP_SKIP_DEPS:-0}" = 1 ] || "$REPO/scripts/setup-deps.sh" valgrind
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh"
+mptcp_deps valgrind
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed" >&2; exit 2; }
 
-cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
+# shellcheck disable=SC2086
+mptcp_build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
     ${MPTCP_CMAKE_ARGS:-} >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" >/dev/null
-SO=$(find "$BUILD/plugins" -path '*/epan/mptcp.so' | head -n1)
-[ -n "$SO" ] || { echo "valgrind.sh: no mptcp.so in $BUILD/plugins" >&2; exit 2; }
+SO=$(mptcp_plugin_so "$BUILD") || exit 2
 
 caps=("$@")
 if [ ${#caps[@]} -eq 0 ]; then

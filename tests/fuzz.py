@@ -82,6 +82,10 @@ VARIANTS = [
 ]
 # (error rate, seed, offset) per capture
 CI_MUTATIONS = [(0.003, 1, 0), (0.02, 2, 34), (0.1, 3, 0)]
+# and, for the external captures (other stacks, crafted attacks), four more at a high rate on
+# their first CI_EXTERNAL_PACKETS packets (the large ones cut so that the suite stays short)
+CI_EXTERNAL_MUTATIONS = [(0.05, s, 0) for s in (11, 12, 13, 14)]
+CI_EXTERNAL_PACKETS, CI_EXTERNAL_CUT_BYTES = 600, 200_000
 LONG_RATES = (0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
 LONG_MUTATIONS = [(r, 100 + s, o) for r in LONG_RATES for o in (0, 34) for s in range(16)]
 LONG_WINDOW, LONG_WHOLE_MAX = 100, 150   # long mode: packets per window; whole captures up to this size
@@ -203,6 +207,10 @@ def plan(mode, captures=None, only=None):
                     start = 1 + (seed * 7919) % (n - LONG_WINDOW + 1) if seed % 16 else 1
                     window = (start, start + LONG_WINDOW - 1)
                 jobs.append(Job("capture", capture_id(cap), cap, rate, seed, offset, window=window))
+            if mode == "ci" and capture_id(cap).startswith("external/"):
+                window = (1, CI_EXTERNAL_PACKETS) if cap.stat().st_size > CI_EXTERNAL_CUT_BYTES else None
+                for rate, seed, offset in CI_EXTERNAL_MUTATIONS:
+                    jobs.append(Job("capture", capture_id(cap), cap, rate, seed, offset, window=window))
     if only in (None, "generated"):
         for seed in range(ngen):
             jobs.append(Job("generated", f"generated/{seed}", seed=seed))

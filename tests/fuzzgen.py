@@ -606,3 +606,28 @@ def gen_capture(seed):
         src = a if (a and (not b or rnd.random() < 0.3)) else b
         out.append(src.pop(0))
     return out
+
+
+def random_options_capture(path, seed=8684, n=1500):
+    """A capture of random MPTCP options (every subtype, lengths 2..40, some with a wrong length
+    byte) between NOPs and timestamps, in n frames of 50 connections then one, followed by the
+    malformed-option catalogue of frames.py."""
+    from frames import malformed_options, timestamp, write_pcap
+    rnd = random.Random(seed)
+    frames = []
+    for i in range(n):
+        k = rnd.randint(3, 28)
+        body = bytes(rnd.getrandbits(8) for _ in range(k - 3))
+        opt = mptcp_opt(rnd.randint(0, 15), rnd.randint(0, 15), body)
+        if rnd.random() < 0.2:
+            opt = opt[:1] + bytes([rnd.randint(0, 40)]) + opt[2:]
+        opts = ((nop() + nop() + timestamp() if rnd.random() < 0.5 else b"") + opt)[:40]
+        sport = 45000 + (i % 50) if i < 1000 else 45100   # first many connections, then one
+        flags = rnd.choice(["S", "SA", "A", "PA", "FA", "RA"])
+        payload = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 64)))
+        frames.append(frame(options=opts, payload=payload, sport=sport, flags=flags, seq=rnd.getrandbits(32),
+                            ack=rnd.getrandbits(32), v6=rnd.random() < 0.3))
+    for i, d in enumerate(malformed_options().values()):
+        frames.append(frame(options=d["options"], data_offset=d["data_offset"], payload=b"x" * 10, sport=45100,
+                            seq=7 + i))
+    return write_pcap(path, frames)

@@ -1,11 +1,14 @@
-"""Fuzzing in the test suite: the bounded ("ci") mode of tests/fuzz.py.
+"""Fuzzing and malformed input in the test suite: the bounded ("ci") mode of tests/fuzz.py, the
+one harness (thread pool, mutation, failure patterns) for every robustness test.
 
 Every committed capture (captures/*.pcap*) and every external one (skipped when absent) mutated
-with editcap -E at three rates/seeds/offsets, plus 40 captures from the MPTCP-targeted generator
-(tests/fuzzgen.py), each dissected with -V single pass and -V -2, WIRESHARK_ABORT_ON_DISSECTOR_BUG=1
-and WIRESHARK_DEBUG_WMEM_OVERRIDE=strict: no crash, no dissector bug, no hang (timeout), no
-sanitizer report (scripts/sanitize.sh runs this file with the ASan/UBSan build).
-The long mode (>= 10,000 files) is `scripts/fuzz.sh --long`.
+with editcap -E at three rates/seeds/offsets, the external ones at four more seeds at a high rate
+(their first 600 packets when large), plus 40 captures from the MPTCP-targeted generator
+(tests/fuzzgen.py) and one capture of random MPTCP options with the malformed-option catalogue
+(fuzzgen.random_options_capture), each dissected with -V single pass and -V -2,
+WIRESHARK_ABORT_ON_DISSECTOR_BUG=1 and WIRESHARK_DEBUG_WMEM_OVERRIDE=strict: no crash, no
+dissector bug, no hang (timeout), no sanitizer report (scripts/sanitize.sh runs this file with the
+ASan/UBSan build). The long mode (>= 10,000 files) is `scripts/fuzz.sh --long`.
 """
 import os
 
@@ -41,8 +44,24 @@ def _check(results):
 @pytest.mark.parametrize("name", CAPTURE_IDS)
 def test_fuzzed_capture(fuzz_results, name):
     rs = [r for (n, _), r in fuzz_results.items() if n == name]
-    assert len(rs) == len(fuzz.CI_MUTATIONS)
+    extra = len(fuzz.CI_EXTERNAL_MUTATIONS) if name.startswith("external/") else 0
+    assert len(rs) == len(fuzz.CI_MUTATIONS) + extra
     _check(rs)
+
+
+def test_random_mptcp_options(tshark, tmp_path):
+    """Random MPTCP options of every subtype and length 2..40 between other options, plus the
+    malformed catalogue (frames.malformed_options), first in many connections, then in one (so
+    the connection analysis sees them too): no failure, and no _ws.malformed item."""
+    from fuzzgen import random_options_capture
+    os.chmod(tmp_path, 0o755)
+    cap = random_options_capture(tmp_path / "random.pcap")
+    os.chmod(cap, 0o644)
+    runner = fuzz.Runner(tshark.cmd, tshark.env, tmp_path, None, TIMEOUT)
+    for margs in fuzz.MODES.values():
+        problem, stderr = runner.tshark(margs + ["-r", cap])
+        assert problem is None, stderr
+    assert tshark.count(cap, "_ws.malformed") == 0
 
 
 @pytest.mark.parametrize("group", range(GEN_GROUPS))
