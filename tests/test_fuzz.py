@@ -54,14 +54,20 @@ def test_random_mptcp_options(tshark, tmp_path):
     malformed catalogue (frames.malformed_options), first in many connections, then in one (so
     the connection analysis sees them too): no failure, and no _ws.malformed item."""
     from fuzzgen import random_options_capture
+    cap = _dissect_every_mode(tshark, tmp_path, lambda d: random_options_capture(d / "random.pcap"))
+    assert tshark.count(cap, "_ws.malformed") == 0
+
+
+def _dissect_every_mode(tshark, tmp_path, make):
+    """Writes a capture with make(dir) and dissects it in every fuzz mode: no failure."""
     os.chmod(tmp_path, 0o755)
-    cap = random_options_capture(tmp_path / "random.pcap")
+    cap = make(tmp_path)
     os.chmod(cap, 0o644)
     runner = fuzz.Runner(tshark.cmd, tshark.env, tmp_path, None, TIMEOUT)
     for margs in fuzz.MODES.values():
         problem, stderr = runner.tshark(margs + ["-r", cap])
         assert problem is None, stderr
-    assert tshark.count(cap, "_ws.malformed") == 0
+    return cap
 
 
 @pytest.mark.parametrize("group", range(GEN_GROUPS))
@@ -124,13 +130,7 @@ def test_regression_latency_index_insert_while_walking(tshark, tmp_path):
     pointers into the range index across inserts into it: after a memmove they named the wrong
     entries (half the gaps were skipped), after the index grew they pointed into freed memory
     (scripts/sanitize.sh fails here on the old code)."""
-    os.chmod(tmp_path, 0o755)
-    cap = _gaps_then_cover_capture(tmp_path / "gaps.pcap")
-    os.chmod(cap, 0o644)
-    runner = fuzz.Runner(tshark.cmd, tshark.env, tmp_path, None, TIMEOUT)
-    for margs in fuzz.MODES.values():
-        problem, stderr = runner.tshark(margs + ["-r", cap])
-        assert problem is None, stderr
+    cap = _dissect_every_mode(tshark, tmp_path, lambda d: _gaps_then_cover_capture(d / "gaps.pcap"))
     rows = tshark.fields(cap, ["frame.number", "mptcp.analysis.first_sent_frame"], "-2")
     assert len(rows) == 3 + 60 + 3
     covering = 3 + 60 + 1

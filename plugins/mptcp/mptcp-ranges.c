@@ -61,7 +61,6 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
         if (rs->v[i].len == len && rs->v[i].val == val && rs->v[i].aux == aux)
             return;
     }
-    /* starts small: thousands of connections have several each */
     rs->v = (mptcp_range_t *)mptcp_grow(wmem_file_scope(), rs->v, &rs->cap, rs->n + 1, sizeof(mptcp_range_t));
     memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(mptcp_range_t));
     rs->v[pos].low = low;

@@ -24,11 +24,12 @@
 
 /* ---- growable arrays --------------------------------------------------------------------- */
 
-/** The one capacity policy: doubling from 4 (amortised O(1) appends). */
+/** The one capacity policy: powers of two (amortised O(1) appends), from 1: most per-packet and
+ * per-connection arrays hold one or two entries, and thousands of connections have several. */
 static inline unsigned
 mptcp_grow_cap(unsigned cap, unsigned need)
 {
-    unsigned c = cap ? cap : 4;
+    unsigned c = cap ? cap : 1;
 
     while (c < need)
         c *= 2;
