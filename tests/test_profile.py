@@ -46,7 +46,7 @@ def io_graphs():
 
 
 def color_rules():
-    """(name, filter, fg, bg) of the enabled coloring rules, in order."""
+    """(name, filter, background, foreground) of the enabled coloring rules, in order."""
     rules = []
     for line in (PROFILE / "colorfilters").read_text().splitlines():
         if line.startswith("#") or not line.strip():
@@ -283,8 +283,12 @@ def test_tshark_C_prints_the_profile_columns(profile_tshark, tshark):
 def test_tshark_C_colours_subflows_and_reinjections(profile_tshark):
     cap = "v1-4sub.pcap"
     t = T(cap)
-    rules = {name: flt for name, flt, _, _ in color_rules()}
+    rules = {name: (bg, fg) for name, _, bg, fg in color_rules()}
     assert {"MPTCP reinjection", "MPTCP subflow 0", "MPTCP subflow 3"} <= set(rules)
+    luma = lambda rgb: 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+    for n in range(4):                    # light rows with dark text ([background][foreground])
+        bg, fg = rules[f"MPTCP subflow {n}"]
+        assert luma(bg) > 0.7 * 65535 > luma(fg)
     rows = profile_tshark.fields(CAPTURES / cap, ["frame.number", "frame.coloring_rule.name"], "-C", "MPTCP",
                                  "--color", "-2")
     seen = set()
