@@ -151,6 +151,12 @@ def latency(t, got):
     assert checked >= 0.9 * len(firsts) and checked > 0
 
 
+def client_data(t, got):
+    """At least: the graph taps client data packets of stream 0 only (for a graph whose values
+    have no truth of their own yet)."""
+    assert got and set(got) <= {p.frame for p in _stream0(t) if p.is_data and p.direction == 0}
+
+
 # One line per graph of profiles/MPTCP/io_graphs: its name, the committed capture it must match,
 # extra tshark arguments, the truth check of {frame: Y value} of the packets the graph taps.
 GRAPHS = [
