@@ -15,7 +15,6 @@ values of the matching packets per interval (IOGraph::setFilter); the tests run 
 """
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
