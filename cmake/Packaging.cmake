@@ -2,7 +2,9 @@
 # the build, the package and its check in a clean chroot).
 #
 # The package installs mptcp.so where `cmake --install` puts it, Wireshark's versioned global
-# plugin dir (WS_PLUGIN_DIR/epan, e.g. /usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0/epan), and
+# plugin dir (WS_PLUGIN_DIR/epan, e.g. /usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0/epan), the
+# "MPTCP" configuration profile where `cmake --install` puts it (WS_DATA_DIR/profiles/MPTCP, e.g.
+# /usr/share/wireshark/profiles/MPTCP), and
 # depends on the libwireshark package the build used, within the same major.minor (a plugin is
 # built for one plugin ABI): e.g. "libwireshark16 (>= 4.0), libwireshark16 (<< 4.1)". The rest
 # of the dependencies (libc6, libglib2.0-0, libgcrypt20, the libwireshark minimum version) come
@@ -83,7 +85,8 @@ mptcp.stream on every subflow packet, DSN/DATA_ACK analysis, reinjections,
 HMAC checks, conversation tables and data-level reassembly.
 
 Built for the plugin ABI of Wireshark ${WS_VERSION_MAJMIN} (${MPTCP_LIBWIRESHARK_PKG}); it installs
-into ${WS_PLUGIN_DIR}/epan.")
+into ${WS_PLUGIN_DIR}/epan, and the MPTCP configuration profile
+(time-sequence graphs, columns, colours) into ${WS_DATA_DIR}/profiles.")
 
 message(STATUS "Packaging: cpack -G DEB -> ${CPACK_PACKAGE_NAME} ${CPACK_DEBIAN_PACKAGE_VERSION}, "
                "Depends: ${MPTCP_DEB_DEPENDS}")

@@ -11,6 +11,12 @@
 #   gui-follow.png         Follow MPTCP Stream (v1-http.pcap) from the Conversations dialog, only with WS_GUI_CHROOT:
 #                          Wireshark 4.0's Follow menu lists only its built-in followers, 4.2 and later
 #                          list every registered one
+#   gui-profile-packets.png  the MPTCP configuration profile (profiles/MPTCP, wireshark -C MPTCP):
+#                          its columns, colours and filter buttons (v1-blackhole.pcap around the
+#                          first reinjections)
+#   gui-io-blackhole.png   its I/O graph, Statistics > I/O Graphs at 10 ms: DSN per subflow,
+#                          reinjections and the server's DATA_ACK of v1-blackhole.pcap
+#   gui-io-4sub.png        the same for v1-4sub.pcap (4 subflows, path 4 blackholed for 1.5 s)
 #
 # Needs (host, root): wireshark (Qt), xvfb, xdotool, imagemagick, x11-utils, cmake and the plugin's
 # build dependencies; user namespaces (the GUI runs as uid 65534, which honours
@@ -48,9 +54,11 @@ Xvfb "$DISP" -screen 0 1600x1000x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 & XPID=$
 export DISPLAY="$DISP"
 i=0; until xdpyinfo >/dev/null 2>&1; do i=$((i + 1)); [ $i -lt 50 ] || { cat "$TMP/xvfb.log"; exit 1; }; sleep 0.2; done
 
-# A fresh personal configuration per run: fixed main window geometry, Conversations shows MPTCP only.
+# A fresh personal configuration per run: fixed main window geometry, Conversations shows MPTCP only,
+# and the repository's MPTCP profile in its profiles folder (used with -C MPTCP).
 fresh_cfg() {
-  rm -rf "$TMP/cfg"; mkdir -p "$TMP/cfg"
+  rm -rf "$TMP/cfg"; mkdir -p "$TMP/cfg/profiles"
+  cp -r "$REPO/profiles/MPTCP" "$TMP/cfg/profiles/"
   printf '%s\n' 'gui.geometry_main_x: 0' 'gui.geometry_main_y: 0' 'gui.geometry_main_width: 1580' \
     'gui.geometry_main_height: 980' 'gui.geometry_main_maximized: FALSE' > "$TMP/cfg/recent_common"
   printf '%s\n' 'gui.conversation_tabs: MPTCP' 'gui.endpoint_tabs: MPTCP' > "$TMP/cfg/recent"
@@ -109,7 +117,34 @@ xdotool windowsize "$D" 1590 470; xdotool windowmove "$D" 0 0; sleep 2
 import -window "$D" "$OUT/gui-mptcp-stats.png"
 stop
 
-# 4. Follow MPTCP Stream (Wireshark >= 4.2 in a chroot): Statistics > Conversations, MPTCP tab,
+# 4. The MPTCP profile's packet list: Go to packet (ctrl+g) 775, in a run of reinjections on subflow 0
+#    between subflow 1 and 2 packets
+start "$CAPS/v1-blackhole.pcap" -C MPTCP
+xdotool windowfocus --sync "$W"; xdotool key ctrl+g; sleep 0.5; xdotool type 775; xdotool key Return; sleep 1
+import -window "$W" "$OUT/gui-profile-packets.png"
+stop
+
+# 5. The MPTCP profile's I/O graph (Statistics is alt+s; I/O Graphs is its 7th item). Coordinates
+#    for 4.0's dialog at 1590x990: the interval box (10 ms is 6 up from 1 sec), the splitter above
+#    the graph list (dragged up to show every graph), the Graph Name and Display Filter column edges,
+#    the Reset button.
+io_graph() {
+  start "$CAPS/$1" -C MPTCP
+  xdotool windowfocus --sync "$W"; xdotool key alt+s; sleep 1; xdotool key Down Down Down Down Down Down Return
+  D=$(window 'I/O Graph')
+  xdotool windowsize "$D" 1590 990; xdotool windowmove "$D" 0 0; sleep 2
+  xdotool mousemove --window "$D" 644 934 click 1; sleep 0.7; xdotool key Up Up Up Up Up Up Return; sleep 3
+  drag() { xdotool mousemove --window "$D" "$1" "$2" mousedown 1 sleep 0.2 mousemove --window "$D" "$1" $((($2 + $4) / 2)) \
+           sleep 0.2 mousemove --window "$D" $((($1 + $3) / 2)) "$4" sleep 0.2 mousemove --window "$D" "$3" "$4" sleep 0.2 mouseup 1; sleep 0.7; }
+  drag 700 805 700 685; drag 219 698 339 698; drag 443 698 890 698
+  xdotool mousemove --window "$D" 1537 934 click 1; sleep 2        # Reset: the whole capture
+  import -window "$D" "$OUT/$2"
+  stop
+}
+io_graph v1-blackhole.pcap gui-io-blackhole.png
+io_graph v1-4sub.pcap gui-io-4sub.png
+
+# 6. Follow MPTCP Stream (Wireshark >= 4.2 in a chroot): Statistics > Conversations, MPTCP tab,
 #    the connection's row, "Follow Stream..." (coordinates for 4.4's dialog at 1500x500).
 #    (Analyze > Follow > MPTCP Stream works too: it is enabled for packets whose layers include
 #    "mptcp", as the plugin's do.)

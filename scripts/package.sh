@@ -3,12 +3,14 @@
 #
 # Builds the Debian package of the plugin (CPack, cmake/Packaging.cmake) against the installed
 # Wireshark: a release build in build-pkg/ (MPTCP_BUILD_DIR), then `cpack -G DEB`. Checks that the
-# package holds exactly <Wireshark's global plugin dir>/<maj.min>/epan/mptcp.so and depends on the
-# libwireshark package of the build within the same major.minor, and prints its control fields.
+# package holds exactly <Wireshark's global plugin dir>/<maj.min>/epan/mptcp.so and the files of
+# profiles/MPTCP in <Wireshark's data dir>/profiles/MPTCP, and depends on the libwireshark package of
+# the build within the same major.minor, and prints its control fields.
 #
 # --verify (root): installs the .deb with apt into a clean chroot of the host's Debian release and
 # checks that `tshark -G plugins` there lists mptcp.so in the global plugin dir, that TCP option 30
-# goes to the plugin (`tshark -G decodes`) and that a committed capture dissects with mptcp.stream.
+# goes to the plugin (`tshark -G decodes`), that a committed capture dissects with mptcp.stream and
+# that `tshark -C MPTCP` finds the installed profile (its DSN column).
 # The chroot is a debootstrap --variant=minbase of the host's codename from the host's Debian mirror,
 # made once in MPTCP_PKG_CHROOT (default /srv/mptcp-pkg/<codename>, about 1-2 minutes) and never
 # changed afterwards: every check runs on a throw-away overlay (private mount namespace; the overlay
@@ -51,12 +53,16 @@ echo "== $DEB"
 dpkg-deb -f "$DEB" Package Version Architecture Depends Recommends
 files=$(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ {print $NF}')
 echo "files: $files"
-[ "$files" = "./${PLUGDIR#/}/epan/mptcp.so" ] || die "expected only ./${PLUGDIR#/}/epan/mptcp.so in the package"
+DATADIR=$(sed -n 's/^WS_DATA_DIR:PATH=//p' "$BUILD/CMakeCache.txt")
+[ -n "$DATADIR" ] || die "no WS_DATA_DIR in $BUILD/CMakeCache.txt"
+want=$( { echo "./${PLUGDIR#/}/epan/mptcp.so"
+          for f in "$REPO"/profiles/MPTCP/*; do echo "./${DATADIR#/}/profiles/MPTCP/${f##*/}"; done; } | sort)
+[ "$(sort <<< "$files")" = "$want" ] || die "expected exactly these files in the package: $want"
 dep=$(dpkg-deb -f "$DEB" Depends)
 next="${MAJMIN%.*}.$(( ${MAJMIN#*.} + 1 ))"
 grep -Eq "libwireshark[0-9]+ \(>= $MAJMIN\)" <<< "$dep" && grep -Eq "libwireshark[0-9]+ \(<< $next\)" <<< "$dep" ||
     die "Depends does not pin libwireshark to $MAJMIN: $dep"
-echo "package.sh: package ok (plugin dir $PLUGDIR/epan, libwireshark $MAJMIN.x)"
+echo "package.sh: package ok (plugin dir $PLUGDIR/epan, profile $DATADIR/profiles/MPTCP, libwireshark $MAJMIN.x)"
 
 if [ "$VERIFY" = 1 ]; then
     [ "$(id -u)" = 0 ] || die "--verify needs root (debootstrap, chroot, mounts)"
@@ -126,6 +132,9 @@ if [ "$VERIFY" = 1 ]; then
             n=\$(run -r /tmp/cap.pcap -Y mptcp.stream -T fields -e mptcp.stream | wc -l)
             echo \"capture: \$n packets with mptcp.stream\"
             [ \"\$n\" -gt 0 ]
+            run -C MPTCP -r /tmp/cap.pcap -c 1 -T psml | grep -q \"<section>DSN</section>\" ||
+                { echo \"tshark -C MPTCP: no DSN column (profile not installed?)\"; exit 1; }
+            echo \"tshark -C MPTCP: profile columns shown\"
         "'
     echo "package.sh: verified in a clean $CODENAME chroot: tshark -G plugins lists mptcp.so"
 fi

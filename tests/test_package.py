@@ -1,12 +1,19 @@
-"""Packaging: the .deb that CPack makes from the test build (cmake/Packaging.cmake) installs mptcp.so
-into Wireshark's versioned global plugin dir and depends on the build's libwireshark package
-within the same major.minor. The install into a clean chroot is `sudo scripts/package.sh --verify`
-(too slow and too privileged for the suite)."""
+"""Packaging: the .deb that CPack makes from the test build (cmake/Packaging.cmake) and
+`cmake --install` install mptcp.so into Wireshark's versioned global plugin dir and the MPTCP
+configuration profile into Wireshark's global profiles folder (the "Global configuration" folder of
+`tshark -G folders`, + profiles/MPTCP); the .deb depends on the build's libwireshark package within
+the same major.minor. The install into a clean chroot is `sudo scripts/package.sh --verify` (too slow
+and too privileged for the suite)."""
+import os
 import re
 import shutil
 import subprocess
 
 import pytest
+
+from conftest import REPO
+
+PROFILE = REPO / "profiles" / "MPTCP"
 
 
 def _cmake_install_dir(build):
@@ -30,6 +37,22 @@ def deb(plugin_build, tmp_path_factory):
     return debs[0]
 
 
+def _global_config_dir():
+    """Wireshark's own global data dir, as tshark reports it (skip without tshark)."""
+    if not shutil.which("tshark"):
+        pytest.skip("no tshark")
+    out = subprocess.run(["tshark", "-G", "folders"], capture_output=True, text=True).stdout
+    m = re.search(r"^Global configuration:\s*(\S.*)$", out, re.M)
+    assert m, out
+    return m.group(1).strip()
+
+
+def _profile_files(root):
+    """{relative path: bytes} of the profile files below root (an install tree)."""
+    return {p.name: p.read_bytes() for p in PROFILE.iterdir()} if root is None else \
+        {os.path.relpath(p, root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 def test_deb_installs_into_the_versioned_global_plugin_dir(deb, plugin_build):
     dest = _cmake_install_dir(plugin_build)
     majmin = dest.split("/")[-2]
@@ -39,7 +62,7 @@ def test_deb_installs_into_the_versioned_global_plugin_dir(deb, plugin_build):
         assert dest == pkgconfig.stdout.strip() + "/epan"
     listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True).stdout
     files = [line.split()[-1] for line in listing.splitlines() if not line.startswith("d")]
-    assert files == ["." + dest + "/mptcp.so"]
+    assert [f for f in files if f.endswith(".so")] == ["." + dest + "/mptcp.so"]
 
 
 def test_deb_depends_on_the_matching_libwireshark(deb, plugin_build):
@@ -57,3 +80,29 @@ def test_deb_depends_on_the_matching_libwireshark(deb, plugin_build):
     version = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True,
                              check=True).stdout.strip()
     assert version.endswith(f"+ws{majmin}-1"), version
+
+
+def test_deb_holds_the_profile(deb, plugin_build, tmp_path):
+    profiles = _global_config_dir() + "/profiles/MPTCP"
+    want = {"." + profiles + "/" + name for name in os.listdir(PROFILE)}
+    assert len(want) >= 4
+    listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True).stdout
+    files = {line.split()[-1] for line in listing.splitlines() if not line.startswith("d")}
+    assert files == want | {"." + _cmake_install_dir(plugin_build) + "/mptcp.so"}
+    # the packaged files are the repository's, byte for byte
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path / "deb")], check=True)
+    for name, data in _profile_files(None).items():
+        assert (tmp_path / "deb" / profiles.lstrip("/") / name).read_bytes() == data, name
+
+
+def test_cmake_install_holds_the_profile(plugin_build, tmp_path):
+    if "MPTCP_INSTALL_PERSONAL:BOOL=ON" in (plugin_build / "CMakeCache.txt").read_text():
+        pytest.skip("personal install: the profile is imported by hand")
+    profiles = _global_config_dir() + "/profiles/MPTCP"
+    p = subprocess.run(["cmake", "--install", str(plugin_build)], env=dict(os.environ, DESTDIR=str(tmp_path)),
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    installed = _profile_files(tmp_path)
+    want = {profiles.lstrip("/") + "/" + name: data for name, data in _profile_files(None).items()}
+    assert want and installed == dict(installed, **want)     # every profile file, byte for byte
+    assert set(installed) == set(want) | {_cmake_install_dir(plugin_build).lstrip("/") + "/mptcp.so"}

@@ -34,6 +34,7 @@ EXPECTED = {
     "v1-2conn.pcap": {1: (200000, 150000), 2: (160000, 120000)},
     "v1-loss.pcap": {1: (300000, 300000)},
     "v1-blackhole.pcap": {1: (400000, 300000)},
+    "v1-4sub.pcap": {1: (300000, 150000)},
     "v1-mpc-data.pcap": {1: (5000, 3000)},
     "v1-csum.pcap": {1: (200000, 200000)},
     "v1-prio.pcap": {1: (400000, 200000)},
@@ -45,8 +46,8 @@ EXPECTED = {
     "v1-midstream.pcap": None,      # cut: no complete stream
 }
 SUBFLOWS = {"v1-3sub.pcap": 3, "v1-2conn.pcap": 6, "v1-loss.pcap": 3, "v1-blackhole.pcap": 3,
-            "v1-mpc-data.pcap": 1, "v1-csum.pcap": 3, "v1-prio.pcap": 3, "v1-fastclose.pcap": 3,
-            "v1-ipv6.pcapng": 3, "v1-pair-client.pcap": 3, "v1-pair-server.pcap": 3,
+            "v1-4sub.pcap": 4, "v1-mpc-data.pcap": 1, "v1-csum.pcap": 3, "v1-prio.pcap": 3,
+            "v1-fastclose.pcap": 3, "v1-ipv6.pcapng": 3, "v1-pair-client.pcap": 3, "v1-pair-server.pcap": 3,
             "v1-nosynack.pcap": 3}
 ALL = sorted(EXPECTED)
 
@@ -175,6 +176,7 @@ def test_scenario_features():
     assert any(n == "MP_FASTCLOSE" for n, _ in fc) and any(n == "MP_TCPRST" for n, _ in fc)
     assert all(":" in p.src for p in T("v1-ipv6.pcapng").packets)
     assert len(T("v1-blackhole.pcap").reinjections) >= 20
+    assert len(T("v1-4sub.pcap").reinjections) >= 10
     assert sum(p.retransmission for p in T("v1-loss.pcap").packets) >= 3
     for name in ALL:
         if name not in ("v1-midstream.pcap",):
