@@ -284,14 +284,3 @@ mptcp_opt_parse(const uint8_t *p, unsigned caplen, int version, mptcp_opt_t *o)
     }
     return o->status;
 }
-
-bool
-mptcp_tcpopt_next(const uint8_t *p, unsigned end, unsigned *off, uint8_t *len)
-{
-    while (*off < end && p[*off] == 1)         /* NOP */
-        (*off)++;
-    if (*off >= end || p[*off] == 0 || *off + 1 >= end || p[*off + 1] < 2)
-        return false;
-    *len = p[*off + 1];
-    return true;
-}

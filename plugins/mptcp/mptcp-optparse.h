@@ -129,8 +129,18 @@ mptcp_opt_status_t mptcp_opt_parse(const uint8_t *p, unsigned caplen, int versio
 
 /** The TCP option at or after *off in a TCP header p[0, end) (NOPs skipped; start at 20): sets
  * *off to its offset and *len to its length, and the caller goes on at *off + *len. false at
- * the end of the captured options, at End of Option List, or at a length below 2. */
-bool mptcp_tcpopt_next(const uint8_t *p, unsigned end, unsigned *off, uint8_t *len);
+ * the end of the captured options, at End of Option List, or at a length below 2. Inline: it
+ * runs for every option of every TCP segment. */
+static inline bool
+mptcp_tcpopt_next(const uint8_t *p, unsigned end, unsigned *off, uint8_t *len)
+{
+    while (*off < end && p[*off] == 1)         /* NOP */
+        (*off)++;
+    if (*off >= end || p[*off] == 0 || *off + 1 >= end || p[*off + 1] < 2)
+        return false;
+    *len = p[*off + 1];
+    return true;
+}
 
 /** Expected DSS length for the given flags, without the optional checksum. */
 unsigned mptcp_dss_expected_len(uint8_t flags);
