@@ -178,12 +178,15 @@ def test_no_spurious_experts(tshark, name, two_pass):
 def test_dsn_of_every_data_packet(tshark, name, two_pass):
     """mptcp.dsn is the true relative DSN on every data packet of every connection whose keys
     were exchanged: the TFO SYN's payload is DSN 1, and the DSN continues after an infinite
-    mapping (RFC 8684 section 3.7)."""
+    mapping (RFC 8684 section 3.7). A v1 client's key comes after its SYN: a single pass
+    cannot know the SYN's DSN yet (a value only known later), -2 shows it."""
     t = get_truth(name)
     wrong = []
     for frame, dsn in tshark.fields(cap(name), ["frame.number", "mptcp.dsn"], *opt(two_pass)):
         p = t.by_frame[int(frame)]
         if not p.is_data or not t.connections[p.conn].idsn:
+            continue
+        if p.syn and not two_pass and dsn == "":
             continue
         if dsn.split(",")[0] != str(p.dsn):
             wrong.append((p.frame, dsn, p.dsn))

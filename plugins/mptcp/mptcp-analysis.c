@@ -141,7 +141,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     t = proto_item_add_subtree(ai, ett_analysis);
     if (pkt->conn)
         render_connection(t, tvb, pinfo, pkt);
-    if (pkt->flags & MPTCP_PF_HAS_DSN) {
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FB_POS)) {
         ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);
         proto_item_set_generated(ti);
         mptcp_pkt_add_dsn_item(t, hf_dsn, tvb, pkt, pkt->dsn64, false);

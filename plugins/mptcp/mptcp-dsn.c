@@ -29,7 +29,7 @@ rel_ssn64(mptcp_sfdir_t *sd, uint32_t seq, uint64_t *out)
 
     if (!sd->isn_known)
         return false;
-    rel = seq - sd->isn;
+    rel = seq - sd->isn - sd->syn_data;
     *out = sd->ssn_ref_known ? mptcp_expand32(sd->ssn_ref, rel) : rel;
     sd->ssn_ref = *out;
     sd->ssn_ref_known = true;
@@ -253,6 +253,54 @@ typedef struct {
     uint64_t dss_dsn;          /**< the DSS mapping's 64-bit DSN (MPTCP_PF_DSS_DSN) */
 } dsn_ctx_t;
 
+/* The data of an MP_CAPABLE SYN (TCP Fast Open, RFC 8684 appendix B) gets its place once the
+ * sender's key is known (a v1 client's key comes in the third ACK): Linux numbers the data
+ * after the SYN from IDSN + 1 (its DSS mappings, DATA_ACKs and DATA_FIN say so), so the SYN's
+ * bytes are the ones just below; or, when the connection fell back before, position 1 of the
+ * plain TCP stream (section 3.7). */
+static void
+syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e)
+{
+    mptcp_pkt_t *p = e->syn_pkt;
+
+    if (!p || (p->flags & MPTCP_PF_HAS_DSN))
+        return;
+    if (e->key_known) {
+        p->dsn64 = mptcp_ep_rel_base(e) + 1;
+        p->flags |= MPTCP_PF_HAS_DSN;
+        p->keys |= (uint8_t)(1u << p->ep);      /* the DSN is relative to that key */
+    } else if (c->fallback) {
+        p->dsn64 = 1;
+        p->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_FB_POS;
+    } else {
+        return;
+    }
+    p->flags &= ~MPTCP_PF_NO_MAPPING;
+    record_sent(e, e->syn_sf, p);
+}
+
+/* RFC 8684 appendix B: with TCP Fast Open the SYN's payload starts the data stream, before any
+ * mapping; Linux's DSS subflow sequence numbers leave it out (subflow sequence 1 is the first
+ * byte after it). */
+static void
+syn_data(dsn_ctx_t *x)
+{
+    mptcp_endpoint_t *me = x->me;
+    int cap = tvb_captured_length_remaining(x->seg->tvb, x->seg->hlen);
+    uint32_t n = cap > 0 ? MIN((uint32_t)cap, x->pkt->seglen) : 0;
+
+    if (me->syn_pkt)
+        return;                  /* a retransmitted SYN: the first one holds the place */
+    me->syn_pkt = x->pkt;
+    me->syn_sf = x->pkt->sf;
+    me->syn_len = n;
+    me->syn_bytes = n ? (const uint8_t *)wmem_memdup(wmem_file_scope(), tvb_get_ptr(x->seg->tvb, x->seg->hlen, n), n)
+                      : NULL;
+    x->sd->syn_data = x->pkt->seglen;
+    me->syn_rel = x->pkt->seglen;
+    syn_data_resolve(x->c, me);
+}
+
 /* RFC 8684 section 3.3.2: DATA_ACK acknowledges the peer's data; the a flag gives its width */
 static void
 dss_ack(dsn_ctx_t *x, const mptcp_opt_t *o)
@@ -315,6 +363,22 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     }
 }
 
+/* RFC 8684 section 3.7: an infinite mapping maps everything from its subflow sequence on */
+static void
+infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
+{
+    uint64_t ssn64 = mptcp_expand32(x->relseq, o->u.dss.ssn);
+    const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, ssn64);
+
+    if (!m || m->val + (ssn64 - m->low) != dsn || mptcp_range_high(m) - ssn64 < UINT32_MAX / 2)
+        mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num, 0);
+    if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
+        x->pkt->dsn64 = dsn + (x->relseq - ssn64);
+        x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
+        x->pkt->map_frame = 0;
+    }
+}
+
 /* RFC 8684 section 3.3: the DSS mapping; the m flag gives the DSN width */
 static void
 dss_map(dsn_ctx_t *x, const mptcp_opt_t *o)
@@ -333,9 +397,12 @@ dss_map(dsn_ctx_t *x, const mptcp_opt_t *o)
     if (o->u.dss.fin)
         dlen = dss_data_fin(x, o, dsn);
     if (dlen == 0 && o->u.dss.dll == 0) {
-        /* RFC 8684 section 3.7: the infinite mapping: fallback from here on */
+        /* RFC 8684 section 3.7: the infinite mapping: fallback from here on; the rest of the
+         * subflow continues the data stream from the mapping's DSN and subflow sequence */
         x->pkt->flags |= MPTCP_PF_INFINITE_MAP | MPTCP_PF_FALLBACK;
         x->c->fallback = true;
+        if (x->have_relseq)
+            infinite_place(x, o, dsn);
     }
     if (dlen && x->have_relseq)
         dss_place(x, o, dsn, dlen, exact);
@@ -349,16 +416,44 @@ capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
     mptcp_endpoint_t *me = x->me;
     uint64_t relseq = x->relseq;
 
-    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, me->idsn + 1, x->pinfo->num, 0);
+    uint64_t dsn = me->idsn + 1;
+
+    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num, 0);
     if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
         const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, 1);
-        checksum_segment(x->seg, x->pkt, m ? m->frame : x->pinfo->num, me->idsn + 1, 1, o->u.cap.dll,
+        checksum_segment(x->seg, x->pkt, m ? m->frame : x->pinfo->num, dsn, 1, o->u.cap.dll,
                          o->u.cap.csum, o->u.cap.dll, relseq - 1);
     }
     if (!me->dsn_ref_known) {
-        me->dsn_ref = me->idsn + 1;
+        me->dsn_ref = dsn;
         me->dsn_ref_known = true;
         me->dsn_ref_exact = true;
+    }
+}
+
+/* RFC 8684 section 3.7: after a fallback the subflow is plain TCP and its bytes continue the
+ * data stream: beyond the direction's last mapping (the other direction of an infinite
+ * mapping, or a fallback after data), or, before any mapping, from the start: its first byte
+ * is DSN IDSN + 1 when the sender's key is known, else only a position (MPTCP_PF_FB_POS) that
+ * Follow and the statistics use. */
+static void
+fallback_place(dsn_ctx_t *x)
+{
+    uint64_t pos = x->relseq + x->sd->syn_data;
+
+    if (x->sd->maps.n) {
+        const mptcp_range_t *m = &x->sd->maps.v[x->sd->maps.n - 1];
+        if (x->relseq >= m->low) {
+            x->pkt->dsn64 = m->val + (x->relseq - m->low);
+            x->pkt->flags |= MPTCP_PF_HAS_DSN;
+            x->pkt->map_frame = m->frame;
+        }
+    } else if (x->me->key_known) {
+        x->pkt->dsn64 = mptcp_ep_rel_base(x->me) + pos;
+        x->pkt->flags |= MPTCP_PF_HAS_DSN;
+    } else {
+        x->pkt->dsn64 = pos;
+        x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_FB_POS;
     }
 }
 
@@ -374,6 +469,8 @@ dsn_from_mappings(dsn_ctx_t *x)
         pkt->dsn64 = m->val + (x->relseq - m->low);
         pkt->flags |= MPTCP_PF_HAS_DSN;
         pkt->map_frame = m->frame == x->pinfo->num ? 0 : m->frame;
+    } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || pkt->sf == x->c->master)) {
+        fallback_place(x);
     } else if (x->c->fallback || (!x->have_relseq && x->seg->nopts)) {
         /* plain TCP after fallback: no data-level mapping is expected; or the subflow's
          * ISN is not known yet (SYN not captured), so its mappings cannot be placed */
@@ -417,7 +514,11 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             capable_data_map(&x, o);
         }
     }
-    if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
+    syn_data_resolve(x.c, &x.c->ep[0]);
+    syn_data_resolve(x.c, &x.c->ep[1]);
+    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && pkt->sf == x.c->master)
+        syn_data(&x);
+    else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
     if (pkt->flags & MPTCP_PF_DSS_DSN)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);

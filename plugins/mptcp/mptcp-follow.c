@@ -42,6 +42,7 @@ typedef struct {
 
 typedef struct {
     bool started;
+    bool syn_placed;           /**< the SYN's payload (TCP Fast Open) was placed */
     uint64_t base;             /**< raw DSN of offset 0 */
     GArray *pieces;            /**< piece_t by lo, tiling [first lo, last hi) */
 } fdir_t;
@@ -318,9 +319,31 @@ dir_start(fdir_t *d, const mptcp_pkt_t *pkt, int e, uint64_t first_dsn)
         return;
     d->started = true;
     if (pkt->keys & (1u << e))
-        d->base = pkt->conn->ep[e].idsn + 1;
+        d->base = mptcp_ep_rel_base(&pkt->conn->ep[e]) + 1;
     else
         d->base = first_dsn - MPTCP_REL_BASE_HEADROOM;
+}
+
+/* A TCP Fast Open SYN's payload (RFC 8684 appendix B) gets its DSN only when the sender's key
+ * or the fallback is seen, after the SYN went by on the first pass: its bytes, kept by the
+ * first pass, are placed then (again later: bytes already present are skipped). */
+static bool
+place_syn_data(follow_info_t *fi, fstate_t *fs, const mptcp_conn_t *c, int k, packet_info *pinfo)
+{
+    const mptcp_endpoint_t *snd = &c->ep[k];
+    const mptcp_pkt_t *syn = snd->syn_pkt;
+    fdir_t *d = &fs->d[k];
+    uint64_t off;
+
+    if (!syn || !snd->syn_len || d->syn_placed || !(syn->flags & MPTCP_PF_HAS_DSN) || syn->frame > pinfo->num)
+        return false;
+    d->syn_placed = true;
+    dir_start(d, syn, k, syn->dsn64);
+    off = syn->dsn64 - d->base;
+    if (off >= (UINT64_C(1) << 62))
+        return false;
+    place(fi, d, k == 1, pinfo, off, off + snd->syn_len, snd->syn_bytes);
+    return true;
 }
 
 static tap_packet_status
@@ -344,6 +367,8 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
         copy_address(&fi->server_ip, addr[1]);
         fi->server_port = port[1];
     }
+    for (int k = 0; k < 2; k++)
+        changed |= place_syn_data(fi, fs, c, k, pinfo);
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         fdir_t *d = &fs->d[e];
         unsigned cap = tvb_captured_length(st->tvb);

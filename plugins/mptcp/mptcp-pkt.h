@@ -63,6 +63,9 @@ enum {
     MPTCP_PF_DSS_DSN_EXT    = 1u << 23,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
     MPTCP_PF_LAT_SLOT       = 1u << 24,  /**< an mptcp_latency_t follows the result (payload) */
     MPTCP_PF_LAT            = 1u << 25,  /**< ... and holds the segment's latency */
+    MPTCP_PF_FB_POS         = 1u << 26,  /**< dsn64 is the byte's position (1 = first) in the
+                                          * plain TCP stream of a connection that fell back
+                                          * before any key was seen: no DSN exists */
 };
 
 typedef struct {
