@@ -100,6 +100,60 @@ narrow_isn(mptcp_sfdir_t *sd, const mptcp_seg_t *seg)
     }
 }
 
+/** A data segment seen before its subflow direction's ISN was known, and its own mapping. */
+typedef struct {
+    mptcp_pkt_t *pkt;
+    uint32_t seq;              /**< raw sequence number */
+    bool has_map;
+    uint32_t ssn, dlen;        /**< its DSS mapping: relative subflow seq and data length */
+    uint64_t dsn;              /**< the mapping's 64-bit DSN */
+} undated_t;
+
+static void
+undated_keep(mptcp_sfdir_t *sd, const mptcp_endpoint_t *me, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    undated_t u = { pkt, seg->seq, false, 0, 0, 0 };
+
+    for (unsigned i = 0; i < seg->nopts; i++) {
+        const mptcp_opt_t *o = &seg->opts[i];
+        if (o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS && o->u.dss.has_map && o->u.dss.dll &&
+            (o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact))) {
+            u.has_map = true;
+            u.ssn = o->u.dss.ssn;
+            u.dlen = o->u.dss.dll - (o->u.dss.fin ? 1 : 0);
+            u.dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
+        }
+    }
+    if (!sd->undated)
+        sd->undated = wmem_array_new(wmem_file_scope(), sizeof(undated_t));
+    wmem_array_append_one(sd->undated, u);
+}
+
+/* Capture without the SYN: the first data segments of a subflow direction come before a
+ * mapping boundary pins its ISN (narrow_isn). Once it is known, their DSNs (from their own
+ * DSS mapping, RFC 8684 section 3.3.1, or one covering them) fill their stored results, so that
+ * -2 and the GUI show them (MPTCP_PF_LATE_DSN). */
+static void
+undated_fill(mptcp_sfdir_t *sd, uint64_t ref)
+{
+    for (guint i = 0; i < wmem_array_get_count(sd->undated); i++) {
+        const undated_t *u = (const undated_t *)wmem_array_index(sd->undated, i);
+        uint64_t rel = mptcp_expand32(ref, u->seq - sd->isn - sd->syn_data), ssn64;
+        const mptcp_range_t *m;
+
+        if (u->has_map && rel >= (ssn64 = mptcp_expand32(rel, u->ssn)) && rel < ssn64 + u->dlen) {
+            u->pkt->dsn64 = u->dsn + (rel - ssn64);
+        } else if ((m = mptcp_ranges_find_covering(&sd->maps, rel)) != NULL) {
+            u->pkt->dsn64 = m->val + (rel - m->low);
+        } else {
+            continue;
+        }
+        u->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_LATE_DSN;
+        u->pkt->flags &= ~MPTCP_PF_NO_MAPPING;
+    }
+    sd->undated = NULL;        /* file scope: freed with the file */
+}
+
 typedef struct {
     mptcp_pkt_t *pkt;
     uint32_t sf_index;
@@ -488,6 +542,7 @@ bool
 mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     dsn_ctx_t x = { pinfo, seg, pkt, pkt->conn, NULL, NULL, NULL, 0, false, 0 };
+    bool isn_was_known;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (!x.c || pkt->ep < 0)
@@ -495,6 +550,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     x.sd = &pkt->sf->dir[pkt->dir];
     x.me = &x.c->ep[pkt->ep];
     x.peer = &x.c->ep[1 - pkt->ep];
+    isn_was_known = x.sd->isn_known;
     if (!x.sd->isn_known && pkt->seglen > 0)
         narrow_isn(x.sd, seg);
     x.have_relseq = rel_ssn64(x.sd, seg->seq, &x.relseq);
@@ -520,6 +576,10 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         syn_data(&x);
     else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
+    if (!isn_was_known && x.have_relseq && x.sd->undated)
+        undated_fill(x.sd, x.relseq);
+    else if (!x.have_relseq && pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
+        undated_keep(x.sd, x.me, seg, pkt);
     if (pkt->flags & MPTCP_PF_DSS_DSN)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)

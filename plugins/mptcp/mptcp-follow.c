@@ -369,7 +369,7 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     }
     for (int k = 0; k < 2; k++)
         changed |= place_syn_data(fi, fs, c, k, pinfo);
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && pkt->seglen > 0) {
         fdir_t *d = &fs->d[e];
         unsigned cap = tvb_captured_length(st->tvb);
         unsigned avail = cap > st->hlen ? cap - st->hlen : 0;

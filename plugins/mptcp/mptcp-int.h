@@ -177,6 +177,7 @@ typedef struct {
     uint8_t dupack_ops;        /**< the connection's dupack_ops at this direction's last segment */
     uint32_t syn_data;         /**< payload of this direction's MP_CAPABLE SYN (TFO): Linux's DSS
                                 * subflow sequence numbers leave it out */
+    wmem_array_t *undated;     /**< data segments seen before the ISN was known (mptcp-dsn.c) */
 } mptcp_sfdir_t;
 
 struct mptcp_sf {

@@ -66,6 +66,10 @@ enum {
     MPTCP_PF_FB_POS         = 1u << 26,  /**< dsn64 is the byte's position (1 = first) in the
                                           * plain TCP stream of a connection that fell back
                                           * before any key was seen: no DSN exists */
+    MPTCP_PF_LATE_DSN       = 1u << 27,  /**< dsn64 was learnt after this packet's first pass
+                                          * (its subflow's ISN pinned later): shown with -2 and
+                                          * in the GUI; Follow and the statistics, fed on the
+                                          * first pass, leave it out on every pass */
 };
 
 typedef struct {

@@ -351,7 +351,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
             *origin_sp = os;
         }
     }
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen) {
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && pkt->seglen) {
         const mptcp_latency_t *lat = mptcp_latency_get(pkt);
         uint64_t lo;
 
