@@ -174,6 +174,31 @@ def test_no_spurious_experts(tshark, name, two_pass):
 
 
 @PASSES
+@pytest.mark.parametrize("name", FAIL)
+def test_failed_copy_not_delivered(tshark, name, two_pass):
+    """Item 5: a segment whose mapping failed the DSS checksum and whose data was sent again is
+    shown as not delivered (mptcp.dss.checksum_dropped, RFC 8684 section 3.3.1): the rewritten
+    segment of kern-fail-rst (resent on the other subflow) and only segments of that mapping;
+    none in kern-fail-inf, where the infinite mapping delivered the rewritten bytes. The copy
+    sent again comes later: a single pass cannot know it yet (a value only known later), -2
+    shows it."""
+    t = get_truth(name)
+    maps = corrupted_mappings(t)
+    rows = tshark.fields(cap(name), ["frame.number", "mptcp.dss.checksum_dropped"], *opt(two_pass))
+    dropped = {int(f) for f, v in rows if v == "1"}
+    if name == "kern-fail-inf" or not two_pass:
+        assert dropped == set()
+        return
+    assert {p.frame for p in t.corrupted} <= dropped
+    assert all(any(f in frames for frames in maps.values()) for f in dropped)
+    # each was sent again later (on this subflow or another)
+    for f in dropped:
+        p = t.by_frame[f]
+        assert p.reinjected_in or any(q.frame > f and q.dsn < p.dsn + p.tcp_len and p.dsn < q.dsn + q.tcp_len
+                                      for q in t.data_packets if q.conn == p.conn and q.direction == p.direction)
+
+
+@PASSES
 @pytest.mark.parametrize("name", NAMES)
 def test_dsn_of_every_data_packet(tshark, name, two_pass):
     """mptcp.dsn is the true relative DSN on every data packet of every connection whose keys

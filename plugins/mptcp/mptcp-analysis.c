@@ -32,6 +32,7 @@ static int hf_reinjection_of = -1;
 static int hf_reinjected_in = -1;
 static int hf_fallback = -1;
 static int hf_data_fin = -1;
+static int hf_csum_dropped = -1;
 static int hf_rm_addr_address = -1;
 static int hf_sf_addrid[2] = { -1, -1 };
 
@@ -154,6 +155,10 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
         ti = proto_tree_add_boolean(t, hf_data_fin, tvb, 0, 0, TRUE);
         proto_item_set_generated(ti);
     }
+    if (pkt->flags & MPTCP_PF_CSUM_DROPPED) {
+        ti = proto_tree_add_boolean(t, hf_csum_dropped, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
     if (pkt->flags & MPTCP_PF_NO_MAPPING)
         expert_add_info(pinfo, ai, &ei_missing_mapping);
     if (pkt->flags & MPTCP_PF_ECHO_MISMATCH)
@@ -238,6 +243,9 @@ mptcp_analysis_register(void)
             NULL, 0x0, "Address id of the host that accepted this subflow (0 on the initial subflow)", HFILL } },
         { &hf_rm_addr_address, { "Removed address", "mptcp.rm_addr.address", FT_STRING, BASE_NONE, NULL, 0x0,
             "Address that the REMOVE_ADDR's id had been announced for (RFC 8684 section 3.4.2)", HFILL } },
+        { &hf_csum_dropped, { "Not delivered (DSS checksum failed, sent again)", "mptcp.dss.checksum_dropped",
+            FT_BOOLEAN, BASE_NONE, NULL, 0x0, "This segment's mapping failed its DSS checksum and its data was sent "
+            "again: the receiver discards this copy (RFC 8684 section 3.3.1)", HFILL } },
         { &hf_data_fin, { "DATA_FIN", "mptcp.data_fin", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "This segment carries the data-level FIN (RFC 8684 section 3.3.3)", HFILL } },
     };

@@ -181,6 +181,7 @@ typedef struct {
     uint32_t next;             /**< mapping offset of the next byte expected */
     bool broken;               /**< a gap or a cut payload: cannot verify */
     bool done;
+    wmem_array_t *pkts;        /**< mptcp_pkt_t * of the mapping's segments */
 } csum_acc_t;
 
 static wmem_map_t *csum_accs;      /**< mapping's first frame -> csum_acc_t */
@@ -221,8 +222,11 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
 
     if (!acc) {
         acc = wmem_new0(wmem_file_scope(), csum_acc_t);
+        acc->pkts = wmem_array_new(wmem_file_scope(), sizeof(mptcp_pkt_t *));
         wmem_map_insert(csum_accs, GUINT_TO_POINTER(map_frame), acc);
     }
+    if (!acc->done)
+        wmem_array_append_one(acc->pkts, pkt);
     if (acc->done || acc->broken) {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
         return;
@@ -263,6 +267,8 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
         uint16_t computed = (uint16_t)~fold(acc->sum + sum_bytes(ph, sizeof(ph), false));
         mptcp_pkt_ext(pkt)->csum_computed = computed;
         pkt->flags |= computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
+        for (guint i = 0; computed != csum && i < wmem_array_get_count(acc->pkts); i++)
+            (*(mptcp_pkt_t **)wmem_array_index(acc->pkts, i))->flags |= MPTCP_PF_CSUM_MAP_BAD;
     } else {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
     }
@@ -279,10 +285,26 @@ mptcp_dsn_init(void)
  * index of sent data is kept without the reinjection analysis too: the latency takes the
  * first transmission of a segment's data from it (mptcp-latency.c). */
 static void
+repair_cb(mptcp_pkt_t *earlier, uint32_t sf_index _U_, void *ud)
+{
+    mptcp_pkt_t *pkt = (mptcp_pkt_t *)ud;
+
+    if (earlier != pkt && (earlier->flags & MPTCP_PF_CSUM_MAP_BAD)) {
+        earlier->flags |= MPTCP_PF_CSUM_DROPPED;
+        pkt->flags |= MPTCP_PF_CSUM_REPAIR;
+    }
+}
+
+static void
 record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
     reinj_ud_t u = { pkt, sf->index };
     uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
+
+    /* RFC 8684 section 3.3.1: data of a mapping that failed its checksum is not delivered;
+     * the copy sent again (on this subflow or, after MP_FAIL and a reset, another) is */
+    if (pkt->conn && pkt->conn->csum)
+        mptcp_sent_foreach_overlap(&e->sent, low, high, repair_cb, pkt);
 
     if (mptcp_prefs.reinjections) {
         mptcp_sent_foreach_overlap(&e->sent, low, high, reinj_cb, &u);

@@ -229,10 +229,21 @@ append_end(follow_info_t *fi, fdir_t *d, bool is_server, const packet_info *pinf
     }
 }
 
-/** Places the bytes of stream offsets [a, b). */
+/** Copies bytes of [a, b) over data piece p (a copy that failed the DSS checksum). */
+static void
+overwrite(const piece_t *p, uint64_t a, uint64_t b, const uint8_t *bytes)
+{
+    follow_record_t *r = (follow_record_t *)p->node->data;
+    uint64_t x = MAX(a, p->lo), y = MIN(b, p->hi);
+
+    if (y > x && y - p->lo <= r->data->len)
+        memcpy(r->data->data + (x - p->lo), bytes + (x - a), (size_t)(y - x));
+}
+
+/** Places the bytes of stream offsets [a, b); with repair, they replace bytes already placed. */
 static void
 place(follow_info_t *fi, fdir_t *d, bool is_server, const packet_info *pinfo, uint64_t a, uint64_t b,
-      const uint8_t *bytes)
+      const uint8_t *bytes, bool repair)
 {
     uint64_t start, end;
     guint i, l, h;
@@ -286,6 +297,8 @@ place(follow_info_t *fi, fdir_t *d, bool is_server, const packet_info *pinfo, ui
             i += k;
             continue;
         }
+        if (repair)
+            overwrite(p, a, b, bytes);
         i++;
     }
 }
@@ -342,7 +355,7 @@ place_syn_data(follow_info_t *fi, fstate_t *fs, const mptcp_conn_t *c, int k, pa
     off = syn->dsn64 - d->base;
     if (off >= (UINT64_C(1) << 62))
         return false;
-    place(fi, d, k == 1, pinfo, off, off + snd->syn_len, snd->syn_bytes);
+    place(fi, d, k == 1, pinfo, off, off + snd->syn_len, snd->syn_bytes, false);
     return true;
 }
 
@@ -378,7 +391,8 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
         dir_start(d, pkt, e, pkt->dsn64);
         off = pkt->dsn64 - d->base;
         if (n && off < (UINT64_C(1) << 62)) {
-            place(fi, d, e == 1, pinfo, off, off + n, tvb_get_ptr(st->tvb, st->hlen, (gint)n));
+            place(fi, d, e == 1, pinfo, off, off + n, tvb_get_ptr(st->tvb, st->hlen, (gint)n),
+                  (pkt->flags & MPTCP_PF_CSUM_REPAIR) != 0);
             changed = true;
         }
     }

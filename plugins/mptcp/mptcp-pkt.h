@@ -70,6 +70,9 @@ enum {
                                           * (its subflow's ISN pinned later): shown with -2 and
                                           * in the GUI; Follow and the statistics, fed on the
                                           * first pass, leave it out on every pass */
+    MPTCP_PF_CSUM_MAP_BAD   = 1u << 28,  /**< in a mapping whose DSS checksum failed */
+    MPTCP_PF_CSUM_DROPPED   = 1u << 29,  /**< ... and its data was sent again: not delivered */
+    MPTCP_PF_CSUM_REPAIR    = 1u << 30,  /**< sends again data of a mapping that failed */
 };
 
 typedef struct {
