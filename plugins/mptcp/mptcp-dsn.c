@@ -335,7 +335,7 @@ typedef struct {
  * bytes are the ones just below; or, when the connection fell back before, position 1 of the
  * plain TCP stream (section 3.7). */
 static void
-syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e)
+syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
 {
     mptcp_pkt_t *p = e->syn_pkt;
 
@@ -351,6 +351,8 @@ syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e)
     } else {
         return;
     }
+    if (p != cur)
+        p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
     p->flags &= ~MPTCP_PF_NO_MAPPING;
     record_sent(e, e->syn_sf, p);
 }
@@ -374,7 +376,7 @@ syn_data(dsn_ctx_t *x)
                       : NULL;
     x->sd->syn_data = x->pkt->seglen;
     me->syn_rel = x->pkt->seglen;
-    syn_data_resolve(x->c, me);
+    syn_data_resolve(x->c, me, x->pkt);
 }
 
 /* RFC 8684 section 3.3.2: DATA_ACK acknowledges the peer's data; the a flag gives its width */
@@ -592,8 +594,8 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             capable_data_map(&x, o);
         }
     }
-    syn_data_resolve(x.c, &x.c->ep[0]);
-    syn_data_resolve(x.c, &x.c->ep[1]);
+    syn_data_resolve(x.c, &x.c->ep[0], pkt);
+    syn_data_resolve(x.c, &x.c->ep[1], pkt);
     if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && pkt->sf == x.c->master)
         syn_data(&x);
     else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))

@@ -21,9 +21,14 @@
  * the DATA_FIN) adds a trailing gap: bytes that the receiver got but the capture did not.
  * Bytes cut by the snap length are missing too.
  *
- * Limitations: the address form (-z follow,mptcp,raw,A:p,B:q) is not supported (use the index);
- * connections that fell back to TCP have no DSNs after the fallback, so their data is not
- * followed from there on. Wireshark 4.0's Analyze > Follow menu lists only the built-in
+ * After a fallback (RFC 8684 section 3.7) the stream is the subflow's plain TCP stream (mptcp-dsn.c
+ * places it), the payload of a TCP Fast Open SYN comes first (placed once the first pass knows
+ * its DSN), and bytes of a mapping that failed its DSS checksum are replaced by the copy sent
+ * again (section 3.3.1). Segments whose DSN was learnt only after their first pass
+ * (MPTCP_PF_LATE_DSN) are left out on every pass, so one pass and -2 print the same.
+ *
+ * Limitations: the address form (-z follow,mptcp,raw,A:p,B:q) is not supported (use the index).
+ * Wireshark 4.0's Analyze > Follow menu lists only the built-in
  * followers (TCP, UDP, DCCP, TLS, HTTP, HTTP/2, QUIC, SIP), so the GUI cannot open it there.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
