@@ -153,6 +153,23 @@ def corrupted_mappings(t):
 
 @PASSES
 @pytest.mark.parametrize("name", NAMES)
+def test_stats_unique_bytes_equal_application_bytes(tshark, name, two_pass):
+    """Items 1-4: -z mptcp,stat counts as unique bytes, per connection and direction, what the
+    receiving application read: the TFO SYN's payload included, a connection that fell back
+    included, the rest of the subflow after an infinite mapping included."""
+    smap = stream_conn_map(tshark, name, two_pass)
+    out = json.loads(tshark.run("-r", cap(name), "-q", "-z", "mptcp,stat,json", *opt(two_pass)))
+    seen = set()
+    for c in out["connections"]:
+        conn = smap[c["stream"]]
+        for d, k in ((0, "c2s"), (1, "s2c")):
+            assert c["directions"][k]["unique_bytes"] == len(app_read(name, conn, d)), (name, conn, k)
+        seen.add(conn)
+    assert seen == set(get_truth(name).connections)
+
+
+@PASSES
+@pytest.mark.parametrize("name", NAMES)
 def test_no_spurious_experts(tshark, name, two_pass):
     """No "No mapping available" and no missing-bytes warning on traffic where every byte was
     captured; "Bad DSS checksum" once for every mapping that holds bytes the truth finds
