@@ -53,6 +53,24 @@ table inet mptcpgen {
 EOF
 }
 
+# kern_has CAPTURE WHAT : whether the capture holds it (the kernel's MP_FAIL handling is
+# timing-dependent, like the selftest's "fail" tests, which are marked flaky): mp_fail,
+# infinite (a DSS with data-level length 0), fail_rst (MP_FAIL in a RST)
+kern_has() {
+    "$PY" - "$1" "$2" <<'EOF'
+import sys, os
+sys.path.insert(0, os.path.join(os.environ["REPO"], "tests"))
+import truth
+t, what = truth.analyze(sys.argv[1]), sys.argv[2]
+ok = {"mp_fail": any(p.option(6) for p in t.packets),
+      "infinite": any(o.dss and o.dss.get("M") and o.dss.get("dll") == 0 for p in t.packets for o in p.mptcp),
+      "fail_rst": any(p.rst and p.option(6) for p in t.packets)}[what]
+sys.exit(0 if ok else 1)
+EOF
+}
+
+kern_expect() { kern_has "$1" "$2" || die "$2 not in ${1##*/}: run the scenario again"; }
+
 sc_ext_tfo() {
     local rec="$WORK/kern-tfo.rec"
     topo_up 4 2
@@ -99,7 +117,20 @@ EOF
     kern_truth "$1" kern-fallback
 }
 
-sc_ext_fail_inf() {
+sc_ext_fail_inf() {  # up to 3 attempts: the infinite mapping sometimes never comes (captures/README.md)
+    local n
+    for n in 1 2 3; do
+        rm -f "$WORK/kern-fail-inf.rec" "$1/kern-fail-inf.pcap"
+        fail_inf_once "$1"
+        kern_has "$1/kern-fail-inf.pcap" infinite && break
+        log "attempt $n: no infinite mapping in kern-fail-inf.pcap"
+    done
+    kern_expect "$1/kern-fail-inf.pcap" mp_fail
+    kern_expect "$1/kern-fail-inf.pcap" infinite
+    kern_truth "$1" kern-fail-inf
+}
+
+fail_inf_once() {
     local rec="$WORK/kern-fail-inf.rec"
     topo_up 4 1 1
     kern_corrupt 1 4
@@ -107,7 +138,6 @@ sc_ext_fail_inf() {
     srv_start --reply 1:131072 --record "$rec"
     nsx "$NS_C" timeout 8 "$PY" "$TRAFFIC" client --dst "$SRV_ADDR" --port "$PORT" --conn 1 --up 131072 --down 131072 --record "$rec" || true
     srv_wait 20; cap_stop; topo_down
-    kern_truth "$1" kern-fail-inf
 }
 
 sc_ext_fail_rst() {
@@ -119,6 +149,7 @@ sc_ext_fail_rst() {
     srv_start --reply 1:50000 --record "$rec"
     client --conn 1 --up 200000 --down 50000 --record "$rec"
     srv_wait; cap_stop; topo_down
+    kern_expect "$1/kern-fail-rst.pcap" fail_rst
     kern_truth "$1" kern-fail-rst
 }
 
