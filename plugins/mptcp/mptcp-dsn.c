@@ -280,10 +280,7 @@ mptcp_dsn_init(void)
     csum_accs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
-/* RFC 8684 section 3.3.6: data sent on one subflow that was already sent on another
- * subflow of the connection is a reinjection; repeats on the same subflow are TCP's. The
- * index of sent data is kept without the reinjection analysis too: the latency takes the
- * first transmission of a segment's data from it (mptcp-latency.c). */
+/* RFC 8684 section 3.3.1: a copy of data whose mapping failed its checksum was not delivered */
 static void
 repair_cb(mptcp_pkt_t *earlier, uint32_t sf_index _U_, void *ud)
 {
@@ -295,6 +292,10 @@ repair_cb(mptcp_pkt_t *earlier, uint32_t sf_index _U_, void *ud)
     }
 }
 
+/* RFC 8684 section 3.3.6: data sent on one subflow that was already sent on another
+ * subflow of the connection is a reinjection; repeats on the same subflow are TCP's. The
+ * index of sent data is kept without the reinjection analysis too: the latency takes the
+ * first transmission of a segment's data from it (mptcp-latency.c). */
 static void
 record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
@@ -351,10 +352,11 @@ syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
     } else {
         return;
     }
-    if (p != cur)
-        p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
     p->flags &= ~MPTCP_PF_NO_MAPPING;
-    record_sent(e, e->syn_sf, p);
+    if (p != cur) {              /* the SYN's own update records it otherwise */
+        p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
+        record_sent(e, e->syn_sf, p);
+    }
 }
 
 /* RFC 8684 appendix B: with TCP Fast Open the SYN's payload starts the data stream, before any
@@ -492,9 +494,7 @@ static void
 capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
 {
     mptcp_endpoint_t *me = x->me;
-    uint64_t relseq = x->relseq;
-
-    uint64_t dsn = me->idsn + 1;
+    uint64_t relseq = x->relseq, dsn = me->idsn + 1;
 
     mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num, 0);
     if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
