@@ -103,8 +103,8 @@ dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t 
     mptcp_conn_t *c = pkt->conn;
     mptcp_sfdir_t *sd;
 
-    if (!c || !sf || pkt->dir < 0)
-        return;
+    if (!c || !sf || pkt->dir < 0 || !mptcp_prefs.analyze)
+        return;                /* the built-in updated the bits only with mptcp.analyze_mptcp */
     sd = &sf->dir[pkt->dir];
     if (sf->dupack_attached && seg->nopts)
         mptcp_epan_tcp_dupack_arm(pinfo, &seg->src, &seg->dst, seg->sport, seg->dport, c->dupack_ops,
