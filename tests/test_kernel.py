@@ -247,6 +247,14 @@ def test_dup_ack_marks_equal_builtin(tshark, tshark_builtin, name, two_pass):
     assert mine == builtin
 
 
+def test_dup_ack_marks_equal_builtin_without_mptcp_analysis(tshark, tshark_builtin):
+    """With mptcp.analyze_mptcp off the built-in never leaves a mark out: neither does the plugin."""
+    args = ["-o", "mptcp.analyze_mptcp:FALSE", "-Y", "tcp.analysis.duplicate_ack", "-T", "fields",
+            "-e", "frame.number"]
+    mine = tshark.run("-r", cap("kern-addr"), *args).split()
+    assert mine == tshark_builtin.run("-r", cap("kern-addr"), *args).split() and mine
+
+
 def test_mid_capture_cut_two_pass(tshark):
     """Item 7: on a capture that starts mid-connection (no SYN, no key), with -2 every packet
     of every subflow has mptcp.stream and every data packet a raw DSN, consistent with the
