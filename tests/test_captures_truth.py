@@ -53,6 +53,9 @@ def test_truth_100_percent(tshark, cap, two_pass):
             assert m["reinjected_in_recall"].percent == 100.0, table
 
 
+LATE_FIELDS = {"mptcp.dsn", "mptcp.rawdsn64", "mptcp.stream", "mptcp.subflow", "mptcp.analysis.subflows"}
+
+
 @pytest.mark.parametrize("cap", CAPS, ids=[p.name for p in CAPS])
 def test_two_pass_equals_single_pass(tshark, cap):
     fields = ["frame.number", "tcp.stream", "mptcp.stream", "mptcp.subflow", "mptcp.dsn", "mptcp.rawdsn64",
@@ -61,7 +64,13 @@ def test_two_pass_equals_single_pass(tshark, cap):
               "mptcp.analysis.inferred", "_ws.expert.message", "_ws.col.Info"]
     one = tshark.fields(cap, fields)
     two = tshark.fields(cap, fields, "-2")
-    assert one == two
+    assert len(one) == len(two)
+    for a, b in zip(one, two):
+        for f, x, y in zip(fields, a, b):
+            # -2 may only add what the first pass learnt after the packet (issue #19 item 7:
+            # the DSN of a segment seen before its subflow's ISN was pinned; checked against the
+            # truth in test_midstream_grouping_inferred_and_raw), never show something else
+            assert x == y or (x == "" and f in LATE_FIELDS), (a[0], f, x, y)
 
 
 @pytest.mark.parametrize("cap", CAPS, ids=[p.name for p in CAPS])
@@ -74,7 +83,10 @@ def test_no_missing_mapping_and_checks_pass(tshark, cap):
     assert tshark.count(cap, bad) == 0
 
 
-def test_midstream_grouping_inferred_and_raw(tshark):
+@pytest.mark.parametrize("two_pass", [False, True], ids=["1pass", "2pass"])
+def test_midstream_grouping_inferred_and_raw(tshark, two_pass):
+    """-2 also shows the DSNs of the segments seen before their subflow's ISN was pinned
+    (issue #19 item 7): all but the one subflow that not even the truth can map."""
     cap = CAPTURES / "v1-midstream.pcap"
     assert tshark.count(cap, "mptcp.analysis.inferred") > 0
     assert "(Relative)" not in tshark.run("-r", cap, "-V", "-Y", "mptcp.dsn")
@@ -83,13 +95,18 @@ def test_midstream_grouping_inferred_and_raw(tshark):
     t = get_truth(cap)
     offsets = {}
     n = 0
-    for r in tshark.fields(cap, ["frame.number", "mptcp.dsn", "mptcp.rawdsn64"], "-Y", "mptcp.dsn"):
+    extra = ["-2"] if two_pass else []
+    for r in tshark.fields(cap, ["frame.number", "mptcp.dsn", "mptcp.rawdsn64"], "-Y", "mptcp.dsn", *extra):
         assert r[1] == r[2]
         p = t.by_frame[int(r[0])]
         offsets.setdefault((p.conn, p.direction), set()).add((int(r[1]) - p.dsn) % (1 << 64))
         n += 1
     assert n > 100
     assert all(len(v) == 1 for v in offsets.values()), offsets
+    if two_pass:
+        # all but frame 221, the only data segment of its subflow direction (inside one mapping,
+        # no boundary): its ISN, and so its DSN, stays unknown
+        assert n == sum(1 for p in t.data_packets if p.conn is not None) - 1
 
 
 def test_hmacs_verified_on_real_joins(tshark):

@@ -35,7 +35,11 @@ earlier in the capture on ANOTHER subflow of the same connection and direction),
 ``reinjection_of`` (sorted earlier frames on other subflows that overlap it),
 ``reinjected_in`` (later frames on other subflows that overlap it), ``retransmission``
 (bool: overlaps an earlier packet of the same subflow and direction), ``data_ack`` (relative
-Data ACK of a DSS with the A flag = raw ack - IDSN of the other direction's key, when known).
+Data ACK of a DSS with the A flag = raw ack - IDSN of the other direction's key, when known),
+``corrupt`` (list of (stream offset, byte captured) where the payload differs from the generated
+stream: bytes rewritten in flight, e.g. by captures/gen/sc-kernel.sh's MP_FAIL scenarios; such a
+packet is placed from its neighbours and ``resolved_by`` is "corrupted"; ``t.corrupted`` lists them).
+Data in a SYN (TCP Fast Open) starts at the SYN's sequence number + 1.
 
 A subflow (SubflowKey = (client_ip, client_port, server_ip, server_port), oriented by the SYN
 sender, else by the data direction, else sorted) is mapped to its connection from its data
@@ -350,7 +354,7 @@ class Packet:
     __slots__ = ("frame", "ts", "src", "sport", "dst", "dport", "seq", "ack", "flags", "tcp_len",
                  "captured_len", "payload", "options", "mptcp", "subflow", "conn", "direction",
                  "dsn", "raw_dsn", "resolved_by", "reinjection_of", "reinjected_in",
-                 "retransmission", "data_ack")
+                 "retransmission", "data_ack", "corrupt")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -358,11 +362,13 @@ class Packet:
         self.reinjection_of = []
         self.reinjected_in = []
         self.retransmission = False
+        self.corrupt = []
 
     tuple = property(lambda s: (s.src, s.sport, s.dst, s.dport))
     syn = property(lambda s: bool(s.flags & 0x02))
     fin = property(lambda s: bool(s.flags & 0x01))
     rst = property(lambda s: bool(s.flags & 0x04))
+    data_seq = property(lambda s: (s.seq + (1 if s.flags & 0x02 else 0)) % 2 ** 32)   # SYN data: ISN + 1
     ack_flag = property(lambda s: bool(s.flags & 0x10))
     is_data = property(lambda s: s.tcp_len > 0)
     reinjection = property(lambda s: bool(s.reinjection_of))
@@ -383,6 +389,7 @@ class Packet:
                 "reinjection_of": list(self.reinjection_of),
                 "reinjected_in": list(self.reinjected_in),
                 "retransmission": self.retransmission, "data_ack": self.data_ack,
+                "corrupt": list(self.corrupt),
                 "mptcp": [o.name for o in self.mptcp]}
 
     def __repr__(self):
@@ -440,6 +447,7 @@ class Truth:
         self.subflows = {}
         self.frame_count = 0
         self.unresolved = []
+        self.corrupted = []            # packets placed although some payload bytes differ (Packet.corrupt)
         self.conflicts = []            # subflows whose data packets name several connections
 
     data_packets = property(lambda s: [p for p in s.packets if p.tcp_len > 0])
@@ -480,6 +488,20 @@ def _parse_tcp(tcp):
         opts.append((k, tcp[o:o + ln]))
         o += ln
     return sport, dport, seq, ack, flags, doff, opts
+
+
+def _place_corrupted(p, cands, max_bad=8):
+    """Place a payload that differs from the stream in a few bytes (rewritten in flight) from the
+    same neighbours; record the differing bytes in p.corrupt."""
+    for _a, _b, _c, diff, q in cands:
+        off = q.dsn - 1 + diff
+        if off < 0:
+            continue
+        exp = stream_bytes(q.conn, q.direction, off, p.captured_len)
+        bad = [(off + i, b) for i, (a, b) in enumerate(zip(exp, p.payload)) if a != b]
+        if len(bad) <= max_bad:
+            p.conn, p.direction, p.dsn, p.resolved_by, p.corrupt = q.conn, q.direction, off + 1, "corrupted", bad
+            return
 
 
 def analyze(path):
@@ -525,7 +547,7 @@ def analyze(path):
                 continue
             cands = []
             for q in res:
-                diff = (p.seq - q.seq + 2 ** 31) % 2 ** 32 - 2 ** 31
+                diff = (p.data_seq - q.data_seq + 2 ** 31) % 2 ** 32 - 2 ** 31
                 if abs(diff) <= 1 << 20:
                     # prefer the segment that ends exactly where this one starts (same mapping)
                     cands.append((diff != q.tcp_len, abs(diff), q.frame, diff, q))
@@ -535,7 +557,10 @@ def analyze(path):
                 if off >= 0 and stream_bytes(q.conn, q.direction, off, p.captured_len) == p.payload:
                     p.conn, p.direction, p.dsn, p.resolved_by = q.conn, q.direction, off + 1, "context"
                     break
+            if p.dsn is None and p.captured_len >= 16:
+                _place_corrupted(p, cands)
     t.unresolved = [p for p in t.packets if p.tcp_len > 0 and p.dsn is None]
+    t.corrupted = [p for p in t.packets if p.corrupt]
 
     # 3. subflows: orientation, connection
     for pkts in pairs.values():

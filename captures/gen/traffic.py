@@ -13,7 +13,18 @@ bytes of a stream therefore identify the connection, the direction and the strea
                     [--unread-close CONN,...] [--max-conns N] [--verify/--no-verify]
   traffic.py client --dst ADDR --port 5201 --conn N --up BYTES [--down BYTES]
                     [--src ADDR] [--rate BYTES_PER_S] [--abort-after BYTES]
-                    [--hook 'CMD ARGS' --hook-after BYTES]
+                    [--hook 'CMD ARGS' --hook-after BYTES] [--fastopen] [--record FILE]
+  traffic.py merge OUT.json CAPTURE_NAME RECORD...
+
+Options of the kernel scenarios (captures/gen/sc-kernel.sh; without them nothing changes):
+--fastopen (server) sets TCP_FASTOPEN on the listener, (client) sends its first chunk with
+sendto(MSG_FASTOPEN) instead of connect() (data in the SYN once a TFO cookie is cached).
+--tcp (server) listens with a plain TCP socket instead of an MPTCP one (the client falls back).
+--record FILE appends one JSON line per connection and direction to FILE: what this side
+wrote ("sent" bytes of its stream) and read ("read" bytes, and "diff": [[offset, byte], ...]
+wherever a byte read differs from the generated stream, e.g. after an infinite mapping
+delivered a corrupted segment); with --record, payload mismatches do not fail the client.
+"merge" joins the records of both sides into the capture's truth file (JSON).
 
 The server never sends first: it reads the first word of a connection to learn the
 connection number and only then starts sending its reply (so the client's first data goes
@@ -59,9 +70,9 @@ def log(*a):
     print("[traffic %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
 
 
-def send_stream(sock, conn, direction, total, rate=None, hook=None):
-    """hook = (bytes, argv): run argv (in the background) once that many bytes were written."""
-    off = 0
+def send_stream(sock, conn, direction, total, rate=None, hook=None, off=0):
+    """hook = (bytes, argv): run argv (in the background) once that many bytes were written;
+    off: bytes already written (with the SYN)."""
     t0 = time.monotonic()
     while off < total:
         n = min(CHUNK_WORDS * 8, total - off)
@@ -85,12 +96,14 @@ class Receiver:
         self.conn, self.direction, self.verify = conn, direction, verify
         self.count = 0
         self.errors = 0
+        self.diff = []
 
     def feed(self, data):
         if self.verify and data:
             exp = stream_bytes(self.conn, self.direction, self.count, len(data))
             if exp != data:
                 self.errors += 1
+                self.diff += [[self.count + i, b] for i, (a, b) in enumerate(zip(exp, data)) if a != b]
                 if self.errors < 5:
                     log("conn %d dir %d: payload mismatch at offset %d" % (self.conn, self.direction, self.count))
         self.count += len(data)
@@ -110,8 +123,32 @@ def recv_all(sock, rcv, abort_after=None):
             return None
 
 
-def mksock(family):
-    return socket.socket(family, socket.SOCK_STREAM, IPPROTO_MPTCP)
+def mksock(family, proto=IPPROTO_MPTCP):
+    return socket.socket(family, socket.SOCK_STREAM, proto)
+
+
+def record(path, conn, direction, sent, rcv):
+    """Append what one side wrote (direction) and read (the other direction) to path."""
+    if not path:
+        return
+    import json
+    with open(path, "a") as f:
+        f.write(json.dumps({"conn": conn, "dir": direction, "sent": sent}) + "\n")
+        f.write(json.dumps({"conn": conn, "dir": rcv.direction, "read": rcv.count, "diff": rcv.diff}) + "\n")
+
+
+def merge(out, capname, paths):
+    """Truth of a capture: per connection and direction, bytes sent, read and read differently."""
+    import json
+    conns = {}
+    for path in paths:
+        for line in open(path):
+            r = json.loads(line)
+            d = conns.setdefault(str(r.pop("conn")), {}).setdefault(str(r.pop("dir")), {})
+            d.update(r)
+    with open(out, "w") as f:
+        json.dump({"capture": capname, "connections": conns}, f, indent=1, sort_keys=True)
+        f.write("\n")
 
 
 # ---------------------------------------------------------------- server
@@ -155,6 +192,7 @@ def server_conn(s, peer, args, done):
         recv_all(s, rcv)
         t.join()
         log("server: conn %d received %d bytes (%d errors), sent %d" % (conn, rcv.count, rcv.errors, sent[0]))
+        record(args.record, conn, 1, sent[0], rcv)
         s.close()
     except OSError as e:
         log("server: conn %s error %s" % (conn, e))
@@ -163,10 +201,12 @@ def server_conn(s, peer, args, done):
 
 
 def run_server(args):
-    ls = mksock(socket.AF_INET6)
+    ls = mksock(socket.AF_INET6, socket.IPPROTO_TCP if args.tcp else IPPROTO_MPTCP)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     ls.bind(("::", args.port))
+    if args.fastopen:
+        ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
     ls.listen(16)
     log("server: listening on port %d" % args.port)
     if args.ready_file:
@@ -190,7 +230,13 @@ def run_client(args):
     s = mksock(fam)
     if args.src:
         s.bind((args.src, 0))
-    s.connect((args.dst, args.port))
+    first = 0
+    if args.fastopen:
+        # the first chunk goes with the SYN (TFO) when the kernel holds a cookie for the server
+        first = s.sendto(stream_bytes(args.conn, 0, 0, min(CHUNK_WORDS * 8, args.up)), socket.MSG_FASTOPEN,
+                         (args.dst, args.port))
+    else:
+        s.connect((args.dst, args.port))
     log("client: conn %d connected %s -> %s" % (args.conn, s.getsockname()[:2], s.getpeername()[:2]))
     rcv = Receiver(args.conn, 1, args.verify)
     res = {}
@@ -198,7 +244,7 @@ def run_client(args):
     def writer():
         try:
             hook = (args.hook_after, args.hook.split()) if args.hook else None
-            res["sent"] = send_stream(s, args.conn, 0, args.up, args.rate, hook)
+            res["sent"] = send_stream(s, args.conn, 0, args.up, args.rate, hook, first)
             if args.abort_after is None:
                 s.shutdown(socket.SHUT_WR)
         except OSError as e:
@@ -215,7 +261,9 @@ def run_client(args):
     t.join()
     s.close()
     log("client: conn %d sent %s received %d (%d errors)" % (args.conn, res.get("sent"), rcv.count, rcv.errors))
-    return 1 if rcv.errors or (args.down is not None and rcv.count != args.down) else 0
+    record(args.record, args.conn, 0, res.get("sent"), rcv)
+    errors = rcv.errors if not args.record else 0
+    return 1 if errors or (args.down is not None and rcv.count != args.down) else 0
 
 
 def parse_reply(s):
@@ -239,6 +287,9 @@ def main():
     sp.add_argument("--no-verify", dest="verify", action="store_false")
     sp.add_argument("--ready-file")
     sp.add_argument("--rate", type=float, help="pace each reply to BYTES_PER_S")
+    sp.add_argument("--tcp", action="store_true", help="plain TCP listener (no MPTCP)")
+    sp.add_argument("--fastopen", action="store_true", help="TCP_FASTOPEN on the listener")
+    sp.add_argument("--record", help="append what was sent and read to this file (JSON lines)")
     cp = sub.add_parser("client")
     cp.add_argument("--dst", required=True)
     cp.add_argument("--src")
@@ -251,7 +302,16 @@ def main():
     cp.add_argument("--hook", help="command (split on spaces) to run once --hook-after bytes are written")
     cp.add_argument("--hook-after", type=int, default=0)
     cp.add_argument("--no-verify", dest="verify", action="store_false")
+    cp.add_argument("--fastopen", action="store_true", help="first chunk with sendto(MSG_FASTOPEN)")
+    cp.add_argument("--record", help="append what was sent and read to this file (JSON lines)")
+    mp = sub.add_parser("merge")
+    mp.add_argument("out")
+    mp.add_argument("capture")
+    mp.add_argument("records", nargs="+")
     args = ap.parse_args()
+    if args.mode == "merge":
+        merge(args.out, args.capture, args.records)
+        return 0
     if args.mode == "server":
         run_server(args)
         return 0

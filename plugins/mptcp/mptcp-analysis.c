@@ -32,6 +32,7 @@ static int hf_reinjection_of = -1;
 static int hf_reinjected_in = -1;
 static int hf_fallback = -1;
 static int hf_data_fin = -1;
+static int hf_csum_dropped = -1;
 static int hf_rm_addr_address = -1;
 static int hf_sf_addrid[2] = { -1, -1 };
 
@@ -141,7 +142,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     t = proto_item_add_subtree(ai, ett_analysis);
     if (pkt->conn)
         render_connection(t, tvb, pinfo, pkt);
-    if (pkt->flags & MPTCP_PF_HAS_DSN) {
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FB_POS)) {
         ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);
         proto_item_set_generated(ti);
         mptcp_pkt_add_dsn_item(t, hf_dsn, tvb, pkt, pkt->dsn64, false);
@@ -152,6 +153,10 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     }
     if (pkt->flags & MPTCP_PF_DATA_FIN) {
         ti = proto_tree_add_boolean(t, hf_data_fin, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
+    if (pkt->flags & MPTCP_PF_CSUM_DROPPED) {
+        ti = proto_tree_add_boolean(t, hf_csum_dropped, tvb, 0, 0, TRUE);
         proto_item_set_generated(ti);
     }
     if (pkt->flags & MPTCP_PF_NO_MAPPING)
@@ -238,6 +243,9 @@ mptcp_analysis_register(void)
             NULL, 0x0, "Address id of the host that accepted this subflow (0 on the initial subflow)", HFILL } },
         { &hf_rm_addr_address, { "Removed address", "mptcp.rm_addr.address", FT_STRING, BASE_NONE, NULL, 0x0,
             "Address that the REMOVE_ADDR's id had been announced for (RFC 8684 section 3.4.2)", HFILL } },
+        { &hf_csum_dropped, { "Not delivered (DSS checksum failed, sent again)", "mptcp.dss.checksum_dropped",
+            FT_BOOLEAN, BASE_NONE, NULL, 0x0, "This segment's mapping failed its DSS checksum and its data was sent "
+            "again: the receiver discards this copy (RFC 8684 section 3.3.1)", HFILL } },
         { &hf_data_fin, { "DATA_FIN", "mptcp.data_fin", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "This segment carries the data-level FIN (RFC 8684 section 3.3.3)", HFILL } },
     };

@@ -200,6 +200,24 @@ conn_new(packet_info *pinfo, int version)
 }
 
 /** Attach sf to c; the subflow direction client_dir carries data sent by the client. */
+static int sender_ep(const mptcp_subflow_t *sf, int dir);
+
+/* A subflow linked late (e.g. an MP_JOIN third ACK whose SYN was not captured: HMAC only, no
+ * token) leaves its earlier packets without a connection on the first pass; what is learnt
+ * now fills their stored results, so that -2 and the GUI show them. */
+static void
+adopt_orphans(mptcp_conn_t *c, mptcp_subflow_t *sf)
+{
+    for (guint i = 0; sf->orphans && i < wmem_array_get_count(sf->orphans); i++) {
+        mptcp_pkt_t *p = *(mptcp_pkt_t **)wmem_array_index(sf->orphans, i);
+
+        p->conn = c;
+        p->ep = sender_ep(sf, p->dir);
+        p->version = c->version;
+    }
+    sf->orphans = NULL;        /* file scope: freed with the file */
+}
+
 static void
 conn_attach(mptcp_conn_t *c, mptcp_subflow_t *sf, int client_dir)
 {
@@ -209,6 +227,7 @@ conn_attach(mptcp_conn_t *c, mptcp_subflow_t *sf, int client_dir)
     sf->client_dir = client_dir;
     sf->index = wmem_array_get_count(c->subflows);
     wmem_array_append_one(c->subflows, sf);
+    adopt_orphans(c, sf);
 }
 
 static void
@@ -692,5 +711,10 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     handle_options(pinfo, seg, sf, d, pkt, &has_capable, &has_join);
     post_handshake_checks(pinfo, seg, sf, d, pkt, has_capable, has_join);
     snapshot_into_pkt(sf, d, pkt);
+    if (!sf->conn) {
+        if (!sf->orphans)
+            sf->orphans = wmem_array_new(wmem_file_scope(), sizeof(mptcp_pkt_t *));
+        wmem_array_append_one(sf->orphans, pkt);
+    }
     return sf;
 }

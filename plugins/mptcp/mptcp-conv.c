@@ -12,6 +12,7 @@
  */
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
+#include "mptcp-epan.h"
 
 #include <epan/tap.h>
 #include <epan/conversation_table.h>
@@ -68,8 +69,12 @@ mptcp_conv_packet(void *pct, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     const mptcp_tap_info_t *ti = (const mptcp_tap_info_t *)vip;
     const address *addr[2];
     uint16_t port[2];
-    int s = ti->pkt->ep, r = 1 - ti->pkt->ep;
+    int s, r;
 
+    if (mptcp_epan_tcp_dupack_tap_data(vip))
+        return TAP_PACKET_DONT_REDRAW;          /* TCP's, not ours */
+    s = ti->pkt->ep;
+    r = 1 - s;
     hash->flags = flags;
     conn_identity(ti, addr, port);
     add_conversation_table_data_with_conv_id(hash, addr[s], addr[r], port[s], port[r],
@@ -85,8 +90,12 @@ mptcp_endpoint_packet(void *pit, packet_info *pinfo, epan_dissect_t *edt _U_, co
     const mptcp_tap_info_t *ti = (const mptcp_tap_info_t *)vip;
     const address *addr[2];
     uint16_t port[2];
-    int s = ti->pkt->ep, r = 1 - ti->pkt->ep;
+    int s, r;
 
+    if (mptcp_epan_tcp_dupack_tap_data(vip))
+        return TAP_PACKET_DONT_REDRAW;          /* TCP's, not ours */
+    s = ti->pkt->ep;
+    r = 1 - s;
     hash->flags = flags;
     conn_identity(ti, addr, port);
     add_endpoint_table_data(hash, addr[s], port[s], TRUE, 1, pinfo->fd->pkt_len, &mptcp_et_info, ENDPOINT_TCP);

@@ -29,7 +29,7 @@ rel_ssn64(mptcp_sfdir_t *sd, uint32_t seq, uint64_t *out)
 
     if (!sd->isn_known)
         return false;
-    rel = seq - sd->isn;
+    rel = seq - sd->isn - sd->syn_data;
     *out = sd->ssn_ref_known ? mptcp_expand32(sd->ssn_ref, rel) : rel;
     sd->ssn_ref = *out;
     sd->ssn_ref_known = true;
@@ -100,6 +100,60 @@ narrow_isn(mptcp_sfdir_t *sd, const mptcp_seg_t *seg)
     }
 }
 
+/** A data segment seen before its subflow direction's ISN was known, and its own mapping. */
+typedef struct {
+    mptcp_pkt_t *pkt;
+    uint32_t seq;              /**< raw sequence number */
+    bool has_map;
+    uint32_t ssn, dlen;        /**< its DSS mapping: relative subflow seq and data length */
+    uint64_t dsn;              /**< the mapping's 64-bit DSN */
+} undated_t;
+
+static void
+undated_keep(mptcp_sfdir_t *sd, const mptcp_endpoint_t *me, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    undated_t u = { pkt, seg->seq, false, 0, 0, 0 };
+
+    for (unsigned i = 0; i < seg->nopts; i++) {
+        const mptcp_opt_t *o = &seg->opts[i];
+        if (o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS && o->u.dss.has_map && o->u.dss.dll &&
+            (o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact))) {
+            u.has_map = true;
+            u.ssn = o->u.dss.ssn;
+            u.dlen = o->u.dss.dll - (o->u.dss.fin ? 1 : 0);
+            u.dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
+        }
+    }
+    if (!sd->undated)
+        sd->undated = wmem_array_new(wmem_file_scope(), sizeof(undated_t));
+    wmem_array_append_one(sd->undated, u);
+}
+
+/* Capture without the SYN: the first data segments of a subflow direction come before a
+ * mapping boundary pins its ISN (narrow_isn). Once it is known, their DSNs (from their own
+ * DSS mapping, RFC 8684 section 3.3.1, or one covering them) fill their stored results, so that
+ * -2 and the GUI show them (MPTCP_PF_LATE_DSN). */
+static void
+undated_fill(mptcp_sfdir_t *sd, uint64_t ref)
+{
+    for (guint i = 0; i < wmem_array_get_count(sd->undated); i++) {
+        const undated_t *u = (const undated_t *)wmem_array_index(sd->undated, i);
+        uint64_t rel = mptcp_expand32(ref, u->seq - sd->isn - sd->syn_data), ssn64;
+        const mptcp_range_t *m;
+
+        if (u->has_map && rel >= (ssn64 = mptcp_expand32(rel, u->ssn)) && rel < ssn64 + u->dlen) {
+            u->pkt->dsn64 = u->dsn + (rel - ssn64);
+        } else if ((m = mptcp_ranges_find_covering(&sd->maps, rel)) != NULL) {
+            u->pkt->dsn64 = m->val + (rel - m->low);
+        } else {
+            continue;
+        }
+        u->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_LATE_DSN;
+        u->pkt->flags &= ~MPTCP_PF_NO_MAPPING;
+    }
+    sd->undated = NULL;        /* file scope: freed with the file */
+}
+
 typedef struct {
     mptcp_pkt_t *pkt;
     uint32_t sf_index;
@@ -127,6 +181,7 @@ typedef struct {
     uint32_t next;             /**< mapping offset of the next byte expected */
     bool broken;               /**< a gap or a cut payload: cannot verify */
     bool done;
+    wmem_array_t *pkts;        /**< mptcp_pkt_t * of the mapping's segments */
 } csum_acc_t;
 
 static wmem_map_t *csum_accs;      /**< mapping's first frame -> csum_acc_t */
@@ -167,8 +222,11 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
 
     if (!acc) {
         acc = wmem_new0(wmem_file_scope(), csum_acc_t);
+        acc->pkts = wmem_array_new(wmem_file_scope(), sizeof(mptcp_pkt_t *));
         wmem_map_insert(csum_accs, GUINT_TO_POINTER(map_frame), acc);
     }
+    if (!acc->done)
+        wmem_array_append_one(acc->pkts, pkt);
     if (acc->done || acc->broken) {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
         return;
@@ -209,6 +267,8 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
         uint16_t computed = (uint16_t)~fold(acc->sum + sum_bytes(ph, sizeof(ph), false));
         mptcp_pkt_ext(pkt)->csum_computed = computed;
         pkt->flags |= computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
+        for (guint i = 0; computed != csum && i < wmem_array_get_count(acc->pkts); i++)
+            (*(mptcp_pkt_t **)wmem_array_index(acc->pkts, i))->flags |= MPTCP_PF_CSUM_MAP_BAD;
     } else {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
     }
@@ -220,6 +280,18 @@ mptcp_dsn_init(void)
     csum_accs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
+/* RFC 8684 section 3.3.1: a copy of data whose mapping failed its checksum was not delivered */
+static void
+repair_cb(mptcp_pkt_t *earlier, uint32_t sf_index _U_, void *ud)
+{
+    mptcp_pkt_t *pkt = (mptcp_pkt_t *)ud;
+
+    if (earlier != pkt && (earlier->flags & MPTCP_PF_CSUM_MAP_BAD)) {
+        earlier->flags |= MPTCP_PF_CSUM_DROPPED;
+        pkt->flags |= MPTCP_PF_CSUM_REPAIR;
+    }
+}
+
 /* RFC 8684 section 3.3.6: data sent on one subflow that was already sent on another
  * subflow of the connection is a reinjection; repeats on the same subflow are TCP's. The
  * index of sent data is kept without the reinjection analysis too: the latency takes the
@@ -229,6 +301,11 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
     reinj_ud_t u = { pkt, sf->index };
     uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
+
+    /* RFC 8684 section 3.3.1: data of a mapping that failed its checksum is not delivered;
+     * the copy sent again (on this subflow or, after MP_FAIL and a reset, another) is */
+    if (pkt->conn && pkt->conn->csum)
+        mptcp_sent_foreach_overlap(&e->sent, low, high, repair_cb, pkt);
 
     if (mptcp_prefs.reinjections) {
         mptcp_sent_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
@@ -252,6 +329,57 @@ typedef struct {
     bool have_relseq;
     uint64_t dss_dsn;          /**< the DSS mapping's 64-bit DSN (MPTCP_PF_DSS_DSN) */
 } dsn_ctx_t;
+
+/* The data of an MP_CAPABLE SYN (TCP Fast Open, RFC 8684 appendix B) gets its place once the
+ * sender's key is known (a v1 client's key comes in the third ACK): Linux numbers the data
+ * after the SYN from IDSN + 1 (its DSS mappings, DATA_ACKs and DATA_FIN say so), so the SYN's
+ * bytes are the ones just below; or, when the connection fell back before, position 1 of the
+ * plain TCP stream (section 3.7). */
+static void
+syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
+{
+    mptcp_pkt_t *p = e->syn_pkt;
+
+    if (!p || (p->flags & MPTCP_PF_HAS_DSN))
+        return;
+    if (e->key_known) {
+        p->dsn64 = mptcp_ep_rel_base(e) + 1;
+        p->flags |= MPTCP_PF_HAS_DSN;
+        p->keys |= (uint8_t)(1u << p->ep);      /* the DSN is relative to that key */
+    } else if (c->fallback) {
+        p->dsn64 = 1;
+        p->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_FB_POS;
+    } else {
+        return;
+    }
+    p->flags &= ~MPTCP_PF_NO_MAPPING;
+    if (p != cur) {              /* the SYN's own update records it otherwise */
+        p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
+        record_sent(e, e->syn_sf, p);
+    }
+}
+
+/* RFC 8684 appendix B: with TCP Fast Open the SYN's payload starts the data stream, before any
+ * mapping; Linux's DSS subflow sequence numbers leave it out (subflow sequence 1 is the first
+ * byte after it). */
+static void
+syn_data(dsn_ctx_t *x)
+{
+    mptcp_endpoint_t *me = x->me;
+    int cap = tvb_captured_length_remaining(x->seg->tvb, x->seg->hlen);
+    uint32_t n = cap > 0 ? MIN((uint32_t)cap, x->pkt->seglen) : 0;
+
+    if (me->syn_pkt)
+        return;                  /* a retransmitted SYN: the first one holds the place */
+    me->syn_pkt = x->pkt;
+    me->syn_sf = x->pkt->sf;
+    me->syn_len = n;
+    me->syn_bytes = n ? (const uint8_t *)wmem_memdup(wmem_file_scope(), tvb_get_ptr(x->seg->tvb, x->seg->hlen, n), n)
+                      : NULL;
+    x->sd->syn_data = x->pkt->seglen;
+    me->syn_rel = x->pkt->seglen;
+    syn_data_resolve(x->c, me, x->pkt);
+}
 
 /* RFC 8684 section 3.3.2: DATA_ACK acknowledges the peer's data; the a flag gives its width */
 static void
@@ -315,6 +443,22 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     }
 }
 
+/* RFC 8684 section 3.7: an infinite mapping maps everything from its subflow sequence on */
+static void
+infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
+{
+    uint64_t ssn64 = mptcp_expand32(x->relseq, o->u.dss.ssn);
+    const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, ssn64);
+
+    if (!m || m->val + (ssn64 - m->low) != dsn || mptcp_range_high(m) - ssn64 < UINT32_MAX / 2)
+        mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num, 0);
+    if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
+        x->pkt->dsn64 = dsn + (x->relseq - ssn64);
+        x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
+        x->pkt->map_frame = 0;
+    }
+}
+
 /* RFC 8684 section 3.3: the DSS mapping; the m flag gives the DSN width */
 static void
 dss_map(dsn_ctx_t *x, const mptcp_opt_t *o)
@@ -333,9 +477,12 @@ dss_map(dsn_ctx_t *x, const mptcp_opt_t *o)
     if (o->u.dss.fin)
         dlen = dss_data_fin(x, o, dsn);
     if (dlen == 0 && o->u.dss.dll == 0) {
-        /* RFC 8684 section 3.7: the infinite mapping: fallback from here on */
+        /* RFC 8684 section 3.7: the infinite mapping: fallback from here on; the rest of the
+         * subflow continues the data stream from the mapping's DSN and subflow sequence */
         x->pkt->flags |= MPTCP_PF_INFINITE_MAP | MPTCP_PF_FALLBACK;
         x->c->fallback = true;
+        if (x->have_relseq)
+            infinite_place(x, o, dsn);
     }
     if (dlen && x->have_relseq)
         dss_place(x, o, dsn, dlen, exact);
@@ -347,18 +494,44 @@ static void
 capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
 {
     mptcp_endpoint_t *me = x->me;
-    uint64_t relseq = x->relseq;
+    uint64_t relseq = x->relseq, dsn = me->idsn + 1;
 
-    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, me->idsn + 1, x->pinfo->num, 0);
+    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num, 0);
     if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
         const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, 1);
-        checksum_segment(x->seg, x->pkt, m ? m->frame : x->pinfo->num, me->idsn + 1, 1, o->u.cap.dll,
+        checksum_segment(x->seg, x->pkt, m ? m->frame : x->pinfo->num, dsn, 1, o->u.cap.dll,
                          o->u.cap.csum, o->u.cap.dll, relseq - 1);
     }
     if (!me->dsn_ref_known) {
-        me->dsn_ref = me->idsn + 1;
+        me->dsn_ref = dsn;
         me->dsn_ref_known = true;
         me->dsn_ref_exact = true;
+    }
+}
+
+/* RFC 8684 section 3.7: after a fallback the subflow is plain TCP and its bytes continue the
+ * data stream: beyond the direction's last mapping (the other direction of an infinite
+ * mapping, or a fallback after data), or, before any mapping, from the start: its first byte
+ * is DSN IDSN + 1 when the sender's key is known, else only a position (MPTCP_PF_FB_POS) that
+ * Follow and the statistics use. */
+static void
+fallback_place(dsn_ctx_t *x)
+{
+    uint64_t pos = x->relseq + x->sd->syn_data;
+
+    if (x->sd->maps.n) {
+        const mptcp_range_t *m = &x->sd->maps.v[x->sd->maps.n - 1];
+        if (x->relseq >= m->low) {
+            x->pkt->dsn64 = m->val + (x->relseq - m->low);
+            x->pkt->flags |= MPTCP_PF_HAS_DSN;
+            x->pkt->map_frame = m->frame;
+        }
+    } else if (x->me->key_known) {
+        x->pkt->dsn64 = mptcp_ep_rel_base(x->me) + pos;
+        x->pkt->flags |= MPTCP_PF_HAS_DSN;
+    } else {
+        x->pkt->dsn64 = pos;
+        x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_FB_POS;
     }
 }
 
@@ -374,6 +547,8 @@ dsn_from_mappings(dsn_ctx_t *x)
         pkt->dsn64 = m->val + (x->relseq - m->low);
         pkt->flags |= MPTCP_PF_HAS_DSN;
         pkt->map_frame = m->frame == x->pinfo->num ? 0 : m->frame;
+    } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || pkt->sf == x->c->master)) {
+        fallback_place(x);
     } else if (x->c->fallback || (!x->have_relseq && x->seg->nopts)) {
         /* plain TCP after fallback: no data-level mapping is expected; or the subflow's
          * ISN is not known yet (SYN not captured), so its mappings cannot be placed */
@@ -391,6 +566,7 @@ bool
 mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     dsn_ctx_t x = { pinfo, seg, pkt, pkt->conn, NULL, NULL, NULL, 0, false, 0 };
+    bool isn_was_known;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (!x.c || pkt->ep < 0)
@@ -398,6 +574,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     x.sd = &pkt->sf->dir[pkt->dir];
     x.me = &x.c->ep[pkt->ep];
     x.peer = &x.c->ep[1 - pkt->ep];
+    isn_was_known = x.sd->isn_known;
     if (!x.sd->isn_known && pkt->seglen > 0)
         narrow_isn(x.sd, seg);
     x.have_relseq = rel_ssn64(x.sd, seg->seq, &x.relseq);
@@ -417,8 +594,16 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
             capable_data_map(&x, o);
         }
     }
-    if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
+    syn_data_resolve(x.c, &x.c->ep[0], pkt);
+    syn_data_resolve(x.c, &x.c->ep[1], pkt);
+    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && pkt->sf == x.c->master)
+        syn_data(&x);
+    else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
+    if (!isn_was_known && x.have_relseq && x.sd->undated)
+        undated_fill(x.sd, x.relseq);
+    else if (!x.have_relseq && pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
+        undated_keep(x.sd, x.me, seg, pkt);
     if (pkt->flags & MPTCP_PF_DSS_DSN)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)

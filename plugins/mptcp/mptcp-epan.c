@@ -85,6 +85,60 @@ mptcp_epan_tcp_stream(const packet_info *pinfo, const address *src, const addres
     return true;
 }
 
+/* Wireshark 4.0's packet-tcp.c (tcp_analyze_sequence_number): a pure ACK that repeats the
+ * previous window, seq and ack is not a Duplicate ACK when tcpd->mptcp_analysis->mp_operations
+ * differs from tcpd->fwd->mp_operations (RFC 8684 section 4: MPTCP signals ride on such ACKs);
+ * TCP then copies the former into the latter. The plugin replaces the analysis that set
+ * tcpd->mptcp_analysis, so for one segment it lends TCP a stand-in that holds the bits. TCP
+ * also queues tcpd on the "mptcp" tap while the pointer is set: disarm before (option
+ * handler), and the plugin's listeners skip it (mptcp_epan_tcp_dupack_tap_data). */
+static struct tcp_analysis *armed_tcpd;
+static const void *armed_tap_data;
+#if MPTCP_WS_VERSION < 404
+static struct mptcp_analysis armed_ops;
+#endif
+
+void
+mptcp_epan_tcp_dupack_arm(packet_info *pinfo, const address *src, const address *dst, uint16_t sport,
+                          uint16_t dport, uint8_t conn_ops, uint8_t fwd_ops)
+{
+#if MPTCP_WS_VERSION < 404
+    conversation_t *conv = find_conversation(pinfo->num, src, dst, CONVERSATION_TCP, sport, dport, 0);
+    struct tcp_analysis *tcpd = conv ? (struct tcp_analysis *)conversation_get_proto_data(conv, proto_tcp) : NULL;
+    int dir;
+
+    mptcp_epan_tcp_dupack_disarm();
+    if (!tcpd || tcpd->mptcp_analysis)
+        return;
+    /* TCP's own choice of flow (get_tcp_conversation_data) */
+    dir = cmp_address(src, dst);
+    if (dir == 0)
+        dir = sport > dport ? 1 : -1;
+    (dir >= 0 ? &tcpd->flow1 : &tcpd->flow2)->mp_operations = fwd_ops;
+    armed_ops.mp_operations = conn_ops;
+    tcpd->mptcp_analysis = &armed_ops;
+    armed_tcpd = tcpd;
+    armed_tap_data = tcpd;
+#else
+    (void)pinfo; (void)src; (void)dst; (void)sport; (void)dport; (void)conn_ops; (void)fwd_ops;
+#endif
+}
+
+void
+mptcp_epan_tcp_dupack_disarm(void)
+{
+    if (armed_tcpd) {
+        armed_tcpd->mptcp_analysis = NULL;
+        armed_tcpd = NULL;
+    }
+}
+
+bool
+mptcp_epan_tcp_dupack_tap_data(const void *data)
+{
+    return data && data == armed_tap_data;
+}
+
 proto_tree *
 mptcp_epan_tcp_tree(packet_info *pinfo, uint32_t layer)
 {

@@ -40,6 +40,17 @@ void mptcp_epan_tcp_handoff(void);
 void mptcp_epan_tcp_dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *tcpinfo,
                              uint32_t server_port);
 
+/** Wireshark 4.0's TCP leaves the Duplicate ACK mark out when its MPTCP analysis had seen a
+ * kind of MPTCP option that this TCP direction had not (the built-in's mp_operations). Before
+ * TCP analyses a segment (first pass), hands it those bit sets: conn_ops for the connection,
+ * fwd_ops for the segment's direction; nothing on 4.4+, where the built-in never does it. */
+void mptcp_epan_tcp_dupack_arm(packet_info *pinfo, const address *src, const address *dst, uint16_t sport,
+                               uint16_t dport, uint8_t conn_ops, uint8_t fwd_ops);
+/** Takes it back (after TCP's sequence analysis, before TCP queues its "mptcp" tap). */
+void mptcp_epan_tcp_dupack_disarm(void);
+/** True if data is what TCP queued on the "mptcp" tap for an armed segment (not the plugin's). */
+bool mptcp_epan_tcp_dupack_tap_data(const void *data);
+
 /* ---- preferences of other modules ------------------------------------------------------ */
 
 /** The boolean preference name of module m (NULL if absent); with set_true, its default and

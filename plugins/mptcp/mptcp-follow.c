@@ -21,9 +21,14 @@
  * the DATA_FIN) adds a trailing gap: bytes that the receiver got but the capture did not.
  * Bytes cut by the snap length are missing too.
  *
- * Limitations: the address form (-z follow,mptcp,raw,A:p,B:q) is not supported (use the index);
- * connections that fell back to TCP have no DSNs after the fallback, so their data is not
- * followed from there on. Wireshark 4.0's Analyze > Follow menu lists only the built-in
+ * After a fallback (RFC 8684 section 3.7) the stream is the subflow's plain TCP stream (mptcp-dsn.c
+ * places it), the payload of a TCP Fast Open SYN comes first (placed once the first pass knows
+ * its DSN), and bytes of a mapping that failed its DSS checksum are replaced by the copy sent
+ * again (section 3.3.1). Segments whose DSN was learnt only after their first pass
+ * (MPTCP_PF_LATE_DSN) are left out on every pass, so one pass and -2 print the same.
+ *
+ * Limitations: the address form (-z follow,mptcp,raw,A:p,B:q) is not supported (use the index).
+ * Wireshark 4.0's Analyze > Follow menu lists only the built-in
  * followers (TCP, UDP, DCCP, TLS, HTTP, HTTP/2, QUIC, SIP), so the GUI cannot open it there.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -42,6 +47,7 @@ typedef struct {
 
 typedef struct {
     bool started;
+    bool syn_placed;           /**< the SYN's payload (TCP Fast Open) was placed */
     uint64_t base;             /**< raw DSN of offset 0 */
     GArray *pieces;            /**< piece_t by lo, tiling [first lo, last hi) */
 } fdir_t;
@@ -228,10 +234,21 @@ append_end(follow_info_t *fi, fdir_t *d, bool is_server, const packet_info *pinf
     }
 }
 
-/** Places the bytes of stream offsets [a, b). */
+/** Copies bytes of [a, b) over data piece p (a copy that failed the DSS checksum). */
+static void
+overwrite(const piece_t *p, uint64_t a, uint64_t b, const uint8_t *bytes)
+{
+    follow_record_t *r = (follow_record_t *)p->node->data;
+    uint64_t x = MAX(a, p->lo), y = MIN(b, p->hi);
+
+    if (y > x && y - p->lo <= r->data->len)
+        memcpy(r->data->data + (x - p->lo), bytes + (x - a), (size_t)(y - x));
+}
+
+/** Places the bytes of stream offsets [a, b); with repair, they replace bytes already placed. */
 static void
 place(follow_info_t *fi, fdir_t *d, bool is_server, const packet_info *pinfo, uint64_t a, uint64_t b,
-      const uint8_t *bytes)
+      const uint8_t *bytes, bool repair)
 {
     uint64_t start, end;
     guint i, l, h;
@@ -285,6 +302,8 @@ place(follow_info_t *fi, fdir_t *d, bool is_server, const packet_info *pinfo, ui
             i += k;
             continue;
         }
+        if (repair)
+            overwrite(p, a, b, bytes);
         i++;
     }
 }
@@ -318,9 +337,31 @@ dir_start(fdir_t *d, const mptcp_pkt_t *pkt, int e, uint64_t first_dsn)
         return;
     d->started = true;
     if (pkt->keys & (1u << e))
-        d->base = pkt->conn->ep[e].idsn + 1;
+        d->base = mptcp_ep_rel_base(&pkt->conn->ep[e]) + 1;
     else
         d->base = first_dsn - MPTCP_REL_BASE_HEADROOM;
+}
+
+/* A TCP Fast Open SYN's payload (RFC 8684 appendix B) gets its DSN only when the sender's key
+ * or the fallback is seen, after the SYN went by on the first pass: its bytes, kept by the
+ * first pass, are placed then (again later: bytes already present are skipped). */
+static bool
+place_syn_data(follow_info_t *fi, fstate_t *fs, const mptcp_conn_t *c, int k, packet_info *pinfo)
+{
+    const mptcp_endpoint_t *snd = &c->ep[k];
+    const mptcp_pkt_t *syn = snd->syn_pkt;
+    fdir_t *d = &fs->d[k];
+    uint64_t off;
+
+    if (!syn || !snd->syn_len || d->syn_placed || !(syn->flags & MPTCP_PF_HAS_DSN) || syn->frame > pinfo->num)
+        return false;
+    d->syn_placed = true;
+    dir_start(d, syn, k, syn->dsn64);
+    off = syn->dsn64 - d->base;
+    if (off >= (UINT64_C(1) << 62))
+        return false;
+    place(fi, d, k == 1, pinfo, off, off + snd->syn_len, snd->syn_bytes, false);
+    return true;
 }
 
 static tap_packet_status
@@ -344,7 +385,9 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
         copy_address(&fi->server_ip, addr[1]);
         fi->server_port = port[1];
     }
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
+    for (int k = 0; k < 2; k++)
+        changed |= place_syn_data(fi, fs, c, k, pinfo);
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && pkt->seglen > 0) {
         fdir_t *d = &fs->d[e];
         unsigned cap = tvb_captured_length(st->tvb);
         unsigned avail = cap > st->hlen ? cap - st->hlen : 0;
@@ -353,7 +396,8 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
         dir_start(d, pkt, e, pkt->dsn64);
         off = pkt->dsn64 - d->base;
         if (n && off < (UINT64_C(1) << 62)) {
-            place(fi, d, e == 1, pinfo, off, off + n, tvb_get_ptr(st->tvb, st->hlen, (gint)n));
+            place(fi, d, e == 1, pinfo, off, off + n, tvb_get_ptr(st->tvb, st->hlen, (gint)n),
+                  (pkt->flags & MPTCP_PF_CSUM_REPAIR) != 0);
             changed = true;
         }
     }

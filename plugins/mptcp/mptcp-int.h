@@ -119,8 +119,23 @@ typedef struct {
     bool data_fin_seen;
     uint64_t data_fin_dsn;
     mptcp_sent_t sent;         /**< everything this endpoint sent (reinjections, latency) */
+    /* data in this endpoint's SYN (TCP Fast Open, RFC 8684 appendix B): */
+    mptcp_pkt_t *syn_pkt;      /**< the SYN, placed once the key is known or at fallback */
+    mptcp_subflow_t *syn_sf;
+    const uint8_t *syn_bytes;  /**< its captured payload (file scope), for Follow's first pass */
+    uint32_t syn_len;
+    uint32_t syn_rel;          /**< its length: Linux numbers the data after it from IDSN + 1, so
+                                * the SYN's bytes sit just below and relative DSNs count from
+                                * IDSN - syn_rel (the SYN's first byte is relative DSN 1) */
     wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
 } mptcp_endpoint_t;
+
+/** Raw DSN that relative DSNs of endpoint e count from (relative DSN 1 is its first byte). */
+static inline uint64_t
+mptcp_ep_rel_base(const mptcp_endpoint_t *e)
+{
+    return e->idsn - e->syn_rel;
+}
 
 typedef struct {
     address addr;
@@ -135,6 +150,7 @@ struct mptcp_connection {
     bool inferred;             /**< grouped without keys (capture misses the handshake) */
     bool csum;                 /**< DSS checksums negotiated (A flag) */
     bool fallback;             /**< fell back to plain TCP */
+    uint8_t dupack_ops;        /**< bit per MPTCP option kind seen (mptcp_epan_tcp_dupack_arm) */
     uint32_t first_frame;
     mptcp_endpoint_t ep[2];    /**< [0] client, [1] server */
     wmem_array_t *subflows;    /**< mptcp_subflow_t * in creation order */
@@ -158,6 +174,10 @@ typedef struct {
     uint32_t nonce;
     bool backup;               /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
     bool fin_seen, rst_seen;
+    uint8_t dupack_ops;        /**< the connection's dupack_ops at this direction's last segment */
+    uint32_t syn_data;         /**< payload of this direction's MP_CAPABLE SYN (TFO): Linux's DSS
+                                * subflow sequence numbers leave it out */
+    wmem_array_t *undated;     /**< data segments seen before the ISN was known (mptcp-dsn.c) */
 } mptcp_sfdir_t;
 
 struct mptcp_sf {
@@ -166,11 +186,14 @@ struct mptcp_sf {
     uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
     bool tcp_stream_known;
     void *reasm_claim;         /**< mptcp-reasm.c: the claim of the subflow's TCP conversation */
+    wmem_array_t *orphans;     /**< mptcp_pkt_t * analysed before the subflow had a connection
+                                * (first pass; filled in when it gets one) */
     address addr[2];           /**< [0] SYN sender (or first sender seen), [1] its peer */
     uint16_t port[2];
     int client_dir;            /**< which subflow direction (0/1) the connection's client sends on */
     bool is_join;              /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
     bool syn_seen, synack_seen;
+    bool dupack_attached;      /**< a segment with an MPTCP option was seen (first pass) */
     uint8_t addr_ids_known;    /**< bit d set: dir[d].addr_id was announced (JOIN) or is 0 (initial) */
     uint32_t first_frame;
     uint32_t join_token;       /**< MP_JOIN SYN token */

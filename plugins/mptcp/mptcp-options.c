@@ -14,6 +14,7 @@
  */
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
+#include "mptcp-epan.h"
 
 #include <epan/dissectors/packet-tcp.h>
 
@@ -377,7 +378,7 @@ render_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *len_
         proto_tree_add_item(t, hf_opt_reserved, tvb, 2, 2, ENC_BIG_ENDIAN);
         ti = proto_tree_add_item(t, hf_opt_rawdataseqno, tvb, 4, 8, ENC_BIG_ENDIAN);
         /* RFC 8684 section 3.7: MP_FAIL reports a checksum failure from this DSN on */
-        expert_add_info_format(pinfo, ti, &ei_mp_fail, "MP_FAIL: data corrupted from DSN %" PRIu64 " on",
+        expert_add_info_format(pinfo, ti, &ei_mp_fail, "MP_FAIL: data corrupted from DSN %" PRIu64 " onwards",
                                o->u.fail.dsn);
         break;
     case MPTCP_SUB_FASTCLOSE:
@@ -417,6 +418,7 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
 
     if (!proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp)))
         return 0;
+    mptcp_epan_tcp_dupack_disarm();      /* TCP's sequence analysis is done (packet-mptcp.c) */
 
     pkt = mptcp_pkt_current(pinfo);
     version = pkt ? pkt->version : -1;

@@ -214,8 +214,8 @@ mptcp_pkt_add_dsn_item(proto_tree *t, int hf, tvbuff_t *tvb, const mptcp_pkt_t *
 
     if (e && e->key_known && mptcp_prefs.relative) {
         /* formatted in one call: skipped entirely when the item is not shown */
-        ti = proto_tree_add_uint64_format_value(t, hf, tvb, 0, 0, raw - e->idsn, "%" PRIu64 " (Relative)",
-                                                raw - e->idsn);
+        ti = proto_tree_add_uint64_format_value(t, hf, tvb, 0, 0, raw - mptcp_ep_rel_base(e),
+                                                "%" PRIu64 " (Relative)", raw - mptcp_ep_rel_base(e));
     } else {
         ti = proto_tree_add_uint64(t, hf, tvb, 0, 0, raw);
     }

@@ -63,6 +63,16 @@ enum {
     MPTCP_PF_DSS_DSN_EXT    = 1u << 23,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
     MPTCP_PF_LAT_SLOT       = 1u << 24,  /**< an mptcp_latency_t follows the result (payload) */
     MPTCP_PF_LAT            = 1u << 25,  /**< ... and holds the segment's latency */
+    MPTCP_PF_FB_POS         = 1u << 26,  /**< dsn64 is the byte's position (1 = first) in the
+                                          * plain TCP stream of a connection that fell back
+                                          * before any key was seen: no DSN exists */
+    MPTCP_PF_LATE_DSN       = 1u << 27,  /**< dsn64 was learnt after this packet's first pass
+                                          * (its subflow's ISN pinned later): shown with -2 and
+                                          * in the GUI; Follow and the statistics, fed on the
+                                          * first pass, leave it out on every pass */
+    MPTCP_PF_CSUM_MAP_BAD   = 1u << 28,  /**< in a mapping whose DSS checksum failed */
+    MPTCP_PF_CSUM_DROPPED   = 1u << 29,  /**< ... and its data was sent again: not delivered */
+    MPTCP_PF_CSUM_REPAIR    = 1u << 30,  /**< sends again data of a mapping that failed */
 };
 
 typedef struct {

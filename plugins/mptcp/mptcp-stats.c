@@ -320,6 +320,36 @@ dir_count(dir_stat_t *d, const mptcp_segment_tap_t *st, int64_t t)
         when_first(&d->fastclose, t);
 }
 
+/** Adds [dsn64, + len) of direction e to the connection's unique bytes. */
+static void
+unique_add(conn_stat_t *c, int e, uint64_t dsn64, uint64_t len)
+{
+    uint64_t lo;
+
+    if (!c->ubase_set[e]) {
+        /* relative offsets: headroom for data below the first DSN seen */
+        c->ubase[e] = dsn64 - MPTCP_REL_BASE_HEADROOM;
+        c->ubase_set[e] = true;
+    }
+    lo = dsn64 - c->ubase[e];
+    c->unique[e] += ivset_add(&c->uniq[e], lo, lo + len);
+}
+
+/* A TCP Fast Open SYN's payload gets its DSN after the SYN's first pass (mptcp-dsn.c): counted
+ * once it has one, on every pass alike (as Follow does). */
+static void
+unique_syn_data(conn_stat_t *c, const mptcp_conn_t *conn, uint32_t frame)
+{
+    for (int k = 0; k < 2; k++) {
+        const mptcp_pkt_t *syn = conn->ep[k].syn_pkt;
+
+        if (!c->syn_counted[k] && syn && (syn->flags & MPTCP_PF_HAS_DSN) && syn->frame <= frame) {
+            c->syn_counted[k] = true;
+            unique_add(c, k, syn->dsn64, syn->seglen);
+        }
+    }
+}
+
 /** Adds one tapped segment; returns the connection and subflow entries it changed. */
 void
 mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st, bool gui, conn_stat_t **cp,
@@ -351,17 +381,11 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
             *origin_sp = os;
         }
     }
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen) {
+    unique_syn_data(c, pkt->conn, pkt->frame);
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && pkt->seglen) {
         const mptcp_latency_t *lat = mptcp_latency_get(pkt);
-        uint64_t lo;
 
-        if (!c->ubase_set[e]) {
-            /* relative offsets: headroom for data below the first DSN seen */
-            c->ubase[e] = pkt->dsn64 - MPTCP_REL_BASE_HEADROOM;
-            c->ubase_set[e] = true;
-        }
-        lo = pkt->dsn64 - c->ubase[e];
-        c->unique[e] += ivset_add(&c->uniq[e], lo, lo + pkt->seglen);
+        unique_add(c, e, pkt->dsn64, pkt->seglen);
         if (lat && lat->first_frame == pkt->frame) {
             if (gui) {
                 if (lat->ack_frame)

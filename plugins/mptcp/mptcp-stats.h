@@ -65,6 +65,7 @@ typedef struct {
     uint64_t hmac_join_bad, hmac_add_bad;
     ivset_t uniq[2];                           /* relative DSN offsets */
     bool ubase_set[2];
+    bool syn_counted[2];       /**< a TCP Fast Open SYN's payload was added to unique */
     uint64_t ubase[2];
     uint64_t unique[2];
     GPtrArray *lat_pkts[2];                    /* CLI: segments with new data, latency read when drawn */

@@ -91,6 +91,33 @@ remember_tcp_stream(const mptcp_seg_t *seg, packet_info *pinfo, mptcp_subflow_t 
         sf->tcp_stream_known = true;
 }
 
+/* Wireshark 4.0's built-in analysis kept, per connection, a bit for each kind of MPTCP option
+ * it had seen (MP_CAPABLE 0x01 ... MP_FASTCLOSE 0x80) and, per TCP direction, the bits as of
+ * that direction's previous segment; TCP leaves out the Duplicate ACK mark where they differ
+ * (RFC 8684 section 4). Same bookkeeping, handed to TCP for the segments with an MPTCP option
+ * (mptcp-epan.c); TCP analyses the segment before it dissects the options. First pass only. */
+static void
+dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t *pkt)
+{
+    mptcp_subflow_t *sf = pkt->sf;
+    mptcp_conn_t *c = pkt->conn;
+    mptcp_sfdir_t *sd;
+
+    if (!c || !sf || pkt->dir < 0 || !mptcp_prefs.analyze)
+        return;                /* the built-in updated the bits only with mptcp.analyze_mptcp */
+    sd = &sf->dir[pkt->dir];
+    if (sf->dupack_attached && seg->nopts)
+        mptcp_epan_tcp_dupack_arm(pinfo, &seg->src, &seg->dst, seg->sport, seg->dport, c->dupack_ops,
+                                  sd->dupack_ops);
+    if (sf->dupack_attached)
+        sd->dupack_ops = c->dupack_ops;
+    for (unsigned i = 0; i < seg->nopts; i++)
+        if (seg->opts[i].subtype <= MPTCP_SUB_FASTCLOSE)
+            c->dupack_ops |= (uint8_t)(1u << seg->opts[i].subtype);
+    if (seg->nopts)
+        sf->dupack_attached = true;
+}
+
 /** "ip.proto" 6: the MPTCP analysis around the TCP dissector. */
 static int
 dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
@@ -107,6 +134,8 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             pkt = mptcp_pkt_stored(pinfo, layer);
         else if ((have_seg = parse_segment(tvb, pinfo, &seg)))
             pkt = mptcp_first_pass(pinfo, &seg);
+        if (pkt && have_seg)
+            dupack_first_pass(&seg, pinfo, pkt);
     }
     saved = mptcp_pkt_enter(pinfo, pkt, tree);
     /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
@@ -116,6 +145,8 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     }
     FINALLY {
         bool wanted = mptcp_pkt_leave(&saved);    /* first: an exception below must not leave it set */
+
+        mptcp_epan_tcp_dupack_disarm();
 
         if (pkt) {
             if (have_seg && pkt->sf && !pkt->sf->tcp_stream_known)

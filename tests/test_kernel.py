@@ -1,0 +1,300 @@
+"""[kernel] What Linux sends besides plain transfers (issue #19): captures/kern-*.pcap.
+
+Captures from captures/gen/sc-kernel.sh (real kernel traffic): TCP Fast Open to an MPTCP and to
+a plain-TCP server, fallback at the handshake, MP_FAIL -> infinite mapping, MP_FAIL ->
+MP_TCPRST, ADD_ADDR/REMOVE_ADDR/MP_PRIO during a transfer, and a cut of the last one that starts
+mid-connection. Truth, independent of the plugin: the self-describing payload (tests/truth.py,
+which also finds the bytes rewritten in flight) and what the applications wrote and read
+(kern-*.json, recorded by traffic.py on both sides). Every check runs single pass and with -2.
+"""
+import json
+import re
+from collections import Counter, defaultdict
+
+import pytest
+
+import truth
+from conftest import CAPTURES
+
+NAMES = ["kern-tfo", "kern-tfo-tcp", "kern-fallback", "kern-fail-inf", "kern-fail-rst", "kern-addr"]
+CUT = "kern-addr-cut"
+UNMODIFIED = ["kern-tfo", "kern-tfo-tcp", "kern-fallback", "kern-addr"]
+FAIL = ["kern-fail-inf", "kern-fail-rst"]
+PASSES = pytest.mark.parametrize("two_pass", [False, True], ids=["1pass", "2pass"])
+GAP = re.compile(rb"^\[(\d+) bytes missing in capture file\]$")
+
+_truths = {}
+
+
+def cap(name):
+    return CAPTURES / (name + ".pcap")
+
+
+def get_truth(name):
+    if name not in _truths:
+        _truths[name] = truth.analyze(str(cap(name)))
+    return _truths[name]
+
+
+def app(name):
+    return json.loads((CAPTURES / (name + ".json")).read_text())
+
+
+def app_read(name, conn, d):
+    """The bytes the receiving application read in direction d of connection conn."""
+    rec = app(name)["connections"][str(conn)][str(d)]
+    b = bytearray(truth.stream_bytes(conn, d, 0, rec["read"]))
+    for off, byte in rec["diff"]:
+        b[off] = byte
+    return bytes(b)
+
+
+def opt(two_pass):
+    return ["-2"] if two_pass else []
+
+
+def stream_conn_map(tshark, name, two_pass):
+    t = get_truth(name)
+    votes = defaultdict(Counter)
+    for frame, s in tshark.fields(cap(name), ["frame.number", "mptcp.stream"], *opt(two_pass)):
+        p = t.by_frame.get(int(frame))
+        if s and p is not None and p.conn is not None and p.is_data:
+            votes[int(s.split(",")[0])][p.conn] += 1
+    return {s: c.most_common(1)[0][0] for s, c in votes.items()}
+
+
+def follow(tshark, name, stream, two_pass):
+    out = tshark.run("-r", cap(name), "-q", "-z", "follow,mptcp,raw,%d" % stream, *opt(two_pass))
+    lines = out.split("\n")
+    start = [i for i, ln in enumerate(lines) if ln.startswith("Node 1:")][0] + 1
+    data = {0: bytearray(), 1: bytearray()}
+    gaps = {0: 0, 1: 0}
+    for ln in lines[start:]:
+        if ln.startswith("====="):
+            break
+        d = 1 if ln.startswith("\t") else 0
+        b = bytes.fromhex(ln.strip())
+        m = GAP.match(b)
+        if m:
+            gaps[d] += int(m.group(1))
+        else:
+            data[d] += b
+    return data, gaps
+
+
+def experts(tshark, name, two_pass):
+    """frame -> list of expert messages."""
+    rows = tshark.run("-r", cap(name), "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|",
+                      "-e", "frame.number", "-e", "_ws.expert.message", *opt(two_pass))
+    out = {}
+    for ln in rows.splitlines():
+        f, _, msgs = ln.partition("\t")
+        out[int(f)] = [m for m in msgs.split("|") if m]
+    return out
+
+
+def test_captures_and_records_consistent():
+    """The generator's records: what was sent was read (same length) and only the infinite
+    mapping capture delivered rewritten bytes to an application, exactly the bytes the truth
+    finds rewritten in the capture."""
+    for name in NAMES + [CUT]:
+        t = get_truth(name)
+        assert not t.unresolved, name
+        conns = app(name)["connections"]
+        assert sorted(int(c) for c in conns) == sorted(t.connections), name
+        for c, dirs in conns.items():
+            for d, rec in dirs.items():
+                assert rec["sent"] == rec["read"] == t.connections[int(c)].bytes[int(d)], (name, c, d)
+                if name != "kern-fail-inf":
+                    assert rec["diff"] == [], (name, c, d)
+    inf = get_truth("kern-fail-inf")
+    diff = app("kern-fail-inf")["connections"]["1"]["0"]["diff"]
+    assert [tuple(x) for x in diff] == [x for p in inf.corrupted for x in p.corrupt] and diff
+    rst = get_truth("kern-fail-rst")
+    assert len(rst.corrupted) == 1 and rst.corrupted[0].reinjected_in
+    tfo = get_truth("kern-tfo")
+    assert [(p.conn, p.dsn) for p in tfo.packets if p.syn and p.is_data] == [(2, 1)]
+
+
+@PASSES
+@pytest.mark.parametrize("name", NAMES)
+def test_follow_equals_application_bytes(tshark, name, two_pass):
+    """Items 1-5: Follow MPTCP Stream gives, per connection and direction, exactly what the
+    receiving application read: the TFO SYN's bytes first, the whole stream of a connection
+    that fell back, the rest of the subflow after an infinite mapping (with the bytes the
+    middlebox rewrote, as delivered), and the resent copy instead of one that failed its
+    checksum."""
+    t = get_truth(name)
+    smap = stream_conn_map(tshark, name, two_pass)
+    assert sorted(smap.values()) == sorted(t.connections)
+    for stream, conn in smap.items():
+        data, gaps = follow(tshark, name, stream, two_pass)
+        for d in (0, 1):
+            want = app_read(name, conn, d)
+            got = bytes(data[d])
+            where = (name, conn, d)
+            assert gaps[d] == 0, where
+            assert len(got) == len(want), where
+            assert got == want, (where, next(i for i, (a, b) in enumerate(zip(got, want)) if a != b))
+
+
+def corrupted_mappings(t):
+    """{(subflow, direction, relative DSN of the mapping): frames of that mapping} for every
+    mapping (DSS of the segment itself, as Linux sends them) that holds rewritten bytes."""
+    out = {}
+    for p in t.corrupted:
+        dss = p.option(2).dss
+        start = (dss["dsn"] - t.connections[p.conn].idsn[p.direction]) % 2 ** 64
+        out[(p.subflow, p.direction, start)] = {
+            q.frame for q in t.data_packets if q.subflow == p.subflow and q.direction == p.direction
+            and q.option(2) is not None and q.option(2).dss.get("dsn") == dss["dsn"]}
+    return out
+
+
+@PASSES
+@pytest.mark.parametrize("name", NAMES)
+def test_stats_unique_bytes_equal_application_bytes(tshark, name, two_pass):
+    """Items 1-4: -z mptcp,stat counts as unique bytes, per connection and direction, what the
+    receiving application read: the TFO SYN's payload included, a connection that fell back
+    included, the rest of the subflow after an infinite mapping included."""
+    smap = stream_conn_map(tshark, name, two_pass)
+    out = json.loads(tshark.run("-r", cap(name), "-q", "-z", "mptcp,stat,json", *opt(two_pass)))
+    seen = set()
+    for c in out["connections"]:
+        conn = smap[c["stream"]]
+        for d, k in ((0, "c2s"), (1, "s2c")):
+            assert c["directions"][k]["unique_bytes"] == len(app_read(name, conn, d)), (name, conn, k)
+        seen.add(conn)
+    assert seen == set(get_truth(name).connections)
+
+
+@PASSES
+@pytest.mark.parametrize("name", NAMES)
+def test_no_spurious_experts(tshark, name, two_pass):
+    """No "No mapping available" and no missing-bytes warning on traffic where every byte was
+    captured; "Bad DSS checksum" once for every mapping that holds bytes the truth finds
+    rewritten (on a segment of that mapping: the checksum covers the whole mapping, RFC 8684
+    section 3.3.1) and nowhere else."""
+    t = get_truth(name)
+    maps = corrupted_mappings(t)
+    bad = defaultdict(list)
+    csum = set()
+    for f, msgs in experts(tshark, name, two_pass).items():
+        for m in msgs:
+            if m.startswith("No mapping available") or "data stream are missing" in m:
+                bad[f].append(m)
+            if m.startswith("Bad DSS checksum"):
+                csum.add(f)
+    assert dict(bad) == {}
+    assert len(csum) == len(maps)
+    assert all(any(f in frames for frames in maps.values()) for f in csum), (csum, maps)
+
+
+@PASSES
+@pytest.mark.parametrize("name", FAIL)
+def test_failed_copy_not_delivered(tshark, name, two_pass):
+    """Item 5: a segment whose mapping failed the DSS checksum and whose data was sent again is
+    shown as not delivered (mptcp.dss.checksum_dropped, RFC 8684 section 3.3.1): the rewritten
+    segment of kern-fail-rst (resent on the other subflow) and only segments of that mapping;
+    none in kern-fail-inf, where the infinite mapping delivered the rewritten bytes. The copy
+    sent again comes later: a single pass cannot know it yet (a value only known later), -2
+    shows it."""
+    t = get_truth(name)
+    maps = corrupted_mappings(t)
+    rows = tshark.fields(cap(name), ["frame.number", "mptcp.dss.checksum_dropped"], *opt(two_pass))
+    dropped = {int(f) for f, v in rows if v == "1"}
+    if name == "kern-fail-inf" or not two_pass:
+        assert dropped == set()
+        return
+    assert {p.frame for p in t.corrupted} <= dropped
+    assert all(any(f in frames for frames in maps.values()) for f in dropped)
+    # each was sent again later (on this subflow or another)
+    for f in dropped:
+        p = t.by_frame[f]
+        assert p.reinjected_in or any(q.frame > f and q.dsn < p.dsn + p.tcp_len and p.dsn < q.dsn + q.tcp_len
+                                      for q in t.data_packets if q.conn == p.conn and q.direction == p.direction)
+
+
+@PASSES
+@pytest.mark.parametrize("name", NAMES)
+def test_dsn_of_every_data_packet(tshark, name, two_pass):
+    """mptcp.dsn is the true relative DSN on every data packet of every connection whose keys
+    were exchanged: the TFO SYN's payload is DSN 1, and the DSN continues after an infinite
+    mapping (RFC 8684 section 3.7). A v1 client's key comes after its SYN: a single pass
+    cannot know the SYN's DSN yet (a value only known later), -2 shows it."""
+    t = get_truth(name)
+    wrong = []
+    for frame, dsn in tshark.fields(cap(name), ["frame.number", "mptcp.dsn"], *opt(two_pass)):
+        p = t.by_frame[int(frame)]
+        if not p.is_data or not t.connections[p.conn].idsn:
+            continue
+        if p.syn and not two_pass and dsn == "":
+            continue
+        if dsn.split(",")[0] != str(p.dsn):
+            wrong.append((p.frame, dsn, p.dsn))
+    assert wrong == []
+
+
+@PASSES
+@pytest.mark.parametrize("name", NAMES + [CUT])
+def test_dup_ack_marks_equal_builtin(tshark, tshark_builtin, name, two_pass):
+    """Item 6: TCP's "Duplicate ACK" marks are the built-in's: pure ACKs that carry an MPTCP
+    signal (ADD_ADDR and its echo, REMOVE_ADDR, MP_PRIO, MP_FAIL) or move the DATA_ACK are not
+    duplicates."""
+    args = ["-Y", "tcp.analysis.duplicate_ack", "-T", "fields", "-e", "frame.number"] + opt(two_pass)
+    mine = tshark.run("-r", cap(name), *args).split()
+    builtin = tshark_builtin.run("-r", cap(name), *args).split()
+    assert mine == builtin
+
+
+def test_dup_ack_marks_equal_builtin_without_mptcp_analysis(tshark, tshark_builtin):
+    """With mptcp.analyze_mptcp off the built-in never leaves a mark out: neither does the plugin."""
+    args = ["-o", "mptcp.analyze_mptcp:FALSE", "-Y", "tcp.analysis.duplicate_ack", "-T", "fields",
+            "-e", "frame.number"]
+    mine = tshark.run("-r", cap("kern-addr"), *args).split()
+    assert mine == tshark_builtin.run("-r", cap("kern-addr"), *args).split() and mine
+
+
+def test_mid_capture_cut_two_pass(tshark):
+    """Item 7: on a capture that starts mid-connection (no SYN, no key), with -2 every packet
+    of every subflow has mptcp.stream and every data packet a raw DSN, consistent with the
+    truth (raw - true relative DSN is one constant per direction)."""
+    t = get_truth(CUT)
+    rows = tshark.fields(cap(CUT), ["frame.number", "mptcp.stream", "mptcp.rawdsn64"], "-2")
+    no_stream, no_raw = [], []
+    idsn = defaultdict(Counter)
+    for frame, s, raw in rows:
+        p = t.by_frame[int(frame)]
+        if p.conn is None:
+            continue
+        if not s:
+            no_stream.append(p.frame)
+        if p.is_data:
+            if not raw:
+                no_raw.append(p.frame)
+            else:
+                idsn[p.direction][(int(raw.split(",")[0]) - p.dsn) % 2 ** 64] += 1
+    assert no_stream == []
+    assert no_raw == []
+    assert all(len(c) == 1 for c in idsn.values()), idsn
+
+
+@PASSES
+@pytest.mark.parametrize("name", FAIL)
+def test_mp_fail_expert_text(tshark, name, two_pass):
+    """Item 8: the MP_FAIL expert reads "from DSN N onwards"; N is the option's DSN (raw, or
+    relative to the IDSN of the failed direction), and the failed mapping holds the rewritten
+    bytes."""
+    t = get_truth(name)
+    fails = [p for p in t.packets if p.option(6)]
+    assert fails
+    ex = experts(tshark, name, two_pass)
+    first_bad = min(p.dsn for p in t.corrupted)
+    for p in fails:
+        raw = int.from_bytes(p.option(6).raw[4:12], "big")
+        idsn = t.connections[p.conn].idsn[1 - p.direction]
+        rel = (raw - idsn) % 2 ** 64
+        assert rel <= first_bad < rel + 65536
+        msgs = [m for m in ex.get(p.frame, []) if m.startswith("MP_FAIL")]
+        assert msgs and all(m in ("MP_FAIL: data corrupted from DSN %d onwards" % raw,
+                                  "MP_FAIL: data corrupted from DSN %d onwards" % rel) for m in msgs), msgs
