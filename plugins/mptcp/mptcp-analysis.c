@@ -155,7 +155,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
         ti = proto_tree_add_boolean(t, hf_data_fin, tvb, 0, 0, TRUE);
         proto_item_set_generated(ti);
     }
-    if (pkt->flags & MPTCP_PF_CSUM_DROPPED) {
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_CSUM_DROPPED)) {
         ti = proto_tree_add_boolean(t, hf_csum_dropped, tvb, 0, 0, TRUE);
         proto_item_set_generated(ti);
     }

@@ -268,7 +268,7 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
         mptcp_pkt_ext(pkt)->csum_computed = computed;
         pkt->flags |= computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
         for (guint i = 0; computed != csum && i < wmem_array_get_count(acc->pkts); i++)
-            (*(mptcp_pkt_t **)wmem_array_index(acc->pkts, i))->flags |= MPTCP_PF_CSUM_MAP_BAD;
+            mptcp_pkt_ext(*(mptcp_pkt_t **)wmem_array_index(acc->pkts, i))->flags |= MPTCP_PX_CSUM_MAP_BAD;
     } else {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
     }
@@ -286,9 +286,9 @@ repair_cb(mptcp_pkt_t *earlier, uint32_t sf_index _U_, void *ud)
 {
     mptcp_pkt_t *pkt = (mptcp_pkt_t *)ud;
 
-    if (earlier != pkt && (earlier->flags & MPTCP_PF_CSUM_MAP_BAD)) {
-        earlier->flags |= MPTCP_PF_CSUM_DROPPED;
-        pkt->flags |= MPTCP_PF_CSUM_REPAIR;
+    if (earlier != pkt && mptcp_pkt_xflag(earlier, MPTCP_PX_CSUM_MAP_BAD)) {
+        mptcp_pkt_ext(earlier)->flags |= MPTCP_PX_CSUM_DROPPED;
+        mptcp_pkt_ext(pkt)->flags |= MPTCP_PX_CSUM_REPAIR;
     }
 }
 

@@ -397,7 +397,7 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
         off = pkt->dsn64 - d->base;
         if (n && off < (UINT64_C(1) << 62)) {
             place(fi, d, e == 1, pinfo, off, off + n, tvb_get_ptr(st->tvb, st->hlen, (gint)n),
-                  (pkt->flags & MPTCP_PF_CSUM_REPAIR) != 0);
+                  mptcp_pkt_xflag(pkt, MPTCP_PX_CSUM_REPAIR));
             changed = true;
         }
     }

@@ -70,9 +70,6 @@ enum {
                                           * (its subflow's ISN pinned later): shown with -2 and
                                           * in the GUI; Follow and the statistics, fed on the
                                           * first pass, leave it out on every pass */
-    MPTCP_PF_CSUM_MAP_BAD   = 1u << 28,  /**< in a mapping whose DSS checksum failed */
-    MPTCP_PF_CSUM_DROPPED   = 1u << 29,  /**< ... and its data was sent again: not delivered */
-    MPTCP_PF_CSUM_REPAIR    = 1u << 30,  /**< sends again data of a mapping that failed */
 };
 
 typedef struct {
@@ -90,7 +87,16 @@ typedef struct {
     uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when the packet's
                                 * first payload byte is not within 2^32 above it (e.g. no payload) */
     uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
+    uint8_t flags;             /**< MPTCP_PX_*: rare flags (the result's 32 flag bits are taken) */
 } mptcp_pkt_ext_t;
+
+/** Rare flags, in mptcp_pkt_ext_t (mptcp_pkt_xflag()). */
+enum {
+    MPTCP_PX_CSUM_MAP_BAD   = 1u << 0,   /**< in a mapping whose DSS checksum failed */
+    MPTCP_PX_CSUM_DROPPED   = 1u << 1,   /**< ... and its data was sent again: not delivered */
+    MPTCP_PX_CSUM_REPAIR    = 1u << 2,   /**< sends again data of a mapping that failed */
+};
+
 
 /** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK
  * (mptcp-latency.c). Lives behind the segment's mptcp_pkt_t (MPTCP_PF_LAT_SLOT). */
@@ -134,6 +140,13 @@ static inline mptcp_latency_t *
 mptcp_pkt_lat_slot(mptcp_pkt_t *pkt)
 {
     return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_latency_t *)(pkt + 1) : NULL;
+}
+
+/** Whether the packet has the rare flag f (MPTCP_PX_*). */
+static inline bool
+mptcp_pkt_xflag(const mptcp_pkt_t *pkt, unsigned f)
+{
+    return pkt->ext && (pkt->ext->flags & f);
 }
 
 /** The packet's rare-results part, created on first use (first pass only). */
