@@ -195,8 +195,11 @@ def _rank(v, pct):
     return v[max(0, math.ceil(pct / 100.0 * len(v)) - 1)]
 
 
-def analyze(path, donor=None):
-    """Result of a capture; `donor`: path of the full capture a cut was made from (borrow_keys)."""
+def analyze(path, donor=None, placed=None):
+    """Result of a capture; `donor`: path of the full capture a cut was made from (borrow_keys);
+    `placed`: if not None, the frames whose data can be placed in the data stream at all (a
+    capture without the handshake: a subflow's first segments have no DSN for any analyser
+    until a mapping pins its sequence numbers down); the other data packets are left out."""
     t = truth.analyze(path)
     borrowed = borrow_keys(t, truth.analyze(donor)) if donor else set()
     r = Result(t)
@@ -233,13 +236,14 @@ def analyze(path, donor=None):
                         d.edge = edge
                     if d.edge > d.max_end:
                         res["opens_window_%d" % (1 - p.direction)] = True
-        if p.dsn is None or p.tcp_len == 0:
+        if p.dsn is None or p.tcp_len == 0 or (placed is not None and p.frame not in placed):
             continue
         d = dirs[(p.conn, p.direction)]
         s, e = p.dsn, p.dsn + p.tcp_len
         if d.edge is not None and e >= d.edge:
             res["window_full"] = True
-        if p.reinjection_of and d.ack is not None and d.ack >= e:
+        reinj = [f for f in p.reinjection_of if placed is None or f in placed]
+        if reinj and d.ack is not None and d.ack >= e:
             res["spurious"] = True
         d.max_end = e if d.max_end is None else max(d.max_end, e)
         if d.ack is not None:

@@ -27,6 +27,8 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 
+#include <epan/dissectors/packet-tcp.h>
+
 /** Offsets without the key: relative to a base this far below the first data seen. */
 #define DO_BASE_HEADROOM (UINT64_C(1) << 40)
 /** Relative offsets at or above this are below the base (not this data space). */
@@ -313,9 +315,7 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         note_syn(seg, pkt);
         return;
     }
-    if (tvb_captured_length(seg->tvb) < 16)
-        return;
-    win = tvb_get_ntohs(seg->tvb, 14);
+    win = seg->window;
     if (pkt->flags & MPTCP_PF_DSS_ACK)
         shift = note_window(seg, pkt, win);
     if (!pkt->conn || pkt->ep < 0)

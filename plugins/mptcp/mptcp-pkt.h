@@ -73,6 +73,7 @@ enum {
     MPTCP_PF_CSUM_MAP_BAD   = 1u << 28,  /**< in a mapping whose DSS checksum failed */
     MPTCP_PF_CSUM_DROPPED   = 1u << 29,  /**< ... and its data was sent again: not delivered */
     MPTCP_PF_CSUM_REPAIR    = 1u << 30,  /**< sends again data of a mapping that failed */
+    MPTCP_PF_ZERO_WINDOW    = 1u << 31,  /**< DATA_ACK with window 0 (mptcp-dataorder.c) */
 };
 
 typedef struct {
@@ -125,6 +126,13 @@ struct mptcp_pkt_s {
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
 
+/** Data-level order of one data segment (mptcp-dataorder.c). Lives behind its latency slot. */
+typedef struct {
+    uint64_t flight;           /**< bytes in flight after this segment (MPTCP_PF_FLIGHT) */
+    int64_t hol_ns;            /**< head-of-line wait (valid when hol_frame != 0) */
+    uint32_t hol_frame;        /**< frame that closed the gap ahead of this segment; 0 = none */
+} mptcp_dataorder_t;
+
 /* ---------------------------------------------------------------------------------------- */
 /* Accessors                                                                                 */
 
@@ -134,6 +142,13 @@ static inline mptcp_latency_t *
 mptcp_pkt_lat_slot(mptcp_pkt_t *pkt)
 {
     return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_latency_t *)(pkt + 1) : NULL;
+}
+
+/** The data-order part behind the latency part (NULL without payload). */
+static inline mptcp_dataorder_t *
+mptcp_pkt_do_slot(mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_dataorder_t *)(mptcp_pkt_lat_slot(pkt) + 1) : NULL;
 }
 
 /** The packet's rare-results part, created on first use (first pass only). */
