@@ -283,3 +283,95 @@ def test_32bit_data_acks_that_wrap(tshark, tmp_path):
         for f, v in got.items():
             assert "mptcp.analysis.window_full" not in v, f
             assert "mptcp.analysis.spurious_reinjection" not in v, f
+
+
+# ----------------------------------------------------------------------------- -z mptcp,stat
+def stat_truth(tshark, cap):
+    """{(mptcp.stream, 'c2s'|'s2c'): truth statistics} of a capture."""
+    t = get_truth(cap, tshark)
+    rows = tshark.fields(str(cap), ["frame.number", "mptcp.stream"])
+    stream_of = {int(r[0]): r[1] for r in rows if r[1]}
+    out = {}
+    for (cn, d), st in t.stats().items():
+        frames = [p.frame for p in t.truth.packets if p.conn == cn and p.frame in stream_of]
+        if frames:
+            out[(int(stream_of[frames[0]]), ("c2s", "s2c")[d])] = st
+    return out
+
+
+def check_stat(want, got_num, label):
+    """got_num(key) -> number or None; compares every statistic of one direction."""
+    errs = []
+    n = want["ahead_of_gap"]
+    exact = {"flight_max": want["flight_max"], "flight_median": want["flight_median"],
+             "zero_windows": want["zero_windows"], "ahead_of_gap": n,
+             "spurious_packets": want["spurious_packets"], "spurious_bytes": want["spurious_bytes"]}
+    for k, w in exact.items():
+        if got_num(k) != w:
+            errs.append("%s %s: truth %r plugin %r" % (label, k, w, got_num(k)))
+    times = {"window_limited": (want["window_limited"], 4e-6), "hol_p50": (want["hol_p50"], HOL_TOLERANCE),
+             "hol_p99": (want["hol_p99"], HOL_TOLERANCE), "hol_max": (want["hol_max"], HOL_TOLERANCE),
+             "hol_total": (want["hol_total"], HOL_TOLERANCE * max(n, 1))}
+    for k, (w, tol) in times.items():
+        g = got_num(k)
+        if (w is None) != (g is None) or (w is not None and abs(g - w) > tol):
+            errs.append("%s %s: truth %r plugin %r" % (label, k, w, g))
+    return errs
+
+
+STAT_CAPS = [p for p in CAPS if p.name not in APP]
+
+
+@pytest.mark.parametrize("cap", STAT_CAPS, ids=[p.name for p in STAT_CAPS])
+def test_stat_json_matches_truth(tshark, cap):
+    want = stat_truth(tshark, cap)
+    js = json.loads(tshark.run("-r", cap, "-q", "-z", "mptcp,stat,json"))
+    errs = []
+    seen = set()
+    for c in js["connections"]:
+        for dk, dv in c["directions"].items():
+            key = (c["stream"], dk)
+            if key not in want:
+                continue
+            seen.add(key)
+            do = dv["dataorder"]
+            flat = {"flight_max": do["flight_max"], "flight_median": do["flight_median"],
+                    "zero_windows": do["zero_windows"], "ahead_of_gap": do["ahead_of_gap"],
+                    "spurious_packets": do["spurious_reinjections"]["packets"],
+                    "spurious_bytes": do["spurious_reinjections"]["bytes"],
+                    "window_limited": do["window_limited"], "hol_p50": do["hol_wait"]["p50"],
+                    "hol_p99": do["hol_wait"]["p99"], "hol_max": do["hol_wait"]["max"],
+                    "hol_total": do["hol_wait"]["total"]}
+            errs += check_stat(want[key], flat.get, "%s %s" % key)
+    assert seen == set(want)
+    assert not errs, "\n".join(errs)
+
+
+@pytest.mark.parametrize("name", ["v1-slowread.pcap", "v1-hol-client.pcap", "v1-blackhole.pcap"])
+def test_stat_csv_matches_truth(tshark, name):
+    import csv
+    import io
+    cap = CAPTURES / name
+    want = stat_truth(tshark, cap)
+    rows = [r for r in csv.DictReader(io.StringIO(tshark.run("-r", cap, "-q", "-z", "mptcp,stat,csv")))
+            if r["record"] == "connection"]
+    cols = {"flight_max": "flight_max", "flight_median": "flight_median", "zero_windows": "zero_windows",
+            "ahead_of_gap": "ahead_of_gap", "spurious_packets": "spurious_reinjected_packets",
+            "spurious_bytes": "spurious_reinjected_bytes", "window_limited": "window_limited",
+            "hol_p50": "hol_wait_p50", "hol_p99": "hol_wait_p99", "hol_max": "hol_wait_max",
+            "hol_total": "hol_wait_total"}
+    errs = []
+    for r in rows:
+        key = (int(r["stream"]), r["direction"])
+        def num(k, r=r):
+            v = r[cols[k]]
+            if v == "":
+                return None
+            return float(v) if "." in v else int(v)
+        errs += check_stat(want[key], num, "%s %s" % key)
+    assert len(rows) == len(want) and not errs, "\n".join(errs)
+
+
+def test_stat_text_has_the_table(tshark):
+    out = tshark.run("-r", CAPTURES / "v1-slowread.pcap", "-q", "-z", "mptcp,stat")
+    assert "Data order" in out and "Flight max" in out and "HoL P99" in out

@@ -373,6 +373,76 @@ mptcp_dataorder_dir_stats(const mptcp_conn_t *conn, int ep, mptcp_do_dir_stats_t
     return true;
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/** Nearest rank: the ceil(p n / 100)-th smallest of n sorted values. */
+static unsigned
+rank(unsigned n, unsigned pct)
+{
+    unsigned k = (unsigned)(((uint64_t)n * pct + 99) / 100);
+
+    return k ? k - 1 : 0;
+}
+
+void
+mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *data_pkts, mptcp_do_summary_t *out)
+{
+    mptcp_do_dir_stats_t ds;
+    unsigned n = data_pkts ? data_pkts->len : 0, nf = 0, nh = 0;
+    uint64_t *fl = g_new(uint64_t, n ? n : 1);
+    int64_t *hol = g_new(int64_t, n ? n : 1);
+
+    memset(out, 0, sizeof(*out));
+    mptcp_dataorder_dir_stats(conn, ep, &ds);
+    out->window_limited_ns = ds.window_limited_ns;
+    out->zero_windows = ds.zero_windows;
+    for (unsigned i = 0; i < n; i++) {
+        const mptcp_pkt_t *p = (const mptcp_pkt_t *)g_ptr_array_index(data_pkts, i);
+        const mptcp_dataorder_t *r = mptcp_dataorder_get(p);
+        if (!r)
+            continue;
+        if (p->flags & MPTCP_PF_FLIGHT)
+            fl[nf++] = r->flight;
+        if (r->hol_frame) {
+            hol[nh++] = r->hol_ns;
+            out->hol_total += r->hol_ns;
+        }
+        if (p->flags & MPTCP_PF_SPURIOUS) {
+            out->spurious_pkts++;
+            out->spurious_bytes += p->seglen;
+        }
+    }
+    qsort(fl, nf, sizeof(*fl), cmp_u64);
+    qsort(hol, nh, sizeof(*hol), cmp_i64);
+    out->flight_samples = nf;
+    if (nf) {
+        out->flight_max = fl[nf - 1];
+        out->flight_median = fl[rank(nf, 50)];
+    }
+    out->ahead_of_gap = nh;
+    if (nh) {
+        out->hol_p50 = hol[rank(nh, 50)];
+        out->hol_p99 = hol[rank(nh, 99)];
+        out->hol_max = hol[nh - 1];
+    }
+    g_free(fl);
+    g_free(hol);
+}
+
 void
 mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai, const mptcp_pkt_t *pkt)
 {

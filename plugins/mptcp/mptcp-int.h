@@ -304,6 +304,19 @@ typedef struct {
 
 bool mptcp_dataorder_dir_stats(const mptcp_conn_t *conn, int ep, mptcp_do_dir_stats_t *out);
 
+/** The data-order statistics of one direction (-z mptcp,stat): from its data segments (read
+ * after the first pass: HoL waits are forward links) and the first-pass totals. */
+typedef struct {
+    uint64_t flight_samples, flight_max, flight_median;  /**< median: nearest rank */
+    int64_t window_limited_ns;
+    uint64_t zero_windows;
+    uint64_t ahead_of_gap;     /**< data segments with a head-of-line wait */
+    int64_t hol_p50, hol_p99, hol_max, hol_total;        /**< ns; nearest rank */
+    uint64_t spurious_pkts, spurious_bytes;
+} mptcp_do_summary_t;
+
+void mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *data_pkts, mptcp_do_summary_t *out);
+
 /* mptcp-stats.c: the "mptcp_segment" tap, queued from the TCP wrapper for every packet of a
  * subflow linked to a connection, with what the statistics and the follower need besides pkt */
 typedef struct {
