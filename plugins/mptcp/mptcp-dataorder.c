@@ -29,21 +29,19 @@
 
 #include <epan/dissectors/packet-tcp.h>
 
-/** Offsets without the key: relative to a base this far below the first data seen. */
-#define DO_BASE_HEADROOM (UINT64_C(1) << 40)
 /** Relative offsets at or above this are below the base (not this data space). */
 #define DO_REL_LIMIT (UINT64_C(1) << 62)
-#define TCPOPT_WINDOW_SCALE 3
+#define TCPOPT_WINDOW_SCALE 3   /* RFC 7323 section 2.2 */
 #define DO_WSCALE_MAX 14           /* RFC 7323 section 2.3 */
 
 typedef struct {
     uint64_t lo, hi;           /**< captured bytes [lo, hi) above the complete point */
 } do_iv_t;
 
+/** A data packet ahead of a gap (mptcp_heap_t element: the key first). */
 typedef struct {
-    uint64_t start;            /**< first byte of a packet ahead of a gap (heap key) */
+    uint64_t start;            /**< its first byte */
     int64_t t;                 /**< its capture time (ns) */
-    uint32_t frame;
     mptcp_dataorder_t *res;
 } do_pend_t;
 
@@ -58,8 +56,7 @@ typedef struct {
     uint64_t complete;         /**< every byte below it has been captured */
     do_iv_t *iv;               /**< sorted, disjoint, all above complete */
     unsigned niv, capiv;
-    do_pend_t *heap;           /**< min-heap on start */
-    unsigned nheap, capheap;
+    mptcp_heap_t pending;      /**< do_pend_t, smallest start first */
     /* statistics (first pass) */
     bool limited;              /**< window-full since limited_since, not yet reopened */
     int64_t limited_since, limited_ns, last_ns;
@@ -96,7 +93,7 @@ do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
         d->keyed = d->has_end = d->has_complete = true;
         d->max_end = d->complete = 1;      /* nothing sent: the next DSN is IDSN + 1 */
     } else if (data) {
-        d->base = raw - DO_BASE_HEADROOM;
+        d->base = raw - MPTCP_REL_BASE_HEADROOM;
     } else {
         return false;                      /* no DATA_ACK counts before the first data */
     }
@@ -122,10 +119,7 @@ iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
         hi = MAX(hi, d->iv[j].hi);
     }
     if (j == i) {
-        if (d->niv == d->capiv) {
-            d->capiv = d->capiv ? d->capiv * 2 : 8;
-            d->iv = (do_iv_t *)wmem_realloc(wmem_file_scope(), d->iv, d->capiv * sizeof(do_iv_t));
-        }
+        d->iv = (do_iv_t *)mptcp_grow(wmem_file_scope(), d->iv, &d->capiv, d->niv + 1, sizeof(do_iv_t));
         memmove(&d->iv[i + 1], &d->iv[i], (d->niv - i) * sizeof(do_iv_t));
         d->niv++;
     } else if (j > i + 1) {
@@ -143,71 +137,19 @@ iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
 }
 /* }}} */
 
-/* {{{ packets ahead of a gap: min-heap on their first byte */
-static void
-heap_push(do_dir_t *d, uint64_t start, int64_t t, uint32_t frame, mptcp_dataorder_t *res)
-{
-    unsigned i;
-
-    if (d->nheap == d->capheap) {
-        d->capheap = d->capheap ? d->capheap * 2 : 8;
-        d->heap = (do_pend_t *)wmem_realloc(wmem_file_scope(), d->heap, d->capheap * sizeof(do_pend_t));
-    }
-    i = d->nheap++;
-    while (i > 0 && d->heap[(i - 1) / 2].start > start) {
-        d->heap[i] = d->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    d->heap[i].start = start;
-    d->heap[i].t = t;
-    d->heap[i].frame = frame;
-    d->heap[i].res = res;
-}
-
-static void
-heap_pop(do_dir_t *d)
-{
-    do_pend_t last = d->heap[--d->nheap];
-    unsigned i = 0;
-
-    for (;;) {
-        unsigned c = 2 * i + 1;
-        if (c >= d->nheap)
-            break;
-        if (c + 1 < d->nheap && d->heap[c + 1].start < d->heap[c].start)
-            c++;
-        if (d->heap[c].start >= last.start)
-            break;
-        d->heap[i] = d->heap[c];
-        i = c;
-    }
-    if (d->nheap)
-        d->heap[i] = last;
-}
-/* }}} */
 
 /* {{{ window scale (RFC 7323 section 2.2), from the subflow's SYN and SYN/ACK */
 static uint8_t
 syn_wscale(const mptcp_seg_t *seg)
 {
-    unsigned off = 20;
+    unsigned cap = (unsigned)tvb_captured_length(seg->tvb);
+    unsigned end = MIN(seg->hlen, cap), off = 20;
+    const uint8_t *p = tvb_get_ptr(seg->tvb, 0, end);
+    uint8_t len;
 
-    while (off < seg->hlen && tvb_captured_length_remaining(seg->tvb, off) > 0) {
-        uint8_t kind = tvb_get_guint8(seg->tvb, off), len;
-        if (kind == 0)
-            break;
-        if (kind == 1) {
-            off++;
-            continue;
-        }
-        if (tvb_captured_length_remaining(seg->tvb, off) < 2)
-            break;
-        len = tvb_get_guint8(seg->tvb, off + 1);
-        if (len < 2 || off + len > seg->hlen)
-            break;
-        if (kind == TCPOPT_WINDOW_SCALE && len == 3 && tvb_captured_length_remaining(seg->tvb, off) >= 3)
-            return MPTCP_WS_SHIFT0 + MIN(tvb_get_guint8(seg->tvb, off + 2), DO_WSCALE_MAX);
-        off += len;
+    for (; mptcp_tcpopt_next(p, end, &off, &len); off += len) {
+        if (p[off] == TCPOPT_WINDOW_SCALE && len == 3 && off + 3 <= end)
+            return (uint8_t)(MPTCP_WS_SHIFT0 + MIN(p[off + 2], DO_WSCALE_MAX));
     }
     return MPTCP_WS_NONE;
 }
@@ -278,13 +220,19 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, u
         d->complete = s;
         d->has_complete = true;
     }
-    if (s > d->complete)
-        heap_push(d, s, t, pkt->frame, res);
+    if (s > d->complete) {
+        do_pend_t pend = { s, t, res };
+        if (!d->pending.elt) {
+            d->pending.elt = sizeof(do_pend_t);
+            d->pending.scope = wmem_file_scope();
+        }
+        mptcp_heap_push(&d->pending, &pend);
+    }
     iv_add(d, s, e);
-    while (d->nheap && d->heap[0].start <= d->complete) {
-        d->heap[0].res->hol_ns = t - d->heap[0].t;
-        d->heap[0].res->hol_frame = pkt->frame;
-        heap_pop(d);
+    for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->pending)) && top->start <= d->complete;) {
+        top->res->hol_ns = t - top->t;
+        top->res->hol_frame = pkt->frame;
+        mptcp_heap_pop(&d->pending);
     }
 }
 
