@@ -28,8 +28,9 @@ HOL_TOLERANCE = 2e-6
 CAPS = sorted(p for p in CAPTURES.glob("v1-*.pcap*"))
 APP = {"v1-http.pcap", "v1-tls.pcap"}          # application payload: no DSN truth
 DONOR = {"v1-midstream.pcap": "v1-2conn.pcap"}  # cuts: the keys come from the full capture
-# Without the handshake a subflow's first segments cannot be placed (no ISN, no key: they carry
-# no mptcp.dsn, see test_captures_truth.py); the truth then leaves them out as well.
+# Without the handshake a subflow's first segments cannot be placed when they are dissected (no
+# ISN, no key: no mptcp.dsn single pass; see test_captures_truth.py); the data-order stage runs on
+# the first pass, and the truth then leaves those segments out as well.
 NO_KEYS = {"v1-midstream.pcap"}
 
 _truths = {}
@@ -40,7 +41,8 @@ def get_truth(cap, tshark=None):
         donor = DONOR.get(cap.name)
         placed = None
         if cap.name in NO_KEYS:
-            rows = tshark.fields(str(cap), ["frame.number", "mptcp.dsn"], "-2")
+            # the first pass's DSNs (a DSN learnt later, shown with -2, came too late for it)
+            rows = tshark.fields(str(cap), ["frame.number", "mptcp.dsn"])
             placed = {int(r[0]) for r in rows if r[1]}
         _truths[cap.name] = DT.analyze(str(cap), str(CAPTURES / donor) if donor else None, placed)
     return _truths[cap.name]

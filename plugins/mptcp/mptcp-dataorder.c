@@ -159,8 +159,23 @@ static void
 note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     /* by subflow direction, as the windows are looked up (0: the SYN sender) */
-    if (pkt->sf && pkt->dir >= 0 && pkt->sf->wscale[pkt->dir] == MPTCP_WS_UNSEEN)
-        pkt->sf->wscale[pkt->dir] = syn_wscale(seg);
+    mptcp_subflow_t *sf = pkt->sf;
+
+    if (!sf || pkt->dir < 0 || sf->wscale[pkt->dir] != MPTCP_WS_UNSEEN)
+        return;
+    sf->wscale[pkt->dir] = syn_wscale(seg);
+    if (sf->wscale[1 - pkt->dir] != MPTCP_WS_UNSEEN)
+        sf->wscale_frame = pkt->frame;     /* known for the packets after this one */
+}
+
+/** The window shift of a packet carrying a DATA_ACK as its first pass knew it (-1: unknown):
+ * the subflow's scales are set once, and the frame after which both were known is kept. */
+static int
+pkt_shift(const mptcp_pkt_t *pkt)
+{
+    if (!(pkt->flags & MPTCP_PF_DSS_ACK) || !pkt->sf || !pkt->sf->wscale_frame || pkt->frame <= pkt->sf->wscale_frame)
+        return -1;
+    return mptcp_dataorder_shift(pkt->sf, pkt->dir);
 }
 
 /** The shift of the window sent in subflow direction dir, or -1 when the SYNs are missing. */
@@ -199,14 +214,14 @@ static void
 handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, uint64_t e, int64_t t)
 {
     if (d->has_edge && e >= d->edge) {
-        pkt->flags |= MPTCP_PF_WINDOW_FULL;
+        res->flags |= MPTCP_DO_WINDOW_FULL;
         if (!d->limited) {
             d->limited = true;
             d->limited_since = t;
         }
     }
     if ((pkt->flags & MPTCP_PF_REINJECTION) && d->has_ack && d->ack >= e) {
-        pkt->flags |= MPTCP_PF_SPURIOUS;
+        res->flags |= MPTCP_DO_SPURIOUS;
         d->spurious_pkts++;
         d->spurious_bytes += pkt->seglen;
     }
@@ -214,7 +229,7 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, u
     d->has_end = true;
     if (d->has_ack) {
         res->flight = d->max_end > d->ack ? d->max_end - d->ack : 0;
-        pkt->flags |= MPTCP_PF_FLIGHT;
+        res->flags |= MPTCP_DO_FLIGHT;
     }
     if (!d->has_complete) {
         d->complete = s;
@@ -241,10 +256,8 @@ static int
 note_window(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint16_t win)
 {
     /* RFC 8684 section 3.3.5: the window of a DATA_ACK is the data-level window */
-    int shift = mptcp_dataorder_shift(pkt->sf, pkt->dir);
+    int shift = pkt_shift(pkt);
 
-    if (shift >= 0)
-        pkt->flags |= MPTCP_PF_WND_KNOWN;
     if (win == 0 && !(seg->flags & (TH_FIN | TH_RST)))
         pkt->flags |= MPTCP_PF_ZERO_WINDOW;
     return shift;
@@ -300,6 +313,14 @@ const mptcp_dataorder_t *
 mptcp_dataorder_get(const mptcp_pkt_t *pkt)
 {
     return mptcp_pkt_do_slot((mptcp_pkt_t *)pkt);
+}
+
+bool
+mptcp_dataorder_has_note(const mptcp_pkt_t *pkt)
+{
+    const mptcp_dataorder_t *r = mptcp_dataorder_get(pkt);
+
+    return (pkt->flags & MPTCP_PF_ZERO_WINDOW) || (r && (r->flags & (MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS)));
 }
 
 bool
@@ -363,13 +384,13 @@ mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *data_
         const mptcp_dataorder_t *r = mptcp_dataorder_get(p);
         if (!r)
             continue;
-        if (p->flags & MPTCP_PF_FLIGHT)
+        if (r->flags & MPTCP_DO_FLIGHT)
             fl[nf++] = r->flight;
         if (r->hol_frame) {
             hol[nh++] = r->hol_ns;
             out->hol_total += r->hol_ns;
         }
-        if (p->flags & MPTCP_PF_SPURIOUS) {
+        if (r->flags & MPTCP_DO_SPURIOUS) {
             out->spurious_pkts++;
             out->spurious_bytes += p->seglen;
         }
@@ -397,21 +418,22 @@ mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_i
     const mptcp_dataorder_t *res = mptcp_dataorder_get(pkt);
     proto_item *ti;
 
-    if ((pkt->flags & MPTCP_PF_WND_KNOWN) && tvb_captured_length(tvb) >= 16) {
-        int shift = mptcp_dataorder_shift(pkt->sf, pkt->dir);
-        uint64_t w = (uint64_t)tvb_get_ntohs(tvb, 14) << MAX(shift, 0);
+    int shift = pkt_shift(pkt);
+
+    if (shift >= 0 && tvb_captured_length(tvb) >= 16) {
+        uint64_t w = (uint64_t)tvb_get_ntohs(tvb, 14) << shift;
         ti = proto_tree_add_uint64(t, hf_data_window, tvb, 0, 0, w);
         proto_item_set_generated(ti);
     }
     if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
         expert_add_info(pinfo, ai, &ei_zero_window);
-    if (res && (pkt->flags & MPTCP_PF_FLIGHT)) {
+    if (res && (res->flags & MPTCP_DO_FLIGHT)) {
         ti = proto_tree_add_uint64(t, hf_flight, tvb, 0, 0, res->flight);
         proto_item_set_generated(ti);
     }
-    if (pkt->flags & MPTCP_PF_WINDOW_FULL)
+    if (res && (res->flags & MPTCP_DO_WINDOW_FULL))
         expert_add_info(pinfo, ai, &ei_window_full);
-    if (pkt->flags & MPTCP_PF_SPURIOUS)
+    if (res && (res->flags & MPTCP_DO_SPURIOUS))
         expert_add_info(pinfo, ai, &ei_spurious);
     if (res && res->hol_frame) {
         nstime_t v;

@@ -201,6 +201,7 @@ struct mptcp_sf {
     uint32_t join_token;       /**< MP_JOIN SYN token */
     uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
     uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
+    uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
     mptcp_sfdir_t dir[2];
 };
 
@@ -294,6 +295,8 @@ void mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, pr
 const mptcp_dataorder_t *mptcp_dataorder_get(const mptcp_pkt_t *pkt);
 /** Window shift of subflow direction dir (-1: a SYN is missing). */
 int mptcp_dataorder_shift(const mptcp_subflow_t *sf, int dir);
+/** Whether the data-order stage has an expert info for the packet (rendered without a tree too). */
+bool mptcp_dataorder_has_note(const mptcp_pkt_t *pkt);
 
 /** What the first pass accumulated for one direction of data (by sending endpoint). */
 typedef struct {

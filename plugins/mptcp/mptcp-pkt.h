@@ -128,10 +128,17 @@ struct mptcp_pkt_s {
 
 /** Data-level order of one data segment (mptcp-dataorder.c). Lives behind its latency slot. */
 typedef struct {
-    uint64_t flight;           /**< bytes in flight after this segment (MPTCP_PF_FLIGHT) */
+    uint64_t flight;           /**< bytes in flight after this segment (MPTCP_DO_FLIGHT) */
     int64_t hol_ns;            /**< head-of-line wait (valid when hol_frame != 0) */
     uint32_t hol_frame;        /**< frame that closed the gap ahead of this segment; 0 = none */
+    uint32_t flags;            /**< MPTCP_DO_* */
 } mptcp_dataorder_t;
+
+enum {
+    MPTCP_DO_FLIGHT       = 1u << 0,   /**< flight is set */
+    MPTCP_DO_WINDOW_FULL  = 1u << 1,   /**< the segment reaches the peer's data-level right edge */
+    MPTCP_DO_SPURIOUS     = 1u << 2,   /**< a reinjection whose bytes were all DATA_ACKed before */
+};
 
 /* ---------------------------------------------------------------------------------------- */
 /* Accessors                                                                                 */

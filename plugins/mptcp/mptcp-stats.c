@@ -204,7 +204,7 @@ gui_do_add(gui_do_t *g, const mptcp_pkt_t *pkt)
 
     if (!r)
         return;
-    if (pkt->flags & MPTCP_PF_FLIGHT) {
+    if (r->flags & MPTCP_DO_FLIGHT) {
         g->flight_n++;
         g->flight_max = MAX(g->flight_max, r->flight);
         g->flight_med.pct = 50;
@@ -212,7 +212,7 @@ gui_do_add(gui_do_t *g, const mptcp_pkt_t *pkt)
     }
     if (r->hol_frame)
         mptcp_stats_lat_add(&g->hol, r->hol_ns);
-    if (pkt->flags & MPTCP_PF_SPURIOUS) {
+    if (r->flags & MPTCP_DO_SPURIOUS) {
         g->spur_pkts++;
         g->spur_bytes += pkt->seglen;
     }
