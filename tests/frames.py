@@ -434,13 +434,14 @@ class Conversation:
         self.client, self.server = client, server
         self.isn = [isn_c, isn_s]
         self.nxt = [isn_c, isn_s]          # next sequence number per side (0 client, 1 server)
+        self.window = 65535                # TCP window field of the next frames
         self.frames = []
 
     def _emit(self, side, flags, options, payload):
         src, dst = (self.client, self.server) if side == 0 else (self.server, self.client)
         ack = self.nxt[1 - side] if "A" in flags else 0
         f = frame(options=options, payload=payload, src=src[0], dst=dst[0], sport=src[1], dport=dst[1],
-                  seq=self.nxt[side], ack=ack, flags=flags)
+                  seq=self.nxt[side], ack=ack, flags=flags, window=self.window)
         self.nxt[side] += len(payload) + (1 if ("S" in flags or "F" in flags) else 0)
         self.frames.append(f)
         return f

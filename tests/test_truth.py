@@ -44,11 +44,14 @@ EXPECTED = {
     "v1-pair-server.pcap": {1: (250000, 200000)},
     "v1-nosynack.pcap": {1: (300000, 200000)},
     "v1-midstream.pcap": None,      # cut: no complete stream
+    "v1-slowread.pcap": {1: (3000, 150000)},
+    "v1-hol-client.pcap": {1: (20000, 200000)},
+    "v1-hol-server.pcap": {1: (20000, 200000)},
 }
 SUBFLOWS = {"v1-3sub.pcap": 3, "v1-2conn.pcap": 6, "v1-loss.pcap": 3, "v1-blackhole.pcap": 3,
             "v1-4sub.pcap": 4, "v1-mpc-data.pcap": 1, "v1-csum.pcap": 3, "v1-prio.pcap": 3,
             "v1-fastclose.pcap": 3, "v1-ipv6.pcapng": 3, "v1-pair-client.pcap": 3, "v1-pair-server.pcap": 3,
-            "v1-nosynack.pcap": 3}
+            "v1-nosynack.pcap": 3, "v1-slowread.pcap": 2, "v1-hol-client.pcap": 2, "v1-hol-server.pcap": 2}
 ALL = sorted(EXPECTED)
 
 _cache = {}
@@ -180,8 +183,9 @@ def test_scenario_features():
     assert sum(p.retransmission for p in T("v1-loss.pcap").packets) >= 3
     for name in ALL:
         if name not in ("v1-midstream.pcap",):
+            # (two paths, no server 'signal' endpoint: the [dataorder] captures)
             assert ("ADD_ADDR", 8) in _options(name) or ("ADD_ADDR", 20) in _options(name) \
-                or name == "v1-mpc-data.pcap"
+                or name in ("v1-mpc-data.pcap", "v1-slowread.pcap", "v1-hol-client.pcap", "v1-hol-server.pcap")
     nosyn = T("v1-nosynack.pcap")
     assert not any(p.syn and p.ack_flag and p.mptcp_capable for p in nosyn.packets)
     mid = T("v1-midstream.pcap")

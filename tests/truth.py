@@ -23,7 +23,7 @@ API (stable; other tests import it)::
 
 Packet attributes: ``frame`` (1-based, as Wireshark), ``ts``, ``src``, ``sport``, ``dst``,
 ``dport``, ``tuple`` (src, sport, dst, dport), ``subflow`` (SubflowKey), ``seq``, ``ack``,
-``flags`` and ``syn``/``ack_flag``/``fin``/``rst``, ``tcp_len`` (payload length from the IP
+``flags`` and ``syn``/``ack_flag``/``fin``/``rst``, ``window`` (the TCP window field, unscaled), ``tcp_len`` (payload length from the IP
 header), ``captured_len`` (payload bytes present in the capture), ``options`` (list of (kind,
 bytes)), ``mptcp`` (list of MptcpOption), ``mptcp_capable`` / ``mptcp_join`` (bool),
 ``conn`` (true connection number or None: set on EVERY packet of a subflow whose connection
@@ -354,7 +354,7 @@ class Packet:
     __slots__ = ("frame", "ts", "src", "sport", "dst", "dport", "seq", "ack", "flags", "tcp_len",
                  "captured_len", "payload", "options", "mptcp", "subflow", "conn", "direction",
                  "dsn", "raw_dsn", "resolved_by", "reinjection_of", "reinjected_in",
-                 "retransmission", "data_ack", "corrupt")
+                 "retransmission", "data_ack", "corrupt", "window")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -504,6 +504,10 @@ def _place_corrupted(p, cands, max_bad=8):
             return
 
 
+def _tcp_window(tcp):
+    return struct.unpack("!H", tcp[14:16])[0]
+
+
 def analyze(path):
     """Read a capture and return its Truth (see the module docstring)."""
     t = Truth(path)
@@ -520,7 +524,7 @@ def analyze(path):
         sport, dport, seq, ack, flags, doff, opts = h
         payload = tcp[doff:total]
         p = Packet(frame=frame, ts=ts, src=src, sport=sport, dst=dst, dport=dport, seq=seq, ack=ack,
-                   flags=flags, tcp_len=max(0, total - doff), captured_len=len(payload),
+                   flags=flags, window=_tcp_window(tcp), tcp_len=max(0, total - doff), captured_len=len(payload),
                    payload=payload, options=opts,
                    mptcp=[MptcpOption(b) for k, b in opts if k == 30])
         t.packets.append(p)

@@ -14,6 +14,8 @@ bytes of a stream therefore identify the connection, the direction and the strea
   traffic.py client --dst ADDR --port 5201 --conn N --up BYTES [--down BYTES]
                     [--src ADDR] [--rate BYTES_PER_S] [--abort-after BYTES]
                     [--hook 'CMD ARGS' --hook-after BYTES] [--fastopen] [--record FILE]
+                    [--rcvbuf BYTES] [--read-size BYTES] [--read-pause SEC]
+                    [--stall BYTES:SEC,...] [--read-log FILE]
   traffic.py merge OUT.json CAPTURE_NAME RECORD...
 
 Options of the kernel scenarios (captures/gen/sc-kernel.sh; without them nothing changes):
@@ -33,6 +35,12 @@ it).  Each side half-closes (shutdown SHUT_WR -> DATA_FIN) after sending and clo
 reading EOF.  --abort-after makes the client close with SO_LINGER 0 after it has received
 that many bytes (abortive close, MP_FASTCLOSE); --unread-close makes the server close
 the connection without reading the client's data (unread data -> abortive close).
+
+A slow reader (client, [dataorder]): --rcvbuf sets SO_RCVBUF before connect (so also the
+window scale of the SYN), --read-size caps each recv(), --read-pause sleeps after each recv(),
+--stall BYTES:SEC sleeps SEC once BYTES have been read, and --read-log writes every recv()
+as JSON ({"rcvbuf": getsockopt value, "reads": [[time.time(), bytes], ...]}).  Without
+these options the client reads as before (recv(65536) in a loop).
 """
 import argparse
 import socket
@@ -109,18 +117,29 @@ class Receiver:
         self.count += len(data)
 
 
-def recv_all(sock, rcv, abort_after=None):
+def recv_all(sock, rcv, abort_after=None, slow=None):
+    """slow: None, or dict(size, pause, stalls [(bytes, sec)], log list) for a slow reader."""
+    size = slow["size"] if slow else 65536
     while True:
         try:
-            data = sock.recv(65536)
+            data = sock.recv(size)
         except OSError as e:
             log("conn %d: recv error %s after %d bytes" % (rcv.conn, e, rcv.count))
             return False
+        if slow is not None:
+            slow["log"].append([time.time(), len(data)])
         if not data:
             return True
+        before = rcv.count
         rcv.feed(data)
         if abort_after is not None and rcv.count >= abort_after:
             return None
+        if slow:
+            for at, sec in slow["stalls"]:
+                if before < at <= rcv.count:
+                    time.sleep(sec)
+            if slow["pause"]:
+                time.sleep(slow["pause"])
 
 
 def mksock(family, proto=IPPROTO_MPTCP):
@@ -228,8 +247,14 @@ def run_server(args):
 def run_client(args):
     fam = socket.AF_INET6 if ":" in args.dst else socket.AF_INET
     s = mksock(fam)
+    if args.rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
     if args.src:
         s.bind((args.src, 0))
+    slow = None
+    if args.rcvbuf or args.read_size or args.read_pause or args.stall or args.read_log:
+        slow = {"size": args.read_size or 65536, "pause": args.read_pause or 0.0,
+                "stalls": args.stall or [], "log": []}
     first = 0
     if args.fastopen:
         # the first chunk goes with the SYN (TFO) when the kernel holds a cookie for the server
@@ -252,7 +277,12 @@ def run_client(args):
 
     t = threading.Thread(target=writer, daemon=True)
     t.start()
-    r = recv_all(s, rcv, args.abort_after)
+    r = recv_all(s, rcv, args.abort_after, slow)
+    if args.read_log:
+        import json
+        with open(args.read_log, "w") as f:
+            json.dump({"rcvbuf": s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), "read_size": slow["size"],
+                       "read_pause": slow["pause"], "stalls": slow["stalls"], "reads": slow["log"]}, f)
     if r is None:
         log("client: conn %d abortive close after %d bytes received" % (args.conn, rcv.count))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -304,6 +334,13 @@ def main():
     cp.add_argument("--no-verify", dest="verify", action="store_false")
     cp.add_argument("--fastopen", action="store_true", help="first chunk with sendto(MSG_FASTOPEN)")
     cp.add_argument("--record", help="append what was sent and read to this file (JSON lines)")
+    cp.add_argument("--rcvbuf", type=int, help="SO_RCVBUF before connect")
+    cp.add_argument("--read-size", type=int, help="bytes per recv() (default 65536)")
+    cp.add_argument("--read-pause", type=float, help="seconds to sleep after every recv()")
+    cp.add_argument("--stall", type=lambda v: [tuple((int(a), float(b))) for a, b in
+                                              (x.split(":") for x in v.split(",") if x)],
+                    help="BYTES:SEC,...: sleep SEC once BYTES have been read")
+    cp.add_argument("--read-log", help="write every recv() (time.time(), bytes) as JSON")
     mp = sub.add_parser("merge")
     mp.add_argument("out")
     mp.add_argument("capture")

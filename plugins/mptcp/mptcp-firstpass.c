@@ -6,6 +6,7 @@
  *   1. connection and subflow   mptcp-conn.c     RFC 8684 sections 3.1, 3.2, 3.4-3.7
  *   2. data sequence            mptcp-dsn.c      section 3.3 (needs mptcp.analyze_mappings)
  *   3. latency                  mptcp-latency.c  (needs 2)
+ *   3b. data order              mptcp-dataorder.c (needs 2: flight, windows, HoL waits)
  *   4. reassembly placement     mptcp-reasm.c    (needs 2 and mptcp.reassemble_data)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -19,12 +20,13 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
     mptcp_pkt_t *pkt;
     /* a segment with payload may get a latency result: it goes behind the packet's result */
     bool lat_slot = seg->seglen && mptcp_prefs.mappings;
-    size_t size = sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_latency_t) : 0);
+    size_t size = sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_latency_t) + sizeof(mptcp_dataorder_t) : 0);
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
         return NULL;    /* plain TCP: nothing to store */
     G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(int64_t) == 0);     /* the tail stays aligned */
+    G_STATIC_ASSERT(sizeof(mptcp_latency_t) % sizeof(int64_t) == 0);
     pkt = mptcp_pkt_new(size);
     if (lat_slot)
         pkt->flags = MPTCP_PF_LAT_SLOT;
@@ -36,6 +38,8 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
     }
     if (mptcp_prefs.mappings && mptcp_dsn_update(pinfo, seg, pkt))
         mptcp_latency_update(pinfo, pkt);
+    if (mptcp_prefs.mappings)
+        mptcp_dataorder_update(pinfo, seg, pkt);
     if (pkt->conn)
         pkt->nsubflows = wmem_array_get_count(pkt->conn->subflows);
     mptcp_pkt_store(pinfo, pkt);

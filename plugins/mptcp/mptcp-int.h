@@ -35,6 +35,7 @@ typedef struct {
     uint16_t sport, dport;
     uint32_t seq, ack;         /**< raw sequence and acknowledgement numbers */
     uint16_t flags;            /**< TH_* flags */
+    uint16_t window;           /**< window field (unscaled) */
     uint32_t seglen;           /**< payload length (reported) */
     unsigned hlen;             /**< header length */
     unsigned nopts;
@@ -158,6 +159,7 @@ struct mptcp_connection {
     /* per-connection state of other modules, reached without a map lookup per packet */
     void *lat_priv;            /**< mptcp-latency.c */
     void *reasm_priv;          /**< mptcp-reasm.c */
+    void *do_priv;             /**< mptcp-dataorder.c */
 };
 
 /** One direction of a subflow. Index 0 = from the subflow's SYN sender. */
@@ -198,7 +200,15 @@ struct mptcp_sf {
     uint32_t first_frame;
     uint32_t join_token;       /**< MP_JOIN SYN token */
     uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
+    uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
+    uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
     mptcp_sfdir_t dir[2];
+};
+
+enum {
+    MPTCP_WS_UNSEEN = 0,       /**< no SYN of this direction captured */
+    MPTCP_WS_NONE = 1,         /**< its SYN had no window scale option */
+    MPTCP_WS_SHIFT0 = 2,       /**< its SYN offered shift (value - MPTCP_WS_SHIFT0) */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -275,6 +285,40 @@ void mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt);
 void mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt);
 /** The data segment's latency record (NULL if it has none); forward links complete after the first pass. */
 const mptcp_latency_t *mptcp_latency_get(const mptcp_pkt_t *pkt);
+
+/* mptcp-dataorder.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
+void mptcp_dataorder_register(void);
+void mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+void mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai,
+                            const mptcp_pkt_t *pkt);
+/** The data segment's data-order record (NULL without payload); hol_* complete after the first pass. */
+const mptcp_dataorder_t *mptcp_dataorder_get(const mptcp_pkt_t *pkt);
+/** Window shift of subflow direction dir (-1: a SYN is missing). */
+int mptcp_dataorder_shift(const mptcp_subflow_t *sf, int dir);
+/** Whether the data-order stage has an expert info for the packet (rendered without a tree too). */
+bool mptcp_dataorder_has_note(const mptcp_pkt_t *pkt);
+
+/** What the first pass accumulated for one direction of data (by sending endpoint). */
+typedef struct {
+    int64_t window_limited_ns; /**< from each window-full packet to the DATA_ACK that reopens */
+    uint64_t zero_windows;     /**< the peer's DATA_ACKs with window 0 */
+    uint64_t spurious_pkts, spurious_bytes;
+} mptcp_do_dir_stats_t;
+
+bool mptcp_dataorder_dir_stats(const mptcp_conn_t *conn, int ep, mptcp_do_dir_stats_t *out);
+
+/** The data-order statistics of one direction (-z mptcp,stat): from its data segments (read
+ * after the first pass: HoL waits are forward links) and the first-pass totals. */
+typedef struct {
+    uint64_t flight_samples, flight_max, flight_median;  /**< median: nearest rank */
+    int64_t window_limited_ns;
+    uint64_t zero_windows;
+    uint64_t ahead_of_gap;     /**< data segments with a head-of-line wait */
+    int64_t hol_p50, hol_p99, hol_max, hol_total;        /**< ns; nearest rank */
+    uint64_t spurious_pkts, spurious_bytes;
+} mptcp_do_summary_t;
+
+void mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *data_pkts, mptcp_do_summary_t *out);
 
 /* mptcp-stats.c: the "mptcp_segment" tap, queued from the TCP wrapper for every packet of a
  * subflow linked to a connection, with what the statistics and the follower need besides pkt */

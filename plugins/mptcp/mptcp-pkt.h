@@ -70,6 +70,7 @@ enum {
                                           * (its subflow's ISN pinned later): shown with -2 and
                                           * in the GUI; Follow and the statistics, fed on the
                                           * first pass, leave it out on every pass */
+    MPTCP_PF_ZERO_WINDOW    = 1u << 28,  /**< DATA_ACK with window 0 (mptcp-dataorder.c) */
 };
 
 typedef struct {
@@ -131,6 +132,20 @@ struct mptcp_pkt_s {
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
 
+/** Data-level order of one data segment (mptcp-dataorder.c). Lives behind its latency slot. */
+typedef struct {
+    uint64_t flight;           /**< bytes in flight after this segment (MPTCP_DO_FLIGHT) */
+    int64_t hol_ns;            /**< head-of-line wait (valid when hol_frame != 0) */
+    uint32_t hol_frame;        /**< frame that closed the gap ahead of this segment; 0 = none */
+    uint32_t flags;            /**< MPTCP_DO_* */
+} mptcp_dataorder_t;
+
+enum {
+    MPTCP_DO_FLIGHT       = 1u << 0,   /**< flight is set */
+    MPTCP_DO_WINDOW_FULL  = 1u << 1,   /**< the segment reaches the peer's data-level right edge */
+    MPTCP_DO_SPURIOUS     = 1u << 2,   /**< a reinjection whose bytes were all DATA_ACKed before */
+};
+
 /* ---------------------------------------------------------------------------------------- */
 /* Accessors                                                                                 */
 
@@ -140,6 +155,13 @@ static inline mptcp_latency_t *
 mptcp_pkt_lat_slot(mptcp_pkt_t *pkt)
 {
     return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_latency_t *)(pkt + 1) : NULL;
+}
+
+/** The data-order part behind the latency part (NULL without payload). */
+static inline mptcp_dataorder_t *
+mptcp_pkt_do_slot(mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_dataorder_t *)(mptcp_pkt_lat_slot(pkt) + 1) : NULL;
 }
 
 /** Whether the packet has the rare flag f (MPTCP_PX_*). */

@@ -34,6 +34,7 @@ typedef struct {
     char addr[2][WS_INET6_ADDRSTRLEN];      /**< client [0] and server [1] end */
     uint16_t port[2];
     lat_stat_t lat[2];                      /**< latency per direction, read from the stored results */
+    mptcp_do_summary_t dord[2];             /**< data order per direction (mptcp-dataorder.c) */
 } conn_row_t;
 
 /** A subflow's row. */
@@ -109,8 +110,10 @@ report_walk(const printer_t *pr, const cli_t *cli, GPtrArray *v)
         cr.c = (const conn_stat_t *)g_ptr_array_index(v, i);
         cr.index = i;
         mptcp_stats_sf_ends(mptcp_conn_first_subflow(cr.c->conn), cr.addr, cr.port);
-        for (int d = 0; d < 2; d++)
+        for (int d = 0; d < 2; d++) {
             row_latency(cr.c, d, &cr.lat[d]);
+            mptcp_dataorder_summary(cr.c->conn, d, cr.c->do_pkts[d], &cr.dord[d]);
+        }
         pr->conn(&cr);
         sr.index = 0;
         for (guint k = 0; k < cr.c->sfs->len; k++) {
@@ -175,6 +178,25 @@ text_conn_head(const conn_row_t *r)
            c->hmac_add_bad, c->fallback ? "yes" : "no");
 }
 
+/** The connection's data-order table (flight in bytes, HoL P50/P99/max in ms). */
+static void
+text_dataorder(const conn_row_t *r)
+{
+    char b1[40];
+
+    printf("  %-15s %10s %10s %12s %8s %8s %10s %10s %10s %13s %9s %10s\n", "Data order", "Flight max",
+           "Flight med", "Win-lim (s)", "Zero wnd", "Ahead", "HoL P50", "HoL P99", "HoL max", "HoL total (s)",
+           "Spurious", "Spur bytes");
+    for (int d = 0; d < 2; d++) {
+        const mptcp_do_summary_t *s = &r->dord[d];
+        printf("  %-15s %10" PRIu64 " %10" PRIu64 " %12.6f %8" PRIu64 " %8" PRIu64 " %10.3f %10.3f %10.3f %13s %9"
+               PRIu64 " %10" PRIu64 "\n", mptcp_stats_dir_names[d], s->flight_max, s->flight_median,
+               (double)s->window_limited_ns / 1e9, s->zero_windows, s->ahead_of_gap, mptcp_stats_ms(s->hol_p50),
+               mptcp_stats_ms(s->hol_p99), mptcp_stats_ms(s->hol_max), mptcp_stats_fmt_s(b1, sizeof b1, s->hol_total),
+               s->spurious_pkts, s->spurious_bytes);
+    }
+}
+
 static void
 text_conn(const conn_row_t *r)
 {
@@ -202,6 +224,7 @@ text_conn(const conn_row_t *r)
                mptcp_stats_ms(mptcp_stats_quantile(&l->q[1])), mptcp_stats_ms(mptcp_stats_quantile(&l->q[2])),
                mptcp_stats_ms(l->max));
     }
+    text_dataorder(r);
 }
 
 static void
@@ -250,7 +273,9 @@ static const char *const csv_cols[] = {
     "first_packet", "last_packet", "duration", "goodput_Bps", "first_data", "last_data", "data_fin", "fin", "rst",
     "fastclose", "latency_samples", "latency_unacked", "latency_min", "latency_mean", "latency_p50",
     "latency_p90", "latency_p99", "latency_max", "version", "inferred", "subflows", "failed_joins",
-    "hmac_failures", "fallback",
+    "hmac_failures", "fallback", "flight_samples", "flight_max", "flight_median", "window_limited",
+    "zero_windows", "ahead_of_gap", "hol_wait_p50", "hol_wait_p99", "hol_wait_max", "hol_wait_total",
+    "spurious_reinjected_packets", "spurious_reinjected_bytes",
 };
 
 /** One CSV row: a cell per column, set by name. */
@@ -332,6 +357,28 @@ csv_begin(const cli_t *cli _U_, const totals_t *tot _U_)
     printf("\n");
 }
 
+/** The data-order cells of a connection direction. */
+static void
+csv_dataorder(csv_row_t *r, const mptcp_do_summary_t *s)
+{
+    csv_set(r, "flight_samples", "%" PRIu64, s->flight_samples);
+    if (s->flight_samples) {
+        csv_set(r, "flight_max", "%" PRIu64, s->flight_max);
+        csv_set(r, "flight_median", "%" PRIu64, s->flight_median);
+    }
+    csv_time(r, "window_limited", s->window_limited_ns);
+    csv_set(r, "zero_windows", "%" PRIu64, s->zero_windows);
+    csv_set(r, "ahead_of_gap", "%" PRIu64, s->ahead_of_gap);
+    if (s->ahead_of_gap) {
+        csv_time(r, "hol_wait_p50", s->hol_p50);
+        csv_time(r, "hol_wait_p99", s->hol_p99);
+        csv_time(r, "hol_wait_max", s->hol_max);
+    }
+    csv_time(r, "hol_wait_total", s->hol_total);
+    csv_set(r, "spurious_reinjected_packets", "%" PRIu64, s->spurious_pkts);
+    csv_set(r, "spurious_reinjected_bytes", "%" PRIu64, s->spurious_bytes);
+}
+
 static void
 csv_latency(csv_row_t *r, const lat_stat_t *l)
 {
@@ -365,6 +412,7 @@ csv_conn(const conn_row_t *cr)
         csv_time(&r, "duration", c->last - c->first);
         csv_set(&r, "goodput_Bps", "%.3f", mptcp_stats_goodput(c, d));
         csv_latency(&r, &cr->lat[d]);
+        csv_dataorder(&r, &cr->dord[d]);
         if (conn->version >= 0)
             csv_set(&r, "version", "%d", conn->version);
         csv_set(&r, "inferred", "%d", conn->inferred ? 1 : 0);
@@ -486,6 +534,34 @@ json_latency(const lat_stat_t *l)
 }
 
 static void
+json_time_or_null(const char *key, bool set, int64_t ns, bool comma)
+{
+    char b[40];
+
+    printf("\"%s\": %s%s", key, set ? mptcp_stats_fmt_s(b, sizeof b, ns) : "null", comma ? ", " : "");
+}
+
+/** "dataorder": {...} of a connection direction. */
+static void
+json_dataorder(const mptcp_do_summary_t *s)
+{
+    printf("\"dataorder\": {\"flight_samples\": %" PRIu64 ", ", s->flight_samples);
+    if (s->flight_samples)
+        printf("\"flight_max\": %" PRIu64 ", \"flight_median\": %" PRIu64 ", ", s->flight_max, s->flight_median);
+    else
+        printf("\"flight_max\": null, \"flight_median\": null, ");
+    json_time_or_null("window_limited", true, s->window_limited_ns, true);
+    printf("\"zero_windows\": %" PRIu64 ", \"ahead_of_gap\": %" PRIu64 ",\n      \"hol_wait\": {", s->zero_windows,
+           s->ahead_of_gap);
+    json_time_or_null("p50", s->ahead_of_gap, s->hol_p50, true);
+    json_time_or_null("p99", s->ahead_of_gap, s->hol_p99, true);
+    json_time_or_null("max", s->ahead_of_gap, s->hol_max, true);
+    json_time_or_null("total", true, s->hol_total, false);
+    printf("}, \"spurious_reinjections\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}}", s->spurious_pkts,
+           s->spurious_bytes);
+}
+
+static void
 json_conn(const conn_row_t *r)
 {
     const conn_stat_t *c = r->c;
@@ -512,6 +588,8 @@ json_conn(const conn_row_t *r)
         printf(", \"unique_bytes\": %" PRIu64 ", \"goodput_Bps\": %.3f,\n     ", c->unique[d],
                mptcp_stats_goodput(c, d));
         json_latency(&r->lat[d]);
+        printf(",\n     ");
+        json_dataorder(&r->dord[d]);
         printf("}");
     }
     printf("},\n   \"subflows\": [");

@@ -25,6 +25,12 @@
  *   latency        first transmission of a segment's bytes -> first covering DATA_ACK
  *                  (mptcp.analysis.latency), over the segments that carry new data;
  *                  percentiles are nearest-rank
+ *   data order     (mptcp-dataorder.c) max and median (nearest rank) of mptcp.analysis.flight
+ *                  over the data segments, time window-limited (from a window-full segment to
+ *                  the DATA_ACK that opens the window again; first pass, unfiltered), zero
+ *                  windows the peer advertised (first pass, unfiltered), segments ahead of a
+ *                  gap and their mptcp.analysis.hol_wait (P50, P99, max, total), spurious
+ *                  reinjections (segments, bytes)
  *   failed join    an MP_JOIN SYN whose token matches no connection, or that gets no SYN/ACK
  *                  with MP_JOIN, or no third ACK with MP_JOIN (e.g. reset in the handshake)
  *   HMAC failures  MP_JOIN and ADD_ADDR HMACs that do not match the keys
@@ -192,6 +198,48 @@ when_first(when_t *w, int64_t t)
 
 
 static void
+gui_do_add(gui_do_t *g, const mptcp_pkt_t *pkt)
+{
+    const mptcp_dataorder_t *r = mptcp_dataorder_get(pkt);
+
+    if (!r)
+        return;
+    if (r->flags & MPTCP_DO_FLIGHT) {
+        g->flight_n++;
+        g->flight_max = MAX(g->flight_max, r->flight);
+        g->flight_med.pct = 50;
+        qtrack_add(&g->flight_med, (int64_t)r->flight);
+    }
+    if (r->hol_frame)
+        mptcp_stats_lat_add(&g->hol, r->hol_ns);
+    if (r->flags & MPTCP_DO_SPURIOUS) {
+        g->spur_pkts++;
+        g->spur_bytes += pkt->seglen;
+    }
+}
+
+static void
+gui_do_free(gui_do_t *g)
+{
+    qtrack_free(&g->flight_med);
+    mptcp_stats_lat_free(&g->hol);
+}
+
+/** A data segment for the data-order statistics: accumulated now (GUI) or kept to be read
+ * when drawn (CLI). */
+static void
+dataorder_packet(conn_stat_t *c, int e, const mptcp_pkt_t *pkt, bool gui)
+{
+    if (gui) {
+        gui_do_add(&c->gdo[e], pkt);
+        return;
+    }
+    if (!c->do_pkts[e])
+        c->do_pkts[e] = g_ptr_array_new();
+    g_ptr_array_add(c->do_pkts[e], (gpointer)pkt);
+}
+
+static void
 conn_stat_free(gpointer p)
 {
     conn_stat_t *c = (conn_stat_t *)p;
@@ -201,6 +249,9 @@ conn_stat_free(gpointer p)
         if (c->lat_pkts[d])
             g_ptr_array_free(c->lat_pkts[d], TRUE);
         mptcp_stats_lat_free(&c->lat[d]);
+        if (c->do_pkts[d])
+            g_ptr_array_free(c->do_pkts[d], TRUE);
+        gui_do_free(&c->gdo[d]);
     }
     g_ptr_array_free(c->sfs, TRUE);
     g_free(c);
@@ -386,6 +437,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
         const mptcp_latency_t *lat = mptcp_latency_get(pkt);
 
         unique_add(c, e, pkt->dsn64, pkt->seglen);
+        dataorder_packet(c, e, pkt, gui);
         if (lat && lat->first_frame == pkt->frame) {
             if (gui) {
                 if (lat->ack_frame)
@@ -513,7 +565,9 @@ mptcp_stats_ms(int64_t ns)
 enum {
     COL_SCOPE, COL_PACKETS, COL_BYTES, COL_UNIQUE, COL_SHARE, COL_REINJ_PKTS, COL_REINJ_BYTES, COL_CAUSED_PKTS,
     COL_CAUSED_BYTES, COL_GOODPUT, COL_LAT_N, COL_LAT_MIN, COL_LAT_MEAN, COL_LAT_P50, COL_LAT_P90, COL_LAT_P99,
-    COL_LAT_MAX, COL_FIRST_DATA, COL_LAST_DATA, COL_DATA_FIN, COL_FIN, COL_RST, COL_FASTCLOSE, NCOLS
+    COL_LAT_MAX, COL_FIRST_DATA, COL_LAST_DATA, COL_DATA_FIN, COL_FIN, COL_RST, COL_FASTCLOSE,
+    COL_FLIGHT_MAX, COL_FLIGHT_MED, COL_WIN_LIMITED, COL_ZERO_WND, COL_AHEAD, COL_HOL_P50, COL_HOL_P99,
+    COL_HOL_MAX, COL_HOL_TOTAL, COL_SPUR_PKTS, COL_SPUR_BYTES, NCOLS
 };
 
 static stat_tap_table_item gui_fields[NCOLS] = {
@@ -540,6 +594,17 @@ static stat_tap_table_item gui_fields[NCOLS] = {
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "FIN (s)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "RST (s)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "MP_FASTCLOSE (s)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Flight max", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Flight median", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Window-limited (s)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Zero windows", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Ahead of a gap", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "HoL P50 (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "HoL P99 (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "HoL max (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "HoL total (s)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Spurious reinj. pkts", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Spurious reinj. bytes", "%s" },
 };
 
 static stats_t gui_stats;          /**< the dialog's state (one table set per stat_tap_table_ui) */
@@ -580,6 +645,28 @@ gui_fill_dir(stat_tap_table *t, guint row, const dir_stat_t *ds, uint64_t conn_b
 }
 
 static void
+gui_fill_dataorder(conn_stat_t *c, int d)
+{
+    const gui_do_t *g = &c->gdo[d];
+    mptcp_do_dir_stats_t ds;
+    char b[40];
+    guint row = (guint)d;
+
+    mptcp_dataorder_dir_stats(c->conn, d, &ds);
+    gui_set(c->table, row, COL_FLIGHT_MAX, g_strdup_printf("%" PRIu64, g->flight_max));
+    gui_set(c->table, row, COL_FLIGHT_MED, g_strdup_printf("%" PRId64, mptcp_stats_quantile(&g->flight_med)));
+    gui_set(c->table, row, COL_WIN_LIMITED, g_strdup(mptcp_stats_fmt_s(b, sizeof b, ds.window_limited_ns)));
+    gui_set(c->table, row, COL_ZERO_WND, g_strdup_printf("%" PRIu64, ds.zero_windows));
+    gui_set(c->table, row, COL_AHEAD, g_strdup_printf("%" PRIu64, g->hol.n));
+    gui_set(c->table, row, COL_HOL_P50, g_strdup_printf("%.3f", mptcp_stats_ms(mptcp_stats_quantile(&g->hol.q[0]))));
+    gui_set(c->table, row, COL_HOL_P99, g_strdup_printf("%.3f", mptcp_stats_ms(mptcp_stats_quantile(&g->hol.q[2]))));
+    gui_set(c->table, row, COL_HOL_MAX, g_strdup_printf("%.3f", mptcp_stats_ms(g->hol.max)));
+    gui_set(c->table, row, COL_HOL_TOTAL, g_strdup(mptcp_stats_fmt_s(b, sizeof b, g->hol.sum)));
+    gui_set(c->table, row, COL_SPUR_PKTS, g_strdup_printf("%" PRIu64, g->spur_pkts));
+    gui_set(c->table, row, COL_SPUR_BYTES, g_strdup_printf("%" PRIu64, g->spur_bytes));
+}
+
+static void
 gui_fill_conn(conn_stat_t *c)
 {
     for (int d = 0; d < 2; d++) {
@@ -594,6 +681,7 @@ gui_fill_conn(conn_stat_t *c)
         gui_set(c->table, (guint)d, COL_LAT_P90, g_strdup_printf("%.3f", mptcp_stats_ms(mptcp_stats_quantile(&l->q[1]))));
         gui_set(c->table, (guint)d, COL_LAT_P99, g_strdup_printf("%.3f", mptcp_stats_ms(mptcp_stats_quantile(&l->q[2]))));
         gui_set(c->table, (guint)d, COL_LAT_MAX, g_strdup_printf("%.3f", mptcp_stats_ms(l->max)));
+        gui_fill_dataorder(c, d);
     }
 }
 

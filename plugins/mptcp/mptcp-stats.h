@@ -34,6 +34,15 @@ typedef struct {
     qtrack_t q[NPCT];
 } lat_stat_t;
 
+/** GUI: the data order of a direction accumulated segment by segment (the first pass is over
+ * when the GUI taps, so the forward-linked HoL waits are known then). */
+typedef struct {
+    uint64_t flight_n, flight_max;
+    qtrack_t flight_med;                       /* P50 */
+    lat_stat_t hol;                            /* n = segments ahead of a gap, sum = total */
+    uint64_t spur_pkts, spur_bytes;
+} gui_do_t;
+
 /** A time of first occurrence (relative to the capture's first packet, ns). */
 typedef struct {
     bool set;
@@ -70,6 +79,8 @@ typedef struct {
     uint64_t unique[2];
     GPtrArray *lat_pkts[2];                    /* CLI: segments with new data, latency read when drawn */
     lat_stat_t lat[2];                         /* GUI: accumulated as tapped (the first pass is over) */
+    GPtrArray *do_pkts[2];                     /* CLI: data segments, data order read when drawn */
+    gui_do_t gdo[2];                           /* GUI: data order accumulated as tapped */
     GPtrArray *sfs;                            /* sf_stat_t * by subflow index (holes NULL) */
     stat_tap_table *table;                     /* GUI */
 } conn_stat_t;

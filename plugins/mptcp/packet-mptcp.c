@@ -69,6 +69,7 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
     seg->seq = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
     seg->ack = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
     seg->flags = (uint16_t)((p[12] << 8 | p[13]) & 0x0fff);
+    seg->window = (uint16_t)(p[14] << 8 | p[15]);
     seg->hlen = (unsigned)(p[12] >> 4) * 4;
     if (seg->hlen < 20)
         return false;
@@ -207,6 +208,7 @@ proto_register_mptcp_plugin(void)
     mptcp_latency_register();
     mptcp_tap_register();
     mptcp_stats_print_register();
+    mptcp_dataorder_register();
     mptcp_stats_register();
     mptcp_follow_register();
 

@@ -1,0 +1,483 @@
+/* mptcp-dataorder.c
+ * Data-level order analysis ([dataorder]): why a transfer was slow, per direction of an MPTCP
+ * connection (first pass only, rendered on every pass).
+ *
+ *  - flight (mptcp.analysis.flight): highest data sequence number sent so far (end of data)
+ *    minus the highest DATA_ACK of the peer captured so far (RFC 8684 section 3.3.2);
+ *  - data window (mptcp.analysis.data_window): the TCP window of a packet carrying a DATA_ACK,
+ *    scaled by its subflow's window scale: the receive window is shared by all subflows and
+ *    relative to the DATA_ACK (section 3.3.5). The right edge = DATA_ACK + window, the highest
+ *    seen so far; a data packet that reaches it is window-full (the sender is limited by the
+ *    receiver's buffer); a DATA_ACK with window 0 is a zero window;
+ *  - head-of-line wait (mptcp.analysis.hol_wait): a data packet captured while earlier bytes of
+ *    its direction were missing waits until the gap closes (a forward link, complete with -2);
+ *  - spurious reinjection: a reinjection whose bytes were all DATA_ACKed before it.
+ * Exact semantics: tests/dataorder_truth.py (the independent truth the tests compare with).
+ *
+ * A DATA_ACK counts only if it does not acknowledge data never seen (<= highest end + 1, the
+ * DATA_FIN's sequence number, section 3.3.3). Offsets are relative to the sender's IDSN when
+ * its key was captured (then "nothing sent" is relative DSN 1), else to a base below the
+ * first data seen (a capture that starts mid-connection: DATA_ACKs before it do not count).
+ *
+ * Per data packet the results live behind the latency slot (mptcp_pkt_do_slot()); packets
+ * without payload store nothing beyond flag bits of their result.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_LOG_DOMAIN "mptcp"
+#include "mptcp-int.h"
+
+#include <epan/dissectors/packet-tcp.h>
+
+/** Relative offsets at or above this are below the base (not this data space). */
+#define DO_REL_LIMIT (UINT64_C(1) << 62)
+#define TCPOPT_WINDOW_SCALE 3   /* RFC 7323 section 2.2 */
+#define DO_WSCALE_MAX 14           /* RFC 7323 section 2.3 */
+
+typedef struct {
+    uint64_t lo, hi;           /**< captured bytes [lo, hi) above the complete point */
+} do_iv_t;
+
+/** A data packet ahead of a gap (mptcp_heap_t element: the key first). */
+typedef struct {
+    uint64_t start;            /**< its first byte */
+    int64_t t;                 /**< its capture time (ns) */
+    mptcp_dataorder_t *res;
+} do_pend_t;
+
+/** One direction of data (by sending endpoint). */
+typedef struct {
+    bool based, keyed;
+    uint64_t base;             /**< raw DSN of relative 0 */
+    bool has_end, has_ack, has_edge, has_complete;
+    uint64_t max_end;          /**< highest end of data sent so far */
+    uint64_t ack;              /**< highest DATA_ACK of the peer that counts */
+    uint64_t edge;             /**< right edge: highest DATA_ACK + data window */
+    uint64_t complete;         /**< every byte below it has been captured */
+    do_iv_t *iv;               /**< sorted, disjoint, all above complete */
+    unsigned niv, capiv;
+    mptcp_heap_t pending;      /**< do_pend_t, smallest start first */
+    /* statistics (first pass) */
+    bool limited;              /**< window-full since limited_since, not yet reopened */
+    int64_t limited_since, limited_ns, last_ns;
+    uint64_t zero_windows;     /**< DATA_ACKs of the peer with window 0 */
+    uint64_t spurious_pkts, spurious_bytes;
+} do_dir_t;
+
+typedef struct {
+    do_dir_t d[2];             /**< by sending endpoint (0 client, 1 server) */
+} do_conn_t;
+
+static int hf_flight = -1;
+static int hf_data_window = -1;
+static int hf_hol_wait = -1;
+static int hf_hol_frame = -1;
+static expert_field ei_window_full = EI_INIT;
+static expert_field ei_zero_window = EI_INIT;
+static expert_field ei_spurious = EI_INIT;
+
+static int64_t
+ts_ns(const nstime_t *t)
+{
+    return (int64_t)t->secs * 1000000000 + t->nsecs;
+}
+
+/** Fixes the direction's base at its first event: the sender's IDSN when its key is known. */
+static bool
+do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
+{
+    if (d->based)
+        return true;
+    if (e->key_known) {
+        d->base = e->idsn;
+        d->keyed = d->has_end = d->has_complete = true;
+        d->max_end = d->complete = 1;      /* nothing sent: the next DSN is IDSN + 1 */
+    } else if (data) {
+        d->base = raw - MPTCP_REL_BASE_HEADROOM;
+    } else {
+        return false;                      /* no DATA_ACK counts before the first data */
+    }
+    d->based = true;
+    return true;
+}
+
+/* {{{ captured bytes above the complete point */
+static void
+iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
+{
+    unsigned i = 0, j;
+
+    if (hi <= d->complete)
+        return;
+    if (lo < d->complete)
+        lo = d->complete;
+    while (i < d->niv && d->iv[i].hi < lo)
+        i++;
+    /* merge every interval that overlaps or touches [lo, hi) */
+    for (j = i; j < d->niv && d->iv[j].lo <= hi; j++) {
+        lo = MIN(lo, d->iv[j].lo);
+        hi = MAX(hi, d->iv[j].hi);
+    }
+    if (j == i) {
+        d->iv = (do_iv_t *)mptcp_grow(wmem_file_scope(), d->iv, &d->capiv, d->niv + 1, sizeof(do_iv_t));
+        memmove(&d->iv[i + 1], &d->iv[i], (d->niv - i) * sizeof(do_iv_t));
+        d->niv++;
+    } else if (j > i + 1) {
+        memmove(&d->iv[i + 1], &d->iv[j], (d->niv - j) * sizeof(do_iv_t));
+        d->niv -= j - i - 1;
+    }
+    d->iv[i].lo = lo;
+    d->iv[i].hi = hi;
+    /* the complete point runs through the first interval if it touches it */
+    if (d->iv[0].lo <= d->complete) {
+        d->complete = MAX(d->complete, d->iv[0].hi);
+        memmove(&d->iv[0], &d->iv[1], (d->niv - 1) * sizeof(do_iv_t));
+        d->niv--;
+    }
+}
+/* }}} */
+
+
+/* {{{ window scale (RFC 7323 section 2.2), from the subflow's SYN and SYN/ACK */
+static uint8_t
+syn_wscale(const mptcp_seg_t *seg)
+{
+    unsigned cap = (unsigned)tvb_captured_length(seg->tvb);
+    unsigned end = MIN(seg->hlen, cap), off = 20;
+    const uint8_t *p = tvb_get_ptr(seg->tvb, 0, end);
+    uint8_t len;
+
+    for (; mptcp_tcpopt_next(p, end, &off, &len); off += len) {
+        if (p[off] == TCPOPT_WINDOW_SCALE && len == 3 && off + 3 <= end)
+            return (uint8_t)(MPTCP_WS_SHIFT0 + MIN(p[off + 2], DO_WSCALE_MAX));
+    }
+    return MPTCP_WS_NONE;
+}
+
+/** Records the window scale option of a subflow's first SYN and first SYN/ACK. */
+static void
+note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    /* by subflow direction, as the windows are looked up (0: the SYN sender) */
+    mptcp_subflow_t *sf = pkt->sf;
+
+    if (!sf || pkt->dir < 0 || sf->wscale[pkt->dir] != MPTCP_WS_UNSEEN)
+        return;
+    sf->wscale[pkt->dir] = syn_wscale(seg);
+    if (sf->wscale[1 - pkt->dir] != MPTCP_WS_UNSEEN)
+        sf->wscale_frame = pkt->frame;     /* known for the packets after this one */
+}
+
+/** The window shift of a packet carrying a DATA_ACK as its first pass knew it (-1: unknown):
+ * the subflow's scales are set once, and the frame after which both were known is kept. */
+static int
+pkt_shift(const mptcp_pkt_t *pkt)
+{
+    if (!(pkt->flags & MPTCP_PF_DSS_ACK) || !pkt->sf || !pkt->sf->wscale_frame || pkt->frame <= pkt->sf->wscale_frame)
+        return -1;
+    return mptcp_dataorder_shift(pkt->sf, pkt->dir);
+}
+
+/** The shift of the window sent in subflow direction dir, or -1 when the SYNs are missing. */
+int
+mptcp_dataorder_shift(const mptcp_subflow_t *sf, int dir)
+{
+    if (!sf || sf->wscale[0] == MPTCP_WS_UNSEEN || sf->wscale[1] == MPTCP_WS_UNSEEN)
+        return -1;
+    if (sf->wscale[0] == MPTCP_WS_NONE || sf->wscale[1] == MPTCP_WS_NONE)
+        return 0;                          /* scaling off: one side did not offer it */
+    return sf->wscale[dir] - MPTCP_WS_SHIFT0;
+}
+/* }}} */
+
+/** The peer's DATA_ACK (with its window, if known) for the data of d. */
+static void
+handle_ack(do_dir_t *d, uint64_t rel_ack, bool wnd_known, uint64_t wnd, int64_t t)
+{
+    if (!d->has_end || rel_ack >= DO_REL_LIMIT || rel_ack > d->max_end + 1)
+        return;                            /* acknowledges data never seen: does not count */
+    if (!d->has_ack || rel_ack > d->ack)
+        d->ack = rel_ack;
+    d->has_ack = true;
+    if (wnd_known && (!d->has_edge || rel_ack + wnd > d->edge)) {
+        d->edge = rel_ack + wnd;
+        d->has_edge = true;
+    }
+    if (wnd_known && d->limited && d->edge > d->max_end) {
+        d->limited_ns += t - d->limited_since;
+        d->limited = false;
+    }
+}
+
+/** A data segment [s, e) of d (relative), with its result slot. */
+static void
+handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, uint64_t e, int64_t t)
+{
+    if (d->has_edge && e >= d->edge) {
+        res->flags |= MPTCP_DO_WINDOW_FULL;
+        if (!d->limited) {
+            d->limited = true;
+            d->limited_since = t;
+        }
+    }
+    if ((pkt->flags & MPTCP_PF_REINJECTION) && d->has_ack && d->ack >= e) {
+        res->flags |= MPTCP_DO_SPURIOUS;
+        d->spurious_pkts++;
+        d->spurious_bytes += pkt->seglen;
+    }
+    d->max_end = d->has_end ? MAX(d->max_end, e) : e;
+    d->has_end = true;
+    if (d->has_ack) {
+        res->flight = d->max_end > d->ack ? d->max_end - d->ack : 0;
+        res->flags |= MPTCP_DO_FLIGHT;
+    }
+    if (!d->has_complete) {
+        d->complete = s;
+        d->has_complete = true;
+    }
+    if (s > d->complete) {
+        do_pend_t pend = { s, t, res };
+        if (!d->pending.elt) {
+            d->pending.elt = sizeof(do_pend_t);
+            d->pending.scope = wmem_file_scope();
+        }
+        mptcp_heap_push(&d->pending, &pend);
+    }
+    iv_add(d, s, e);
+    for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->pending)) && top->start <= d->complete;) {
+        top->res->hol_ns = t - top->t;
+        top->res->hol_frame = pkt->frame;
+        mptcp_heap_pop(&d->pending);
+    }
+}
+
+/** The window flags of a packet carrying a DATA_ACK; returns the shift (-1: unknown). */
+static int
+note_window(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint16_t win)
+{
+    /* RFC 8684 section 3.3.5: the window of a DATA_ACK is the data-level window */
+    int shift = pkt_shift(pkt);
+
+    if (win == 0 && !(seg->flags & (TH_FIN | TH_RST)))
+        pkt->flags |= MPTCP_PF_ZERO_WINDOW;
+    return shift;
+}
+
+void
+mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    do_conn_t *dc;
+    int64_t t = ts_ns(&pinfo->abs_ts);
+    uint16_t win;
+    int shift = -1;
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    if (seg->flags & TH_SYN) {
+        note_syn(seg, pkt);
+        return;
+    }
+    win = seg->window;
+    if (pkt->flags & MPTCP_PF_DSS_ACK)
+        shift = note_window(seg, pkt, win);
+    if (!pkt->conn || pkt->ep < 0)
+        return;
+    dc = (do_conn_t *)pkt->conn->do_priv;
+    if (!dc) {
+        dc = wmem_new0(wmem_file_scope(), do_conn_t);
+        pkt->conn->do_priv = dc;
+    }
+    dc->d[pkt->ep].last_ns = t;
+    if (pkt->flags & MPTCP_PF_DSS_ACK) {
+        do_dir_t *peer = &dc->d[1 - pkt->ep];
+        if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
+            peer->zero_windows++;
+        /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
+        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &pkt->conn->ep[1 - pkt->ep], false, 0))
+            handle_ack(peer, pkt->ack64 - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
+    }
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
+        do_dir_t *d = &dc->d[pkt->ep];
+        mptcp_dataorder_t *res = mptcp_pkt_do_slot(pkt);
+        uint64_t s;
+
+        if (!res || !do_base(d, &pkt->conn->ep[pkt->ep], true, pkt->dsn64))
+            return;
+        s = pkt->dsn64 - d->base;
+        if (s >= DO_REL_LIMIT)
+            return;                        /* below the base: not this data space */
+        handle_data(d, pkt, res, s, s + pkt->seglen, t);
+    }
+}
+
+const mptcp_dataorder_t *
+mptcp_dataorder_get(const mptcp_pkt_t *pkt)
+{
+    return mptcp_pkt_do_slot((mptcp_pkt_t *)pkt);
+}
+
+bool
+mptcp_dataorder_has_note(const mptcp_pkt_t *pkt)
+{
+    const mptcp_dataorder_t *r = mptcp_dataorder_get(pkt);
+
+    return (pkt->flags & MPTCP_PF_ZERO_WINDOW) || (r && (r->flags & (MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS)));
+}
+
+bool
+mptcp_dataorder_dir_stats(const mptcp_conn_t *conn, int ep, mptcp_do_dir_stats_t *out)
+{
+    const do_conn_t *dc = conn ? (const do_conn_t *)conn->do_priv : NULL;
+    const do_dir_t *d;
+
+    memset(out, 0, sizeof(*out));
+    if (!dc || ep < 0 || ep > 1)
+        return false;
+    d = &dc->d[ep];
+    out->window_limited_ns = d->limited_ns;
+    if (d->limited && d->last_ns > d->limited_since)
+        out->window_limited_ns += d->last_ns - d->limited_since;
+    out->zero_windows = d->zero_windows;
+    out->spurious_pkts = d->spurious_pkts;
+    out->spurious_bytes = d->spurious_bytes;
+    return true;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/** Nearest rank: the ceil(p n / 100)-th smallest of n sorted values. */
+static unsigned
+rank(unsigned n, unsigned pct)
+{
+    unsigned k = (unsigned)(((uint64_t)n * pct + 99) / 100);
+
+    return k ? k - 1 : 0;
+}
+
+void
+mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *data_pkts, mptcp_do_summary_t *out)
+{
+    mptcp_do_dir_stats_t ds;
+    unsigned n = data_pkts ? data_pkts->len : 0, nf = 0, nh = 0;
+    uint64_t *fl = g_new(uint64_t, n ? n : 1);
+    int64_t *hol = g_new(int64_t, n ? n : 1);
+
+    memset(out, 0, sizeof(*out));
+    mptcp_dataorder_dir_stats(conn, ep, &ds);
+    out->window_limited_ns = ds.window_limited_ns;
+    out->zero_windows = ds.zero_windows;
+    for (unsigned i = 0; i < n; i++) {
+        const mptcp_pkt_t *p = (const mptcp_pkt_t *)g_ptr_array_index(data_pkts, i);
+        const mptcp_dataorder_t *r = mptcp_dataorder_get(p);
+        if (!r)
+            continue;
+        if (r->flags & MPTCP_DO_FLIGHT)
+            fl[nf++] = r->flight;
+        if (r->hol_frame) {
+            hol[nh++] = r->hol_ns;
+            out->hol_total += r->hol_ns;
+        }
+        if (r->flags & MPTCP_DO_SPURIOUS) {
+            out->spurious_pkts++;
+            out->spurious_bytes += p->seglen;
+        }
+    }
+    qsort(fl, nf, sizeof(*fl), cmp_u64);
+    qsort(hol, nh, sizeof(*hol), cmp_i64);
+    out->flight_samples = nf;
+    if (nf) {
+        out->flight_max = fl[nf - 1];
+        out->flight_median = fl[rank(nf, 50)];
+    }
+    out->ahead_of_gap = nh;
+    if (nh) {
+        out->hol_p50 = hol[rank(nh, 50)];
+        out->hol_p99 = hol[rank(nh, 99)];
+        out->hol_max = hol[nh - 1];
+    }
+    g_free(fl);
+    g_free(hol);
+}
+
+void
+mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai, const mptcp_pkt_t *pkt)
+{
+    const mptcp_dataorder_t *res = mptcp_dataorder_get(pkt);
+    proto_item *ti;
+
+    int shift = pkt_shift(pkt);
+
+    if (shift >= 0 && tvb_captured_length(tvb) >= 16) {
+        uint64_t w = (uint64_t)tvb_get_ntohs(tvb, 14) << shift;
+        ti = proto_tree_add_uint64(t, hf_data_window, tvb, 0, 0, w);
+        proto_item_set_generated(ti);
+    }
+    if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
+        expert_add_info(pinfo, ai, &ei_zero_window);
+    if (res && (res->flags & MPTCP_DO_FLIGHT)) {
+        ti = proto_tree_add_uint64(t, hf_flight, tvb, 0, 0, res->flight);
+        proto_item_set_generated(ti);
+    }
+    if (res && (res->flags & MPTCP_DO_WINDOW_FULL))
+        expert_add_info(pinfo, ai, &ei_window_full);
+    if (res && (res->flags & MPTCP_DO_SPURIOUS))
+        expert_add_info(pinfo, ai, &ei_spurious);
+    if (res && res->hol_frame) {
+        nstime_t v;
+        v.secs = (time_t)(res->hol_ns / 1000000000);
+        v.nsecs = (int)(res->hol_ns % 1000000000);
+        ti = proto_tree_add_time(t, hf_hol_wait, tvb, 0, 0, &v);
+        proto_item_set_generated(ti);
+        ti = proto_tree_add_uint(t, hf_hol_frame, tvb, 0, 0, res->hol_frame);
+        proto_item_set_generated(ti);
+    }
+}
+
+void
+mptcp_dataorder_register(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_flight, { "Data-level bytes in flight", "mptcp.analysis.flight", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "Highest data sequence number sent so far in this direction (end of data) minus the highest "
+            "DATA_ACK captured so far from the peer (RFC 8684 section 3.3.2); absent before the peer's first "
+            "DATA_ACK", HFILL } },
+        { &hf_data_window, { "Data-level receive window", "mptcp.analysis.data_window", FT_UINT64, BASE_DEC,
+            NULL, 0x0, "Window of this packet's DATA_ACK, scaled by its subflow's window scale: shared by all "
+            "subflows and relative to the DATA_ACK (RFC 8684 section 3.3.5); absent without the subflow's SYNs",
+            HFILL } },
+        { &hf_hol_wait, { "Head-of-line wait", "mptcp.analysis.hol_wait", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+            "This data packet was captured while earlier bytes of its direction were missing: time until the "
+            "gap closed. At the receiver, the head-of-line blocking the application saw; at the sender, the "
+            "scheduler's interleaving (a forward link: complete only with -2 or in the GUI)", HFILL } },
+        { &hf_hol_frame, { "Gap closed in", "mptcp.analysis.hol_closed_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "Frame whose data closed the gap ahead of this packet (a forward link: complete only with -2 or in "
+            "the GUI)", HFILL } },
+    };
+    static ei_register_info ei[] = {
+        { &ei_window_full, { "mptcp.analysis.window_full", PI_SEQUENCE, PI_NOTE,
+            "MPTCP window full: this data reaches the peer's data-level right edge (DATA_ACK + window)",
+            EXPFILL } },
+        { &ei_zero_window, { "mptcp.analysis.zero_window", PI_SEQUENCE, PI_WARN,
+            "MPTCP zero window: this DATA_ACK advertises a data-level receive window of 0", EXPFILL } },
+        { &ei_spurious, { "mptcp.analysis.spurious_reinjection", PI_SEQUENCE, PI_NOTE,
+            "Spurious MPTCP reinjection: every byte was DATA_ACKed before it", EXPFILL } },
+    };
+    expert_module_t *em;
+
+    proto_register_field_array(proto_mptcp, hf, array_length(hf));
+    em = expert_register_protocol(proto_mptcp);
+    expert_register_field_array(em, ei, array_length(ei));
+}
