@@ -1,7 +1,7 @@
 """The MPTCP configuration profile (profiles/MPTCP): every display filter in it compiles with the
 plugin loaded, every I/O graph plots exactly the packets and values the captures' ground truth
-(tests/truth.py) says it should, and `tshark -C MPTCP` with the profile in the configuration folder
-shows its columns and colours.
+(tests/truth.py; tests/dataorder_truth.py for the [dataorder] fields) says it should, and
+`tshark -C MPTCP` with the profile in the configuration folder shows its columns and colours.
 
 The files are Wireshark's own formats, read by 4.0, 4.4 and 4.6 alike: io_graphs is the UAT of
 ui/qt/io_graph_dialog.cpp with the 9 columns of 4.0 (4.6 added a 10th, "asAOT", and fills it from
@@ -18,6 +18,7 @@ import shutil
 
 import pytest
 
+import dataorder_truth as DT
 import truth
 from conftest import CAPTURES, REPO, Tshark
 
@@ -156,6 +157,24 @@ def client_data(t, got):
     assert got and set(got) <= {p.frame for p in _stream0(t) if p.is_data and p.direction == 0}
 
 
+_dataorder = {}
+
+
+def dataorder(name, direction, tolerance=0):
+    """A [dataorder] field (tests/dataorder_truth.py, its semantics): the truth's value on every
+    packet of stream 0 in the direction (0 = client to server) that has one."""
+    def check(t, got):
+        if t.path not in _dataorder:
+            _dataorder[t.path] = DT.analyze(t.path)
+        conn = t.packets[0].conn
+        want = {f: v for f, v in _dataorder[t.path].values(name).items()
+                if t.by_frame[f].conn == conn and t.by_frame[f].direction == direction}
+        assert want and set(got) == set(want)
+        for f in want:
+            assert got[f] == pytest.approx(want[f], abs=tolerance), f
+    return check
+
+
 # One line per graph of profiles/MPTCP/io_graphs: its name, the committed capture it must match,
 # extra tshark arguments, the truth check of {frame: Y value} of the packets the graph taps.
 GRAPHS = [
@@ -170,6 +189,12 @@ GRAPHS = [
     ("Throughput subflow 2 c2s", "v1-4sub.pcap", [], bytes_of_subflow(2)),
     ("Throughput subflow 3 c2s", "v1-4sub.pcap", [], bytes_of_subflow(3)),
     ("Latency c2s", "v1-blackhole.pcap", ["-2"], latency),     # known once the DATA_ACK is seen
+    ("Flight c2s", "v1-hol-client.pcap", [], dataorder("flight", 0)),
+    ("Data window s2c", "v1-hol-client.pcap", [], dataorder("data_window", 1)),
+    ("Flight s2c", "v1-slowread.pcap", [], dataorder("flight", 1)),
+    ("Data window c2s", "v1-slowread.pcap", [], dataorder("data_window", 0)),
+    ("HoL wait c2s", "v1-hol-server.pcap", ["-2"], dataorder("hol_wait", 0, 2e-6)),  # known when the gap closes
+    ("HoL wait s2c", "v1-hol-client.pcap", ["-2"], dataorder("hol_wait", 1, 2e-6)),
 ]
 
 # The values every version's I/O graph dialog accepts (graph_style_vs and y_axis_vs of 4.0's
