@@ -3,6 +3,7 @@
 
     bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--no-builtin] [--no-timing]
                    [--scale CAP...] [--scale-2pass] [--scale-instr CAP[:N]...] [--flood FLOOD.pcap]
+                   [--conns-rss CONNSN.pcap...]
                    [--reasm HTTPCAP...]
 
 Configurations, run interleaved and repeated (min and median reported):
@@ -17,6 +18,8 @@ single pass and with -2. Prints wall time, max RSS and the ratios to the floor.
 single pass and -2, fields mode single pass).
 --scale-instr: the plugin's extra instructions per packet (callgrind inside the TCP hook, plugin
 minus floor) on each capture or its first N packets: the load-independent scaling table.
+--conns-rss: extra max RSS per connection (plugin minus floor, divided by the N of connsN.pcap),
+single pass and -2: the [scale] table.
 --reasm: max RSS of the data-level reassembly (mptcp.reassemble_data) with an application
 dissector, on captures from `bench/synth.py http` (HTTP over two subflows, half of the segments
 out of DSN order): memory must grow with what is outstanding, not with what was delivered.
@@ -180,6 +183,21 @@ def scale_instructions(specs, tmp):
               f"{(pl - fl) / n:10.0f} {pl / fl:6.3f}", flush=True)
 
 
+def conns_rss(caps, tmp):
+    """Max RSS per connection on bench/synth.py conns captures (connsN.pcap: N connections): the
+    floor and the plugin, filter mode, single pass and -2 (memory does not depend on load: once)."""
+    print("memory per connection (filter mode; KiB = extra max RSS / connections):")
+    print(f"{'capture':<20} {'conns':>7} {'pass':<4} {'floor MiB':>10} {'plugin MiB':>10} {'ratio':>6} "
+          f"{'extra KiB/conn':>14}")
+    for cap in caps:
+        n = int("".join(ch for ch in cap.stem if ch.isdigit()))
+        for tp in (False, True):
+            fr = run_once(cap, "floor", "filter", tp, tmp)[1]
+            pr = run_once(cap, "plugin", "filter", tp, tmp)[1]
+            print(f"{cap.name:<20} {n:>7} {'-2' if tp else '1':<4} {fr:10.1f} {pr:10.1f} {pr / fr:6.3f} "
+                  f"{(pr - fr) * 1024 / n:14.2f}", flush=True)
+
+
 def packets(cap):
     out = subprocess.run(["capinfos", "-c", "-M", str(cap)], capture_output=True, text=True).stdout
     return int(out.split()[-1])
@@ -224,6 +242,8 @@ def main():
                          "(or its first N packets)")
     ap.add_argument("--flood", type=Path, help="JOIN flood capture: instructions in the hook for 1/4, 1/2, all")
     ap.add_argument("--reasm", type=Path, nargs="+", help="bench/synth.py http captures: reassembly memory")
+    ap.add_argument("--conns-rss", type=Path, nargs="+", metavar="CONNSN.pcap",
+                    help="bench/synth.py conns captures: extra max RSS per connection, single pass and -2")
     ap.add_argument("--keep", type=Path, help="directory to keep the callgrind profiles in")
     args = ap.parse_args()
     EXTRA.extend(args.tshark_arg)
@@ -270,6 +290,8 @@ def main():
                 print(f"  {k:>7} packets {v:>14,}  {v / k:10.0f} per packet")
         if args.reasm:
             reasm(args.reasm, tmp)
+        if args.conns_rss:
+            conns_rss(args.conns_rss, tmp)
         if args.callgrind:
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)

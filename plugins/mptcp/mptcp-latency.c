@@ -9,7 +9,8 @@
  *  - first transmissions: from the sender's index of everything it sent (mptcp_endpoint_t.sent,
  *    kept by mptcp-dsn.c), the earliest frame that carried the segment's first byte; a
  *    retransmission or reinjection takes that frame's send time;
- *  - DATA_ACK history: the increasing DATA_ACKs of the peer, with time and frame;
+ *  - DATA_ACK history: the increasing DATA_ACKs of the peer, with time and the segment that
+ *    carried them (its result holds the value and the frame);
  *  - pending segments: a min-heap on the end DSN of the segments not yet covered; a new
  *    DATA_ACK pops every segment it covers (the forward link, written into the earlier
  *    segment's result, so complete only with two passes or in the GUI).
@@ -22,10 +23,11 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 
+/** One DATA_ACK of the history: its value and frame are those of the packet's result (16 bytes
+ * instead of 24: one entry per increasing DATA_ACK of every connection). */
 typedef struct {
-    uint64_t ack;              /**< relative DATA_ACK */
+    const mptcp_pkt_t *pkt;    /**< the segment that carried it: ack64, frame */
     int64_t t;                 /**< ns */
-    uint32_t frame;
 } lat_ack_t;
 
 typedef struct {
@@ -40,7 +42,7 @@ typedef struct {
     bool data_seen;
     uint64_t max_end;          /**< highest relative end of data seen */
     mptcp_heap_t pending;      /**< lat_pend_t, smallest end first */
-    lat_ack_t *acks;           /**< strictly increasing ack */
+    lat_ack_t *acks;           /**< strictly increasing DATA_ACK */
     unsigned nacks, capacks;
 } lat_dir_t;
 
@@ -83,23 +85,29 @@ resolve(mptcp_latency_t *res, int64_t first_ns, int64_t t_ack, uint32_t ack_fram
     res->ack_frame = ack_frame;
 }
 
-/** The peer's DATA_ACK `ack` (raw) covers the data of d up to it. */
-static void
-handle_ack(lat_dir_t *d, uint64_t raw_ack, int64_t t, uint32_t frame)
+/** Relative DATA_ACK of history entry i (the base is set: rel() ran for it). */
+static uint64_t
+ack_at(const lat_dir_t *d, unsigned i)
 {
-    uint64_t a = rel(d, raw_ack);
+    return d->acks[i].pkt->ack64 - d->base;
+}
+
+/** The peer's DATA_ACK in pkt (pkt->ack64, raw) covers the data of d up to it. */
+static void
+handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
+{
+    uint64_t a = rel(d, pkt->ack64);
 
     if (d->data_seen && a > d->max_end + MPTCP_ACK_TRUST_WINDOW)
         return;
-    if (d->nacks && a <= d->acks[d->nacks - 1].ack)
+    if (d->nacks && a <= ack_at(d, d->nacks - 1))
         return;
     d->acks = (lat_ack_t *)mptcp_grow(wmem_file_scope(), d->acks, &d->capacks, d->nacks + 1, sizeof(lat_ack_t));
-    d->acks[d->nacks].ack = a;
+    d->acks[d->nacks].pkt = pkt;
     d->acks[d->nacks].t = t;
-    d->acks[d->nacks].frame = frame;
     d->nacks++;
     for (const lat_pend_t *top; (top = (const lat_pend_t *)mptcp_heap_top(&d->pending)) && top->end <= a;) {
-        resolve(top->res, top->first_ns, t, frame);
+        resolve(top->res, top->first_ns, t, pkt->frame);
         mptcp_heap_pop(&d->pending);
     }
 }
@@ -151,7 +159,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
     }
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
     if (pkt->flags & MPTCP_PF_HAS_ACK)
-        handle_ack(&lc->d[1 - pkt->ep], pkt->ack64, t, pkt->frame);
+        handle_ack(&lc->d[1 - pkt->ep], pkt, t);
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         lat_dir_t *d = &lc->d[pkt->ep];
         uint64_t lo = rel(d, pkt->dsn64), hi = lo + pkt->seglen;
@@ -166,17 +174,17 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;
         d->data_seen = true;
-        if (d->nacks && d->acks[d->nacks - 1].ack >= hi) {
+        if (d->nacks && ack_at(d, d->nacks - 1) >= hi) {
             /* already covered: the first DATA_ACK that did it */
             unsigned a = 0, b = d->nacks - 1;
             while (a < b) {
                 unsigned m = a + (b - a) / 2;
-                if (d->acks[m].ack >= hi)
+                if (ack_at(d, m) >= hi)
                     b = m;
                 else
                     a = m + 1;
             }
-            resolve(res, first_ns, d->acks[a].t, d->acks[a].frame);
+            resolve(res, first_ns, d->acks[a].t, d->acks[a].pkt->frame);
         } else {
             lat_pend_t pend = { hi, first_ns, res };
             d->pending.scope = wmem_file_scope();

@@ -4,13 +4,13 @@
  * reinjection analysis (RFC 8684 section 3.3.6) lists all earlier copies from it; the latency
  * takes the first transmission of a segment's data from it.
  *
- * A sender mostly sends new data in order on one subflow at a time, so consecutive segments
- * that continue each other on the same subflow share one entry (a run) of the interval index
- * (mptcp-ranges.c). A run of one segment holds its per-packet result itself; a longer run's
- * segments are one pointer each in an array, in the order added, side by side and ascending in
- * DSN: 8 bytes a segment instead of a 32-byte entry (Linux's scheduler sends tens of segments
- * in a row on one subflow), and never more than one entry a segment (a scheduler that
- * alternates subflows on every segment).
+ * A sender mostly sends new data in order, so consecutive segments that continue each other
+ * share one entry (a run) of the interval index (mptcp-ranges.c), whichever subflow each took.
+ * A run of one segment holds its per-packet result itself (and its subflow number in the
+ * entry); a longer run's segments are one pointer and one 16-bit subflow number each in two
+ * arrays, in the order added, side by side and ascending in DSN: 10 bytes a segment instead of
+ * a 32-byte entry, also when the scheduler alternates subflows on every segment (many short
+ * connections of a server), and never more than one entry a segment.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -24,10 +24,16 @@
 #define RUN_COUNT(r) ((uint32_t)(r)->val >> 1)
 #define RUN_VAL(first, count) ((uint64_t)(first) << 32 | (uint64_t)(count) << 1 | 1)
 
+/* subflow numbers above this keep their segments in runs of one */
+#define PK_SF_MAX UINT16_MAX
+
 static void
-pk_append(mptcp_sent_t *s, mptcp_pkt_t *pkt)
+pk_append(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
 {
+    /* both arrays follow the one capacity policy from the same count */
+    s->pk_sf = (uint16_t *)mptcp_grow_counted(wmem_file_scope(), s->pk_sf, s->n, s->n + 1, sizeof(*s->pk_sf));
     s->pk = (mptcp_pkt_t **)mptcp_grow(wmem_file_scope(), s->pk, &s->cap, s->n + 1, sizeof(*s->pk));
+    s->pk_sf[s->n] = (uint16_t)sf_index;
     s->pk[s->n++] = pkt;
 }
 
@@ -41,13 +47,14 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
         return;
     /* the segment continues the run the previous one went to, which sorts last: it joins it
      * (a run's segments stay side by side at the end of pk) */
-    if (s->tail_open && last->aux == sf_index && mptcp_range_high(last) == low &&
-        (RUN_SINGLE(last) || RUN_COUNT(last) < INT32_MAX) && mptcp_ranges_extend_last(&s->runs, high)) {
+    if (s->tail_open && mptcp_range_high(last) == low && sf_index <= PK_SF_MAX &&
+        (RUN_SINGLE(last) ? last->aux <= PK_SF_MAX : RUN_COUNT(last) < INT32_MAX) &&
+        mptcp_ranges_extend_last(&s->runs, high)) {
         if (RUN_SINGLE(last)) {
-            pk_append(s, RUN_PKT(last));
+            pk_append(s, RUN_PKT(last), last->aux);
             last->val = RUN_VAL(s->n - 1, 1);
         }
-        pk_append(s, pkt);
+        pk_append(s, pkt, sf_index);
         last->val += 2;             /* count + 1 */
     } else {
         mptcp_ranges_insert(&s->runs, low, high, (uint64_t)(uintptr_t)pkt, pkt->frame, sf_index);
@@ -74,6 +81,7 @@ run_cb(const mptcp_range_t *r, void *ud)
     query_t *q = (query_t *)ud;
     mptcp_pkt_t *single = RUN_SINGLE(r) ? RUN_PKT(r) : NULL;
     mptcp_pkt_t *const *pk = single ? &single : q->s->pk + RUN_FIRST(r);
+    const uint16_t *pk_sf = single ? NULL : q->s->pk_sf + RUN_FIRST(r);
     uint32_t a = 0, b = single ? 1 : RUN_COUNT(r), count = b;
 
     if (pk[b - 1]->dsn64 <= q->low)     /* mostly: a question about the run's newest segment */
@@ -95,7 +103,7 @@ run_cb(const mptcp_range_t *r, void *ud)
             q->cap *= 2;
         }
         q->hits[q->n].p = pk[a];
-        q->hits[q->n].sf_index = (uint32_t)r->aux;
+        q->hits[q->n].sf_index = single ? r->aux : pk_sf[a];
         q->n++;
     }
     return true;

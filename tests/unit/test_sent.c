@@ -3,7 +3,7 @@
  * mostly in order in bursts on one subflow, with retransmissions on the same or another
  * subflow, partial overlaps and out-of-order sends. Every overlap query must visit exactly the
  * segments a linear scan finds, in descending DSN then descending frame order (the order of an
- * index with one entry per segment), with each segment's subflow; in-order bursts must share
+ * index with one entry per segment), with each segment's subflow; in-order data must share
  * runs (the memory the index exists to save). Exit code = number of failed checks.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -142,6 +142,12 @@ main(void)
         fprintf(stderr, "bulk: %u runs for %u segments: in-order bursts do not share runs\n", runs, MAXN);
     }
     scenario("short bursts", 0, 1448, MAXN, 2, 5);
+    runs = scenario("a new subflow for every segment", 0, 1448, MAXN, 1, 0);
+    if (runs > MAXN / 5) {
+        failures++;
+        fprintf(stderr, "alternating subflows: %u runs for %u segments: in-order data does not share runs\n",
+                runs, MAXN);
+    }
     scenario("many repeats", 5000, 300, MAXN, 8, 40);
     scenario("tiny segments", 0, 3, MAXN, 4, 20);
     scenario("large segments", UINT64_C(1) << 40, 65535, MAXN, 10, 10);
