@@ -1,0 +1,242 @@
+"""[vantage] (issue 21): the peer's capture gives one-way delays, path loss and useful reinjections.
+
+Values are checked against tests/vantage_truth.py (segments joined by their bytes, senders from
+the capture roles, DSNs and reinjections from the self-describing payload), both ways (the
+client's capture with the server's as peer, and the reverse), on the project's two pairs:
+v1-pair-* (no loss) and v1-vantage-* (loss on path 2 between the capture points, reinjections).
+
+Layer 1 here: the reader, index and matcher (plugins/mptcp/mptcp-peer*.c) through the C
+driver tests/unit/test_peer.c, which feeds this capture's segments in frame order exactly as the
+first pass does.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CAPTURES
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vantage_truth  # noqa: E402
+from test_truth import _ip_packets, _l2, _write_pcap, _write_pcapng  # noqa: E402
+
+PAIRS = {"pair": ("v1-pair-client.pcap", "v1-pair-server.pcap"),
+         "vantage": ("v1-vantage-client.pcap", "v1-vantage-server.pcap")}
+WAYS = [(pair, role) for pair in PAIRS for role in ("client", "server")]
+OWD_TOL = 2e-6
+
+_truth_cache = {}
+
+
+def vtruth(pair, role):
+    if (pair, role) not in _truth_cache:
+        c, s = PAIRS[pair]
+        this, peer = (c, s) if role == "client" else (s, c)
+        _truth_cache[(pair, role)] = vantage_truth.analyze(str(CAPTURES / this), str(CAPTURES / peer), role)
+    return _truth_cache[(pair, role)]
+
+
+def paths(pair, role):
+    c, s = PAIRS[pair]
+    return (CAPTURES / c, CAPTURES / s) if role == "client" else (CAPTURES / s, CAPTURES / c)
+
+
+@pytest.fixture(scope="module")
+def driver(plugin_build):
+    exe = plugin_build / "tests" / "unit" / "test_peer"
+    if not exe.exists():
+        pytest.skip("test_peer not built (tests/unit disabled)")
+
+    def run(this, peer, offset=None):
+        args = [str(exe), str(this), str(peer)] + ([repr(offset)] if offset is not None else [])
+        p = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        return p.returncode, p.stdout, p.stderr
+    run.exe = exe
+    return run
+
+
+def parse_rows(out):
+    rows = {}
+    for line in out.splitlines():
+        f, pf, owd, here, lost, reinj, pconn = line.split()
+        rows[int(f)] = {"peer_frame": None if pf == "-" else int(pf),
+                        "owd": None if owd == "-" else int(owd) / 1e9,
+                        "sent_here": None if here == "-" else here == "1",
+                        "lost": lost == "1",
+                        "reinj": None if reinj == "-" else reinj == "1",
+                        "peer_conn": int(pconn)}
+    return rows
+
+
+def compare(v, rows):
+    """Mismatches (frame, what, got, want) of driver rows against the truth v."""
+    bad = []
+    for p in v.this.packets:
+        r = rows.get(p.frame)
+        if r is None:
+            bad.append((p.frame, "row", None, "present"))
+            continue
+        if r["peer_frame"] != v.peer_frame.get(p.frame):
+            bad.append((p.frame, "peer_frame", r["peer_frame"], v.peer_frame.get(p.frame)))
+        if p.frame in v.owd and (r["owd"] is None or abs(r["owd"] - v.owd[p.frame]) > OWD_TOL):
+            bad.append((p.frame, "owd", r["owd"], v.owd[p.frame]))
+        if r["lost"] != (p.frame in v.lost):
+            bad.append((p.frame, "lost", r["lost"], p.frame in v.lost))
+        if r["reinj"] != v.reinjection_useful.get(p.frame):
+            bad.append((p.frame, "reinjection_useful", r["reinj"], v.reinjection_useful.get(p.frame)))
+        if r["sent_here"] != v.sent_here[p.frame]:
+            bad.append((p.frame, "sent_here", r["sent_here"], v.sent_here[p.frame]))
+    return bad
+
+
+def test_truth_of_the_vantage_pair_has_what_it_is_for():
+    """The lossy pair must have loss between the capture points and both kinds of reinjection."""
+    for role in ("client", "server"):
+        c = vtruth("vantage", role).counts()
+        assert c["lost_on_path"] > 0 and c["useful"] > 0 and c["wasted"] > 0, c
+        # every segment received here is in the sender's capture: the drop is between the two points
+        v = vtruth("vantage", role)
+        assert all(f in v.peer_frame for f, here in v.sent_here.items() if not here)
+    assert vtruth("pair", "client").counts()["lost_on_path"] == 0
+
+
+@pytest.mark.parametrize("pair,role", WAYS)
+def test_driver_matches_truth(driver, pair, role):
+    this, peer = paths(pair, role)
+    rc, out, err = driver(this, peer)
+    assert rc == 0, out + err
+    v = vtruth(pair, role)
+    rows = parse_rows(out)
+    bad = compare(v, rows)
+    assert not bad, "%d mismatches, first: %s" % (len(bad), bad[:10])
+    assert {r["peer_conn"] for f, r in rows.items() if r["peer_frame"]} == {0}
+
+
+def _shifted(tmp_path, src, seconds):
+    dst = tmp_path / ("shifted-%s" % src.name)
+    subprocess.run(["editcap", "-t", repr(seconds), str(src), str(dst)], check=True, capture_output=True)
+    return dst
+
+
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_clock_offset(driver, tmp_path, role):
+    """A peer with another clock gives the same values once mptcp.peer_clock_offset undoes it."""
+    this, peer = paths("vantage", role)
+    shifted = _shifted(tmp_path, peer, 0.25)
+    rc, out, _ = driver(this, shifted, -0.25)
+    assert rc == 0
+    v = vtruth("vantage", role)
+    bad = compare(v, parse_rows(out))
+    assert not bad, bad[:10]
+    # without the offset every delay is off by the shift, in the direction of the sender
+    rc, out, _ = driver(this, shifted)
+    rows = parse_rows(out)
+    for f, owd in list(v.owd.items())[:200]:
+        want = owd + (0.25 if v.sent_here[f] else -0.25)
+        assert abs(rows[f]["owd"] - want) <= OWD_TOL
+
+
+def _estimate(err):
+    line = [l for l in err.splitlines() if l.startswith("offset_estimate_ns ")]
+    return int(line[0].split()[1]) / 1e9 if line else None
+
+
+@pytest.mark.parametrize("shift", [0.25, -1.5, 3600.0])
+def test_clock_offset_estimate(driver, tmp_path, shift):
+    """The estimate (half the difference of the two directions' minimum delays) is within 1 ms
+    of the shift, whichever file is shifted, and 0 within 1 ms for the same clock."""
+    c, s = CAPTURES / "v1-vantage-client.pcap", CAPTURES / "v1-vantage-server.pcap"
+    _, _, err = driver(c, s)
+    assert abs(_estimate(err)) < 1e-3
+    _, _, err = driver(c, _shifted(tmp_path, s, shift))
+    assert abs(_estimate(err) + shift) < 1e-3
+    _, _, err = driver(_shifted(tmp_path, c, shift), s)
+    assert abs(_estimate(err) - shift) < 1e-3
+
+
+def test_unrelated_peer(driver):
+    """A peer capture of other connections: nothing matches and nothing is called lost."""
+    rc, out, _ = driver(CAPTURES / "v1-vantage-client.pcap", CAPTURES / "v1-3sub.pcap")
+    assert rc == 0
+    rows = parse_rows(out)
+    assert rows and not any(r["peer_frame"] or r["lost"] or r["reinj"] is not None for r in rows.values())
+
+
+def _relink(tmp_path, src, kind, lt, fmt="pcap"):
+    frames = [(ts, _l2(kind, ver, ip), orig + len(_l2(kind, ver, b""))) for ts, ip, orig, ver in _ip_packets(src)]
+    p = tmp_path / ("%s-%s-%d.%s" % (src, kind, lt, fmt))
+    (_write_pcapng if fmt == "pcapng" else _write_pcap)(p, lt, frames)
+    return p
+
+
+@pytest.mark.parametrize("kind,lt,fmt", [("eth", 1, "pcap"), ("vlan", 1, "pcap"), ("raw", 101, "pcapng"),
+                                         ("null", 0, "pcap")])
+def test_peer_link_types(driver, tmp_path, kind, lt, fmt):
+    """Peer captures of other link types (no direction in the link layer) give the same values."""
+    this, _peer = paths("vantage", "client")
+    peer = _relink(tmp_path, "v1-vantage-server.pcap", kind, lt, fmt)
+    rc, out, err = driver(this, peer)
+    assert rc == 0, out + err
+    bad = compare(vtruth("vantage", "client"), parse_rows(out))
+    assert not bad, bad[:10]
+
+
+def test_both_without_link_direction(driver, tmp_path):
+    """Neither capture says who sent what (Ethernet): the first matched segment of each flow
+    decides by time, which the same clock makes right."""
+    this = _relink(tmp_path, "v1-vantage-server.pcap", "eth", 1)
+    peer = _relink(tmp_path, "v1-vantage-client.pcap", "eth", 1)
+    rc, out, _ = driver(this, peer)
+    assert rc == 0
+    bad = compare(vtruth("vantage", "server"), parse_rows(out))
+    assert not bad, bad[:10]
+
+
+# ------------------------------------------------------------------------------------ hostile input
+def _error(driver, this, peer):
+    rc, out, err = driver(this, peer)
+    lines = out.splitlines()
+    assert rc == 3, (rc, out[-500:], err[-2000:])
+    assert len(lines) == 1 and lines[0].startswith("error: MPTCP peer capture"), out[-500:]
+    assert "AddressSanitizer" not in err and "runtime error" not in err
+    return lines[0]
+
+
+def test_peer_missing(driver, tmp_path):
+    msg = _error(driver, CAPTURES / "v1-vantage-client.pcap", tmp_path / "nope.pcap")
+    assert "nope.pcap" in msg and "No such file" in msg
+
+
+@pytest.mark.parametrize("frac", [0.37, 0.5, 0.99])
+def test_peer_truncated(driver, tmp_path, frac):
+    src = CAPTURES / "v1-vantage-server.pcap"
+    data = src.read_bytes()
+    p = tmp_path / "cut.pcap"
+    p.write_bytes(data[:int(len(data) * frac)])
+    msg = _error(driver, CAPTURES / "v1-vantage-client.pcap", p)
+    assert "cut.pcap" in msg and "after frame" in msg
+
+
+def test_peer_not_a_capture(driver, tmp_path):
+    p = tmp_path / "garbage.pcap"
+    p.write_bytes(os.urandom(5000))
+    _error(driver, CAPTURES / "v1-vantage-client.pcap", p)
+
+
+def test_peer_other_link_type(driver, tmp_path):
+    """The same bytes declared as 802.11 (linktype 105): not a link layer the reader parses."""
+    frames = [(ts, _l2("eth", ver, ip), orig + 14) for ts, ip, orig, ver in _ip_packets("v1-vantage-server.pcap")]
+    p = tmp_path / "wifi.pcap"
+    _write_pcap(p, 105, frames)
+    msg = _error(driver, CAPTURES / "v1-vantage-client.pcap", p)
+    assert "link type" in msg
+
+
+def test_peer_without_mptcp(driver, tmp_path):
+    """TCP only, no MPTCP option: stripped of every option kind 30 it is plain TCP."""
+    p = tmp_path / "empty.pcap"
+    _write_pcap(p, 101, [])
+    msg = _error(driver, CAPTURES / "v1-vantage-client.pcap", p)
+    assert "no MPTCP connection" in msg
