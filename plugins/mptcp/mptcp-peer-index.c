@@ -53,6 +53,7 @@ struct mptcp_peer_index {
     uint32_t *slots;               /* open addressing: 1 + record index of the first unmatched copy */
     size_t nslots;
     int64_t first_ns, last_ns;     /* time span of the capture */
+    unsigned mptcp_segs;           /* segments with at least one MPTCP option */
 };
 
 /* ---------------------------------------------------------------------------- coverage sets */
@@ -341,6 +342,7 @@ mptcp_peer_index_add(mptcp_peer_index_t *idx, const mptcp_peer_seg_t *seg)
         f->isn = seg->seq;
     }
     seg_options(idx, fi, seg);
+    idx->mptcp_segs += seg->nopts > 0;
     if (idx->recs->len == 0 || seg->ts_ns < idx->first_ns)
         idx->first_ns = seg->ts_ns;
     if (idx->recs->len == 0 || seg->ts_ns > idx->last_ns)
@@ -491,6 +493,12 @@ unsigned
 mptcp_peer_index_count(const mptcp_peer_index_t *idx)
 {
     return idx->recs->len;
+}
+
+unsigned
+mptcp_peer_index_mptcp_segments(const mptcp_peer_index_t *idx)
+{
+    return idx->mptcp_segs;
 }
 
 unsigned

@@ -222,8 +222,10 @@ mptcp_peer_foreach(const char *path, mptcp_peer_frame_cb cb, void *ud, char **er
         const wtap_rec *rec = &rd.rec;
         mptcp_peer_seg_t seg;
         frame++;
-        if (rec->rec_type != REC_TYPE_PACKET)
+        if (rec->rec_type != REC_TYPE_PACKET) {
+            wtap_rec_reset(&rd.rec);
             continue;
+        }
         seg.frame = frame;
         seg.ts_ns = (int64_t)rec->ts.secs * 1000000000 + rec->ts.nsecs;
         switch (mptcp_peer_parse_frame(rec->rec_header.packet_header.pkt_encap, mptcp_wtap_data(&rd),
@@ -238,6 +240,7 @@ mptcp_peer_foreach(const char *path, mptcp_peer_frame_cb cb, void *ud, char **er
         case MPTCP_PEER_PARSE_LINKTYPE:
             break;
         }
+        wtap_rec_reset(&rd.rec);   /* drops the record's block (options, comments) */
     }
     if (err != 0) {
         *err_msg = g_strdup_printf("MPTCP peer capture \"%s\": %s after frame %u%s%s", path,
@@ -277,8 +280,8 @@ mptcp_peer_read(const char *path, char **err_msg)
         return NULL;
     }
     mptcp_peer_index_finish(idx);
-    if (mptcp_peer_index_connections(idx) == 0) {
-        *err_msg = g_strdup_printf("MPTCP peer capture \"%s\": no MPTCP connection in its %u TCP segments",
+    if (mptcp_peer_index_mptcp_segments(idx) == 0) {
+        *err_msg = g_strdup_printf("MPTCP peer capture \"%s\": no MPTCP option in its %u TCP segments",
                                    path, mptcp_peer_index_count(idx));
         mptcp_peer_index_free(idx);
         return NULL;

@@ -99,6 +99,8 @@ const mptcp_peer_rec_t *mptcp_peer_index_add(mptcp_peer_index_t *idx, const mptc
 void mptcp_peer_index_finish(mptcp_peer_index_t *idx);
 unsigned mptcp_peer_index_count(const mptcp_peer_index_t *idx);
 unsigned mptcp_peer_index_connections(const mptcp_peer_index_t *idx);
+/** Segments that carry at least one (well-formed) MPTCP option. */
+unsigned mptcp_peer_index_mptcp_segments(const mptcp_peer_index_t *idx);
 /** MPTCP connection number (0-based, order of the first packet) of a record, or -1. */
 int mptcp_peer_index_conn_of(const mptcp_peer_index_t *idx, const mptcp_peer_rec_t *rec);
 /** Sending side of a record's flow: 0 = the MP_CAPABLE SYN sender, 1 = the other, -1 unknown. */
@@ -131,8 +133,8 @@ bool mptcp_peer_foreach(const char *path, mptcp_peer_frame_cb cb, void *ud, char
 
 /**
  * Reads every frame of path with wiretap into a finished index. On failure returns NULL and
- * sets *err_msg (g_free it) to one sentence naming the file and what is wrong; a file with no
- * MPTCP connection also fails. Linear in the file size.
+ * sets *err_msg (g_free it) to one sentence naming the file and what is wrong; a file without
+ * any MPTCP option also fails. Linear in the file size.
  */
 mptcp_peer_index_t *mptcp_peer_read(const char *path, char **err_msg);
 
