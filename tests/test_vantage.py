@@ -311,3 +311,125 @@ def test_mutated_peer(asan_driver, tmp_path):
         _write_pcap(p, 101, frames)
         rc, out = asan_driver(CAPTURES / "v1-vantage-client.pcap", p)
         assert rc == 0
+
+
+# ------------------------------------------------------------------------------------ the plugin
+VFIELDS = ["frame.number", "mptcp.analysis.peer_frame", "mptcp.analysis.owd", "mptcp.analysis.lost_on_path",
+           "mptcp.analysis.reinjection_useful", "mptcp.analysis.peer_stream", "mptcp.stream"]
+
+
+@pytest.fixture(scope="module")
+def shared_tmp():
+    """A directory tshark (uid 65534) can read."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="vantage-")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def tshark_rows(tshark, this, peer, *extra):
+    args = ["-o", "mptcp.peer_capture:%s" % peer] + list(extra)
+    rows = {}
+    for r in tshark.fields(str(this), VFIELDS, *args):
+        r += [""] * (len(VFIELDS) - len(r))
+        f, pf, owd, lost, reinj, pstream, stream = r
+        rows[int(f)] = {"peer_frame": int(pf) if pf else None,
+                        "owd": float(owd) if owd else None,
+                        "lost": lost == "1",
+                        "reinj": None if reinj == "" else reinj == "1",
+                        "peer_stream": int(pstream) if pstream else None,
+                        "stream": stream}
+    return rows
+
+
+def compare_plugin(v, rows):
+    bad = []
+    for p in v.this.packets:
+        r = rows[p.frame]
+        if r["peer_frame"] != v.peer_frame.get(p.frame):
+            bad.append((p.frame, "peer_frame", r["peer_frame"], v.peer_frame.get(p.frame)))
+        if p.frame in v.owd and (r["owd"] is None or abs(r["owd"] - v.owd[p.frame]) > OWD_TOL):
+            bad.append((p.frame, "owd", r["owd"], v.owd[p.frame]))
+        if p.frame not in v.owd and r["owd"] is not None:
+            bad.append((p.frame, "owd", r["owd"], None))
+        if r["lost"] != (p.frame in v.lost):
+            bad.append((p.frame, "lost", r["lost"], p.frame in v.lost))
+        if r["reinj"] != v.reinjection_useful.get(p.frame):
+            bad.append((p.frame, "reinjection_useful", r["reinj"], v.reinjection_useful.get(p.frame)))
+        if r["peer_frame"] is not None and r["peer_stream"] != 0:
+            bad.append((p.frame, "peer_stream", r["peer_stream"], 0))
+    return bad
+
+
+@pytest.mark.parametrize("two_pass", [False, True], ids=["single", "2pass"])
+@pytest.mark.parametrize("pair,role", WAYS)
+def test_plugin_matches_truth(tshark, pair, role, two_pass):
+    """The fields, both ways, single pass and -2, against the truth: peer frame, lost_on_path
+    and reinjection_useful exactly, owd within 2 us."""
+    this, peer = paths(pair, role)
+    rows = tshark_rows(tshark, this, peer, *(["-2"] if two_pass else []))
+    v = vtruth(pair, role)
+    bad = compare_plugin(v, rows)
+    assert not bad, "%d mismatches, first: %s" % (len(bad), bad[:10])
+    c = v.counts()
+    assert sum(r["lost"] for r in rows.values()) == c["lost_on_path"]
+    assert sum(1 for r in rows.values() if r["reinj"]) == c["useful"]
+
+
+def test_plugin_lost_expert_and_filter(tshark):
+    this, peer = paths("vantage", "client")
+    v = vtruth("vantage", "client")
+    n = tshark.count(str(this), "_ws.expert.message contains \"lost on the path\"", "-o",
+                     "mptcp.peer_capture:%s" % peer)
+    assert n == len(v.lost) > 0
+
+
+def test_plugin_without_peer_adds_nothing(tshark):
+    this, _ = paths("vantage", "client")
+    rows = tshark.fields(str(this), VFIELDS[1:6])
+    assert not any(any(c for c in r) for r in rows)
+
+
+def test_plugin_clock_offset(tshark, shared_tmp):
+    this, peer = paths("vantage", "server")
+    dst = os.path.join(shared_tmp, "shifted-client.pcap")
+    subprocess.run(["editcap", "-t", "-2.5", str(peer), dst], check=True, capture_output=True)
+    os.chmod(dst, 0o644)
+    v = vtruth("vantage", "server")
+    for two in ([], ["-2"]):
+        rows = tshark_rows(tshark, this, dst, "-o", "mptcp.peer_clock_offset:2.5", *two)
+        bad = compare_plugin(v, rows)
+        assert not bad, bad[:10]
+
+
+@pytest.mark.parametrize("case", ["missing", "truncated", "wifi", "offset"])
+def test_plugin_bad_peer(tshark, shared_tmp, case):
+    """One clear message on stderr and as an expert info on the first MPTCP packet; the
+    analysis goes on without the peer (same mptcp.stream as with no peer at all)."""
+    this, peer = paths("vantage", "client")
+    extra = []
+    if case == "missing":
+        path = os.path.join(shared_tmp, "nope.pcap")
+    elif case == "truncated":
+        path = os.path.join(shared_tmp, "cut.pcap")
+        with open(path, "wb") as f:
+            f.write(peer.read_bytes()[:300000])
+    elif case == "wifi":
+        path = os.path.join(shared_tmp, "wifi.pcap")
+        frames = [(ts, _l2("eth", ver, ip), orig + 14) for ts, ip, orig, ver in _ip_packets(peer.name)]
+        _write_pcap(path, 105, frames)
+    else:
+        path = str(peer)
+        extra = ["-o", "mptcp.peer_clock_offset:ten"]
+    if os.path.exists(path):
+        os.chmod(path, 0o644)
+    rows = tshark_rows(tshark, this, path, *extra)
+    err = tshark.last_stderr
+    assert err.count("MPTCP") == 1, err
+    assert not any(r["peer_frame"] or r["lost"] or r["reinj"] is not None for r in rows.values())
+    base = tshark.fields(str(this), ["mptcp.stream"])
+    assert [r["stream"] for _f, r in sorted(rows.items())] == [b[0] for b in base]
+    msgs = tshark.fields(str(this), ["frame.number", "_ws.expert.message"], "-o", "mptcp.peer_capture:%s" % path,
+                         "-Y", "_ws.expert.group == \"Undecoded\"", *extra)
+    assert len(msgs) == 1 and msgs[0][0] == "1", msgs

@@ -41,6 +41,10 @@ typedef struct {
     mptcp_opt_t opts[MPTCP_MAX_OPTS];
     unsigned opt_offset[MPTCP_MAX_OPTS];  /**< option offset within the TCP header */
     tvbuff_t *tvb;             /**< the TCP segment */
+    bool has_ts;               /**< TCP timestamps option (kind 8) present: tsval */
+    bool has_ipid;             /**< carried by IPv4: ipid */
+    uint32_t tsval;
+    uint16_t ipid;
 } mptcp_seg_t;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -245,6 +249,13 @@ void mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, co
 
 /* ---------------------------------------------------------------------------------------- */
 /* [stats]: MPTCP-level latency, statistics (-z mptcp,stat), Follow MPTCP Stream            */
+
+/* mptcp-vantage.c: the peer capture (mptcp.peer_capture); first pass from mptcp_first_pass,
+ * rendered into the analysis subtree */
+void mptcp_vantage_register(void);
+void mptcp_vantage_init(void);
+void mptcp_vantage_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+void mptcp_vantage_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai, const mptcp_pkt_t *pkt);
 
 /* mptcp-latency.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
 void mptcp_latency_register(void);

@@ -63,6 +63,8 @@ enum {
     MPTCP_PF_DSS_DSN_EXT    = 1u << 23,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
     MPTCP_PF_LAT_SLOT       = 1u << 24,  /**< an mptcp_latency_t follows the result (payload) */
     MPTCP_PF_LAT            = 1u << 25,  /**< ... and holds the segment's latency */
+    MPTCP_PF_LOST_ON_PATH   = 1u << 26,  /**< sent here, never in the peer capture (mptcp-vantage.c) */
+    MPTCP_PF_PEER_NOTE      = 1u << 27,  /**< carries the peer capture's error message */
 };
 
 typedef struct {
