@@ -319,8 +319,8 @@ seg_data(mptcp_peer_index_t *idx, uint32_t fi, const mptcp_peer_seg_t *seg, mptc
     r->rdsn = lo;
     r->first_arrival = !cov_covers(c->arrived[f->side], lo, hi);
     cov_add(c->arrived[f->side], lo, hi);
-    n = MIN(c->flows->len, PEER_MAX_FLOWS);
-    for (unsigned i = 0; i < n && !r->reinjection; i++) {
+    n = c->flows->len;
+    for (unsigned i = 0; i < n && i < PEER_MAX_FLOWS && !r->reinjection; i++) {
         flow_t *g = flow_at(idx, g_array_index(c->flows, uint32_t, i));
         if (g != f && g->side == f->side && g->sent && cov_overlaps(g->sent, lo, hi))
             r->reinjection = true;

@@ -173,15 +173,12 @@ mptcp_peer_parse_frame(int wtap_encap, const uint8_t *data, unsigned caplen, mpt
 {
     unsigned off = 0, ver = 0, t, total, doff;
     mptcp_peer_dir_t dir;
-    mptcp_peer_parse_t r = link_layer(wtap_encap, data, caplen, &off, &ver, &dir);
-    uint32_t frame = seg->frame;
-    int64_t ts = seg->ts_ns;
+    mptcp_peer_parse_t r;
 
+    memset(seg, 0, offsetof(mptcp_peer_seg_t, opts));
+    r = link_layer(wtap_encap, data, caplen, &off, &ver, &dir);
     if (r != MPTCP_PEER_PARSE_OK)
         return r;
-    memset(seg, 0, sizeof(*seg));
-    seg->frame = frame;
-    seg->ts_ns = ts;
     seg->dir = dir;
     if (!ip_layer(data, caplen, off, ver, seg, &t, &total) || total < 20 || caplen < t + 20)
         return MPTCP_PEER_PARSE_NOT_TCP;
@@ -226,12 +223,12 @@ mptcp_peer_foreach(const char *path, mptcp_peer_frame_cb cb, void *ud, char **er
             wtap_rec_reset(&rd.rec);
             continue;
         }
-        seg.frame = frame;
-        seg.ts_ns = (int64_t)rec->ts.secs * 1000000000 + rec->ts.nsecs;
         switch (mptcp_peer_parse_frame(rec->rec_header.packet_header.pkt_encap, mptcp_wtap_data(&rd),
                                        rec->rec_header.packet_header.caplen, &seg)) {
         case MPTCP_PEER_PARSE_OK:
             some_known = true;
+            seg.frame = frame;
+            seg.ts_ns = (int64_t)rec->ts.secs * 1000000000 + rec->ts.nsecs;
             cb(&seg, ud);
             break;
         case MPTCP_PEER_PARSE_NOT_TCP:

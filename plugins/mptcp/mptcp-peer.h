@@ -63,7 +63,7 @@ typedef enum {
 /**
  * Parses link layer (wiretap encapsulation: Ethernet with VLAN tags, Linux SLL, SLL2, raw IP,
  * NULL/LOOP), IPv4/IPv6 (extension headers skipped) and the TCP header with its options.
- * Reads only within data[0, caplen). seg->frame and seg->ts_ns are left to the caller.
+ * Reads only within data[0, caplen). seg->frame and seg->ts_ns (zeroed) are the caller's to set.
  */
 mptcp_peer_parse_t mptcp_peer_parse_frame(int wtap_encap, const uint8_t *data, unsigned caplen,
                                           mptcp_peer_seg_t *seg);
