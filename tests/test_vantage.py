@@ -433,3 +433,83 @@ def test_plugin_bad_peer(tshark, shared_tmp, case):
     msgs = tshark.fields(str(this), ["frame.number", "_ws.expert.message"], "-o", "mptcp.peer_capture:%s" % path,
                          "-Y", "_ws.expert.group == \"Undecoded\"", *extra)
     assert len(msgs) == 1 and msgs[0][0] == "1", msgs
+
+
+# ------------------------------------------------------------------------------------ statistics
+def _stat_json(tshark, this, peer, *extra):
+    import json
+    out = tshark.run("-r", str(this), "-o", "mptcp.peer_capture:%s" % peer, "-q", "-z", "mptcp,stat,json", *extra)
+    return json.loads(out)
+
+
+def _nearest_rank(vals, pct):
+    vals = sorted(vals)
+    return vals[(len(vals) * pct + 99) // 100 - 1]
+
+
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_stats_against_truth(tshark, role):
+    """-z mptcp,stat,json: per subflow and direction the one-way delay summary and the losses,
+    per connection the useful / wasted reinjections and the peer's stream, single pass and -2."""
+    this, peer = paths("vantage", role)
+    v = vtruth("vantage", role)
+    j1 = _stat_json(tshark, this, peer)
+    assert j1 == _stat_json(tshark, this, peer, "-2")
+    (c,) = j1["connections"]
+    assert c["peer"]["stream"] == 0
+    assert abs(c["peer"]["clock_offset_estimate"]) < 1e-3
+    keys = ("c2s", "s2c")
+    for d in (0, 1):
+        reinj = [p for p in v.this.packets if p.frame in v.reinjection_useful and p.direction == d]
+        got = c["peer"]["reinjections"][keys[d]]
+        assert got["useful_packets"] == sum(1 for p in reinj if v.reinjection_useful[p.frame])
+        assert got["useful_bytes"] == sum(p.tcp_len for p in reinj if v.reinjection_useful[p.frame])
+        assert got["wasted_packets"] == sum(1 for p in reinj if not v.reinjection_useful[p.frame])
+        assert got["wasted_bytes"] == sum(p.tcp_len for p in reinj if not v.reinjection_useful[p.frame])
+    assert len(c["subflows"]) == 3
+    for s in c["subflows"]:
+        for d in (0, 1):
+            pk = [p for p in v.this.packets if p.direction == d and p.subflow.client_port == s["client"]["port"]
+                  and p.subflow.client_ip == s["client"]["addr"]]
+            pk = [p for p in v.this.packets if p.tuple in {q.tuple for q in pk}] if pk else []
+            got = s["directions"][keys[d]]
+            owds = [v.owd[p.frame] for p in pk if p.frame in v.owd]
+            assert got["owd"]["samples"] == len(owds)
+            if owds:
+                for k, want in (("min", min(owds)), ("max", max(owds)), ("p50", _nearest_rank(owds, 50)),
+                                ("p99", _nearest_rank(owds, 99))):
+                    assert abs(got["owd"][k] - want) <= OWD_TOL, (s["index"], d, k)
+            assert got["lost_on_path"] == sum(1 for p in pk if p.frame in v.lost)
+            assert got["lost_on_path_bytes"] == sum(p.tcp_len for p in pk if p.frame in v.lost)
+
+
+@pytest.mark.parametrize("shift", [0.75, -3.0])
+def test_stats_clock_offset_estimate(tshark, shared_tmp, shift):
+    """A peer capture shifted with editcap -t: the printed estimate is within 1 ms of the value
+    that undoes it; with that value set, the delays are those of the unshifted pair."""
+    this, peer = paths("vantage", "client")
+    dst = os.path.join(shared_tmp, "shift%s.pcap" % shift)
+    subprocess.run(["editcap", "-t", repr(shift), str(peer), dst], check=True, capture_output=True)
+    os.chmod(dst, 0o644)
+    est = _stat_json(tshark, this, dst)["connections"][0]["peer"]["clock_offset_estimate"]
+    assert abs(est + shift) < 1e-3
+    text = tshark.run("-r", str(this), "-o", "mptcp.peer_capture:%s" % dst, "-q", "-z", "mptcp,stat")
+    assert "clock offset estimate %.9f s" % -shift in text
+    fixed = _stat_json(tshark, this, dst, "-o", "mptcp.peer_clock_offset:%r" % -shift)
+    same = _stat_json(tshark, this, peer)
+    for a, b in zip(fixed["connections"][0]["subflows"], same["connections"][0]["subflows"]):
+        for k in ("c2s", "s2c"):
+            assert a["directions"][k]["owd"]["samples"] == b["directions"][k]["owd"]["samples"]
+            for q in ("min", "p50", "max"):
+                assert abs(a["directions"][k]["owd"][q] - b["directions"][k]["owd"][q]) <= OWD_TOL
+
+
+def test_stats_unchanged_without_peer(tshark):
+    """No peer capture: no peer columns, keys or lines (the output of the other tests stays)."""
+    this, _ = paths("vantage", "client")
+    assert "Peer capture" not in tshark.run("-r", str(this), "-q", "-z", "mptcp,stat")
+    assert "owd" not in tshark.run("-r", str(this), "-q", "-z", "mptcp,stat,csv")
+    assert "\"peer\"" not in tshark.run("-r", str(this), "-q", "-z", "mptcp,stat,json")
+    csv = tshark.run("-r", str(this), "-o", "mptcp.peer_capture:%s" % paths("vantage", "client")[1], "-q",
+                     "-z", "mptcp,stat,csv").splitlines()
+    assert csv[0].endswith(",reinj_wasted_bytes") and len({l.count(",") for l in csv}) == 1

@@ -203,7 +203,18 @@ conn_stat_free(gpointer p)
         mptcp_stats_lat_free(&c->lat[d]);
     }
     g_ptr_array_free(c->sfs, TRUE);
+    mptcp_vstats_free(c->vantage);
     g_free(c);
+}
+
+static void
+sf_stat_free(gpointer p)
+{
+    sf_stat_t *ss = (sf_stat_t *)p;
+
+    if (ss)                    /* holes in the by-index array are NULL */
+        mptcp_vstats_free(ss->vantage);
+    g_free(ss);
 }
 
 void
@@ -234,7 +245,7 @@ conn_stat_get(stats_t *s, const mptcp_conn_t *conn, bool *created)
     if (!c) {
         c = g_new0(conn_stat_t, 1);
         c->conn = conn;
-        c->sfs = g_ptr_array_new_with_free_func(g_free);
+        c->sfs = g_ptr_array_new_with_free_func(sf_stat_free);
         g_hash_table_insert(s->conns, (gpointer)conn, c);
         *created = true;
     }
@@ -341,6 +352,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
     c->last = MAX(c->last, t);
     dir_count(&c->d[e], st, t);
     dir_count(&ss->d[e], st, t);
+    mptcp_vstats_add(&c->vantage, &ss->vantage, pinfo->num, e, pkt->seglen);
 
     if (pkt->flags & MPTCP_PF_REINJECTION) {
         const mptcp_subflow_t *o = reinjection_origin(pkt);

@@ -55,6 +55,7 @@ typedef struct {
     bool backup;
     bool join_syn, join_synack, join_ack, unknown_token;
     int row[2];                                /* GUI table rows (-1 = none yet) */
+    mptcp_vstats_t *vantage;                   /* the peer capture's numbers (mptcp-stats-vantage.c) */
 } sf_stat_t;
 
 typedef struct {
@@ -71,6 +72,7 @@ typedef struct {
     lat_stat_t lat[2];                         /* GUI: accumulated as tapped (the first pass is over) */
     GPtrArray *sfs;                            /* sf_stat_t * by subflow index (holes NULL) */
     stat_tap_table *table;                     /* GUI */
+    mptcp_vstats_t *vantage;                   /* the peer capture's numbers (mptcp-stats-vantage.c) */
 } conn_stat_t;
 
 typedef struct {

@@ -45,7 +45,8 @@ enum {
     VR_SENDER = 1u << 1,
     VR_REINJ = 1u << 2,
     VR_USEFUL = 1u << 3,
-    VR_LOST = 1u << 4
+    VR_LOST = 1u << 4,
+    VR_HERE = 1u << 5
 };
 
 typedef struct {
@@ -54,6 +55,8 @@ typedef struct {
     int32_t peer_conn;
     uint32_t flags;            /* VR_* */
 } vantage_res_t;
+
+static int64_t offset_in_force;            /* ns */
 
 static void
 vantage_reset(void)
@@ -106,6 +109,7 @@ mptcp_vantage_init(void)
                                      "the peer capture is not used", pref_clock_offset);
     } else if ((idx = mptcp_peer_read(pref_peer_capture, &peer_error)) != NULL) {
         matcher = mptcp_peer_matcher_new(idx, offset_ns);
+        offset_in_force = offset_ns;
         results = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
         return;
     }
@@ -164,10 +168,41 @@ mptcp_vantage_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t
     v->owd_ns = r.owd_ns;
     v->flags = (r.has_peer ? VR_PEER : 0) | (r.sender_known ? VR_SENDER : 0)
              | (r.has_reinj_useful ? VR_REINJ : 0) | (r.reinj_useful ? VR_USEFUL : 0)
-             | (r.lost_on_path ? VR_LOST : 0);
+             | (r.lost_on_path ? VR_LOST : 0) | (r.sent_here ? VR_HERE : 0);
     if (r.lost_on_path)
         pkt->flags |= MPTCP_PF_LOST_ON_PATH;
     wmem_map_insert(results, GUINT_TO_POINTER(pinfo->num), v);
+}
+
+bool
+mptcp_vantage_active(void)
+{
+    return results != NULL;
+}
+
+int64_t
+mptcp_vantage_offset_ns(void)
+{
+    return offset_in_force;
+}
+
+bool
+mptcp_vantage_lookup(uint32_t frame, mptcp_vantage_info_t *vi)
+{
+    const vantage_res_t *v = results ? (const vantage_res_t *)wmem_map_lookup(results, GUINT_TO_POINTER(frame)) : NULL;
+
+    if (!v)
+        return false;
+    vi->has_peer = v->flags & VR_PEER;
+    vi->has_owd = (v->flags & (VR_PEER | VR_SENDER)) == (VR_PEER | VR_SENDER);
+    vi->sent_here = v->flags & VR_HERE;
+    vi->lost = v->flags & VR_LOST;
+    vi->has_reinj = v->flags & VR_REINJ;
+    vi->useful = v->flags & VR_USEFUL;
+    vi->owd_ns = v->owd_ns;
+    vi->peer_frame = v->peer_frame;
+    vi->peer_conn = v->peer_conn;
+    return true;
 }
 
 void
