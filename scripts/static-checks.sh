@@ -13,7 +13,8 @@
 #                                checked by the compiler (-Wshadow -Werror). Wireshark's Qt code
 #                                is checked the same way.
 #   CLI_FILES (checkAPIs)        mptcp-stats.c (and mptcp-stats-vantage.c, its peer-capture
-#                                part) hold the `tshark -z mptcp,stat` handlers, the counterpart of Wireshark's ui/cli/tap-*.c: those print with
+#                                part) hold the `tshark -z mptcp,stat` handlers, the
+#                                counterpart of Wireshark's ui/cli/tap-*.c: those print with
 #                                printf and exit(1) on a bad -z argument, and Wireshark checks
 #                                them without the dissector groups; so do we (default groups).
 #   cppcheck variableScope       "the scope of X can be reduced": the code declares its locals
