@@ -513,3 +513,29 @@ def test_stats_unchanged_without_peer(tshark):
     csv = tshark.run("-r", str(this), "-o", "mptcp.peer_capture:%s" % paths("vantage", "client")[1], "-q",
                      "-z", "mptcp,stat,csv").splitlines()
     assert csv[0].endswith(",reinj_wasted_bytes") and len({l.count(",") for l in csv}) == 1
+
+
+# ------------------------------------------------------------------------------------ the v0 pair
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_v0_pair(tshark, role):
+    """pymptcpanalyzer's own v0 client/server pair (external, read in place): peer frame, owd and
+    lost_on_path exactly as the byte-identity join of the truth (no self-describing payload
+    there, so reinjection_useful is only checked for presence), single pass and -2."""
+    from conftest import external
+    c, s = external("pymptcpanalyzer", "client_2.pcap"), external("pymptcpanalyzer", "server_2.pcap")
+    this, peer = (c, s) if role == "client" else (s, c)
+    v = vantage_truth.analyze(str(this), str(peer), role)
+    for two in ([], ["-2"]):
+        rows = tshark_rows(tshark, this, peer, *two)
+        bad = []
+        for p in v.this.packets:
+            r = rows[p.frame]
+            if r["peer_frame"] != v.peer_frame.get(p.frame):
+                bad.append((p.frame, "peer_frame", r["peer_frame"], v.peer_frame.get(p.frame)))
+            if p.frame in v.owd and (r["owd"] is None or abs(r["owd"] - v.owd[p.frame]) > OWD_TOL):
+                bad.append((p.frame, "owd", r["owd"], v.owd[p.frame]))
+            if r["lost"] != (p.frame in v.lost):
+                bad.append((p.frame, "lost", r["lost"], p.frame in v.lost))
+        assert not bad, "%d mismatches, first: %s" % (len(bad), bad[:10])
+        assert len(v.peer_frame) == 2823
+        assert sum(1 for r in rows.values() if r["reinj"] is not None) > 0
