@@ -161,6 +161,8 @@ flow_set_conn(mptcp_peer_index_t *idx, uint32_t fi, int c, int side)
         if (f->conn < 0) {
             f->conn = c;
             f->side = side;
+            if (!conn_at(idx, c)->flows)
+                conn_at(idx, c)->flows = g_array_new(FALSE, FALSE, sizeof(uint32_t));
             g_array_append_val(conn_at(idx, c)->flows, fi);
         }
         if (!f->reverse)
@@ -204,10 +206,7 @@ conn_new(mptcp_peer_index_t *idx, int version)
     conn_t c;
 
     memset(&c, 0, sizeof(c));
-    c.version = version;
-    c.flows = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    c.arrived[0] = cov_new();
-    c.arrived[1] = cov_new();
+    c.version = version;       /* flows and arrived[]: on first use (forged SYNs cost little) */
     g_array_append_val(idx->conns, c);
     return (int)idx->conns->len - 1;
 }
@@ -317,6 +316,8 @@ seg_data(mptcp_peer_index_t *idx, uint32_t fi, const mptcp_peer_seg_t *seg, mptc
     hi = lo + seg->len < lo ? UINT64_MAX : lo + seg->len;
     r->has_dsn = true;
     r->rdsn = lo;
+    if (!c->arrived[f->side])
+        c->arrived[f->side] = cov_new();
     r->first_arrival = !cov_covers(c->arrived[f->side], lo, hi);
     cov_add(c->arrived[f->side], lo, hi);
     n = c->flows->len;
@@ -476,9 +477,11 @@ mptcp_peer_index_free(mptcp_peer_index_t *idx)
             g_tree_destroy(flow_at(idx, i)->sent);
     for (unsigned i = 0; i < idx->conns->len; i++) {
         conn_t *c = conn_at(idx, (int)i);
-        g_tree_destroy(c->arrived[0]);
-        g_tree_destroy(c->arrived[1]);
-        g_array_free(c->flows, TRUE);
+        for (int s = 0; s < 2; s++)
+            if (c->arrived[s])
+                g_tree_destroy(c->arrived[s]);
+        if (c->flows)
+            g_array_free(c->flows, TRUE);
     }
     g_array_free(idx->recs, TRUE);
     g_array_free(idx->flows, TRUE);
