@@ -539,3 +539,41 @@ def test_v0_pair(tshark, role):
         assert not bad, "%d mismatches, first: %s" % (len(bad), bad[:10])
         assert len(v.peer_frame) == 2823
         assert sum(1 for r in rows.values() if r["reinj"] is not None) > 0
+
+
+def test_pcapng_direction_flags(driver, tmp_path):
+    """Neither link layer tells the direction (Ethernet) and the peer's clock is 10 ms early with no
+    offset set: the time order would name the wrong sender. With the peer in pcapng with
+    epb_flags (inbound/outbound) the senders, losses and useful reinjections are right, and each
+    delay is the truth's shifted by the clock error."""
+    import struct
+    this = _relink(tmp_path, "v1-vantage-client.pcap", "eth", 1)
+    vs = vtruth("vantage", "server")          # the server's capture: who sent each of its frames
+    out = tmp_path / "server-flags.pcapng"
+
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("<II", btype, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+    with open(out, "wb") as f:
+        f.write(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        f.write(block(1, struct.pack("<HHI", 1, 0, 0) + struct.pack("<HHB3x", 9, 1, 6) + b"\0" * 4))
+        for (ts, ip, orig, ver), p in zip(_ip_packets("v1-vantage-server.pcap"), vs.this.packets):
+            data = _l2("eth", ver, ip)
+            t = int(round((ts - 0.01) * 1e6))
+            flags = 2 if vs.sent_here[p.frame] else 1
+            data += b"\0" * (-len(data) % 4)
+            opts = struct.pack("<HHI", 2, 4, flags) + struct.pack("<HH", 0, 0)
+            f.write(block(6, struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF, len(_l2("eth", ver, ip)), orig + 14)
+                          + data + opts))
+    rc, out_, err = driver(this, out)
+    assert rc == 0, err[-2000:]
+    v = vtruth("vantage", "client")
+    rows = parse_rows(out_)
+    for p in v.this.packets:
+        r = rows[p.frame]
+        assert r["peer_frame"] == v.peer_frame.get(p.frame)
+        assert r["lost"] == (p.frame in v.lost)
+        assert r["reinj"] == v.reinjection_useful.get(p.frame)
+        assert r["sent_here"] == v.sent_here[p.frame]
+        if p.frame in v.owd:
+            assert abs(r["owd"] - (v.owd[p.frame] + (-0.01 if v.sent_here[p.frame] else 0.01))) <= OWD_TOL

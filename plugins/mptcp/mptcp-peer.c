@@ -195,6 +195,24 @@ mptcp_peer_parse_frame(int wtap_encap, const uint8_t *data, unsigned caplen, mpt
     return MPTCP_PEER_PARSE_OK;
 }
 
+/* pcapng packet flags (epb_flags): inbound / outbound, when the link layer did not say. */
+static mptcp_peer_dir_t
+record_dir(const wtap_rec *rec)
+{
+    uint32_t flags;
+
+    if (!rec->block || wtap_block_get_uint32_option_value(rec->block, OPT_PKT_FLAGS, &flags) != WTAP_OPTTYPE_SUCCESS)
+        return MPTCP_PEER_DIR_UNKNOWN;
+    switch (PACK_FLAGS_DIRECTION(flags)) {
+    case PACK_FLAGS_DIRECTION_INBOUND:
+        return MPTCP_PEER_DIR_IN;
+    case PACK_FLAGS_DIRECTION_OUTBOUND:
+        return MPTCP_PEER_DIR_OUT;
+    default:
+        return MPTCP_PEER_DIR_UNKNOWN;
+    }
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 bool
@@ -229,6 +247,8 @@ mptcp_peer_foreach(const char *path, mptcp_peer_frame_cb cb, void *ud, char **er
             some_known = true;
             seg.frame = frame;
             seg.ts_ns = (int64_t)rec->ts.secs * 1000000000 + rec->ts.nsecs;
+            if (seg.dir == MPTCP_PEER_DIR_UNKNOWN)
+                seg.dir = record_dir(rec);
             cb(&seg, ud);
             break;
         case MPTCP_PEER_PARSE_NOT_TCP:
