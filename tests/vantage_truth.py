@@ -18,7 +18,14 @@ API::
     v.peer_frame[f]        # frame of the same segment in the peer capture (absent: not there)
     v.owd[f]               # receiver time - sender time (s), every matched packet
     v.sent_here[f]         # True: sent by this capture's host
-    v.lost                 # set of frames: data segments sent here that never reach the peer capture
+    v.lost                 # set of frames: data segments sent here some of whose bytes never reach
+                           # the peer capture
+    v.pieces[f]            # the peer frames that carry frame f's bytes (one unless segmented
+                           # differently: TSO at the sender, GRO at the receiver; then joined by
+                           # flow, TSval and overlapping sequence range; peer_frame = the piece
+                           # with f's first byte)
+    v.ambiguous[f]         # frames of the peer that overlap f but are the identical copy of
+                           # another frame here (f's join is ambiguous: see _range_pieces)
     v.reinjection_useful[f]  # on every copy (either capture's frame numbers) of a reinjection, True
                            # when some of its bytes reached the receiver first through this copy
     v.this, v.peer         # truth.Truth of each capture
@@ -95,14 +102,77 @@ def first_arrivals(t):
     return out
 
 
+def _tsval(p):
+    for k, b in p.options:
+        if k == 8 and len(b) == 10:
+            return struct.unpack("!I", b[2:6])[0]
+    return None
+
+
+def _range_pieces(this, peer, exact):
+    """Data segments of `this` without an identical copy -> the peer's segments of the same flow
+    and TSval that overlap its sequence range (one transmission segmented differently at the two
+    ends: TSO at a sender, GRO at a receiver). Peer segments that have an identical copy in
+    `this` are not pieces of another segment."""
+    taken = set(exact.values())
+    by_flow = defaultdict(list)
+    for q in peer.data_packets:
+        by_flow[(q.tuple, _tsval(q))].append(q)
+    out, ambiguous = {}, {}
+    for p in this.data_packets:
+        if p.frame in exact:
+            continue
+        pieces, other = [], []
+        for q in by_flow.get((p.tuple, _tsval(p)), ()):
+            if (q.seq, q.tcp_len) == (p.seq, p.tcp_len):
+                continue        # the same range again: another transmission, not a piece
+            if (q.seq - p.seq) % 2 ** 32 < p.tcp_len or (p.seq - q.seq) % 2 ** 32 < q.tcp_len:
+                (other if q.frame in taken else pieces).append(q)
+        if pieces:
+            out[p.frame] = pieces
+        if other:
+            ambiguous[p.frame] = other
+    return out, ambiguous
+
+
+def _covered(p, pieces):
+    """Bytes of p's sequence range that the pieces carry."""
+    ivs = sorted((max(0, (q.seq - p.seq + 2 ** 31) % 2 ** 32 - 2 ** 31), min(p.tcp_len, (q.seq - p.seq + 2 ** 31) % 2 ** 32 - 2 ** 31 + q.tcp_len)) for q in pieces)
+    n, end = 0, 0
+    for a, b in ivs:
+        a = max(a, end)
+        if b > a:
+            n += b - a
+            end = b
+    return n
+
+
 class VantageTruth:
     def __init__(self, this_path, peer_path, role):
         assert role in ("client", "server")
         self.this = truth.analyze(this_path)
         self.peer = truth.analyze(peer_path)
         ka, kb = segment_keys(this_path), segment_keys(peer_path)
-        self.peer_frame = _pair(ka, kb)
-        back = {v: k for k, v in self.peer_frame.items()}
+        exact = _pair(ka, kb)
+        self.peer_frame = dict(exact)
+        # pieces: this frame -> the peer frames that carry its bytes (one, or several when
+        # the two ends segmented differently); peer_frame = the piece with its first byte
+        self.pieces = {f: [q] for f, q in exact.items()}
+        self.range_joined = set()
+        ranged, amb = _range_pieces(self.this, self.peer, exact)
+        # ambiguous: a peer segment overlapping f (same flow and TSval) is also the identical copy
+        # of another frame of this capture; which one it belongs to the bytes cannot tell
+        self.ambiguous = {f: [q.frame for q in qs] for f, qs in amb.items()}
+        for f, qs in ranged.items():
+            p = self.this.by_frame[f]
+            first = [q for q in qs if (p.seq - q.seq) % 2 ** 32 < q.tcp_len] or qs
+            self.peer_frame[f] = min(q.frame for q in first)
+            self.pieces[f] = [q.frame for q in qs]
+            self.range_joined.add(f)
+        back = defaultdict(list)
+        for f, qs in self.pieces.items():
+            for q in qs:
+                back[q].append(f)
         client_addrs = {k.client_ip for k in self.this.subflows} | {k.client_ip for k in self.peer.subflows}
         self.sent_here = {}
         self.owd = {}
@@ -114,19 +184,20 @@ class VantageTruth:
             if q is not None:
                 tq = self.peer.by_frame[q].ts
                 self.owd[p.frame] = (tq - p.ts) if here else (p.ts - tq)
-            elif here and p.tcp_len > 0:
-                self.lost.add(p.frame)
+            if here and p.tcp_len > 0:
+                pcs = [self.peer.by_frame[x] for x in self.pieces.get(p.frame, ())]
+                if p.frame not in exact and _covered(p, pcs) < p.tcp_len:
+                    self.lost.add(p.frame)      # some of its bytes never reached the peer
         # reinjections of each sender, judged at the receiver
         self.reinjection_useful = {}
         first_peer, first_this = first_arrivals(self.peer), first_arrivals(self.this)
         for p in self.this.packets:                 # sent here, received in the peer capture
             if self.sent_here[p.frame] and p.reinjection_of:
-                q = self.peer_frame.get(p.frame)
-                self.reinjection_useful[p.frame] = q is not None and q in first_peer
+                self.reinjection_useful[p.frame] = any(q in first_peer for q in self.pieces.get(p.frame, ()))
         for q in self.peer.packets:                 # sent by the peer, received here
-            if q.reinjection_of and q.frame in back and not self.sent_here[back[q.frame]]:
-                f = back[q.frame]
-                self.reinjection_useful[f] = f in first_this
+            for f in back.get(q.frame, ()):
+                if q.reinjection_of and not self.sent_here[f]:
+                    self.reinjection_useful[f] = f in first_this
 
     def counts(self):
         useful = sum(1 for v in self.reinjection_useful.values() if v)

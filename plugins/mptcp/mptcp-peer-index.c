@@ -31,6 +31,10 @@ typedef struct {
     uint32_t reverse;              /* 1 + index of the opposite direction, 0 none yet */
     int conn, side;                /* -1: unknown */
     bool has_isn, has_map;
+    bool has_sig;                  /* the subflow's signature (flow_set_sig()) is known */
+    bool has_syn_sig;              /* the signature of its first SYN (ISN, TSval) */
+    uint8_t sig_dir;               /* 0: this direction is the subflow's SYN sender's */
+    uint64_t sig, syn_sig;
     uint32_t isn;
     uint64_t map_dsn;              /* raw DSN of the current mapping */
     uint32_t map_ssn, map_len;
@@ -50,11 +54,24 @@ struct mptcp_peer_index {
     GArray *recs, *flows, *conns;
     GHashTable *flow_ht;           /* flow_key_t -> 1 + flow index */
     GHashTable *token_ht;          /* token -> 1 + conn index */
+    GHashTable *sig_ht;            /* subflow signature, direction -> 1 + flow index */
     uint32_t *slots;               /* open addressing: 1 + record index of the first unmatched copy */
     size_t nslots;
+    uint32_t *ts_slots;            /* (flow, TSval) of data segments -> 1 + first record index */
+    size_t nts_slots;
     int64_t first_ns, last_ns;     /* time span of the capture */
     unsigned mptcp_segs;           /* segments with at least one MPTCP option */
 };
+
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
 
 /* ---------------------------------------------------------------------------- coverage sets */
 static gint
@@ -172,6 +189,41 @@ flow_set_conn(mptcp_peer_index_t *idx, uint32_t fi, int c, int side)
     }
 }
 
+/* A subflow's signature survives address and port rewriting (NAT): the token and nonce of its
+ * MP_JOIN SYN (RFC 8684 section 3.2), or the server's key of the MP_CAPABLE SYN/ACK (3.1). */
+static void
+flow_set_sig(mptcp_peer_index_t *idx, uint32_t fi, uint64_t sig, bool dir)
+{
+    flow_t *f = flow_at(idx, fi);
+    uint64_t k = sig ^ (uint64_t)dir;          /* sig has its low bit clear */
+
+    if (f->has_sig)
+        return;
+    f->has_sig = true;
+    f->sig = sig;
+    f->sig_dir = dir;
+    if (!g_hash_table_contains(idx->sig_ht, &k))
+        g_hash_table_insert(idx->sig_ht, g_memdup2(&k, sizeof(k)), GUINT_TO_POINTER(fi + 1));
+    if (f->reverse && !flow_at(idx, f->reverse - 1)->has_sig)
+        flow_set_sig(idx, f->reverse - 1, sig, !dir);
+}
+
+/* An MP_CAPABLE SYN comes before any key: its ISN and TSval (which NATs leave alone as a rule)
+ * name the subflow until the SYN/ACK's key does. Every SYN is entered (retransmissions too). */
+static void
+flow_add_syn_sig(mptcp_peer_index_t *idx, uint32_t fi, const mptcp_peer_seg_t *seg)
+{
+    flow_t *f = flow_at(idx, fi);
+    uint64_t k = (mix64((uint64_t)seg->seq << 32 | seg->tsval) | 1) ^ 0x2;    /* odd: no clash with sig */
+
+    if (!f->has_syn_sig) {
+        f->has_syn_sig = true;
+        f->syn_sig = k;
+    }
+    if (!g_hash_table_contains(idx->sig_ht, &k))
+        g_hash_table_insert(idx->sig_ht, g_memdup2(&k, sizeof(k)), GUINT_TO_POINTER(fi + 1));
+}
+
 static uint32_t
 flow_get(mptcp_peer_index_t *idx, const mptcp_peer_seg_t *seg)
 {
@@ -196,6 +248,8 @@ flow_get(mptcp_peer_index_t *idx, const mptcp_peer_seg_t *seg)
         flow_at(idx, fi)->reverse = GPOINTER_TO_UINT(v);
         if (r->conn >= 0)
             flow_set_conn(idx, fi, r->conn, 1 - r->side);
+        if (r->has_sig)
+            flow_set_sig(idx, fi, r->sig, !r->sig_dir);
     }
     return fi;
 }
@@ -275,6 +329,12 @@ seg_options(mptcp_peer_index_t *idx, uint32_t fi, const mptcp_peer_seg_t *seg)
         flow_t *f = flow_at(idx, fi);
         gpointer v;
 
+        if (o->subtype == MPTCP_SUB_CAPABLE && (seg->flags & 0x12) == 0x02)
+            flow_add_syn_sig(idx, fi, seg);
+        if (o->subtype == MPTCP_SUB_JOIN && o->u.join.kind == MPTCP_JOIN_SYN)
+            flow_set_sig(idx, fi, mix64((uint64_t)o->u.join.token << 32 | o->u.join.nonce) & ~(uint64_t)1, false);
+        if (o->subtype == MPTCP_SUB_CAPABLE && (seg->flags & 0x12) == 0x12 && o->u.cap.has_sendkey)
+            flow_set_sig(idx, fi, mix64(o->u.cap.sendkey ^ 0x4d50u) & ~(uint64_t)1, true);
         if (o->subtype == MPTCP_SUB_CAPABLE) {
             seg_capable(idx, fi, seg, o);
         } else if (o->subtype == MPTCP_SUB_JOIN && o->u.join.kind == MPTCP_JOIN_SYN && f->conn < 0
@@ -366,16 +426,6 @@ mptcp_peer_index_add(mptcp_peer_index_t *idx, const mptcp_peer_seg_t *seg)
 
 /* ---------------------------------------------------------------------------- match keys */
 static uint64_t
-mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
-static uint64_t
 key_hash(uint32_t flow, uint32_t seq, uint32_t len, uint32_t tsval, uint16_t ipid, uint16_t flags)
 {
     return mix64(mix64(((uint64_t)flow << 32 | seq) ^ mix64((uint64_t)len << 32 | tsval))
@@ -406,6 +456,63 @@ slot_of(const mptcp_peer_index_t *idx, uint32_t flow, uint32_t seq, uint32_t len
     return s;
 }
 
+/* Slot of (flow, TSval) in the table of data segments: holding it, or the empty one. */
+static size_t
+ts_slot_of(const mptcp_peer_index_t *idx, uint32_t flow, uint32_t tsval)
+{
+    size_t mask = idx->nts_slots - 1, s = mix64((uint64_t)flow << 32 | tsval) & mask;
+
+    while (idx->ts_slots[s]) {
+        const mptcp_peer_rec_t *r = &g_array_index(idx->recs, mptcp_peer_rec_t, idx->ts_slots[s] - 1);
+        if (r->flow == flow && r->tsval == tsval)
+            return s;
+        s = (s + 1) & mask;
+    }
+    return s;
+}
+
+static void
+ts_table_build(mptcp_peer_index_t *idx)
+{
+    size_t n = idx->recs->len;
+
+    idx->nts_slots = 16;
+    while (idx->nts_slots < 2 * n)
+        idx->nts_slots *= 2;
+    idx->ts_slots = g_new0(uint32_t, idx->nts_slots);
+    for (size_t i = n; i-- > 0;) {     /* chains in frame order */
+        mptcp_peer_rec_t *r = &g_array_index(idx->recs, mptcp_peer_rec_t, i);
+        size_t s;
+        if (!r->len)
+            continue;
+        s = ts_slot_of(idx, r->flow, r->tsval);
+        r->next_ts = idx->ts_slots[s];
+        idx->ts_slots[s] = (uint32_t)i + 1;
+    }
+}
+
+unsigned
+mptcp_peer_index_pieces(mptcp_peer_index_t *idx, uint32_t flow, const mptcp_peer_seg_t *seg,
+                        const mptcp_peer_rec_t **out, unsigned max)
+{
+    uint32_t tsval = seg->has_ts ? seg->tsval : 0, next;
+    unsigned n = 0, looked = 0;
+
+    if (!idx->ts_slots || !seg->len)
+        return 0;
+    next = idx->ts_slots[ts_slot_of(idx, flow, tsval)];
+    for (; next && n < max && looked < 256; looked++) {
+        const mptcp_peer_rec_t *r = &g_array_index(idx->recs, mptcp_peer_rec_t, next - 1);
+        next = r->next_ts;
+        if (r->matched || (r->seq == seg->seq && r->len == seg->len))
+            continue;              /* its own copy on this side, or another transmission of the
+                                    * same range: not a piece of this one */
+        if (r->seq - seg->seq < seg->len || seg->seq - r->seq < r->len)
+            out[n++] = r;
+    }
+    return n;
+}
+
 void
 mptcp_peer_index_finish(mptcp_peer_index_t *idx)
 {
@@ -422,6 +529,7 @@ mptcp_peer_index_finish(mptcp_peer_index_t *idx)
         r->next_same = idx->slots[s];
         idx->slots[s] = (uint32_t)i + 1;
     }
+    ts_table_build(idx);
 }
 
 uint32_t
@@ -464,6 +572,7 @@ mptcp_peer_index_new(void)
     idx->conns = g_array_new(FALSE, FALSE, sizeof(conn_t));
     idx->flow_ht = g_hash_table_new_full(flow_hash, flow_equal, g_free, NULL);
     idx->token_ht = g_hash_table_new(g_direct_hash, g_direct_equal);
+    idx->sig_ht = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     return idx;
 }
 
@@ -488,7 +597,9 @@ mptcp_peer_index_free(mptcp_peer_index_t *idx)
     g_array_free(idx->conns, TRUE);
     g_hash_table_destroy(idx->flow_ht);
     g_hash_table_destroy(idx->token_ht);
+    g_hash_table_destroy(idx->sig_ht);
     g_free(idx->slots);
+    g_free(idx->ts_slots);
     g_free(idx);
 }
 
@@ -520,6 +631,22 @@ int
 mptcp_peer_index_side_of(const mptcp_peer_index_t *idx, const mptcp_peer_rec_t *rec)
 {
     return flow_at(idx, rec->flow)->side;
+}
+
+uint32_t
+mptcp_peer_index_flow_by_sig(const mptcp_peer_index_t *idx, const mptcp_peer_index_t *other, uint32_t other_flow)
+{
+    const flow_t *of = flow_at(other, other_flow);
+    uint64_t k;
+    uint32_t r = 0;
+
+    if (of->has_sig) {
+        k = of->sig ^ (uint64_t)of->sig_dir;
+        r = GPOINTER_TO_UINT(g_hash_table_lookup(idx->sig_ht, &k));
+    }
+    if (!r && of->has_syn_sig)
+        r = GPOINTER_TO_UINT(g_hash_table_lookup(idx->sig_ht, &of->syn_sig));
+    return r;
 }
 
 void

@@ -77,6 +77,7 @@ typedef struct {
     uint32_t flow;             /**< index of the directed 4-tuple */
     uint32_t seq, len, tsval;
     uint32_t next_same;        /**< 1 + index of the next segment with the same match key, or 0 */
+    uint32_t next_ts;          /**< data: 1 + index of the next data segment of the flow with this TSval */
     int64_t ts_ns;
     uint64_t rdsn;             /**< relative DSN of the first payload byte (valid if has_dsn) */
     uint16_t ipid;
@@ -109,6 +110,13 @@ int mptcp_peer_index_side_of(const mptcp_peer_index_t *idx, const mptcp_peer_rec
 uint32_t mptcp_peer_index_flow_find(const mptcp_peer_index_t *idx, const mptcp_peer_seg_t *seg);
 /** Earliest and latest time stamp of the indexed segments. */
 void mptcp_peer_index_span(const mptcp_peer_index_t *idx, int64_t *first_ns, int64_t *last_ns);
+/**
+ * 1 + index of the flow of idx that is other_flow of the index other with its addresses or
+ * ports rewritten (NAT): the same MP_JOIN SYN token and nonce, or the same server key of the
+ * MP_CAPABLE SYN/ACK, and the same direction; 0 if none.
+ */
+uint32_t mptcp_peer_index_flow_by_sig(const mptcp_peer_index_t *idx, const mptcp_peer_index_t *other,
+                                      uint32_t other_flow);
 /** 1 + index of the opposite direction of flow, or 0. */
 uint32_t mptcp_peer_index_reverse(const mptcp_peer_index_t *idx, uint32_t flow);
 /**
@@ -116,6 +124,13 @@ uint32_t mptcp_peer_index_reverse(const mptcp_peer_index_t *idx, uint32_t flow);
  * and flags) in a finished index; marks it taken. NULL if none is left. O(1).
  */
 mptcp_peer_rec_t *mptcp_peer_index_take(mptcp_peer_index_t *idx, uint32_t flow, const mptcp_peer_seg_t *seg);
+/**
+ * The data segments of flow with seg's TSval whose sequence ranges overlap seg's (one
+ * transmission segmented differently at the two ends: TSO at the sender, GRO at the
+ * receiver), in frame order, at most max (and no more than 256 are looked at). Finished index.
+ */
+unsigned mptcp_peer_index_pieces(mptcp_peer_index_t *idx, uint32_t flow, const mptcp_peer_seg_t *seg,
+                                 const mptcp_peer_rec_t **out, unsigned max);
 /** Tokens of connection conn (side 0 / side 1; 0 when the key is unknown). */
 void mptcp_peer_index_tokens(const mptcp_peer_index_t *idx, unsigned conn, uint32_t tok[2]);
 
