@@ -25,6 +25,7 @@
 
 typedef struct {
     GArray *owd;               /* int64_t ns */
+    int64_t owd_min, owd_max, owd_sum;         /* running (the GUI table, updated per packet) */
     uint64_t sent, lost_pkts, lost_bytes;
     uint64_t useful_pkts, useful_bytes, wasted_pkts, wasted_bytes;
 } vdir_t;
@@ -60,6 +61,11 @@ vstats_count(mptcp_vstats_t *v, const mptcp_vantage_info_t *vi, int dir, uint32_
         if (!d->owd)
             d->owd = g_array_new(FALSE, FALSE, sizeof(int64_t));
         g_array_append_val(d->owd, vi->owd_ns);
+        if (d->owd->len == 1 || vi->owd_ns < d->owd_min)
+            d->owd_min = vi->owd_ns;
+        if (d->owd->len == 1 || vi->owd_ns > d->owd_max)
+            d->owd_max = vi->owd_ns;
+        d->owd_sum += vi->owd_ns;
         if (!v->has_min[w] || vi->owd_ns < v->min_owd[w]) {
             v->has_min[w] = true;
             v->min_owd[w] = vi->owd_ns;
@@ -297,4 +303,24 @@ mptcp_vstats_json_dir(const mptcp_vstats_t *v, int d)
         printf("%.4f", 100.0 * (double)x->lost_pkts / (double)x->sent);
     else
         printf("null");
+}
+
+/* ---------------------------------------------------------------------------- GUI */
+void
+mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int d, char *cells[MPTCP_VSTATS_GUI_COLS])
+{
+    const vdir_t *x = vdir(v, d);
+    unsigned n = x->owd ? x->owd->len : 0;
+
+    if (!mptcp_vantage_active()) {
+        for (int i = 0; i < MPTCP_VSTATS_GUI_COLS; i++)
+            cells[i] = g_strdup("");
+        return;
+    }
+    cells[0] = n ? g_strdup_printf("%.3f", (double)x->owd_min / 1e6) : g_strdup("");
+    cells[1] = n ? g_strdup_printf("%.3f", (double)x->owd_sum / (double)n / 1e6) : g_strdup("");
+    cells[2] = n ? g_strdup_printf("%.3f", (double)x->owd_max / 1e6) : g_strdup("");
+    cells[3] = g_strdup_printf("%" PRIu64, x->lost_pkts);
+    cells[4] = g_strdup_printf("%" PRIu64, x->useful_pkts);
+    cells[5] = g_strdup_printf("%" PRIu64, x->wasted_pkts);
 }

@@ -501,7 +501,8 @@ mptcp_stats_ms(int64_t ns)
 enum {
     COL_SCOPE, COL_PACKETS, COL_BYTES, COL_UNIQUE, COL_SHARE, COL_REINJ_PKTS, COL_REINJ_BYTES, COL_CAUSED_PKTS,
     COL_CAUSED_BYTES, COL_GOODPUT, COL_LAT_N, COL_LAT_MIN, COL_LAT_MEAN, COL_LAT_P50, COL_LAT_P90, COL_LAT_P99,
-    COL_LAT_MAX, COL_FIRST_DATA, COL_LAST_DATA, COL_DATA_FIN, COL_FIN, COL_RST, COL_FASTCLOSE, NCOLS
+    COL_LAT_MAX, COL_FIRST_DATA, COL_LAST_DATA, COL_DATA_FIN, COL_FIN, COL_RST, COL_FASTCLOSE,
+    COL_PEER_FIRST, COL_PEER_LAST = COL_PEER_FIRST + MPTCP_VSTATS_GUI_COLS - 1, NCOLS
 };
 
 static stat_tap_table_item gui_fields[NCOLS] = {
@@ -528,6 +529,13 @@ static stat_tap_table_item gui_fields[NCOLS] = {
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "FIN (s)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "RST (s)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "MP_FASTCLOSE (s)", "%s" },
+    /* with a peer capture (mptcp.peer_capture), else empty: mptcp_vstats_gui_cells() */
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay min (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay mean (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay max (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Lost on path", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Useful reinj.", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Wasted reinj.", "%s" },
 };
 
 static stats_t gui_stats;          /**< the dialog's state (one table set per stat_tap_table_ui) */
@@ -568,6 +576,16 @@ gui_fill_dir(stat_tap_table *t, guint row, const dir_stat_t *ds, uint64_t conn_b
 }
 
 static void
+gui_fill_peer(stat_tap_table *t, guint row, const mptcp_vstats_t *v, int d)
+{
+    char *cells[MPTCP_VSTATS_GUI_COLS];
+
+    mptcp_vstats_gui_cells(v, d, cells);
+    for (int i = 0; i < MPTCP_VSTATS_GUI_COLS; i++)
+        gui_set(t, row, (guint)(COL_PEER_FIRST + i), cells[i]);
+}
+
+static void
 gui_fill_conn(conn_stat_t *c)
 {
     for (int d = 0; d < 2; d++) {
@@ -582,6 +600,7 @@ gui_fill_conn(conn_stat_t *c)
         gui_set(c->table, (guint)d, COL_LAT_P90, g_strdup_printf("%.3f", mptcp_stats_ms(mptcp_stats_quantile(&l->q[1]))));
         gui_set(c->table, (guint)d, COL_LAT_P99, g_strdup_printf("%.3f", mptcp_stats_ms(mptcp_stats_quantile(&l->q[2]))));
         gui_set(c->table, (guint)d, COL_LAT_MAX, g_strdup_printf("%.3f", mptcp_stats_ms(l->max)));
+        gui_fill_peer(c->table, (guint)d, c->vantage, d);
     }
 }
 
@@ -609,6 +628,7 @@ gui_fill_sf(conn_stat_t *c, sf_stat_t *ss)
         gui_set(c->table, row, COL_CAUSED_BYTES, g_strdup_printf("%" PRIu64, ds->caused_bytes));
         gui_set(c->table, row, COL_FIN, gui_when(&ds->fin));
         gui_set(c->table, row, COL_RST, gui_when(&ds->rst));
+        gui_fill_peer(c->table, row, ss->vantage, d);
     }
 }
 
