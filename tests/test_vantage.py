@@ -636,3 +636,19 @@ def test_nat_between_the_ends(driver, tmp_path, role):
     assert rc == 0, err[-2000:]
     bad = compare(vtruth("vantage", role), parse_rows(out))
     assert not bad, "%d mismatches, first: %s" % (len(bad), bad[:10])
+
+
+def test_peer_compressed_and_pcapng(driver, tmp_path):
+    """Any format wiretap opens: the server's capture as gzip-compressed pcap and as pcapng
+    (editcap), same values."""
+    import gzip
+    src = CAPTURES / "v1-vantage-server.pcap"
+    gz = tmp_path / "server.pcap.gz"
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    ng = tmp_path / "server.pcapng"
+    subprocess.run(["editcap", "-F", "pcapng", str(src), str(ng)], check=True, capture_output=True)
+    for peer in (gz, ng):
+        rc, out, err = driver(CAPTURES / "v1-vantage-client.pcap", peer)
+        assert rc == 0, err[-2000:]
+        bad = compare(vtruth("vantage", "client"), parse_rows(out))
+        assert not bad, (peer.name, bad[:10])
