@@ -17,15 +17,14 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define WS_LOG_DOMAIN "mptcp"
-#include "mptcp-int.h"
+#include "mptcp-stats.h"          /* lat_stat_t: min/max/mean and exact nearest-rank quantiles */
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
-    GArray *owd;               /* int64_t ns */
-    int64_t owd_min, owd_max, owd_sum;         /* running (the GUI table, updated per packet) */
+    lat_stat_t owd;            /* ns; quantiles P50/P90/P99 kept as samples come (GUI: per packet) */
     uint64_t sent, lost_pkts, lost_bytes;
     uint64_t useful_pkts, useful_bytes, wasted_pkts, wasted_bytes;
 } vdir_t;
@@ -58,14 +57,7 @@ vstats_count(mptcp_vstats_t *v, const mptcp_vantage_info_t *vi, int dir, uint32_
         v->peer_conn = vi->peer_conn;
     if (vi->has_owd) {
         int w = vi->sent_here ? 0 : 1;
-        if (!d->owd)
-            d->owd = g_array_new(FALSE, FALSE, sizeof(int64_t));
-        g_array_append_val(d->owd, vi->owd_ns);
-        if (d->owd->len == 1 || vi->owd_ns < d->owd_min)
-            d->owd_min = vi->owd_ns;
-        if (d->owd->len == 1 || vi->owd_ns > d->owd_max)
-            d->owd_max = vi->owd_ns;
-        d->owd_sum += vi->owd_ns;
+        mptcp_stats_lat_add(&d->owd, vi->owd_ns);
         if (!v->has_min[w] || vi->owd_ns < v->min_owd[w]) {
             v->has_min[w] = true;
             v->min_owd[w] = vi->owd_ns;
@@ -107,40 +99,26 @@ mptcp_vstats_free(mptcp_vstats_t *v)
     if (!v)
         return;
     for (int d = 0; d < 2; d++)
-        if (v->d[d].owd)
-            g_array_free(v->d[d].owd, TRUE);
+        mptcp_stats_lat_free(&v->d[d].owd);
     g_free(v);
 }
 
 /* ---------------------------------------------------------------------------- summaries */
-static int
-cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 typedef struct {
     unsigned n;
     int64_t min, p50, p99, max;
 } owd_sum_t;
 
-/* Sorts the samples in place (drawing happens after the first pass: nothing is added later). */
 static owd_sum_t
 owd_summary(const vdir_t *d)
 {
-    owd_sum_t s = { 0, 0, 0, 0, 0 };
-    int64_t *a;
+    owd_sum_t s;
 
-    if (!d->owd || !d->owd->len)
-        return s;
-    a = (int64_t *)(void *)d->owd->data;
-    s.n = d->owd->len;
-    qsort(a, s.n, sizeof(int64_t), cmp_i64);
-    s.min = a[0];
-    s.max = a[s.n - 1];
-    s.p50 = a[(s.n * 50 + 99) / 100 - 1];     /* nearest rank: ceil(p n / 100) */
-    s.p99 = a[(s.n * 99 + 99) / 100 - 1];
+    s.n = (unsigned)d->owd.n;
+    s.min = d->owd.n ? d->owd.min : 0;
+    s.max = d->owd.n ? d->owd.max : 0;
+    s.p50 = mptcp_stats_quantile(&d->owd.q[0]);        /* mptcp_stats_pcts: 50, 90, 99 */
+    s.p99 = mptcp_stats_quantile(&d->owd.q[2]);
     return s;
 }
 
@@ -310,17 +288,20 @@ void
 mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int d, char *cells[MPTCP_VSTATS_GUI_COLS])
 {
     const vdir_t *x = vdir(v, d);
-    unsigned n = x->owd ? x->owd->len : 0;
+    owd_sum_t s = owd_summary(x);
+    int i = 0;
 
     if (!mptcp_vantage_active()) {
-        for (int i = 0; i < MPTCP_VSTATS_GUI_COLS; i++)
+        for (i = 0; i < MPTCP_VSTATS_GUI_COLS; i++)
             cells[i] = g_strdup("");
         return;
     }
-    cells[0] = n ? g_strdup_printf("%.3f", (double)x->owd_min / 1e6) : g_strdup("");
-    cells[1] = n ? g_strdup_printf("%.3f", (double)x->owd_sum / (double)n / 1e6) : g_strdup("");
-    cells[2] = n ? g_strdup_printf("%.3f", (double)x->owd_max / 1e6) : g_strdup("");
-    cells[3] = g_strdup_printf("%" PRIu64, x->lost_pkts);
-    cells[4] = g_strdup_printf("%" PRIu64, x->useful_pkts);
-    cells[5] = g_strdup_printf("%" PRIu64, x->wasted_pkts);
+    cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.min / 1e6) : g_strdup("");
+    cells[i++] = s.n ? g_strdup_printf("%.3f", (double)x->owd.sum / (double)s.n / 1e6) : g_strdup("");
+    cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.p50 / 1e6) : g_strdup("");
+    cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.p99 / 1e6) : g_strdup("");
+    cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.max / 1e6) : g_strdup("");
+    cells[i++] = g_strdup_printf("%" PRIu64, x->lost_pkts);
+    cells[i++] = g_strdup_printf("%" PRIu64, x->useful_pkts);
+    cells[i] = g_strdup_printf("%" PRIu64, x->wasted_pkts);
 }

@@ -532,6 +532,8 @@ static stat_tap_table_item gui_fields[NCOLS] = {
     /* with a peer capture (mptcp.peer_capture), else empty: mptcp_vstats_gui_cells() */
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay min (ms)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay mean (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay P50 (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay P99 (ms)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay max (ms)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Lost on path", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Useful reinj.", "%s" },
