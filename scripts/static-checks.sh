@@ -12,7 +12,8 @@
 #                                and a macro parameter called "index"); shadowing proper is
 #                                checked by the compiler (-Wshadow -Werror). Wireshark's Qt code
 #                                is checked the same way.
-#   CLI_FILES (checkAPIs)        mptcp-stats.c holds the `tshark -z mptcp,stat` handlers, the
+#   CLI_FILES (checkAPIs)        mptcp-stats.c, mptcp-stats-print.c (and mptcp-stats-vantage.c,
+#                                the peer-capture part) hold the `tshark -z mptcp,stat` handlers, the
 #                                counterpart of Wireshark's ui/cli/tap-*.c: those print with
 #                                printf and exit(1) on a bad -z argument, and Wireshark checks
 #                                them without the dissector groups; so do we (default groups).
@@ -37,7 +38,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SRC=$REPO/plugins/mptcp
-CLI_FILES="mptcp-stats.c"
+CLI_FILES="mptcp-stats.c mptcp-stats-print.c mptcp-stats-vantage.c"
 STRICT=${MPTCP_STATIC_STRICT:-0}
 cd "$REPO"
 

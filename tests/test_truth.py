@@ -42,6 +42,10 @@ EXPECTED = {
     "v1-ipv6.pcapng": {1: (250000, 200000)},
     "v1-pair-client.pcap": {1: (250000, 200000)},
     "v1-pair-server.pcap": {1: (250000, 200000)},
+    "v1-vantage-client.pcap": {1: (300000, 300000)},
+    "v1-vantage-server.pcap": {1: (300000, 300000)},
+    "v1-vantage-tso-client.pcap": {1: (300000, 300000)},
+    "v1-vantage-tso-server.pcap": {1: (300000, 300000)},
     "v1-nosynack.pcap": {1: (300000, 200000)},
     "v1-midstream.pcap": None,      # cut: no complete stream
     "v1-slowread.pcap": {1: (3000, 150000)},
@@ -51,7 +55,9 @@ EXPECTED = {
 SUBFLOWS = {"v1-3sub.pcap": 3, "v1-2conn.pcap": 6, "v1-loss.pcap": 3, "v1-blackhole.pcap": 3,
             "v1-4sub.pcap": 4, "v1-mpc-data.pcap": 1, "v1-csum.pcap": 3, "v1-prio.pcap": 3,
             "v1-fastclose.pcap": 3, "v1-ipv6.pcapng": 3, "v1-pair-client.pcap": 3, "v1-pair-server.pcap": 3,
-            "v1-nosynack.pcap": 3, "v1-slowread.pcap": 2, "v1-hol-client.pcap": 2, "v1-hol-server.pcap": 2}
+            "v1-nosynack.pcap": 3, "v1-slowread.pcap": 2, "v1-hol-client.pcap": 2, "v1-hol-server.pcap": 2,
+            "v1-vantage-client.pcap": 3, "v1-vantage-server.pcap": 3,
+            "v1-vantage-tso-client.pcap": 3, "v1-vantage-tso-server.pcap": 3}
 ALL = sorted(EXPECTED)
 
 _cache = {}

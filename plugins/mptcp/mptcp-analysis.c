@@ -125,7 +125,8 @@ render_frames(proto_tree *t, int hf, tvbuff_t *tvb, const mptcp_frames_t *f)
 /** Flags for which mptcp_analysis_render() adds an expert info or a column note. */
 #define RENDER_NOTE_FLAGS (MPTCP_PF_NO_MAPPING | MPTCP_PF_ECHO_MISMATCH | MPTCP_PF_FASTCLOSE_BAD | \
                            MPTCP_PF_ADDR_ID_REUSED | MPTCP_PF_JOIN_REJECTED | MPTCP_PF_FALLBACK | \
-                           MPTCP_PF_REINJECTION | MPTCP_PF_ZERO_WINDOW)
+                           MPTCP_PF_REINJECTION | MPTCP_PF_ZERO_WINDOW | MPTCP_PF_LOST_ON_PATH | \
+                           MPTCP_PF_PEER_NOTE)
 
 void
 mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_pkt_t *pkt)
@@ -185,6 +186,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     render_frames(t, hf_reinjected_in, tvb, &mptcp_pkt_ext_const(pkt)->reinj_in);
     mptcp_latency_render(tvb, t, pkt);      /* [stats] mptcp-latency.c */
     mptcp_dataorder_render(tvb, pinfo, t, ai, pkt);   /* [dataorder] mptcp-dataorder.c */
+    mptcp_vantage_render(tvb, pinfo, t, ai, pkt);   /* [vantage] mptcp-vantage.c */
     if (pkt->flags & MPTCP_PF_REINJECTION) {
         expert_add_info(pinfo, ai, &ei_reinjection);
         col_append_str(pinfo->cinfo, COL_INFO, " [MPTCP Reinjection]");

@@ -61,4 +61,30 @@ typedef void mptcp_stat_init_ret_t;
     ((void)(count), register_follow_stream((proto), (tap), (conv), (index), (addr), (port), (handler)))
 #endif
 
+/* [vantage] (mptcp-peer.c): reading the peer capture. 4.6 moves the record's data Buffer into
+ * wtap_rec (wtap_read() loses its Buffer argument, wtap_rec_init() takes a size); 4.0 and 4.4
+ * read into a Buffer of the caller's. A file that reads captures defines MPTCP_COMPAT_WTAP
+ * before it includes this header. */
+#ifdef MPTCP_COMPAT_WTAP
+#include <wiretap/wtap.h>
+typedef struct {
+    wtap_rec rec;
+#if MPTCP_WS_VERSION < 406
+    Buffer buf;
+#endif
+} mptcp_wtap_reader_t;
+#if MPTCP_WS_VERSION >= 406
+#define mptcp_wtap_reader_init(rd) wtap_rec_init(&(rd)->rec, 2048)
+#define mptcp_wtap_reader_cleanup(rd) wtap_rec_cleanup(&(rd)->rec)
+#define mptcp_wtap_read(wth, rd, err, err_info, off) wtap_read((wth), &(rd)->rec, (err), (err_info), (off))
+#define mptcp_wtap_data(rd) ws_buffer_start_ptr(&(rd)->rec.data)
+#else
+#define mptcp_wtap_reader_init(rd) (wtap_rec_init(&(rd)->rec), ws_buffer_init(&(rd)->buf, 2048))
+#define mptcp_wtap_reader_cleanup(rd) (wtap_rec_cleanup(&(rd)->rec), ws_buffer_free(&(rd)->buf))
+#define mptcp_wtap_read(wth, rd, err, err_info, off) \
+    wtap_read((wth), &(rd)->rec, &(rd)->buf, (err), (err_info), (off))
+#define mptcp_wtap_data(rd) ws_buffer_start_ptr(&(rd)->buf)
+#endif
+#endif /* MPTCP_COMPAT_WTAP */
+
 #endif /* MPTCP_COMPAT_H */

@@ -8,6 +8,7 @@
  *   3. latency                  mptcp-latency.c  (needs 2)
  *   3b. data order              mptcp-dataorder.c (needs 2: flight, windows, HoL waits)
  *   4. reassembly placement     mptcp-reasm.c    (needs 2 and mptcp.reassemble_data)
+ *   5. the peer's capture       mptcp-vantage.c  (needs mptcp.peer_capture)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -44,5 +45,6 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
         pkt->nsubflows = wmem_array_get_count(pkt->conn->subflows);
     mptcp_pkt_store(pinfo, pkt);
     mptcp_reasm_first_pass(pinfo, seg, pkt);
+    mptcp_vantage_first_pass(pinfo, seg, pkt);
     return pkt;
 }

@@ -42,6 +42,10 @@ typedef struct {
     mptcp_opt_t opts[MPTCP_MAX_OPTS];
     unsigned opt_offset[MPTCP_MAX_OPTS];  /**< option offset within the TCP header */
     tvbuff_t *tvb;             /**< the TCP segment */
+    bool has_ts;               /**< TCP timestamps option (kind 8) present: tsval */
+    bool has_ipid;             /**< carried by IPv4: ipid */
+    uint32_t tsval;
+    uint16_t ipid;
 } mptcp_seg_t;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -279,6 +283,48 @@ void mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, co
 
 /* ---------------------------------------------------------------------------------------- */
 /* [stats]: MPTCP-level latency, statistics (-z mptcp,stat), Follow MPTCP Stream            */
+
+/* mptcp-vantage.c: the peer capture (mptcp.peer_capture); first pass from mptcp_first_pass,
+ * rendered into the analysis subtree */
+void mptcp_vantage_register(void);
+void mptcp_vantage_init(void);
+void mptcp_vantage_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+void mptcp_vantage_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai, const mptcp_pkt_t *pkt);
+
+/** What the peer capture says about one frame (first-pass result). */
+typedef struct {
+    bool has_peer;             /**< a copy is in the peer capture */
+    bool has_owd;              /**< owd_ns valid (copy found, sender known) */
+    bool sent_here;            /**< sent by this capture's host (valid with has_owd or lost) */
+    bool lost;                 /**< lost on the path */
+    bool has_reinj, useful;    /**< a reinjection of its sender; useful */
+    int64_t owd_ns;
+    uint32_t peer_frame;
+    int32_t peer_conn;         /**< -1: unknown */
+} mptcp_vantage_info_t;
+
+/** True while a peer capture is in use for the open file. */
+bool mptcp_vantage_active(void);
+/** The mptcp.peer_clock_offset in force (ns). */
+int64_t mptcp_vantage_offset_ns(void);
+/** The result of frame; false if the peer capture says nothing about it. */
+bool mptcp_vantage_lookup(uint32_t frame, mptcp_vantage_info_t *vi);
+
+/* mptcp-stats-vantage.c: the peer capture's numbers in -z mptcp,stat (per connection and per
+ * subflow; printed only while a peer capture is in use, so the output is unchanged without) */
+typedef struct mptcp_vstats mptcp_vstats_t;
+void mptcp_vstats_add(mptcp_vstats_t **conn, mptcp_vstats_t **sf, uint32_t frame, int dir, uint32_t seglen);
+void mptcp_vstats_free(mptcp_vstats_t *v);
+void mptcp_vstats_text_conn(const mptcp_vstats_t *v);
+void mptcp_vstats_text_sf(const mptcp_vstats_t *v);
+void mptcp_vstats_csv_header(void);
+void mptcp_vstats_csv_cells(const mptcp_vstats_t *v, int dir, bool conn_row);
+void mptcp_vstats_json_conn(const mptcp_vstats_t *v);
+void mptcp_vstats_json_dir(const mptcp_vstats_t *v, int dir);
+/** The GUI table's peer cells of direction dir: one-way delay min / mean / P50 / P99 / max (ms),
+ * lost on the path, useful and wasted reinjections (empty without a peer capture); g_strdup'ed. */
+#define MPTCP_VSTATS_GUI_COLS 8
+void mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int dir, char *cells[MPTCP_VSTATS_GUI_COLS]);
 
 /* mptcp-latency.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
 void mptcp_latency_register(void);

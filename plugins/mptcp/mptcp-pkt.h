@@ -71,6 +71,8 @@ enum {
                                           * in the GUI; Follow and the statistics, fed on the
                                           * first pass, leave it out on every pass */
     MPTCP_PF_ZERO_WINDOW    = 1u << 28,  /**< DATA_ACK with window 0 (mptcp-dataorder.c) */
+    MPTCP_PF_LOST_ON_PATH   = 1u << 29,  /**< sent here, never in the peer capture (mptcp-vantage.c) */
+    MPTCP_PF_PEER_NOTE      = 1u << 30,  /**< carries the peer capture's error message */
 };
 
 typedef struct {

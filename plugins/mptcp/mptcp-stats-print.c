@@ -225,6 +225,7 @@ text_conn(const conn_row_t *r)
                mptcp_stats_ms(l->max));
     }
     text_dataorder(r);
+    mptcp_vstats_text_conn(c->vantage);
 }
 
 static void
@@ -252,6 +253,7 @@ text_subflow(const conn_row_t *cr, const sf_row_t *r)
                fmt_when(b3, sizeof b3, &ds->data_fin, "-"), fmt_when(b4, sizeof b4, &ds->fin, "-"),
                fmt_when(b5, sizeof b5, &ds->rst, "-"), fmt_when(b6, sizeof b6, &ds->fastclose, "-"));
     }
+    mptcp_vstats_text_sf(ss->vantage);
 }
 
 static void
@@ -315,14 +317,16 @@ csv_when(csv_row_t *r, const char *col, const when_t *w)
         csv_time(r, col, w->t);
 }
 
+/** Prints the row; the peer capture's cells (if one is in use) from v for direction d. */
 static void
-csv_emit(csv_row_t *r)
+csv_emit(csv_row_t *r, const mptcp_vstats_t *v, int d, bool conn_row)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(csv_cols); i++) {
         printf("%s%s", i ? "," : "", r->cell[i] ? r->cell[i] : "");
         g_free(r->cell[i]);
         r->cell[i] = NULL;
     }
+    mptcp_vstats_csv_cells(v, d, conn_row);
     printf("\n");
 }
 
@@ -354,6 +358,7 @@ csv_begin(const cli_t *cli _U_, const totals_t *tot _U_)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(csv_cols); i++)
         printf("%s%s", i ? "," : "", csv_cols[i]);
+    mptcp_vstats_csv_header();
     printf("\n");
 }
 
@@ -420,7 +425,7 @@ csv_conn(const conn_row_t *cr)
         csv_set(&r, "failed_joins", "%" PRIu64, mptcp_stats_failed_joins(c));
         csv_set(&r, "hmac_failures", "%" PRIu64, c->hmac_join_bad + c->hmac_add_bad);
         csv_set(&r, "fallback", "%d", c->fallback ? 1 : 0);
-        csv_emit(&r);
+        csv_emit(&r, c->vantage, d, true);
     }
 }
 
@@ -450,7 +455,7 @@ csv_subflow(const conn_row_t *cr, const sf_row_t *sr)
             csv_time(&r, "last_packet", ds->last_pkt);
         csv_when(&r, "fin", &ds->fin);
         csv_when(&r, "rst", &ds->rst);
-        csv_emit(&r);
+        csv_emit(&r, ss->vantage, d, false);
     }
 }
 
@@ -581,6 +586,7 @@ json_conn(const conn_row_t *r)
            mptcp_stats_fmt_s(b1, sizeof b1, c->first), mptcp_stats_fmt_s(b2, sizeof b2, c->last),
            mptcp_stats_fmt_s(b3, sizeof b3, c->last - c->first), mptcp_stats_failed_joins(c), c->hmac_join_bad,
            c->hmac_add_bad, c->fallback ? "true" : "false");
+    mptcp_vstats_json_conn(c->vantage);
     printf("   \"directions\": {");
     for (int d = 0; d < 2; d++) {
         printf("%s\n    \"%s\": {", d ? "," : "", dir_keys[d]);
@@ -590,6 +596,7 @@ json_conn(const conn_row_t *r)
         json_latency(&r->lat[d]);
         printf(",\n     ");
         json_dataorder(&r->dord[d]);
+        mptcp_vstats_json_dir(c->vantage, d);
         printf("}");
     }
     printf("},\n   \"subflows\": [");
@@ -617,6 +624,7 @@ json_subflow(const conn_row_t *cr, const sf_row_t *r)
                ", ", mptcp_stats_share_pct(ds->bytes, cr->c->d[d].bytes), ds->caused_pkts, ds->caused_bytes);
         json_when("fin", &ds->fin, true);
         json_when("rst", &ds->rst, false);
+        mptcp_vstats_json_dir(ss->vantage, d);
         printf("}");
     }
     printf("}}");

@@ -105,89 +105,6 @@ ivset_free(ivset_t *s)
 }
 
 static void
-heap_put(mptcp_heap_t *h, int64_t v)
-{
-    uint64_t k = mptcp_heap_key_i64(v);
-
-    h->elt = sizeof(k);
-    mptcp_heap_push(h, &k);
-}
-
-static int64_t
-heap_take(mptcp_heap_t *h)
-{
-    int64_t v = mptcp_heap_i64(*(const uint64_t *)mptcp_heap_top(h));
-
-    mptcp_heap_pop(h);
-    return v;
-}
-
-static int64_t
-heap_peek(const mptcp_heap_t *h)
-{
-    return mptcp_heap_i64(*(const uint64_t *)mptcp_heap_top(h));
-}
-
-static void
-qtrack_add(qtrack_t *q, int64_t v)
-{
-    uint64_t k;
-
-    q->n++;
-    k = (q->n * q->pct + 99) / 100;      /* nearest rank: ceil(p n / 100) */
-    if (q->low.n && v <= -heap_peek(&q->low))
-        heap_put(&q->low, -v);
-    else
-        heap_put(&q->high, v);
-    while (q->low.n > k)
-        heap_put(&q->high, -heap_take(&q->low));
-    while (q->low.n < k && q->high.n)
-        heap_put(&q->low, -heap_take(&q->high));
-}
-
-int64_t
-mptcp_stats_quantile(const qtrack_t *q)
-{
-    return q->low.n ? -heap_peek(&q->low) : 0;
-}
-
-static void
-qtrack_free(qtrack_t *q)
-{
-    mptcp_heap_free(&q->low);
-    mptcp_heap_free(&q->high);
-    q->n = 0;
-}
-
-const unsigned mptcp_stats_pcts[NPCT] = { 50, 90, 99 };
-const char *const mptcp_stats_dir_names[2] = { "client->server", "server->client" };
-
-
-void
-mptcp_stats_lat_add(lat_stat_t *l, int64_t v)
-{
-    if (!l->n || v < l->min)
-        l->min = v;
-    if (!l->n || v > l->max)
-        l->max = v;
-    l->sum += v;
-    l->n++;
-    for (unsigned i = 0; i < NPCT; i++) {
-        l->q[i].pct = mptcp_stats_pcts[i];
-        qtrack_add(&l->q[i], v);
-    }
-}
-
-void
-mptcp_stats_lat_free(lat_stat_t *l)
-{
-    for (unsigned i = 0; i < NPCT; i++)
-        qtrack_free(&l->q[i]);
-    memset(l, 0, sizeof(*l));
-}
-
-
-static void
 when_first(when_t *w, int64_t t)
 {
     if (!w->set) {
@@ -254,7 +171,18 @@ conn_stat_free(gpointer p)
         gui_do_free(&c->gdo[d]);
     }
     g_ptr_array_free(c->sfs, TRUE);
+    mptcp_vstats_free(c->vantage);
     g_free(c);
+}
+
+static void
+sf_stat_free(gpointer p)
+{
+    sf_stat_t *ss = (sf_stat_t *)p;
+
+    if (ss)                    /* holes in the by-index array are NULL */
+        mptcp_vstats_free(ss->vantage);
+    g_free(ss);
 }
 
 void
@@ -285,7 +213,7 @@ conn_stat_get(stats_t *s, const mptcp_conn_t *conn, bool *created)
     if (!c) {
         c = g_new0(conn_stat_t, 1);
         c->conn = conn;
-        c->sfs = g_ptr_array_new_with_free_func(g_free);
+        c->sfs = g_ptr_array_new_with_free_func(sf_stat_free);
         g_hash_table_insert(s->conns, (gpointer)conn, c);
         *created = true;
     }
@@ -422,6 +350,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
     c->last = MAX(c->last, t);
     dir_count(&c->d[e], st, t);
     dir_count(&ss->d[e], st, t);
+    mptcp_vstats_add(&c->vantage, &ss->vantage, pinfo->num, e, pkt->seglen);
 
     if (pkt->flags & MPTCP_PF_REINJECTION) {
         const mptcp_subflow_t *o = reinjection_origin(pkt);
@@ -567,7 +496,8 @@ enum {
     COL_CAUSED_BYTES, COL_GOODPUT, COL_LAT_N, COL_LAT_MIN, COL_LAT_MEAN, COL_LAT_P50, COL_LAT_P90, COL_LAT_P99,
     COL_LAT_MAX, COL_FIRST_DATA, COL_LAST_DATA, COL_DATA_FIN, COL_FIN, COL_RST, COL_FASTCLOSE,
     COL_FLIGHT_MAX, COL_FLIGHT_MED, COL_WIN_LIMITED, COL_ZERO_WND, COL_AHEAD, COL_HOL_P50, COL_HOL_P99,
-    COL_HOL_MAX, COL_HOL_TOTAL, COL_SPUR_PKTS, COL_SPUR_BYTES, NCOLS
+    COL_HOL_MAX, COL_HOL_TOTAL, COL_SPUR_PKTS, COL_SPUR_BYTES,
+    COL_PEER_FIRST, COL_PEER_LAST = COL_PEER_FIRST + MPTCP_VSTATS_GUI_COLS - 1, NCOLS
 };
 
 static stat_tap_table_item gui_fields[NCOLS] = {
@@ -605,6 +535,15 @@ static stat_tap_table_item gui_fields[NCOLS] = {
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "HoL total (s)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Spurious reinj. pkts", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Spurious reinj. bytes", "%s" },
+    /* with a peer capture (mptcp.peer_capture), else empty: mptcp_vstats_gui_cells() */
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay min (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay mean (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay P50 (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay P99 (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay max (ms)", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Lost on path", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Useful reinj.", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Wasted reinj.", "%s" },
 };
 
 static stats_t gui_stats;          /**< the dialog's state (one table set per stat_tap_table_ui) */
@@ -667,6 +606,16 @@ gui_fill_dataorder(conn_stat_t *c, int d)
 }
 
 static void
+gui_fill_peer(stat_tap_table *t, guint row, const mptcp_vstats_t *v, int d)
+{
+    char *cells[MPTCP_VSTATS_GUI_COLS];
+
+    mptcp_vstats_gui_cells(v, d, cells);
+    for (int i = 0; i < MPTCP_VSTATS_GUI_COLS; i++)
+        gui_set(t, row, (guint)(COL_PEER_FIRST + i), cells[i]);
+}
+
+static void
 gui_fill_conn(conn_stat_t *c)
 {
     for (int d = 0; d < 2; d++) {
@@ -682,6 +631,7 @@ gui_fill_conn(conn_stat_t *c)
         gui_set(c->table, (guint)d, COL_LAT_P99, g_strdup_printf("%.3f", mptcp_stats_ms(mptcp_stats_quantile(&l->q[2]))));
         gui_set(c->table, (guint)d, COL_LAT_MAX, g_strdup_printf("%.3f", mptcp_stats_ms(l->max)));
         gui_fill_dataorder(c, d);
+        gui_fill_peer(c->table, (guint)d, c->vantage, d);
     }
 }
 
@@ -709,6 +659,7 @@ gui_fill_sf(conn_stat_t *c, sf_stat_t *ss)
         gui_set(c->table, row, COL_CAUSED_BYTES, g_strdup_printf("%" PRIu64, ds->caused_bytes));
         gui_set(c->table, row, COL_FIN, gui_when(&ds->fin));
         gui_set(c->table, row, COL_RST, gui_when(&ds->rst));
+        gui_fill_peer(c->table, row, ss->vantage, d);
     }
 }
 

@@ -64,6 +64,7 @@ typedef struct {
     bool backup;
     bool join_syn, join_synack, join_ack, unknown_token;
     int row[2];                                /* GUI table rows (-1 = none yet) */
+    mptcp_vstats_t *vantage;                   /* the peer capture's numbers (mptcp-stats-vantage.c) */
 } sf_stat_t;
 
 typedef struct {
@@ -83,6 +84,7 @@ typedef struct {
     gui_do_t gdo[2];                           /* GUI: data order accumulated as tapped */
     GPtrArray *sfs;                            /* sf_stat_t * by subflow index (holes NULL) */
     stat_tap_table *table;                     /* GUI */
+    mptcp_vstats_t *vantage;                   /* the peer capture's numbers (mptcp-stats-vantage.c) */
 } conn_stat_t;
 
 typedef struct {

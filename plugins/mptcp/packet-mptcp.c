@@ -26,6 +26,7 @@
 
 #include <epan/prefs.h>
 #include <epan/exceptions.h>
+#include <epan/dissectors/packet-ip.h>
 
 static int proto_tcp = -1;
 static dissector_handle_t tcp_handle;
@@ -46,6 +47,7 @@ mptcp_init_routine(void)
     mptcp_conn_init();
     mptcp_dsn_init();
     mptcp_pkt_init();
+    mptcp_vantage_init();      /* reads the peer capture, before the first packet */
     watch_init();              /* here: Wireshark 4.4+ registers the _ws.expert fields after handoff */
 }
 
@@ -61,6 +63,7 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
         return false;
     p = tvb_get_ptr(tvb, 0, cap);
     memset(seg, 0, offsetof(mptcp_seg_t, opts));
+    seg->has_ts = seg->has_ipid = false;
     seg->tvb = tvb;
     copy_address_shallow(&seg->src, &pinfo->src);
     copy_address_shallow(&seg->dst, &pinfo->dst);
@@ -76,6 +79,10 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
     seg->seglen = rep > seg->hlen ? rep - seg->hlen : 0;
     end = seg->hlen < cap ? seg->hlen : cap;
     for (off = 20; seg->nopts < MPTCP_MAX_OPTS && mptcp_tcpopt_next(p, end, &off, &len); off += len) {
+        if (p[off] == 8 && len == 10 && off + 10 <= end) {     /* timestamps: [vantage] matching */
+            seg->has_ts = true;
+            seg->tsval = (uint32_t)p[off + 2] << 24 | (uint32_t)p[off + 3] << 16 | (uint32_t)p[off + 4] << 8 | p[off + 5];
+        }
         if (p[off] == MPTCP_TCPOPT_KIND) {
             mptcp_opt_parse(p + off, end - off, -1, &seg->opts[seg->nopts]);
             seg->opt_offset[seg->nopts] = off;
@@ -133,8 +140,14 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp))) {
         if (PINFO_FD_VISITED(pinfo))
             pkt = mptcp_pkt_stored(pinfo, layer);
-        else if ((have_seg = parse_segment(tvb, pinfo, &seg)))
+        else if ((have_seg = parse_segment(tvb, pinfo, &seg))) {
+            const ws_ip4 *ip4 = WS_IP4_PTR(data);   /* "ip.proto" data: the IP header (v4 or v6) */
+            if (ip4 && pinfo->src.type == AT_IPv4) {
+                seg.has_ipid = true;
+                seg.ipid = ip4->ip_id;
+            }
             pkt = mptcp_first_pass(pinfo, &seg);
+        }
         if (pkt && have_seg)
             dupack_first_pass(&seg, pinfo, pkt);
     }
@@ -211,6 +224,7 @@ proto_register_mptcp_plugin(void)
     mptcp_dataorder_register();
     mptcp_stats_register();
     mptcp_follow_register();
+    mptcp_vantage_register();
 
     m = prefs_find_module("mptcp");
     /* make the built-in preferences' defaults what users of this plugin expect: DSNs and

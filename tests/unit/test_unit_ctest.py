@@ -23,3 +23,12 @@ def test_ctest_sent(plugin_build):
                        text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
     assert "1/1 Test" in p.stdout
+
+
+def test_ctest_peer(plugin_build):
+    """tests/unit/test_peer.c on the committed v1-vantage pair: the peer reader, index and matcher
+    run to the end (their values are checked against the truth in tests/test_vantage.py)."""
+    p = subprocess.run(["ctest", "--output-on-failure", "-R", "^peer$"], cwd=plugin_build, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
+    assert "1/1 Test" in p.stdout
