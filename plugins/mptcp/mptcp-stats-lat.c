@@ -33,8 +33,8 @@ heap_peek(const mptcp_heap_t *h)
     return mptcp_heap_i64(*(const uint64_t *)mptcp_heap_top(h));
 }
 
-static void
-qtrack_add(qtrack_t *q, int64_t v)
+void
+mptcp_stats_qtrack_add(qtrack_t *q, int64_t v)
 {
     uint64_t k;
 
@@ -56,8 +56,8 @@ mptcp_stats_quantile(const qtrack_t *q)
     return q->low.n ? -heap_peek(&q->low) : 0;
 }
 
-static void
-qtrack_free(qtrack_t *q)
+void
+mptcp_stats_qtrack_free(qtrack_t *q)
 {
     mptcp_heap_free(&q->low);
     mptcp_heap_free(&q->high);
@@ -79,7 +79,7 @@ mptcp_stats_lat_add(lat_stat_t *l, int64_t v)
     l->n++;
     for (unsigned i = 0; i < NPCT; i++) {
         l->q[i].pct = mptcp_stats_pcts[i];
-        qtrack_add(&l->q[i], v);
+        mptcp_stats_qtrack_add(&l->q[i], v);
     }
 }
 
@@ -87,6 +87,6 @@ void
 mptcp_stats_lat_free(lat_stat_t *l)
 {
     for (unsigned i = 0; i < NPCT; i++)
-        qtrack_free(&l->q[i]);
+        mptcp_stats_qtrack_free(&l->q[i]);
     memset(l, 0, sizeof(*l));
 }

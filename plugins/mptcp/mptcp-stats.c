@@ -125,7 +125,7 @@ gui_do_add(gui_do_t *g, const mptcp_pkt_t *pkt)
         g->flight_n++;
         g->flight_max = MAX(g->flight_max, r->flight);
         g->flight_med.pct = 50;
-        qtrack_add(&g->flight_med, (int64_t)r->flight);
+        mptcp_stats_qtrack_add(&g->flight_med, (int64_t)r->flight);
     }
     if (r->hol_frame)
         mptcp_stats_lat_add(&g->hol, r->hol_ns);
@@ -138,7 +138,7 @@ gui_do_add(gui_do_t *g, const mptcp_pkt_t *pkt)
 static void
 gui_do_free(gui_do_t *g)
 {
-    qtrack_free(&g->flight_med);
+    mptcp_stats_qtrack_free(&g->flight_med);
     mptcp_stats_lat_free(&g->hol);
 }
 

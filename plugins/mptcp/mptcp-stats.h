@@ -103,6 +103,9 @@ void mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_
 void mptcp_stats_lat_add(lat_stat_t *l, int64_t v);
 void mptcp_stats_lat_free(lat_stat_t *l);
 int64_t mptcp_stats_quantile(const qtrack_t *q);
+/** Adds a value to a running percentile (q->pct set by the caller); frees its heaps. */
+void mptcp_stats_qtrack_add(qtrack_t *q, int64_t v);
+void mptcp_stats_qtrack_free(qtrack_t *q);
 
 /* reading (mptcp-stats.c) */
 bool mptcp_stats_sf_join_failed(const sf_stat_t *ss);
