@@ -108,7 +108,7 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
     d->nacks++;
     for (const lat_pend_t *top; (top = (const lat_pend_t *)mptcp_heap_top(&d->pending)) && top->end <= a;) {
         resolve(top->res, top->first_ns, t, pkt->frame);
-        mptcp_heap_pop(&d->pending);
+        mptcp_heap_pop(&d->pending, sizeof(lat_pend_t));
     }
 }
 
@@ -188,8 +188,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         } else {
             lat_pend_t pend = { hi, first_ns, res };
             d->pending.scope = wmem_file_scope();
-            d->pending.elt = sizeof(pend);
-            mptcp_heap_push(&d->pending, &pend);
+            mptcp_heap_push(&d->pending, &pend, sizeof(pend));
         }
     }
 }

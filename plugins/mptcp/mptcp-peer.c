@@ -145,16 +145,11 @@ ip_layer(const uint8_t *d, unsigned caplen, unsigned o, unsigned ver, mptcp_peer
 static void
 tcp_options(const uint8_t *d, unsigned o, unsigned end, mptcp_peer_seg_t *seg)
 {
-    while (o < end) {
-        unsigned kind = d[o], len;
-        if (kind == 0)
-            break;
-        if (kind == 1) {
-            o++;
-            continue;
-        }
-        if (o + 1 >= end || (len = d[o + 1]) < 2)
-            break;
+    uint8_t len;
+
+    for (; mptcp_tcpopt_next(d, end, &o, &len); o += len) {   /* the plugin's one option walker */
+        unsigned kind = d[o];
+
         if (kind == 8 && len == 10 && o + 10 <= end) {
             seg->has_ts = true;
             seg->tsval = be32(d + o + 2);
@@ -164,7 +159,6 @@ tcp_options(const uint8_t *d, unsigned o, unsigned end, mptcp_peer_seg_t *seg)
             if (mptcp_opt_parse(d + o, avail, -1, &seg->opts[seg->nopts]) == MPTCP_OPT_OK)
                 seg->nopts++;
         }
-        o += len;
     }
 }
 

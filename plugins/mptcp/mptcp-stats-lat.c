@@ -1,6 +1,6 @@
 /* mptcp-stats-lat.c
  * The delay summaries of the statistics (lat_stat_t, mptcp-stats.h): min, max, sum and exact
- * nearest-rank quantiles kept as the samples come (two heaps per quantile, mptcp-util.c's
+ * nearest-rank quantiles kept as the samples come (two heaps per quantile, mptcp-util.h's
  * min-heap). Shared by the latency (mptcp-stats.c) and the peer capture's one-way delays
  * (mptcp-stats-vantage.c), below both.
  *
@@ -14,8 +14,7 @@ heap_put(mptcp_heap_t *h, int64_t v)
 {
     uint64_t k = mptcp_heap_key_i64(v);
 
-    h->elt = sizeof(k);
-    mptcp_heap_push(h, &k);
+    mptcp_heap_push(h, &k, sizeof(k));
 }
 
 static int64_t
@@ -23,7 +22,7 @@ heap_take(mptcp_heap_t *h)
 {
     int64_t v = mptcp_heap_i64(*(const uint64_t *)mptcp_heap_top(h));
 
-    mptcp_heap_pop(h);
+    mptcp_heap_pop(h, sizeof(uint64_t));
     return v;
 }
 

@@ -62,18 +62,66 @@ mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, 
 /* ---- min-heap ---------------------------------------------------------------------------- */
 
 /** Binary min-heap of elements of elt bytes (a multiple of 8) whose first member is a uint64_t
- * key. Zero-initialise, then set scope and elt. */
+ * key; every call names elt (a sizeof at the call site), so the inline code is specialised for
+ * it: the latency's pending segments are pushed and popped for every data packet. */
 typedef struct {
     uint8_t *v;
     unsigned n, cap;
-    unsigned elt;
-    wmem_allocator_t *scope;       /**< NULL: the GLib heap */
+    wmem_allocator_t *scope;       /**< NULL: the GLib heap (set before the first push) */
 } mptcp_heap_t;
 
-void mptcp_heap_push(mptcp_heap_t *h, const void *e);
-/** Removes the smallest element (the heap must not be empty). */
-void mptcp_heap_pop(mptcp_heap_t *h);
-void mptcp_heap_free(mptcp_heap_t *h);
+static inline uint64_t
+mptcp_heap_key_at(const mptcp_heap_t *h, unsigned i, size_t elt)
+{
+    uint64_t k;
+
+    memcpy(&k, h->v + (size_t)i * elt, sizeof(k));
+    return k;
+}
+
+static inline void
+mptcp_heap_push(mptcp_heap_t *h, const void *e, size_t elt)
+{
+    uint64_t k;
+    unsigned i;
+
+    memcpy(&k, e, sizeof(k));
+    h->v = (uint8_t *)mptcp_grow(h->scope, h->v, &h->cap, h->n + 1, elt);
+    for (i = h->n++; i > 0 && mptcp_heap_key_at(h, (i - 1) / 2, elt) > k; i = (i - 1) / 2)
+        memcpy(h->v + (size_t)i * elt, h->v + (size_t)((i - 1) / 2) * elt, elt);
+    memcpy(h->v + (size_t)i * elt, e, elt);
+}
+
+/** Removes the smallest element (the heap must not be empty): the last one moves down from
+ * the top. */
+static inline void
+mptcp_heap_pop(mptcp_heap_t *h, size_t elt)
+{
+    unsigned i = 0, n = --h->n;
+    uint64_t last = mptcp_heap_key_at(h, n, elt);
+
+    for (;;) {
+        unsigned c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && mptcp_heap_key_at(h, c + 1, elt) < mptcp_heap_key_at(h, c, elt))
+            c++;
+        if (mptcp_heap_key_at(h, c, elt) >= last)
+            break;
+        memcpy(h->v + (size_t)i * elt, h->v + (size_t)c * elt, elt);
+        i = c;
+    }
+    if (n)
+        memcpy(h->v + (size_t)i * elt, h->v + (size_t)n * elt, elt);
+}
+
+static inline void
+mptcp_heap_free(mptcp_heap_t *h)
+{
+    wmem_free(h->scope, h->v);
+    h->v = NULL;
+    h->n = h->cap = 0;
+}
 
 /** The smallest element, NULL when empty. */
 static inline const void *
