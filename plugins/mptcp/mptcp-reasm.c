@@ -340,7 +340,7 @@ op_add(reasm_chunk_t *ch, uint8_t kind, uint32_t from, uint32_t to)
 static uint32_t
 tcp_hlen(tvbuff_t *tvb)
 {
-    return (uint32_t)(tvb_get_guint8(tvb, 12) >> 4) * 4;
+    return (uint32_t)(mptcp_tvb_u8(tvb, 12) >> 4) * 4;
 }
 
 /** Whether ch is the frame's own payload, delivered as it is with one dissector call. */
