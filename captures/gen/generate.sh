@@ -84,6 +84,19 @@ ensure_tools() {
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# ns_sysctls NS CSUM: MPTCP on (DSS checksums CSUM 0/1), no reverse-path filter, no IPv6 DAD,
+# TCP timestamps: what every end namespace of every topology needs
+ns_sysctls() {
+    local ns=$1
+    nsx "$ns" sysctl -qw net.mptcp.enabled=1
+    nsx "$ns" sysctl -qw net.mptcp.checksum_enabled="$2"
+    nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
+    nsx "$ns" sysctl -qw net.ipv4.conf.default.rp_filter=0
+    nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+    nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+    nsx "$ns" sysctl -qw net.ipv4.tcp_timestamps=1
+}
+
 # ------------------------------------------------------------------ topology
 # topo_up FAMILY NPATHS [CSUM]
 #   client ns $NS_C, server ns $NS_S, path i (1..NPATHS) = veth c$i <-> s$i,
@@ -99,13 +112,7 @@ topo_up() {
         ip netns add "$ns"
         CREATED_NS+=("$ns")
         nsx "$ns" ip link set lo up
-        nsx "$ns" sysctl -qw net.mptcp.enabled=1
-        nsx "$ns" sysctl -qw net.mptcp.checksum_enabled="$csum"
-        nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
-        nsx "$ns" sysctl -qw net.ipv4.conf.default.rp_filter=0
-        nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
-        nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
-        nsx "$ns" sysctl -qw net.ipv4.tcp_timestamps=1
+        ns_sysctls "$ns" "$csum"
     done
     for i in $(seq 1 "$npaths"); do
         ip link add "c$i" netns "$NS_C" type veth peer name "s$i" netns "$NS_S"

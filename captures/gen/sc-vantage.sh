@@ -26,13 +26,7 @@ topo_up_mid() {
         nsx "$ns" ip link set lo up
     done
     for ns in "$NS_C" "$NS_S"; do
-        nsx "$ns" sysctl -qw net.mptcp.enabled=1
-        nsx "$ns" sysctl -qw net.mptcp.checksum_enabled=0
-        nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
-        nsx "$ns" sysctl -qw net.ipv4.conf.default.rp_filter=0
-        nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
-        nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
-        nsx "$ns" sysctl -qw net.ipv4.tcp_timestamps=1
+        ns_sysctls "$ns" 0
     done
     for i in $(seq 1 "$npaths"); do
         ip link add "c$i" netns "$NS_C" type veth peer name "rc$i" netns "$NS_R"
