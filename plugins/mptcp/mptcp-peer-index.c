@@ -471,14 +471,23 @@ ts_slot_of(const mptcp_peer_index_t *idx, uint32_t flow, uint32_t tsval)
     return s;
 }
 
+/** Buckets of a chained table of n records: a power of two, at least 2 n (and 16). */
+static size_t
+chain_slots(size_t n)
+{
+    size_t s = 16;
+
+    while (s < 2 * n)
+        s *= 2;
+    return s;
+}
+
 static void
 ts_table_build(mptcp_peer_index_t *idx)
 {
     size_t n = idx->recs->len;
 
-    idx->nts_slots = 16;
-    while (idx->nts_slots < 2 * n)
-        idx->nts_slots *= 2;
+    idx->nts_slots = chain_slots(n);
     idx->ts_slots = g_new0(uint32_t, idx->nts_slots);
     for (size_t i = n; i-- > 0;) {     /* chains in frame order */
         mptcp_peer_rec_t *r = &g_array_index(idx->recs, mptcp_peer_rec_t, i);
@@ -518,9 +527,7 @@ mptcp_peer_index_finish(mptcp_peer_index_t *idx)
 {
     size_t n = idx->recs->len;
 
-    idx->nslots = 16;
-    while (idx->nslots < 2 * n)
-        idx->nslots *= 2;
+    idx->nslots = chain_slots(n);
     idx->slots = g_new0(uint32_t, idx->nslots);
     /* from the last record to the first, so that each chain of equal keys is in frame order */
     for (size_t i = n; i-- > 0;) {
