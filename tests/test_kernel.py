@@ -298,3 +298,69 @@ def test_mp_fail_expert_text(tshark, name, two_pass):
         msgs = [m for m in ex.get(p.frame, []) if m.startswith("MP_FAIL")]
         assert msgs and all(m in ("MP_FAIL: data corrupted from DSN %d onwards" % raw,
                                   "MP_FAIL: data corrupted from DSN %d onwards" % rel) for m in msgs), msgs
+
+
+def app_dissector_streams(tshark, name, two_pass):
+    """{(conn, direction): bytes} as the application dissector ("data", Decode As on port 5201)
+    received them, in the order it was called (data-level deliveries and TCP's own)."""
+    rows = tshark.fields(cap(name), ["data.data"], "-Y", "data", "-d", "tcp.port==5201,data", *opt(two_pass))
+    got = {}
+    for (hexes,) in rows:
+        for h in hexes.split(","):
+            b = bytes.fromhex(h)
+            where = None
+            for ph in range(min(len(b) - 7, 64)):   # a self-describing word gives conn, direction, offset
+                w = int.from_bytes(b[ph:ph + 8], "big")
+                if w >> 48 == truth.MAGIC:
+                    where = ((w >> 40) & 0xFF, (w >> 39) & 1, (w & ((1 << 39) - 1)) * 8 - ph)
+                    break
+            assert where, (name, b[:16].hex())
+            conn, d, off = where
+            s = got.setdefault((conn, d), bytearray())
+            assert off == len(s), (name, conn, d, off, len(s))
+            s += b
+    return got
+
+
+@PASSES
+@pytest.mark.parametrize("name", NAMES)
+def test_application_dissector_gets_application_bytes(tshark, name, two_pass):
+    """Item 5 (and 1-4): the application dissector is handed, per connection and direction,
+    exactly the bytes the receiving application read, once and in order: the copy sent again
+    instead of one whose mapping failed the DSS checksum (RFC 8684 section 3.3.1: not
+    delivered) in kern-fail-rst; the rewritten bytes that Linux delivered when it fell back
+    after MP_FAIL in kern-fail-inf."""
+    got = app_dissector_streams(tshark, name, two_pass)
+    for conn, dirs in app(name)["connections"].items():
+        for d in dirs:
+            want = app_read(name, int(conn), int(d))
+            have = bytes(got.get((int(conn), int(d)), b""))
+            assert len(have) == len(want), (name, conn, d)
+            assert have == want, (name, conn, d, next(i for i, (a, b) in enumerate(zip(have, want)) if a != b))
+
+
+@PASSES
+@pytest.mark.parametrize("name", FAIL)
+def test_failed_copy_shown_not_delivered_in_data_stream(tshark, name, two_pass):
+    """Item 5: in the data stream tree, the segments of the mapping that failed its checksum
+    are held (mptcp.data.checksum_held) and then either not delivered (kern-fail-rst:
+    mptcp.data.checksum_failed, known once the copy sent again is delivered: -2) or, after an
+    MP_FAIL on an ACK (the receiver fell back and kept them, RFC 8684 section 3.7),
+    delivered in that MP_FAIL's frame (kern-fail-inf)."""
+    t = get_truth(name)
+    maps = corrupted_mappings(t)
+    bad_frames = set().union(*maps.values())
+    rows = tshark.fields(cap(name), ["frame.number", "mptcp.data.checksum_held", "mptcp.data.checksum_failed",
+                                     "mptcp.data.delivered_in"], "-d", "tcp.port==5201,data", *opt(two_pass))
+    held = {int(f) for f, h, _, _ in rows if h == "1"}
+    failed = {int(f) for f, _, x, _ in rows if x == "1"}
+    delivered_in = {int(f): int(d) for f, _, _, d in rows if d}
+    assert bad_frames and bad_frames <= held
+    if name == "kern-fail-rst":
+        assert failed == (bad_frames if two_pass else set())
+        assert not bad_frames & set(delivered_in)
+    else:
+        fail_acks = [p.frame for p in t.packets if p.option(6) and not p.rst]
+        assert failed == set() and fail_acks
+        got = {delivered_in.get(f) for f in bad_frames}
+        assert got == {fail_acks[0]} if two_pass else got <= {fail_acks[0], None}

@@ -181,10 +181,12 @@ typedef struct {
     uint32_t next;             /**< mapping offset of the next byte expected */
     bool broken;               /**< a gap or a cut payload: cannot verify */
     bool done;
+    bool bad;                  /**< done, and the checksum did not match */
     wmem_array_t *pkts;        /**< mptcp_pkt_t * of the mapping's segments */
 } csum_acc_t;
 
 static wmem_map_t *csum_accs;      /**< mapping's first frame -> csum_acc_t */
+static wmem_map_t *csum_of_pkt;    /**< mptcp_pkt_t * -> csum_acc_t of its mapping */
 
 static uint32_t
 sum_bytes(const uint8_t *p, unsigned n, bool odd_start)
@@ -227,6 +229,7 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
     }
     if (!acc->done)
         wmem_array_append_one(acc->pkts, pkt);
+    wmem_map_insert(csum_of_pkt, pkt, acc);      /* a copy sent after it is done has its result */
     if (acc->done || acc->broken) {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
         return;
@@ -267,6 +270,7 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
         uint16_t computed = (uint16_t)~fold(acc->sum + sum_bytes(ph, sizeof(ph), false));
         mptcp_pkt_ext(pkt)->csum_computed = computed;
         pkt->flags |= computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
+        acc->bad = computed != csum;
         for (guint i = 0; computed != csum && i < wmem_array_get_count(acc->pkts); i++)
             mptcp_pkt_ext(*(mptcp_pkt_t **)wmem_array_index(acc->pkts, i))->flags |= MPTCP_PX_CSUM_MAP_BAD;
     } else {
@@ -278,6 +282,19 @@ void
 mptcp_dsn_init(void)
 {
     csum_accs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    csum_of_pkt = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+}
+
+mptcp_csum_state_t
+mptcp_dsn_csum_state(const mptcp_pkt_t *pkt)
+{
+    const csum_acc_t *acc = (const csum_acc_t *)wmem_map_lookup(csum_of_pkt, pkt);
+
+    if (!acc || acc->broken)
+        return MPTCP_CSUM_NONE;
+    if (!acc->done)
+        return MPTCP_CSUM_PENDING;
+    return acc->bad ? MPTCP_CSUM_BAD : MPTCP_CSUM_OK;
 }
 
 /* RFC 8684 section 3.3.1: a copy of data whose mapping failed its checksum was not delivered */

@@ -252,6 +252,16 @@ void mptcp_dsn_init(void);
 /** Data sequence analysis of a segment of a linked subflow; false if it has no connection
  * endpoint to analyse (first pass). */
 bool mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+/** RFC 8684 section 3.3.1: the DSS checksum of the mapping that carries pkt's data, as known
+ * now (first pass): none to verify (not negotiated, or unverifiable: bytes missing or cut),
+ * not complete yet, matched, failed. */
+typedef enum {
+    MPTCP_CSUM_NONE,
+    MPTCP_CSUM_PENDING,
+    MPTCP_CSUM_OK,
+    MPTCP_CSUM_BAD
+} mptcp_csum_state_t;
+mptcp_csum_state_t mptcp_dsn_csum_state(const mptcp_pkt_t *pkt);
 
 /* mptcp-conv.c */
 /** What the plugin queues on the "mptcp" tap, for every packet of a linked subflow. */

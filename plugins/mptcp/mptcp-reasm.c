@@ -17,6 +17,11 @@
  *    the contiguous run (a "chunk"). A hole (bytes never captured) is declared when the
  *    receiver's Data ACK covers bytes that were never seen (they are not going to be sent
  *    again), or when more than MAX_WAITING bytes wait.
+ *  - Checksums (RFC 8684 section 3.3.1). Where DSS checksums are in use, the bytes of a mapping
+ *    wait until the checksum over the whole mapping is verified (the receiver delivers nothing
+ *    of a mapping that fails). A failed mapping's bytes are kept aside: another copy sent later
+ *    is delivered instead; if the receiver answers with MP_FAIL on an ACK instead of a RST, it
+ *    fell back to TCP and kept them (section 3.7; what Linux does), and they are delivered then.
  *  - Application dissection (after TCP, every pass). A chunk goes to the dissector that TCP
  *    would choose for the connection: its first subflow's conversation dissector (one set before
  *    the claim, or one that a dissector such as HTTP's heuristic sets while dissecting the
@@ -70,6 +75,8 @@ static int hf_data_delivered_in = -1;
 static int hf_data_duplicate = -1;
 static int hf_data_waiting = -1;
 static int hf_data_unplaced = -1;
+static int hf_data_csum_held = -1;
+static int hf_data_csum_failed = -1;
 static int hf_data_hole = -1;
 static int hf_data_skipped = -1;
 static int hf_data_pdu_part = -1;
@@ -152,11 +159,14 @@ enum {
     RF_UNPLACED = 1u << 4,   /**< payload without a known DSN: cannot be placed, not dissected */
     RF_TCP_OWN = 1u << 5,    /**< TCP handed the payload to a dissector itself (not to the claim):
                               * this frame's deliveries go to the data dissector only */
+    RF_CSUM_HELD = 1u << 6,  /**< held until its mapping's DSS checksum is verified (3.3.1) */
+    RF_CSUM_FAILED = 1u << 7,/**< its mapping failed the checksum and another copy was delivered */
 };
+#define RF_WAITS (RF_WAITING | RF_CSUM_HELD)   /**< bytes of the frame may still wait */
 
 typedef struct {
     uint32_t flags;
-    uint32_t delivered_in;   /**< RF_WAITING: the frame that delivered it (known once it happened) */
+    uint32_t delivered_in;   /**< RF_WAITS: the frame that delivered it (known once it happened) */
     reasm_chunk_t *chunk[2]; /**< deliveries in this frame, by sending endpoint (0 client, 1 server) */
 } reasm_rec_t;
 
@@ -186,7 +196,15 @@ typedef struct {
     uint32_t msp_id;
     uint64_t msp_start, msp_have, msp_end;
     uint64_t skip_until;         /**< after a hole: the rest of the cut PDU is not dissected */
+    struct reasm_failed *failed; /**< bytes of mappings that failed the DSS checksum (rare) */
 } reasm_dir_t;
+
+/** RFC 8684 sections 3.3.1 and 3.7: bytes whose mapping failed the DSS checksum. Not delivered
+ * unless the receiver then falls back to TCP and keeps them (MP_FAIL on an ACK, not on a RST). */
+struct reasm_failed {
+    waiting_t *w;                /**< sorted by DSN, may overlap */
+    uint32_t n, cap;
+};
 
 typedef struct {
     reasm_dir_t dir[2];          /**< by sending endpoint */
@@ -234,9 +252,9 @@ reasm_init(void)
  * OPF_NOTHING, and delivered_in in the upper 32 bits. 0 bytes instead of ~200 a data frame. */
 #define REC_TAG         UINT64_C(1)
 #define REC_FLAGS_SHIFT 1
-#define REC_FLAGS_MASK  0x3fu             /**< RF_* */
-#define REC_OWN_CALL    (UINT64_C(1) << 7)
-#define REC_NOTHING     (UINT64_C(1) << 8)
+#define REC_FLAGS_MASK  0xffu             /**< RF_* */
+#define REC_OWN_CALL    (UINT64_C(1) << 9)
+#define REC_NOTHING     (UINT64_C(1) << 10)
 
 static bool
 rec_is_compact(const mptcp_pkt_t *pkt)
@@ -474,7 +492,19 @@ waiting_refers(const reasm_dir_t *d, uint32_t i, const mptcp_pkt_t *pkt)
     return false;
 }
 
-/** Moves the waiting bytes that have become contiguous into the chunk. */
+/** RFC 8684 section 3.3.1: the bytes of a mapping whose DSS checksum is not verified yet are
+ * not delivered (unless more than MAX_WAITING bytes wait: the capture may never complete it). */
+static bool
+waiting_held(const reasm_dir_t *d, const waiting_t *w)
+{
+    return w->pkt->conn && w->pkt->conn->csum && d->waiting_bytes <= MAX_WAITING &&
+           mptcp_dsn_csum_state(w->pkt) == MPTCP_CSUM_PENDING;
+}
+
+static void failed_prune(reasm_dir_t *d);
+
+/** Moves the waiting bytes that have become contiguous into the chunk, up to bytes held for
+ * their checksum. */
 static void
 waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
 {
@@ -484,6 +514,8 @@ waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
         waiting_t *w = &d->w[k];
         uint64_t end = w->dsn + w->len;
 
+        if (end > d->next && waiting_held(d, w))
+            break;
         if (end > d->next) {
             chunk_append(ch, w->data + (d->next - w->dsn), (uint32_t)(end - d->next), w->frame);
             d->next = end;
@@ -502,6 +534,115 @@ waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
         memmove(&d->w[0], &d->w[k], (d->nw - k) * sizeof(waiting_t));
         d->nw -= k;
     }
+    if (d->failed)
+        failed_prune(d);
+}
+
+/** The end of the bytes that wait contiguously from the next expected DSN (held ones). */
+static uint64_t
+waiting_reach(const reasm_dir_t *d)
+{
+    uint64_t r = d->next;
+
+    for (uint32_t i = 0; i < d->nw && d->w[i].dsn <= r; i++)
+        r = MAX(r, d->w[i].dsn + d->w[i].len);
+    return r;
+}
+
+/** Delivers in this frame what no longer waits (a checksum verified, a failed copy kept). */
+static bool
+deliver_ready(reasm_dir_t *d, int ep, rec_ref_t *rr, uint32_t frame)
+{
+    reasm_rec_t *rec;
+
+    if (!d->nw || d->w[0].dsn > d->next || (d->w[0].dsn + d->w[0].len > d->next && waiting_held(d, &d->w[0])))
+        return false;
+    rec = rec_of(rr);
+    waiting_flush(d, rec->chunk[ep] ? rec->chunk[ep] : chunk_get(rec, ep, d->next), frame);
+    return true;
+}
+/* }}} */
+
+/* {{{ copies that failed the DSS checksum (first pass) */
+
+/** RFC 8684 section 3.3.1: the mapping that pkt completed failed its checksum: its bytes stop
+ * waiting and are kept aside (sections 3.7: delivered only if the receiver falls back). */
+static void
+failed_take(reasm_dir_t *d)
+{
+    struct reasm_failed *f = d->failed;
+    uint32_t k = 0;
+
+    if (!f)
+        f = d->failed = wmem_new0(wmem_file_scope(), struct reasm_failed);
+    for (uint32_t i = 0; i < d->nw; i++) {
+        waiting_t *w = &d->w[i];
+
+        if (mptcp_dsn_csum_state(w->pkt) != MPTCP_CSUM_BAD) {
+            d->w[k++] = *w;
+            continue;
+        }
+        f->w = (waiting_t *)mptcp_grow(wmem_file_scope(), f->w, &f->cap, f->n + 1, sizeof(waiting_t));
+        f->w[f->n++] = *w;
+        d->waiting_bytes -= w->len;
+    }
+    d->nw = k;
+}
+
+/** Failed copies the data stream has passed (another copy was delivered): not delivered. */
+static void
+failed_prune(reasm_dir_t *d)
+{
+    struct reasm_failed *f = d->failed;
+    uint32_t k = 0;
+
+    for (uint32_t i = 0; i < f->n; i++) {
+        waiting_t w = f->w[i];
+        bool more = false;
+
+        if (w.dsn + w.len > d->next) {
+            f->w[k++] = w;
+            continue;
+        }
+        wmem_free(wmem_file_scope(), w.data);
+        if (rec_is_compact(w.pkt))
+            continue;
+        rec_get(w.pkt, false)->flags |= RF_CSUM_FAILED;
+        for (uint32_t j = 0; j < f->n && !more; j++)
+            more = j != i && (j < k || j > i) && f->w[j].pkt == w.pkt;
+        if (!more && !waiting_refers(d, 0, w.pkt))
+            rec_compact(w.pkt, NULL);
+    }
+    f->n = k;
+}
+
+/** RFC 8684 section 3.7: an MP_FAIL that is not on a RST: the receiver falls back to TCP and
+ * Linux keeps the data of the failed mapping: it is delivered after all. */
+static void
+failed_restore(reasm_dir_t *d)
+{
+    struct reasm_failed *f = d->failed;
+
+    for (uint32_t i = 0; f && i < f->n; i++) {
+        waiting_t *w = &f->w[i];
+
+        waiting_insert(d, w->dsn, w->dsn + w->len, w->data, w->frame, w->pkt);
+        wmem_free(wmem_file_scope(), w->data);
+    }
+    if (f)
+        f->n = 0;
+}
+
+static bool
+mp_fail_with_fallback(const mptcp_seg_t *seg)
+{
+    if (seg->flags & TH_RST)
+        return false;
+    for (unsigned i = 0; i < seg->nopts; i++) {
+        if (seg->opts[i].subtype == MPTCP_SUB_FAIL)
+            return true;
+    }
+    return false;
 }
 
 static void
@@ -555,6 +696,7 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
 {
     uint64_t s = pkt->dsn64, e = s + pkt->seglen;
     reasm_rec_t *rec = rec_of(rr);
+    mptcp_csum_state_t st;
     reasm_chunk_t *ch;
 
     if (!d->started) {
@@ -572,11 +714,23 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
         rec->flags |= RF_DUP;
         return;
     }
-    if (s > d->next) {
+    /* RFC 8684 section 3.3.1: bytes of a mapping not verified yet wait for its checksum */
+    st = c->csum ? mptcp_dsn_csum_state(pkt) : MPTCP_CSUM_NONE;
+    if (st == MPTCP_CSUM_PENDING || st == MPTCP_CSUM_BAD)
+        rec->flags |= RF_CSUM_HELD;
+    if (s > d->next && s > waiting_reach(d))
         rec->flags |= RF_WAITING;
-        waiting_insert(d, s, e, tvb_get_ptr(seg->tvb, seg->hlen, pkt->seglen), pinfo->num, (mptcp_pkt_t *)pkt);
-        if (d->waiting_bytes > MAX_WAITING)
+    if (s > d->next || (rec->flags & RF_CSUM_HELD)) {
+        uint64_t from = MAX(s, d->next);
+
+        waiting_insert(d, from, e, tvb_get_ptr(seg->tvb, seg->hlen + (gint)(from - s), (gint)(e - from)), pinfo->num,
+                       (mptcp_pkt_t *)pkt);
+        if (st == MPTCP_CSUM_BAD)
+            failed_take(d);
+        if (d->waiting_bytes > MAX_WAITING && d->w[0].dsn > d->next)
             declare_hole(d, ep, rr, d->w[0].dsn, pinfo->num);
+        else
+            deliver_ready(d, ep, rr, pinfo->num);
         return;
     }
     if (rec->chunk[ep])
@@ -600,6 +754,8 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     if (!reasm_on || !c || ep < 0 || !pkt->sf || c->fallback || !subflow_claimed(pkt->sf, pinfo->num))
         return;
     rc = conn_get(c);
+    if (rc->dir[1 - ep].failed && mp_fail_with_fallback(seg))
+        failed_restore(&rc->dir[1 - ep]);
 
     /* the Data ACK acknowledges the peer's data: acknowledged bytes never captured are a hole */
     if (pkt->flags & MPTCP_PF_HAS_ACK) {
@@ -614,7 +770,10 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MPTCP_ACK_TRUST_WINDOW &&
             !(end == pd->next + 1 && !pd->nw && pkt->ack64 == end))
             declare_hole(pd, 1 - ep, &rr, end, pinfo->num);
+        deliver_ready(pd, 1 - ep, &rr, pinfo->num);
         check_fin(pd, 1 - ep, &rr);
+    } else if (deliver_ready(&rc->dir[1 - ep], 1 - ep, &rr, pinfo->num)) {
+        check_fin(&rc->dir[1 - ep], 1 - ep, &rr);
     }
 
     if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK) &&
@@ -1207,30 +1366,29 @@ claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     }
 }
 
-/** The frame's data-level items: truncation, duplicate, unplaced, waiting bytes. */
+/** The frame's data-level items: truncation, duplicate, unplaced, waiting or held bytes. */
 static void
 render_rec(app_ctx_t *x, const reasm_rec_t *rec, tvbuff_t *tvb, proto_item *di)
 {
-    proto_item *ti;
+    static const struct {
+        uint32_t flag;
+        int *hf;
+    } marks[] = {
+        { RF_DUP, &hf_data_duplicate },
+        { RF_UNPLACED, &hf_data_unplaced },
+        { RF_WAITING, &hf_data_waiting },
+        { RF_CSUM_HELD, &hf_data_csum_held },
+        { RF_CSUM_FAILED, &hf_data_csum_failed },
+    };
 
     if (rec->flags & RF_TRUNCATED)
         expert_add_info(x->pinfo, di, &ei_truncated);
-    if (rec->flags & RF_DUP) {
-        ti = proto_tree_add_boolean(x->dt, hf_data_duplicate, tvb, 0, 0, TRUE);
-        proto_item_set_generated(ti);
+    for (size_t i = 0; i < G_N_ELEMENTS(marks); i++) {
+        if (rec->flags & marks[i].flag)
+            proto_item_set_generated(proto_tree_add_boolean(x->dt, *marks[i].hf, tvb, 0, 0, TRUE));
     }
-    if (rec->flags & RF_UNPLACED) {
-        ti = proto_tree_add_boolean(x->dt, hf_data_unplaced, tvb, 0, 0, TRUE);
-        proto_item_set_generated(ti);
-    }
-    if (rec->flags & RF_WAITING) {
-        ti = proto_tree_add_boolean(x->dt, hf_data_waiting, tvb, 0, 0, TRUE);
-        proto_item_set_generated(ti);
-        if (rec->delivered_in) {
-            ti = proto_tree_add_uint(x->dt, hf_data_delivered_in, tvb, 0, 0, rec->delivered_in);
-            proto_item_set_generated(ti);
-        }
-    }
+    if ((rec->flags & RF_WAITS) && rec->delivered_in)
+        proto_item_set_generated(proto_tree_add_uint(x->dt, hf_data_delivered_in, tvb, 0, 0, rec->delivered_in));
 }
 
 void
@@ -1279,7 +1437,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
         col_append_sep_str(pinfo->cinfo, COL_INFO, " ", "[MPTCP segment of a reassembled PDU]");
     }
     /* a record still waiting for earlier bytes is compacted once they arrive (waiting_flush) */
-    if (!PINFO_FD_VISITED(pinfo) && !(rec->flags & RF_WAITING))
+    if (!PINFO_FD_VISITED(pinfo) && !(rec->flags & RF_WAITS))
         rec_compact(pkt, tvb);
 }
 
@@ -1355,6 +1513,12 @@ mptcp_reasm_register(void)
         { &hf_data_unplaced, { "Not placed", "mptcp.data.unplaced", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "No data sequence number is known for this payload (no mapping yet): it cannot be placed in the "
             "data stream and is not dissected", HFILL } },
+        { &hf_data_csum_held, { "Held for the DSS checksum", "mptcp.data.checksum_held", FT_BOOLEAN, BASE_NONE,
+            NULL, 0x0, "This segment's mapping carries a DSS checksum: its bytes are delivered once the "
+            "checksum over the whole mapping is verified (RFC 8684 section 3.3.1)", HFILL } },
+        { &hf_data_csum_failed, { "Not delivered: DSS checksum failed", "mptcp.data.checksum_failed", FT_BOOLEAN,
+            BASE_NONE, NULL, 0x0, "This segment's mapping failed its DSS checksum: its bytes were not delivered, "
+            "another copy was (RFC 8684 section 3.3.1; known once that copy arrives: -2 or the GUI)", HFILL } },
         { &hf_data_hole, { "Missing bytes", "mptcp.data.hole", FT_UINT64, BASE_DEC, NULL, 0x0,
             NULL, HFILL } },
         { &hf_data_skipped, { "Bytes of a PDU cut by a hole", "mptcp.data.skipped", FT_UINT32, BASE_DEC, NULL,
