@@ -202,8 +202,9 @@ typedef struct {
 /** RFC 8684 sections 3.3.1 and 3.7: bytes whose mapping failed the DSS checksum. Not delivered
  * unless the receiver then falls back to TCP and keeps them (MP_FAIL on an ACK, not on a RST). */
 struct reasm_failed {
-    waiting_t *w;                /**< sorted by DSN, may overlap */
+    waiting_t *w;                /**< in the order they failed, may overlap */
     uint32_t n, cap;
+    uint64_t bytes;              /**< at most MAX_WAITING: older ones are dropped (not delivered) */
 };
 
 typedef struct {
@@ -501,7 +502,7 @@ waiting_held(const reasm_dir_t *d, const waiting_t *w)
            mptcp_dsn_csum_state(w->pkt) == MPTCP_CSUM_PENDING;
 }
 
-static void failed_prune(reasm_dir_t *d);
+static void failed_prune(reasm_dir_t *d, bool limit);
 
 /** Moves the waiting bytes that have become contiguous into the chunk, up to bytes held for
  * their checksum. */
@@ -535,7 +536,7 @@ waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
         d->nw -= k;
     }
     if (d->failed)
-        failed_prune(d);
+        failed_prune(d, false);
 }
 
 /** The end of the bytes that wait contiguously from the next expected DSN (held ones). */
@@ -584,14 +585,18 @@ failed_take(reasm_dir_t *d)
         }
         f->w = (waiting_t *)mptcp_grow(wmem_file_scope(), f->w, &f->cap, f->n + 1, sizeof(waiting_t));
         f->w[f->n++] = *w;
+        f->bytes += w->len;
         d->waiting_bytes -= w->len;
     }
     d->nw = k;
+    if (f->bytes > MAX_WAITING)
+        failed_prune(d, true);
 }
 
-/** Failed copies the data stream has passed (another copy was delivered): not delivered. */
+/** Failed copies the data stream has passed (another copy was delivered): not delivered; with
+ * limit, also the oldest ones beyond MAX_WAITING bytes (hostile input: all mappings fail). */
 static void
-failed_prune(reasm_dir_t *d)
+failed_prune(reasm_dir_t *d, bool limit)
 {
     struct reasm_failed *f = d->failed;
     uint32_t k = 0;
@@ -600,10 +605,11 @@ failed_prune(reasm_dir_t *d)
         waiting_t w = f->w[i];
         bool more = false;
 
-        if (w.dsn + w.len > d->next) {
+        if (w.dsn + w.len > d->next && !(limit && f->bytes > MAX_WAITING)) {
             f->w[k++] = w;
             continue;
         }
+        f->bytes -= w.len;
         wmem_free(wmem_file_scope(), w.data);
         if (rec_is_compact(w.pkt))
             continue;
@@ -629,8 +635,10 @@ failed_restore(reasm_dir_t *d)
         waiting_insert(d, w->dsn, w->dsn + w->len, w->data, w->frame, w->pkt);
         wmem_free(wmem_file_scope(), w->data);
     }
-    if (f)
+    if (f) {
         f->n = 0;
+        f->bytes = 0;
+    }
 }
 
 static bool
