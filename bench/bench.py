@@ -3,7 +3,7 @@
 
     bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--no-builtin] [--no-timing]
                    [--scale CAP...] [--scale-2pass] [--scale-instr CAP[:N]...] [--flood FLOOD.pcap]
-                   [--conns-rss CONNSN.pcap...]
+                   [--conns-rss CONNSN.pcap...] [--cachesim CAP]
                    [--reasm HTTPCAP...]
 
 Configurations, run interleaved and repeated (min and median reported):
@@ -20,6 +20,9 @@ single pass and -2, fields mode single pass).
 minus floor) on each capture or its first N packets: the load-independent scaling table.
 --conns-rss: extra max RSS per connection (plugin minus floor, divided by the N of connsN.pcap),
 single pass and -2: the [scale] table.
+--cachesim: cachegrind's cache model (32 KiB L1i and L1d, 512 KiB last level) on CAP, filter mode,
+single pass and -2, per packet (the run minus a 10-packet run): instructions, L1 and last-level
+misses, model cycles = instructions + 12 x L1 misses + 40 x last-level misses, ratios to the floor.
 --reasm: max RSS of the data-level reassembly (mptcp.reassemble_data) with an application
 dissector, on captures from `bench/synth.py http` (HTTP over two subflows, half of the segments
 out of DSN order): memory must grow with what is outstanding, not with what was delivered.
@@ -119,6 +122,53 @@ def callgrind(cap, tmp, keep=None):
             out = Path(keep or tmp) / f"cg.{cfg}.{mode}.{int(tp)}"
             res[(mode, cfg, tp)] = callgrind_count(cfg, ["-r", str(cap)] + mode_args(mode, tp), out, tmp)
     return res
+
+
+CACHE_MODEL = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=524288,8,64"]   # RESULTS.md's model machine
+
+
+def cachegrind_events(cfg, tshark_args, out, tmp):
+    """cachegrind's totals (Ir, I1mr, D1mr, D1mw, LLmr, ...) for one tshark run in configuration cfg."""
+    with_plugin, cargs = config_args(cfg)
+    cmd = prefix() + ["valgrind", "--tool=cachegrind", "--cache-sim=yes", *CACHE_MODEL,
+                      f"--cachegrind-out-file={out}", "tshark", "-n"] + tshark_args + cargs
+    subprocess.run(cmd, env=env_for(with_plugin, tmp), capture_output=True, text=True)
+    ev = summary = None
+    for line in Path(out).read_text().splitlines():
+        if line.startswith("events:"):
+            ev = line.split()[1:]
+        elif line.startswith("summary:"):
+            summary = [int(x) for x in line.split()[1:]]
+    return dict(zip(ev, summary))
+
+
+def model_cycles(e):
+    """instructions + 12 x L1 misses + 40 x last-level misses (the latencies of an L2 and an L3 hit)."""
+    l1 = e["I1mr"] + e["D1mr"] + e["D1mw"]
+    ll = e["ILmr"] + e["DLmr"] + e["DLmw"]
+    return e["Ir"] + 12 * l1 + 40 * ll
+
+
+def cachesim(cap, tmp, cfgs):
+    """Per packet, the run minus a 10-packet run (start-up): instructions, misses, model cycles."""
+    n = packets(cap)
+    print(f"cache model ({' '.join(CACHE_MODEL)}), {cap.name} ({n} packets), filter mode, per packet:")
+    print(f"  {'pass':<4} {'config':<8} {'instr':>9} {'L1i miss':>9} {'L1d miss':>9} {'LL miss':>8} "
+          f"{'cycles':>10} {'instr ratio':>11} {'cycles ratio':>12}")
+    for tp in (False, True):
+        per = {}
+        for cfg in cfgs:
+            full = cachegrind_events(cfg, ["-r", str(cap)] + mode_args("filter", tp), Path(tmp) / "cg.full", tmp)
+            start = cachegrind_events(cfg, ["-r", str(cap), "-c", "10"] + mode_args("filter", tp),
+                                      Path(tmp) / "cg.start", tmp)
+            d = {k: (full[k] - start[k]) / (n - 10) for k in full}
+            per[cfg] = (d, model_cycles(d))
+        for cfg in cfgs:
+            d, cyc = per[cfg]
+            fd, fcyc = per["floor"]
+            print(f"  {'-2' if tp else '1':<4} {cfg:<8} {d['Ir']:9.0f} {d['I1mr']:9.0f} {d['D1mr'] + d['D1mw']:9.0f} "
+                  f"{d['ILmr'] + d['DLmr'] + d['DLmw']:8.0f} {cyc:10.0f} {d['Ir'] / fd['Ir']:11.4f} "
+                  f"{cyc / fcyc:12.4f}")
 
 
 REASM_CFGS = [
@@ -244,6 +294,8 @@ def main():
     ap.add_argument("--reasm", type=Path, nargs="+", help="bench/synth.py http captures: reassembly memory")
     ap.add_argument("--conns-rss", type=Path, nargs="+", metavar="CONNSN.pcap",
                     help="bench/synth.py conns captures: extra max RSS per connection, single pass and -2")
+    ap.add_argument("--cachesim", type=Path, metavar="CAP",
+                    help="cachegrind cache model on CAP: instructions, misses and model cycles per packet")
     ap.add_argument("--keep", type=Path, help="directory to keep the callgrind profiles in")
     args = ap.parse_args()
     EXTRA.extend(args.tshark_arg)
@@ -292,6 +344,8 @@ def main():
             reasm(args.reasm, tmp)
         if args.conns_rss:
             conns_rss(args.conns_rss, tmp)
+        if args.cachesim:
+            cachesim(args.cachesim, tmp, cfgs)
         if args.callgrind:
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
