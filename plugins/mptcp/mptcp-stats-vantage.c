@@ -298,6 +298,9 @@ mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int d, bool conn_row, char *cell
             cells[i] = g_strdup("");
         return;
     }
+    cells[i++] = v && v->peer_conn >= 0 ? g_strdup_printf("%d", v->peer_conn) : g_strdup("");
+    /* the same value (and digits) as the text, CSV and JSON outputs */
+    cells[i++] = g_strdup(conn_row && estimate(v, &est) ? secs(b, sizeof b, est) : "");
     cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.min / 1e6) : g_strdup("");
     cells[i++] = s.n ? g_strdup_printf("%.3f", (double)x->owd.sum / (double)s.n / 1e6) : g_strdup("");
     cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.p50 / 1e6) : g_strdup("");
@@ -305,8 +308,5 @@ mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int d, bool conn_row, char *cell
     cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.max / 1e6) : g_strdup("");
     cells[i++] = g_strdup_printf("%" PRIu64, x->lost_pkts);
     cells[i++] = g_strdup_printf("%" PRIu64, x->useful_pkts);
-    cells[i++] = g_strdup_printf("%" PRIu64, x->wasted_pkts);
-    cells[i++] = v && v->peer_conn >= 0 ? g_strdup_printf("%d", v->peer_conn) : g_strdup("");
-    /* the same value (and digits) as the text, CSV and JSON outputs */
-    cells[i] = g_strdup(conn_row && estimate(v, &est) ? secs(b, sizeof b, est) : "");
+    cells[i] = g_strdup_printf("%" PRIu64, x->wasted_pkts);
 }

@@ -536,6 +536,8 @@ static stat_tap_table_item gui_fields[NCOLS] = {
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Spurious reinj. pkts", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Spurious reinj. bytes", "%s" },
     /* with a peer capture (mptcp.peer_capture), else empty: mptcp_vstats_gui_cells() */
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Peer stream", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Clock offset estimate (s)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay min (ms)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay mean (ms)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay P50 (ms)", "%s" },
@@ -544,8 +546,6 @@ static stat_tap_table_item gui_fields[NCOLS] = {
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Lost on path", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Useful reinj.", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Wasted reinj.", "%s" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Peer stream", "%s" },
-    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Clock offset estimate (s)", "%s" },
 };
 
 static stats_t gui_stats;          /**< the dialog's state (one table set per stat_tap_table_ui) */
