@@ -8,6 +8,9 @@
 #                          expert item)
 #   gui-conversations.png  Statistics > Conversations, MPTCP tab (v1-2conn.pcap: one row per connection)
 #   gui-mptcp-stats.png    Statistics > MPTCP Statistics (v1-2conn.pcap)
+#   gui-vantage-stats.png  the same dialog with a peer capture (v1-vantage-client.pcap, the server's
+#                          capture as mptcp.peer_capture), scrolled to its right end: peer stream,
+#                          clock offset estimate, one-way delays, losses, useful/wasted reinjections
 #   gui-follow.png         Follow MPTCP Stream (v1-http.pcap) from the Conversations dialog, only with WS_GUI_CHROOT:
 #                          Wireshark 4.0's Follow menu lists only its built-in followers, 4.2 and later
 #                          list every registered one
@@ -17,6 +20,8 @@
 #   gui-io-blackhole.png   its I/O graph, Statistics > I/O Graphs at 10 ms: DSN per subflow,
 #                          reinjections and the server's DATA_ACK of v1-blackhole.pcap
 #   gui-io-4sub.png        the same for v1-4sub.pcap (4 subflows, path 4 blackholed for 1.5 s)
+#   gui-io-owd.png         its one-way delay graphs (only those ticked) of v1-vantage-client.pcap
+#                          with the server's capture as mptcp.peer_capture
 #
 # Needs (host, root): wireshark (Qt), xvfb, xdotool, imagemagick, x11-utils, cmake and the plugin's
 # build dependencies; user namespaces (the GUI runs as uid 65534, which honours
@@ -59,6 +64,9 @@ i=0; until xdpyinfo >/dev/null 2>&1; do i=$((i + 1)); [ $i -lt 50 ] || { cat "$T
 fresh_cfg() {
   rm -rf "$TMP/cfg"; mkdir -p "$TMP/cfg/profiles"
   cp -r "$REPO/profiles/MPTCP" "$TMP/cfg/profiles/"
+  # IO_TICK (a graph name prefix): only those graphs ticked, as a user would tick them
+  [ -z "${IO_TICK:-}" ] || sed -i -e 's/^"Enabled"/"Disabled"/' \
+    -e "s/^\"Disabled\",\"$IO_TICK/\"Enabled\",\"$IO_TICK/" "$TMP/cfg/profiles/MPTCP/io_graphs"
   printf '%s\n' 'gui.geometry_main_x: 0' 'gui.geometry_main_y: 0' 'gui.geometry_main_width: 1580' \
     'gui.geometry_main_height: 980' 'gui.geometry_main_maximized: FALSE' > "$TMP/cfg/recent_common"
   printf '%s\n' 'gui.conversation_tabs: MPTCP' 'gui.endpoint_tabs: MPTCP' > "$TMP/cfg/recent"
@@ -117,6 +125,14 @@ xdotool windowsize "$D" 1590 470; xdotool windowmove "$D" 0 0; sleep 2
 import -window "$D" "$OUT/gui-mptcp-stats.png"
 stop
 
+# 3b. The same with a peer capture, scrolled to the right end (clicks on the scroll bar's trough)
+start "$CAPS/v1-vantage-client.pcap" -o "mptcp.peer_capture:$CAPS/v1-vantage-server.pcap" -z mptcp,stat
+D=$(window 'MPTCP Statistics')
+xdotool windowsize "$D" 1590 470; xdotool windowmove "$D" 0 0; sleep 2
+for _ in $(seq 30); do xdotool mousemove --window "$D" 1560 388 click 1; sleep 0.1; done; sleep 1
+import -window "$D" "$OUT/gui-vantage-stats.png"
+stop
+
 # 4. The MPTCP profile's packet list: Go to packet (ctrl+g) 775, in a run of reinjections on subflow 0
 #    between subflow 1 and 2 packets
 start "$CAPS/v1-blackhole.pcap" -C MPTCP
@@ -129,7 +145,8 @@ stop
 #    the graph list (dragged up to show every graph), the Graph Name and Display Filter column edges,
 #    the Reset button.
 io_graph() {
-  start "$CAPS/$1" -C MPTCP
+  cap=$1; png=$2; shift 2
+  start "$CAPS/$cap" -C MPTCP "$@"
   xdotool windowfocus --sync "$W"; xdotool key alt+s; sleep 1; xdotool key Down Down Down Down Down Down Return
   D=$(window 'I/O Graph')
   xdotool windowsize "$D" 1590 990; xdotool windowmove "$D" 0 0; sleep 2
@@ -138,11 +155,16 @@ io_graph() {
            sleep 0.2 mousemove --window "$D" $((($1 + $3) / 2)) "$4" sleep 0.2 mousemove --window "$D" "$3" "$4" sleep 0.2 mouseup 1; sleep 0.7; }
   drag 700 805 700 685; drag 219 698 339 698; drag 443 698 890 698
   xdotool mousemove --window "$D" 1537 934 click 1; sleep 2        # Reset: the whole capture
-  import -window "$D" "$OUT/$2"
+  # with IO_TICK the ticked graphs are the last ones: the list scrolled to its end (a row, End)
+  [ -z "${IO_TICK:-}" ] || { xdotool mousemove --window "$D" 171 740 click 1 sleep 0.3 key End; sleep 1; }
+  import -window "$D" "$OUT/$png"
   stop
 }
 io_graph v1-blackhole.pcap gui-io-blackhole.png
 io_graph v1-4sub.pcap gui-io-4sub.png
+IO_TICK="One-way delay"
+io_graph v1-vantage-client.pcap gui-io-owd.png -o "mptcp.peer_capture:$CAPS/v1-vantage-server.pcap"
+IO_TICK=
 
 # 6. Follow MPTCP Stream (Wireshark >= 4.2 in a chroot): Statistics > Conversations, MPTCP tab,
 #    the connection's row, "Follow Stream..." (coordinates for 4.4's dialog at 1500x500).

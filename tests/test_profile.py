@@ -1,6 +1,7 @@
 """The MPTCP configuration profile (profiles/MPTCP): every display filter in it compiles with the
 plugin loaded, every I/O graph plots exactly the packets and values the captures' ground truth
-(tests/truth.py; tests/dataorder_truth.py for the [dataorder] fields) says it should, and
+(tests/truth.py; tests/dataorder_truth.py for the [dataorder] fields, tests/vantage_truth.py for
+the [vantage] ones on a client/server pair, with mptcp.peer_capture set) says it should, and
 `tshark -C MPTCP` with the profile in the configuration folder shows its columns and colours.
 
 The files are Wireshark's own formats, read by 4.0, 4.4 and 4.6 alike: io_graphs is the UAT of
@@ -20,6 +21,7 @@ import pytest
 
 import dataorder_truth as DT
 import truth
+import vantage_truth as VT
 from conftest import CAPTURES, REPO, Tshark
 
 PROFILE = REPO / "profiles" / "MPTCP"
@@ -175,6 +177,27 @@ def dataorder(name, direction, tolerance=0):
     return check
 
 
+PEER = CAPTURES / "v1-vantage-server.pcap"     # the other end of v1-vantage-client.pcap
+WITH_PEER = ["-o", f"mptcp.peer_capture:{PEER}"]
+_vantage = {}
+
+
+def owd_of_subflow(n):
+    """Dots (AVG per interval): the one-way delay (tests/vantage_truth.py: the server's timestamp
+    of the same segment minus the client's) of every client packet of subflow n found in the
+    server's capture."""
+    def check(t, got):
+        if t.path not in _vantage:
+            _vantage[t.path] = VT.analyze(t.path, str(PEER), "client")
+        v = _vantage[t.path]
+        want = {p.frame: v.owd[p.frame] for p in _stream0(t)
+                if p.direction == 0 and _subflow_index(t, p) == n and p.frame in v.owd}
+        assert want and set(got) == set(want)
+        for f in want:
+            assert got[f] == pytest.approx(want[f], abs=2e-6), f
+    return check
+
+
 # One line per graph of profiles/MPTCP/io_graphs: its name, the committed capture it must match,
 # extra tshark arguments, the truth check of {frame: Y value} of the packets the graph taps.
 GRAPHS = [
@@ -195,6 +218,9 @@ GRAPHS = [
     ("Data window c2s", "v1-slowread.pcap", [], dataorder("data_window", 0)),
     ("HoL wait c2s", "v1-hol-server.pcap", ["-2"], dataorder("hol_wait", 0, 2e-6)),  # known when the gap closes
     ("HoL wait s2c", "v1-hol-client.pcap", ["-2"], dataorder("hol_wait", 1, 2e-6)),
+    ("One-way delay subflow 0 c2s", "v1-vantage-client.pcap", WITH_PEER, owd_of_subflow(0)),
+    ("One-way delay subflow 1 c2s", "v1-vantage-client.pcap", WITH_PEER, owd_of_subflow(1)),
+    ("One-way delay subflow 2 c2s", "v1-vantage-client.pcap", WITH_PEER, owd_of_subflow(2)),
 ]
 
 # The values every version's I/O graph dialog accepts (graph_style_vs and y_axis_vs of 4.0's
@@ -269,8 +295,22 @@ def test_graph_plots_the_truth(tshark, name, capture, extra, check):
     out = tshark.run("-r", CAPTURES / capture, "-q", "-z", f"io,stat,0,{calc}({g['yfield']}){tapped}", *extra)
     row = next(line for line in out.splitlines() if "<>" in line)
     value = float([c for c in row.split("|") if c.strip()][1])
-    want = {"MAX": max(got.values()), "SUM": sum(got.values())}[calc]
+    want = {"MAX": max(got.values()), "SUM": sum(got.values()), "AVG": sum(got.values()) / len(got)}[calc]
     assert value == pytest.approx(want, abs=1e-6), row
+
+
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_lost_on_path_button_selects_the_truth(tshark, role):
+    """The "Lost on path" button: with the other end's capture as peer, exactly the data segments
+    sent here that never reach it (tests/vantage_truth.py); nothing without a peer."""
+    (b,) = [b for b in dfilter_buttons() if b["label"] == "Lost on path"]
+    this, peer = CAPTURES / "v1-vantage-client.pcap", CAPTURES / "v1-vantage-server.pcap"
+    if role == "server":
+        this, peer = peer, this
+    v = VT.analyze(str(this), str(peer), role)
+    rows = tshark.fields(this, ["frame.number"], "-Y", b["expression"], "-o", f"mptcp.peer_capture:{peer}")
+    assert {int(r[0]) for r in rows} == v.lost and v.lost
+    assert tshark.count(this, b["expression"]) == 0
 
 
 # ----------------------------------------------------------------------------- tshark -C MPTCP

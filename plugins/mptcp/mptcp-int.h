@@ -331,10 +331,11 @@ void mptcp_vstats_csv_header(void);
 void mptcp_vstats_csv_cells(const mptcp_vstats_t *v, int dir, bool conn_row);
 void mptcp_vstats_json_conn(const mptcp_vstats_t *v);
 void mptcp_vstats_json_dir(const mptcp_vstats_t *v, int dir);
-/** The GUI table's peer cells of direction dir: one-way delay min / mean / P50 / P99 / max (ms),
- * lost on the path, useful and wasted reinjections (empty without a peer capture); g_strdup'ed. */
-#define MPTCP_VSTATS_GUI_COLS 8
-void mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int dir, char *cells[MPTCP_VSTATS_GUI_COLS]);
+/** The GUI table's peer cells of direction dir: the peer's stream, on the connection's rows
+ * (conn_row) the clock offset estimate (s), one-way delay min / mean / P50 / P99 / max (ms), lost
+ * on the path, useful and wasted reinjections (empty without a peer capture); g_strdup'ed. */
+#define MPTCP_VSTATS_GUI_COLS 10
+void mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int dir, bool conn_row, char *cells[MPTCP_VSTATS_GUI_COLS]);
 
 /* mptcp-latency.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
 void mptcp_latency_register(void);

@@ -738,7 +738,9 @@ mptcp_stats_print_register(void)
     /* tshark: the CLI form (registered before the GUI table, so tshark's generic table printer
      * for that table, which has the same -z string, is not used). Wireshark: the table only, so
      * that "wireshark -z mptcp,stat[,filter]" opens the dialog (ws_log_init() sets the program
-     * name before the dissectors register). */
-    if (g_ascii_strcasecmp(g_get_prgname() ? g_get_prgname() : "", "wireshark") != 0)
+     * name before the dissectors register). MPTCP_STATS_GUI_TABLE set (tests): tshark prints
+     * the GUI dialog's tables with its generic printer instead (tests/test_stats_gui.py). */
+    if (g_ascii_strcasecmp(g_get_prgname() ? g_get_prgname() : "", "wireshark") != 0 &&
+        !g_getenv("MPTCP_STATS_GUI_TABLE"))
         register_stat_tap_ui(&cli_ui, NULL);
 }

@@ -285,10 +285,12 @@ mptcp_vstats_json_dir(const mptcp_vstats_t *v, int d)
 
 /* ---------------------------------------------------------------------------- GUI */
 void
-mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int d, char *cells[MPTCP_VSTATS_GUI_COLS])
+mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int d, bool conn_row, char *cells[MPTCP_VSTATS_GUI_COLS])
 {
     const vdir_t *x = vdir(v, d);
     owd_sum_t s = owd_summary(x);
+    char b[40];
+    int64_t est;
     int i = 0;
 
     if (!mptcp_vantage_active()) {
@@ -296,6 +298,9 @@ mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int d, char *cells[MPTCP_VSTATS_
             cells[i] = g_strdup("");
         return;
     }
+    cells[i++] = v && v->peer_conn >= 0 ? g_strdup_printf("%d", v->peer_conn) : g_strdup("");
+    /* the same value (and digits) as the text, CSV and JSON outputs */
+    cells[i++] = g_strdup(conn_row && estimate(v, &est) ? secs(b, sizeof b, est) : "");
     cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.min / 1e6) : g_strdup("");
     cells[i++] = s.n ? g_strdup_printf("%.3f", (double)x->owd.sum / (double)s.n / 1e6) : g_strdup("");
     cells[i++] = s.n ? g_strdup_printf("%.3f", (double)s.p50 / 1e6) : g_strdup("");

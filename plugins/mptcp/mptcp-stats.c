@@ -536,6 +536,8 @@ static stat_tap_table_item gui_fields[NCOLS] = {
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Spurious reinj. pkts", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Spurious reinj. bytes", "%s" },
     /* with a peer capture (mptcp.peer_capture), else empty: mptcp_vstats_gui_cells() */
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Peer stream", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "Clock offset estimate (s)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay min (ms)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay mean (ms)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_RIGHT, "One-way delay P50 (ms)", "%s" },
@@ -606,11 +608,11 @@ gui_fill_dataorder(conn_stat_t *c, int d)
 }
 
 static void
-gui_fill_peer(stat_tap_table *t, guint row, const mptcp_vstats_t *v, int d)
+gui_fill_peer(stat_tap_table *t, guint row, const mptcp_vstats_t *v, int d, bool conn_row)
 {
     char *cells[MPTCP_VSTATS_GUI_COLS];
 
-    mptcp_vstats_gui_cells(v, d, cells);
+    mptcp_vstats_gui_cells(v, d, conn_row, cells);
     for (int i = 0; i < MPTCP_VSTATS_GUI_COLS; i++)
         gui_set(t, row, (guint)(COL_PEER_FIRST + i), cells[i]);
 }
@@ -631,7 +633,7 @@ gui_fill_conn(conn_stat_t *c)
         gui_set(c->table, (guint)d, COL_LAT_P99, g_strdup_printf("%.3f", mptcp_stats_ms(mptcp_stats_quantile(&l->q[2]))));
         gui_set(c->table, (guint)d, COL_LAT_MAX, g_strdup_printf("%.3f", mptcp_stats_ms(l->max)));
         gui_fill_dataorder(c, d);
-        gui_fill_peer(c->table, (guint)d, c->vantage, d);
+        gui_fill_peer(c->table, (guint)d, c->vantage, d, true);
     }
 }
 
@@ -659,7 +661,7 @@ gui_fill_sf(conn_stat_t *c, sf_stat_t *ss)
         gui_set(c->table, row, COL_CAUSED_BYTES, g_strdup_printf("%" PRIu64, ds->caused_bytes));
         gui_set(c->table, row, COL_FIN, gui_when(&ds->fin));
         gui_set(c->table, row, COL_RST, gui_when(&ds->rst));
-        gui_fill_peer(c->table, row, ss->vantage, d);
+        gui_fill_peer(c->table, row, ss->vantage, d, false);
     }
 }
 
