@@ -592,8 +592,8 @@ def test_v0_pair_pymptcpanalyzer(tshark, role):
     <= 3.9) is joined by the plugin to the same peer frame with the same one-way delay within its
     float64 time resolution (the magnitude: it names the wrong sender of 23 and prints them
     negative); per subflow and direction -z mptcp,stat has at least its samples, the same
-    extremes where the counts are equal; and no reinjection it calls redundant is useful to the
-    plugin. Both ways."""
+    extremes where the counts are equal; every reinjection it lists (the dissector's
+    mptcp.reinjection_of) gets a verdict, and none it calls redundant is useful. Both ways."""
     from conftest import external
     c, s = external("pymptcpanalyzer", "client_2.pcap"), external("pymptcpanalyzer", "server_2.pcap")
     this, peer = (c, s) if role == "client" else (s, c)
@@ -619,9 +619,11 @@ def test_v0_pair_pymptcpanalyzer(tshark, role):
             assert abs(o["min"] - lo) <= PYMA_TOL and abs(o["max"] - hi) <= PYMA_TOL, key
 
     if role == "client":           # its reinjections are the client's frames (all sent client -> server)
-        judged = [(f, rows[f]["reinj"]) for f, redundant, joined in data["reinjections"]
-                  if f is not None and redundant and joined and rows[f]["reinj"] is not None]
-        assert judged and not [j for j in judged if j[1]], judged
+        verdict = {f: rows[f]["reinj"] for f, _redundant, _joined in data["reinjections"]}
+        assert len(verdict) == 40 and None not in verdict, verdict
+        # a verdict on each, also on retransmissions under an earlier DSS mapping (904, 1718, 1773, 2636)
+        assert not [f for f, v in verdict.items() if v is None], verdict
+        assert not [f for f, redundant, joined in data["reinjections"] if redundant and joined and verdict[f]]
 
 
 def test_pcapng_direction_flags(driver, tmp_path):
