@@ -3,8 +3,9 @@
  * (directed 4-tuples), MPTCP connections and subflows, the DSN of each data segment, and a
  * hash table from (flow, TCP seq, length, TSval, IPv4 id, flags) to the segments, so that a
  * segment of the other capture finds its copy in O(1). Built in one pass in frame order; time
- * and memory are linear in the number of segments (coverage sets are balanced trees, the
- * reinjection check looks at no more than PEER_MAX_FLOWS subflows of a connection).
+ * and memory are linear in the number of segments (coverage sets and the DSS mappings a subflow
+ * announced before its current one are balanced trees, the reinjection check looks at no more
+ * than PEER_MAX_FLOWS subflows of a connection).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,6 +20,11 @@
 typedef struct {
     uint64_t lo, hi;               /* [lo, hi) of relative DSNs */
 } cov_iv_t;
+
+typedef struct {
+    uint32_t ssn, len;             /* relative subflow sequence number, data-level length */
+    uint64_t dsn;                  /* raw DSN of the mapping's first byte */
+} map_iv_t;
 
 typedef struct {
     uint8_t ipver, pad;
@@ -38,6 +44,7 @@ typedef struct {
     uint32_t isn;
     uint64_t map_dsn;              /* raw DSN of the current mapping */
     uint32_t map_ssn, map_len;
+    GTree *old_maps;               /* earlier mappings the current one does not continue: ssn -> map_iv_t */
     GTree *sent;                   /* relative DSNs this flow carried */
 } flow_t;
 
@@ -125,6 +132,68 @@ cov_add(GTree *t, uint64_t lo, uint64_t hi)
     n->lo = lo;
     n->hi = hi;
     g_tree_insert(t, n, n);
+}
+
+/* ---------------------------------------------------------------------------- DSS mappings */
+static gint
+map_cmp(gconstpointer a, gconstpointer b, gpointer ud _U_)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A new mapping of the flow (RFC 8684 section 3.3.1). One that continues the current one (same
+ * DSN - subflow sequence offset, starting inside it or where it ends) extends it; any other
+ * becomes the current one and the old one is kept, so that a segment sent later under it (a
+ * retransmission, which carries no mapping of its own) still gets its DSN. */
+static void
+flow_set_map(flow_t *f, uint64_t dsn, uint32_t ssn, uint32_t len)
+{
+    uint32_t off = ssn - f->map_ssn;
+    map_iv_t *m;
+
+    if (f->has_map && off <= f->map_len && dsn == f->map_dsn + off && (uint64_t)off + len <= UINT32_MAX) {
+        f->map_len = MAX(f->map_len, off + len);
+        return;
+    }
+    if (f->has_map && f->map_len) {
+        m = g_new(map_iv_t, 1);
+        m->ssn = f->map_ssn;
+        m->len = f->map_len;
+        m->dsn = f->map_dsn;
+        if (!f->old_maps)
+            f->old_maps = g_tree_new_full(map_cmp, NULL, NULL, g_free);
+        g_tree_replace(f->old_maps, &m->ssn, m);   /* the key lives in the value: replace both */
+    }
+    f->has_map = true;
+    f->map_dsn = dsn;
+    f->map_ssn = ssn;
+    f->map_len = len;
+}
+
+/* Raw DSN of relative subflow sequence number rel: through the current mapping, else a kept one
+ * (the one starting last at or before rel, or one of the 3 before it where kept ones overlap). */
+static bool
+flow_dsn_of(const flow_t *f, uint32_t rel, uint64_t *dsn)
+{
+    GTreeNode *n;
+
+    if (f->has_map && rel - f->map_ssn < f->map_len) {
+        *dsn = f->map_dsn + (rel - f->map_ssn);
+        return true;
+    }
+    if (!f->old_maps)
+        return false;
+    n = g_tree_upper_bound(f->old_maps, &rel);
+    n = n ? g_tree_node_previous(n) : g_tree_node_last(f->old_maps);
+    for (int i = 0; n && i < 4; i++, n = g_tree_node_previous(n)) {
+        const map_iv_t *m = (const map_iv_t *)g_tree_node_value(n);
+        if (rel - m->ssn < m->len) {
+            *dsn = m->dsn + (rel - m->ssn);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ---------------------------------------------------------------------------- flows, conns */
@@ -301,10 +370,7 @@ seg_capable(mptcp_peer_index_t *idx, uint32_t fi, const mptcp_peer_seg_t *seg, c
         conn_set_key(idx, f->conn, 1 - f->side, o->u.cap.recvkey);
     if (o->u.cap.has_dll && seg->len > 0 && conn_at(idx, f->conn)->has_key[f->side]) {
         /* data with MP_CAPABLE: implicit mapping from DSN IDSN + 1, subflow sequence 1 */
-        f->has_map = true;
-        f->map_dsn = conn_at(idx, f->conn)->idsn[f->side] + 1;
-        f->map_ssn = 1;
-        f->map_len = o->u.cap.dll;
+        flow_set_map(f, conn_at(idx, f->conn)->idsn[f->side] + 1, 1, o->u.cap.dll);
     }
 }
 
@@ -348,10 +414,8 @@ seg_options(mptcp_peer_index_t *idx, uint32_t fi, const mptcp_peer_seg_t *seg)
             /* RFC 8684 section 3.3.1: DSN, relative subflow sequence number, data-level length */
             conn_t *c = conn_at(idx, f->conn);
             uint64_t ref = f->has_map ? f->map_dsn : c->idsn[f->side];
-            f->map_dsn = o->u.dss.dsn8 ? o->u.dss.dsn : expand32((uint32_t)o->u.dss.dsn, ref);
-            f->map_ssn = o->u.dss.ssn;
-            f->map_len = o->u.dss.dll;
-            f->has_map = true;
+            flow_set_map(f, o->u.dss.dsn8 ? o->u.dss.dsn : expand32((uint32_t)o->u.dss.dsn, ref), o->u.dss.ssn,
+                         o->u.dss.dll);
         }
     }
 }
@@ -362,17 +426,13 @@ seg_data(mptcp_peer_index_t *idx, uint32_t fi, const mptcp_peer_seg_t *seg, mptc
 {
     flow_t *f = flow_at(idx, fi);
     conn_t *c;
-    uint32_t rel;
-    uint64_t lo, hi;
+    uint64_t dsn, lo, hi;
     unsigned n;
 
-    if (seg->len == 0 || f->conn < 0 || !f->has_isn || !f->has_map)
-        return;
-    rel = seg->seq - f->isn;
-    if (rel - f->map_ssn >= f->map_len)
+    if (seg->len == 0 || f->conn < 0 || !f->has_isn || !flow_dsn_of(f, seg->seq - f->isn, &dsn))
         return;
     c = conn_at(idx, f->conn);
-    lo = f->map_dsn + (rel - f->map_ssn) - (c->has_key[f->side] ? c->idsn[f->side] : 0);
+    lo = dsn - (c->has_key[f->side] ? c->idsn[f->side] : 0);
     hi = lo + seg->len < lo ? UINT64_MAX : lo + seg->len;
     r->has_dsn = true;
     r->rdsn = lo;
@@ -588,9 +648,12 @@ mptcp_peer_index_free(mptcp_peer_index_t *idx)
 {
     if (!idx)
         return;
-    for (unsigned i = 0; i < idx->flows->len; i++)
+    for (unsigned i = 0; i < idx->flows->len; i++) {
         if (flow_at(idx, i)->sent)
             g_tree_destroy(flow_at(idx, i)->sent);
+        if (flow_at(idx, i)->old_maps)
+            g_tree_destroy(flow_at(idx, i)->old_maps);
+    }
     for (unsigned i = 0; i < idx->conns->len; i++) {
         conn_t *c = conn_at(idx, (int)i);
         for (int s = 0; s < 2; s++)
