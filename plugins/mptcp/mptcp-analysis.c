@@ -69,7 +69,7 @@ render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_
     if (proto_field_is_referenced(t, hf_subflows)) {     /* O(subflows): only when shown or used */
         sb = wmem_strbuf_new(pinfo->pool, "");
         for (uint32_t i = 0; i < pkt->nsubflows && i < MPTCP_MAX_LISTED_SUBFLOWS; i++) {
-            const mptcp_subflow_t *s = *(mptcp_subflow_t **)wmem_array_index(c->subflows, i);
+            const mptcp_subflow_t *s = mptcp_conn_subflow(c, i);
             if (s->tcp_stream_known)
                 wmem_strbuf_append_printf(sb, "%s%u", i ? " " : "", s->tcp_stream);
         }

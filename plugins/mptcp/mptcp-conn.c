@@ -13,63 +13,52 @@
 
 #include <epan/dissectors/packet-tcp.h>
 
-/** Subflow table key: canonical (lower endpoint first) TCP 4-tuple. */
-typedef struct {
-    address a, b;
-    uint16_t pa, pb;
-} sf_key_t;
-
-static wmem_map_t *subflows_by_tuple;  /**< sf_key_t -> mptcp_subflow_t * (latest on that tuple) */
+static wmem_map_t *subflows_by_tuple;  /**< &sf->t -> mptcp_subflow_t * (latest on that tuple) */
 /* the map's answers for recently seen 4-tuples, by port bits: comparing a subflow's tuple is
  * cheaper than hashing two addresses per packet; emptied whenever the map changes */
 #define SF_CACHE_SIZE 16
 static mptcp_subflow_t *sf_cache[SF_CACHE_SIZE];
-static wmem_map_t *conns_by_token;     /**< token -> wmem_array_t of mptcp_conn_t * */
+/* token -> the mptcp_conn_t * that registered it, or, once two did, a wmem_array_t of them in
+ * registration order (pointer tagged with TOKEN_LIST): no array for the usual lone owner */
+#define TOKEN_LIST ((uintptr_t)1)
+static wmem_map_t *conns_by_token;
 static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake -> inferred mptcp_conn_t * */
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
 static uint32_t next_stream;
 
-static guint
-sf_key_hash(gconstpointer k)
+/** Direction of the 4-tuple (src, dst) on t (0 = from addr[0]), or -1 if it is not t's. */
+static int
+tuple_dir(const mptcp_tuple_t *t, const address *src, uint16_t sport, const address *dst, uint16_t dport)
 {
-    const sf_key_t *key = (const sf_key_t *)k;
-    guint h = add_address_to_hash(0, &key->a);
+    for (int d = 0; d < 2; d++) {
+        if (t->port[d] == sport && t->port[1 - d] == dport && addresses_equal(&t->addr[d], src) &&
+            addresses_equal(&t->addr[1 - d], dst))
+            return d;
+    }
+    return -1;
+}
 
-    h = add_address_to_hash(h, &key->b);
-    return h ^ ((guint)key->pa << 16 | key->pb);
+/* the subflow table: either direction of a 4-tuple finds its subflow (symmetric hash) */
+static guint
+tuple_hash(gconstpointer k)
+{
+    const mptcp_tuple_t *t = (const mptcp_tuple_t *)k;
+
+    return add_address_to_hash(t->port[0], &t->addr[0]) + add_address_to_hash(t->port[1], &t->addr[1]);
 }
 
 static gboolean
-sf_key_equal(gconstpointer x, gconstpointer y)
+tuple_equal(gconstpointer x, gconstpointer y)
 {
-    const sf_key_t *k1 = (const sf_key_t *)x, *k2 = (const sf_key_t *)y;
+    const mptcp_tuple_t *t = (const mptcp_tuple_t *)y;
 
-    return k1->pa == k2->pa && k1->pb == k2->pb && addresses_equal(&k1->a, &k2->a) &&
-           addresses_equal(&k1->b, &k2->b);
-}
-
-static void
-sf_key_make(sf_key_t *k, const address *src, uint16_t sport, const address *dst, uint16_t dport)
-{
-    int c = cmp_address(src, dst);
-
-    if (c < 0 || (c == 0 && sport <= dport)) {
-        copy_address_shallow(&k->a, src);
-        copy_address_shallow(&k->b, dst);
-        k->pa = sport;
-        k->pb = dport;
-    } else {
-        copy_address_shallow(&k->a, dst);
-        copy_address_shallow(&k->b, src);
-        k->pa = dport;
-        k->pb = sport;
-    }
+    return tuple_dir((const mptcp_tuple_t *)x, &t->addr[0], t->port[0], &t->addr[1], t->port[1]) >= 0;
 }
 
 void
 mptcp_conn_init(void)
 {
-    subflows_by_tuple = wmem_map_new(wmem_file_scope(), sf_key_hash, sf_key_equal);
+    subflows_by_tuple = wmem_map_new(wmem_file_scope(), tuple_hash, tuple_equal);
     memset(sf_cache, 0, sizeof(sf_cache));
     conns_by_token = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
@@ -100,7 +89,7 @@ mptcp_conn_count(void)
 const mptcp_subflow_t *
 mptcp_conn_first_subflow(const mptcp_conn_t *c)
 {
-    return *(const mptcp_subflow_t **)wmem_array_index(c->subflows, 0);
+    return c->subflows[0];
 }
 
 void
@@ -108,10 +97,10 @@ mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t p
 {
     int cd = sf->client_dir;
 
-    addr[0] = &sf->addr[cd];
-    port[0] = sf->port[cd];
-    addr[1] = &sf->addr[1 - cd];
-    port[1] = sf->port[1 - cd];
+    addr[0] = &sf->t.addr[cd];
+    port[0] = sf->t.port[cd];
+    addr[1] = &sf->t.addr[1 - cd];
+    port[1] = sf->t.port[1 - cd];
 }
 
 void
@@ -132,18 +121,13 @@ sf_cache_slot(const mptcp_seg_t *seg)
 static int
 sf_tuple_dir(const mptcp_subflow_t *sf, const mptcp_seg_t *seg)
 {
-    for (int d = 0; d < 2; d++) {
-        if (sf->port[d] == seg->sport && sf->port[1 - d] == seg->dport &&
-            addresses_equal(&sf->addr[d], &seg->src) && addresses_equal(&sf->addr[1 - d], &seg->dst))
-            return d;
-    }
-    return -1;
+    return tuple_dir(&sf->t, &seg->src, seg->sport, &seg->dst, seg->dport);
 }
 
 mptcp_subflow_t *
 mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
 {
-    sf_key_t k;
+    mptcp_tuple_t k;
     mptcp_subflow_t *sf;
     unsigned slot;
     int d;
@@ -157,7 +141,10 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
             *dir = d;
         return sf;
     }
-    sf_key_make(&k, &seg->src, seg->sport, &seg->dst, seg->dport);
+    copy_address_shallow(&k.addr[0], &seg->src);
+    copy_address_shallow(&k.addr[1], &seg->dst);
+    k.port[0] = seg->sport;
+    k.port[1] = seg->dport;
     sf = (mptcp_subflow_t *)wmem_map_lookup(subflows_by_tuple, &k);
     if (sf) {
         sf_cache[slot] = sf;
@@ -167,21 +154,31 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
     return sf;
 }
 
+/** Copies a into t->addr[i], its bytes at *bytes (inside the subflow's allocation). */
+static void
+tuple_set_addr(mptcp_tuple_t *t, int i, const address *a, uint8_t **bytes)
+{
+    if (a->len > 0)
+        memcpy(*bytes, a->data, (size_t)a->len);
+    set_address(&t->addr[i], a->type, a->len, *bytes);
+    *bytes += a->len;
+}
+
 static mptcp_subflow_t *
 subflow_new(packet_info *pinfo, const mptcp_seg_t *seg, bool src_is_initiator)
 {
-    mptcp_subflow_t *sf = wmem_new0(wmem_file_scope(), mptcp_subflow_t);
-    sf_key_t *k = wmem_new0(wmem_file_scope(), sf_key_t);
+    size_t alen = (size_t)MAX(seg->src.len, 0) + (size_t)MAX(seg->dst.len, 0);
+    mptcp_subflow_t *sf = (mptcp_subflow_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_subflow_t) + alen);
+    uint8_t *bytes = (uint8_t *)(sf + 1);
     int i = src_is_initiator ? 0 : 1;
 
-    copy_address_wmem(wmem_file_scope(), &sf->addr[i], &seg->src);
-    copy_address_wmem(wmem_file_scope(), &sf->addr[1 - i], &seg->dst);
-    sf->port[i] = seg->sport;
-    sf->port[1 - i] = seg->dport;
+    tuple_set_addr(&sf->t, i, &seg->src, &bytes);
+    tuple_set_addr(&sf->t, 1 - i, &seg->dst, &bytes);
+    sf->t.port[i] = seg->sport;
+    sf->t.port[1 - i] = seg->dport;
     sf->first_frame = pinfo->num;
     sf->client_dir = 0;
-    sf_key_make(k, &sf->addr[0], sf->port[0], &sf->addr[1], sf->port[1]);
-    wmem_map_insert(subflows_by_tuple, k, sf);
+    wmem_map_insert(subflows_by_tuple, &sf->t, sf);
     memset(sf_cache, 0, sizeof(sf_cache));
     return sf;
 }
@@ -194,7 +191,6 @@ conn_new(packet_info *pinfo, int version)
     c->stream = next_stream++;
     c->version = version;
     c->first_frame = pinfo->num;
-    c->subflows = wmem_array_new(wmem_file_scope(), sizeof(mptcp_subflow_t *));
     wmem_array_append_one(all_conns, c);
     return c;
 }
@@ -225,23 +221,50 @@ conn_attach(mptcp_conn_t *c, mptcp_subflow_t *sf, int client_dir)
         return;
     sf->conn = c;
     sf->client_dir = client_dir;
-    sf->index = wmem_array_get_count(c->subflows);
-    wmem_array_append_one(c->subflows, sf);
+    sf->index = c->nsubflows;
+    c->subflows = (mptcp_subflow_t **)mptcp_grow(wmem_file_scope(), c->subflows, &c->subflows_cap,
+                                                 c->nsubflows + 1, sizeof(mptcp_subflow_t *));
+    c->subflows[c->nsubflows++] = sf;
     adopt_orphans(c, sf);
 }
 
 static void
 token_register(mptcp_conn_t *c, int ep)
 {
-    wmem_array_t *arr;
     uint32_t tok = c->ep[ep].token;
+    void *v = wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(tok));
+    wmem_array_t *arr;
 
-    arr = (wmem_array_t *)wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(tok));
-    if (!arr) {
+    if (!v) {
+        wmem_map_insert(conns_by_token, GUINT_TO_POINTER(tok), c);
+        return;
+    }
+    if ((uintptr_t)v & TOKEN_LIST) {
+        arr = (wmem_array_t *)((uintptr_t)v & ~TOKEN_LIST);
+    } else {
         arr = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
-        wmem_map_insert(conns_by_token, GUINT_TO_POINTER(tok), arr);
+        wmem_array_append_one(arr, v);
+        wmem_map_insert(conns_by_token, GUINT_TO_POINTER(tok), (void *)((uintptr_t)arr | TOKEN_LIST));
     }
     wmem_array_append_one(arr, c);
+}
+
+/** The connections that registered token, in registration order: *n of them. */
+static mptcp_conn_t *const *
+token_owners(uint32_t token, guint *n)
+{
+    static mptcp_conn_t *one;
+    void *v = wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(token));
+    wmem_array_t *arr;
+
+    if (!v || !((uintptr_t)v & TOKEN_LIST)) {
+        one = (mptcp_conn_t *)v;
+        *n = v ? 1 : 0;
+        return &one;
+    }
+    arr = (wmem_array_t *)((uintptr_t)v & ~TOKEN_LIST);
+    *n = wmem_array_get_count(arr);
+    return (mptcp_conn_t *const *)wmem_array_get_raw(arr);
 }
 
 /** Record an endpoint's key (once); keys never change a connection's identity. */
@@ -265,14 +288,13 @@ endpoint_set_key(mptcp_conn_t *c, int ep, uint64_t key)
 static mptcp_conn_t *
 conn_by_token(uint32_t token, const mptcp_seg_t *seg, int *ep_out)
 {
-    wmem_array_t *arr = (wmem_array_t *)wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(token));
+    guint n;
+    mptcp_conn_t *const *owners = token_owners(token, &n);
     mptcp_conn_t *best = NULL;
     int best_ep = 0, best_score = -1;
 
-    if (!arr)
-        return NULL;
-    for (guint i = 0; i < wmem_array_get_count(arr); i++) {
-        mptcp_conn_t *c = *(mptcp_conn_t **)wmem_array_index(arr, i);
+    for (guint i = 0; i < n; i++) {
+        mptcp_conn_t *c = owners[i];
         for (int ep = 0; ep < 2; ep++) {
             int score = 0;
 
@@ -281,7 +303,7 @@ conn_by_token(uint32_t token, const mptcp_seg_t *seg, int *ep_out)
             if (c->master) {
                 mptcp_subflow_t *m = c->master;
                 int srv_side = m->client_dir == 0 ? 1 : 0;   /* subflow side of endpoint 1 */
-                const address *recv_addr = ep == 1 ? &m->addr[srv_side] : &m->addr[1 - srv_side];
+                const address *recv_addr = ep == 1 ? &m->t.addr[srv_side] : &m->t.addr[1 - srv_side];
                 if (addresses_equal(recv_addr, &seg->dst))
                     score = 2;
             }

@@ -355,7 +355,7 @@ syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
     p->flags &= ~MPTCP_PF_NO_MAPPING;
     if (p != cur) {              /* the SYN's own update records it otherwise */
         p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
-        record_sent(e, e->syn_sf, p);
+        record_sent(e, p->sf, p);
     }
 }
 
@@ -372,7 +372,6 @@ syn_data(dsn_ctx_t *x)
     if (me->syn_pkt)
         return;                  /* a retransmitted SYN: the first one holds the place */
     me->syn_pkt = x->pkt;
-    me->syn_sf = x->pkt->sf;
     me->syn_len = n;
     me->syn_bytes = n ? (const uint8_t *)wmem_memdup(wmem_file_scope(), tvb_get_ptr(x->seg->tvb, x->seg->hlen, n), n)
                       : NULL;

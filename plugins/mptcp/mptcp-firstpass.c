@@ -42,7 +42,7 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
     if (mptcp_prefs.mappings)
         mptcp_dataorder_update(pinfo, seg, pkt);
     if (pkt->conn)
-        pkt->nsubflows = wmem_array_get_count(pkt->conn->subflows);
+        pkt->nsubflows = pkt->conn->nsubflows;
     mptcp_pkt_store(pinfo, pkt);
     mptcp_reasm_first_pass(pinfo, seg, pkt);
     mptcp_vantage_first_pass(pinfo, seg, pkt);

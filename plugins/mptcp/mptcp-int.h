@@ -111,29 +111,29 @@ uint64_t mptcp_expand32(uint64_t ref, uint32_t v32);
 /* ---------------------------------------------------------------------------------------- */
 /* Connections and subflows                                                                 */
 
-/** One side of an MPTCP connection. */
+/** One side of an MPTCP connection (fields ordered by size: no padding between them). */
 typedef struct {
-    bool key_known;            /**< key seen in MP_CAPABLE (set once) */
     uint64_t key;
-    uint32_t token;            /**< most significant 32 bits of H(key) (RFC 8684 section 3.1) */
     uint64_t idsn;             /**< least significant 64 bits of H(key) */
     /* first pass only: */
-    bool dsn_ref_known, ack_ref_known;
     uint64_t dsn_ref;          /**< last 64-bit DSN sent by this endpoint (for expansion) */
-    bool dsn_ref_exact;        /**< dsn_ref's upper 32 bits are known (64-bit DSN or key seen) */
     uint64_t ack_ref;          /**< last 64-bit DATA_ACK sent by this endpoint */
-    bool data_fin_seen;
     uint64_t data_fin_dsn;
     mptcp_sent_t sent;         /**< everything this endpoint sent (reinjections, latency) */
     /* data in this endpoint's SYN (TCP Fast Open, RFC 8684 appendix B): */
-    mptcp_pkt_t *syn_pkt;      /**< the SYN, placed once the key is known or at fallback */
-    mptcp_subflow_t *syn_sf;
+    mptcp_pkt_t *syn_pkt;      /**< the SYN (its subflow: syn_pkt->sf), placed once the key is
+                                * known or at fallback */
     const uint8_t *syn_bytes;  /**< its captured payload (file scope), for Follow's first pass */
+    wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
+    uint32_t token;            /**< most significant 32 bits of H(key) (RFC 8684 section 3.1) */
     uint32_t syn_len;
     uint32_t syn_rel;          /**< its length: Linux numbers the data after it from IDSN + 1, so
                                 * the SYN's bytes sit just below and relative DSNs count from
                                 * IDSN - syn_rel (the SYN's first byte is relative DSN 1) */
-    wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
+    bool key_known;            /**< key seen in MP_CAPABLE (set once) */
+    bool dsn_ref_known, ack_ref_known;
+    bool dsn_ref_exact;        /**< dsn_ref's upper 32 bits are known (64-bit DSN or key seen) */
+    bool data_fin_seen;
 } mptcp_endpoint_t;
 
 /** Raw DSN that relative DSNs of endpoint e count from (relative DSN 1 is its first byte). */
@@ -159,7 +159,8 @@ struct mptcp_connection {
     uint8_t dupack_ops;        /**< bit per MPTCP option kind seen (mptcp_epan_tcp_dupack_arm) */
     uint32_t first_frame;
     mptcp_endpoint_t ep[2];    /**< [0] client, [1] server */
-    wmem_array_t *subflows;    /**< mptcp_subflow_t * in creation order */
+    mptcp_subflow_t **subflows; /**< in creation order (mptcp_conn_subflow()) */
+    uint32_t nsubflows, subflows_cap;
     mptcp_subflow_t *master;   /**< the MP_CAPABLE subflow, if seen */
     /* per-connection state of other modules, reached without a map lookup per packet */
     void *lat_priv;            /**< mptcp-latency.c */
@@ -167,46 +168,52 @@ struct mptcp_connection {
     void *do_priv;             /**< mptcp-dataorder.c */
 };
 
-/** One direction of a subflow. Index 0 = from the subflow's SYN sender. */
+/** One direction of a subflow. Index 0 = from the subflow's SYN sender. Fields ordered by size. */
 typedef struct {
-    bool isn_known;
-    uint32_t isn;              /**< raw ISN; relative subflow seq = raw - isn (RFC 8684 section 3.3.1) */
-    bool isn_bounded;          /**< SYN not captured: ISN narrowed down from DSS mappings */
-    uint32_t isn_anchor;       /**< raw value the bounds are relative to */
     int64_t isn_lo, isn_hi;    /**< ISN in [anchor + lo, anchor + hi] (first pass only) */
-    bool ssn_ref_known;
     uint64_t ssn_ref;          /**< last 64-bit relative subflow seq (first pass only) */
     mptcp_ranges_t maps;       /**< DSS mappings: [ssn, ssn+dll) -> dsn (64-bit raw) */
-    uint8_t addr_id;
+    wmem_array_t *undated;     /**< data segments seen before the ISN was known (mptcp-dsn.c) */
+    uint32_t isn;              /**< raw ISN; relative subflow seq = raw - isn (RFC 8684 section 3.3.1) */
+    uint32_t isn_anchor;       /**< raw value the bounds are relative to */
     uint32_t nonce;
+    uint32_t syn_data;         /**< payload of this direction's MP_CAPABLE SYN (TFO): Linux's DSS
+                                * subflow sequence numbers leave it out */
+    bool isn_known;
+    bool isn_bounded;          /**< SYN not captured: ISN narrowed down from DSS mappings */
+    bool ssn_ref_known;
+    uint8_t addr_id;
     bool backup;               /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
     bool fin_seen, rst_seen;
     uint8_t dupack_ops;        /**< the connection's dupack_ops at this direction's last segment */
-    uint32_t syn_data;         /**< payload of this direction's MP_CAPABLE SYN (TFO): Linux's DSS
-                                * subflow sequence numbers leave it out */
-    wmem_array_t *undated;     /**< data segments seen before the ISN was known (mptcp-dsn.c) */
 } mptcp_sfdir_t;
+
+/** A subflow's TCP 4-tuple: [0] the SYN sender (or the first sender seen), [1] its peer. The
+ * addresses' bytes follow the subflow in its allocation. */
+typedef struct {
+    address addr[2];
+    uint16_t port[2];
+} mptcp_tuple_t;
 
 struct mptcp_sf {
     mptcp_conn_t *conn;        /**< NULL until linked (JOIN with unknown token) */
-    uint32_t index;            /**< subflow number within its connection (0 = initial) */
-    uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
-    bool tcp_stream_known;
     void *reasm_claim;         /**< mptcp-reasm.c: the claim of the subflow's TCP conversation */
     wmem_array_t *orphans;     /**< mptcp_pkt_t * analysed before the subflow had a connection
                                 * (first pass; filled in when it gets one) */
-    address addr[2];           /**< [0] SYN sender (or first sender seen), [1] its peer */
-    uint16_t port[2];
+    uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
+    mptcp_tuple_t t;           /**< the 4-tuple (the key of the subflow table, mptcp-conn.c) */
+    uint32_t index;            /**< subflow number within its connection (0 = initial) */
+    uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
     int client_dir;            /**< which subflow direction (0/1) the connection's client sends on */
+    uint32_t first_frame;
+    uint32_t join_token;       /**< MP_JOIN SYN token */
+    uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
+    uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
+    bool tcp_stream_known;
     bool is_join;              /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
     bool syn_seen, synack_seen;
     bool dupack_attached;      /**< a segment with an MPTCP option was seen (first pass) */
     uint8_t addr_ids_known;    /**< bit d set: dir[d].addr_id was announced (JOIN) or is 0 (initial) */
-    uint32_t first_frame;
-    uint32_t join_token;       /**< MP_JOIN SYN token */
-    uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
-    uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
-    uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
     mptcp_sfdir_t dir[2];
 };
 
@@ -241,6 +248,13 @@ mptcp_conn_t *mptcp_conn_by_stream(uint32_t stream);
 uint32_t mptcp_conn_count(void);
 /** The connection's first subflow (the initial one when its handshake was captured). */
 const mptcp_subflow_t *mptcp_conn_first_subflow(const mptcp_conn_t *c);
+
+/** The connection's subflow number i (< c->nsubflows), in creation order. */
+static inline mptcp_subflow_t *
+mptcp_conn_subflow(const mptcp_conn_t *c, uint32_t i)
+{
+    return c->subflows[i];
+}
 /** Client end [0] and server end [1] of a subflow: the client is the connection's client. */
 void mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t port[2]);
 /** The connection's ends: those of its first subflow. */

@@ -266,9 +266,9 @@ reinjection_origin(const mptcp_pkt_t *pkt)
         u.frame = MIN(u.frame, of->v[i]);
     /* the sender's index of transmissions names each frame's subflow */
     mptcp_sent_foreach_overlap(&c->ep[pkt->ep].sent, pkt->dsn64, pkt->dsn64 + pkt->seglen, origin_cb, &u);
-    if (u.sf_index < 0 || (guint)u.sf_index >= wmem_array_get_count(c->subflows))
+    if (u.sf_index < 0 || (uint32_t)u.sf_index >= c->nsubflows)
         return NULL;
-    return *(mptcp_subflow_t **)wmem_array_index(c->subflows, (guint)u.sf_index);
+    return mptcp_conn_subflow(c, (uint32_t)u.sf_index);
 }
 
 static void
