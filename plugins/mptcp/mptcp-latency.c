@@ -37,13 +37,13 @@ typedef struct {
 } lat_pend_t;
 
 typedef struct {
-    bool base_set;
     uint64_t base;             /**< raw DSN of relative 0 */
-    bool data_seen;
     uint64_t max_end;          /**< highest relative end of data seen */
-    mptcp_heap_t pending;      /**< lat_pend_t, smallest end first */
+    mptcp_heap_t pending;      /**< lat_pend_t, smallest end first (freed whenever it empties) */
     lat_ack_t *acks;           /**< strictly increasing DATA_ACK */
     unsigned nacks, capacks;
+    bool base_set;
+    bool data_seen;
 } lat_dir_t;
 
 typedef struct {
@@ -109,6 +109,8 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
     for (const lat_pend_t *top; (top = (const lat_pend_t *)mptcp_heap_top(&d->pending)) && top->end <= a;) {
         resolve(top->res, top->first_ns, t, pkt->frame);
         mptcp_heap_pop(&d->pending, sizeof(lat_pend_t));
+        if (!d->pending.n)
+            mptcp_heap_free(&d->pending);   /* nothing outstanding: no array kept per connection */
     }
 }
 
