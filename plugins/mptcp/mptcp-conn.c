@@ -13,7 +13,7 @@
 
 #include <epan/dissectors/packet-tcp.h>
 
-static wmem_map_t *subflows_by_tuple;  /**< &sf->t -> mptcp_subflow_t * (latest on that tuple) */
+static mptcp_htab_t subflows_by_tuple; /**< tuple_hash() -> mptcp_subflow_t * (latest on its tuple) */
 /* the map's answers for recently seen 4-tuples, by port bits: comparing a subflow's tuple is
  * cheaper than hashing two addresses per packet; emptied whenever the map changes */
 #define SF_CACHE_SIZE 16
@@ -21,7 +21,7 @@ static mptcp_subflow_t *sf_cache[SF_CACHE_SIZE];
 /* token -> the mptcp_conn_t * that registered it, or, once two did, a wmem_array_t of them in
  * registration order (pointer tagged with TOKEN_LIST): no array for the usual lone owner */
 #define TOKEN_LIST ((uintptr_t)1)
-static wmem_map_t *conns_by_token;
+static mptcp_htab_t conns_by_token;
 static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake -> inferred mptcp_conn_t * */
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
 static uint32_t next_stream;
@@ -39,28 +39,18 @@ tuple_dir(const mptcp_tuple_t *t, const address *src, uint16_t sport, const addr
 }
 
 /* the subflow table: either direction of a 4-tuple finds its subflow (symmetric hash) */
-static guint
-tuple_hash(gconstpointer k)
+static uint32_t
+tuple_hash(const address *a, uint16_t pa, const address *b, uint16_t pb)
 {
-    const mptcp_tuple_t *t = (const mptcp_tuple_t *)k;
-
-    return add_address_to_hash(t->port[0], &t->addr[0]) + add_address_to_hash(t->port[1], &t->addr[1]);
-}
-
-static gboolean
-tuple_equal(gconstpointer x, gconstpointer y)
-{
-    const mptcp_tuple_t *t = (const mptcp_tuple_t *)y;
-
-    return tuple_dir((const mptcp_tuple_t *)x, &t->addr[0], t->port[0], &t->addr[1], t->port[1]) >= 0;
+    return add_address_to_hash(pa, a) + add_address_to_hash(pb, b);
 }
 
 void
 mptcp_conn_init(void)
 {
-    subflows_by_tuple = wmem_map_new(wmem_file_scope(), tuple_hash, tuple_equal);
+    memset(&subflows_by_tuple, 0, sizeof(subflows_by_tuple));  /* its arrays went with the file */
     memset(sf_cache, 0, sizeof(sf_cache));
-    conns_by_token = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    memset(&conns_by_token, 0, sizeof(conns_by_token));
     orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
@@ -69,7 +59,7 @@ mptcp_conn_init(void)
 bool
 mptcp_conn_any(void)
 {
-    return subflows_by_tuple && wmem_map_size(subflows_by_tuple) > 0;
+    return subflows_by_tuple.n > 0;
 }
 
 mptcp_conn_t *
@@ -127,13 +117,12 @@ sf_tuple_dir(const mptcp_subflow_t *sf, const mptcp_seg_t *seg)
 mptcp_subflow_t *
 mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
 {
-    mptcp_tuple_t k;
     mptcp_subflow_t *sf;
-    unsigned slot;
+    unsigned slot, i = UINT_MAX;
+    uint32_t h;
+    void **v;
     int d;
 
-    if (!subflows_by_tuple)
-        return NULL;
     slot = sf_cache_slot(seg);
     sf = sf_cache[slot];
     if (sf && (d = sf_tuple_dir(sf, seg)) >= 0) {
@@ -141,17 +130,17 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
             *dir = d;
         return sf;
     }
-    copy_address_shallow(&k.addr[0], &seg->src);
-    copy_address_shallow(&k.addr[1], &seg->dst);
-    k.port[0] = seg->sport;
-    k.port[1] = seg->dport;
-    sf = (mptcp_subflow_t *)wmem_map_lookup(subflows_by_tuple, &k);
-    if (sf) {
-        sf_cache[slot] = sf;
-        if (dir)
-            *dir = sf_tuple_dir(sf, seg);   /* 0 or 1: the map found sf for this 4-tuple */
+    h = tuple_hash(&seg->src, seg->sport, &seg->dst, seg->dport);
+    while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
+        sf = (mptcp_subflow_t *)*v;
+        if ((d = sf_tuple_dir(sf, seg)) >= 0) {
+            sf_cache[slot] = sf;
+            if (dir)
+                *dir = d;
+            return sf;
+        }
     }
-    return sf;
+    return NULL;
 }
 
 /** Copies a into t->addr[i], its bytes at *bytes (inside the subflow's allocation). */
@@ -162,6 +151,24 @@ tuple_set_addr(mptcp_tuple_t *t, int i, const address *a, uint8_t **bytes)
         memcpy(*bytes, a->data, (size_t)a->len);
     set_address(&t->addr[i], a->type, a->len, *bytes);
     *bytes += a->len;
+}
+
+/** Makes sf the subflow of its 4-tuple in the table (replacing an earlier one on it). */
+static void
+subflow_index(mptcp_subflow_t *sf)
+{
+    const mptcp_tuple_t *t = &sf->t;
+    uint32_t h = tuple_hash(&t->addr[0], t->port[0], &t->addr[1], t->port[1]);
+    unsigned i = UINT_MAX;
+    void **v;
+
+    while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
+        if (tuple_dir(&((mptcp_subflow_t *)*v)->t, &t->addr[0], t->port[0], &t->addr[1], t->port[1]) >= 0) {
+            *v = sf;
+            return;
+        }
+    }
+    mptcp_htab_add(&subflows_by_tuple, wmem_file_scope(), h, sf);
 }
 
 static mptcp_subflow_t *
@@ -178,7 +185,7 @@ subflow_new(packet_info *pinfo, const mptcp_seg_t *seg, bool src_is_initiator)
     sf->t.port[1 - i] = seg->dport;
     sf->first_frame = pinfo->num;
     sf->client_dir = 0;
-    wmem_map_insert(subflows_by_tuple, &sf->t, sf);
+    subflow_index(sf);
     memset(sf_cache, 0, sizeof(sf_cache));
     return sf;
 }
@@ -220,7 +227,7 @@ conn_attach(mptcp_conn_t *c, mptcp_subflow_t *sf, int client_dir)
     if (sf->conn == c)
         return;
     sf->conn = c;
-    sf->client_dir = client_dir;
+    sf->client_dir = (uint8_t)client_dir;
     sf->index = c->nsubflows;
     c->subflows = (mptcp_subflow_t **)mptcp_grow(wmem_file_scope(), c->subflows, &c->subflows_cap,
                                                  c->nsubflows + 1, sizeof(mptcp_subflow_t *));
@@ -232,19 +239,20 @@ static void
 token_register(mptcp_conn_t *c, int ep)
 {
     uint32_t tok = c->ep[ep].token;
-    void *v = wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(tok));
+    unsigned i = UINT_MAX;
+    void **v = mptcp_htab_next(&conns_by_token, tok, &i);   /* one slot per token */
     wmem_array_t *arr;
 
     if (!v) {
-        wmem_map_insert(conns_by_token, GUINT_TO_POINTER(tok), c);
+        mptcp_htab_add(&conns_by_token, wmem_file_scope(), tok, c);
         return;
     }
-    if ((uintptr_t)v & TOKEN_LIST) {
-        arr = (wmem_array_t *)((uintptr_t)v & ~TOKEN_LIST);
+    if ((uintptr_t)*v & TOKEN_LIST) {
+        arr = (wmem_array_t *)((uintptr_t)*v & ~TOKEN_LIST);
     } else {
         arr = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
-        wmem_array_append_one(arr, v);
-        wmem_map_insert(conns_by_token, GUINT_TO_POINTER(tok), (void *)((uintptr_t)arr | TOKEN_LIST));
+        wmem_array_append_one(arr, *v);
+        *v = (void *)((uintptr_t)arr | TOKEN_LIST);
     }
     wmem_array_append_one(arr, c);
 }
@@ -253,16 +261,15 @@ token_register(mptcp_conn_t *c, int ep)
 static mptcp_conn_t *const *
 token_owners(uint32_t token, guint *n)
 {
-    static mptcp_conn_t *one;
-    void *v = wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(token));
+    unsigned i = UINT_MAX;
+    void **v = mptcp_htab_next(&conns_by_token, token, &i);
     wmem_array_t *arr;
 
-    if (!v || !((uintptr_t)v & TOKEN_LIST)) {
-        one = (mptcp_conn_t *)v;
+    if (!v || !((uintptr_t)*v & TOKEN_LIST)) {
         *n = v ? 1 : 0;
-        return &one;
+        return (mptcp_conn_t *const *)v;
     }
-    arr = (wmem_array_t *)((uintptr_t)v & ~TOKEN_LIST);
+    arr = (wmem_array_t *)((uintptr_t)*v & ~TOKEN_LIST);
     *n = wmem_array_get_count(arr);
     return (mptcp_conn_t *const *)wmem_array_get_raw(arr);
 }

@@ -197,22 +197,24 @@ typedef struct {
 
 struct mptcp_sf {
     mptcp_conn_t *conn;        /**< NULL until linked (JOIN with unknown token) */
-    void *reasm_claim;         /**< mptcp-reasm.c: the claim of the subflow's TCP conversation */
+    void *claim_conv;          /**< mptcp-reasm.c: the subflow's TCP conversation it claimed
+                                * (conversation_t *; NULL: none yet) */
     wmem_array_t *orphans;     /**< mptcp_pkt_t * analysed before the subflow had a connection
                                 * (first pass; filled in when it gets one) */
     uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
     mptcp_tuple_t t;           /**< the 4-tuple (the key of the subflow table, mptcp-conn.c) */
     uint32_t index;            /**< subflow number within its connection (0 = initial) */
     uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
-    int client_dir;            /**< which subflow direction (0/1) the connection's client sends on */
+    uint32_t claim_from;       /**< mptcp-reasm.c: the claim holds from this frame on */
     uint32_t first_frame;
     uint32_t join_token;       /**< MP_JOIN SYN token */
     uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
     uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
-    bool tcp_stream_known;
-    bool is_join;              /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
-    bool syn_seen, synack_seen;
-    bool dupack_attached;      /**< a segment with an MPTCP option was seen (first pass) */
+    uint8_t client_dir;        /**< which subflow direction (0/1) the connection's client sends on */
+    bool tcp_stream_known : 1;
+    bool is_join : 1;          /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
+    bool syn_seen : 1, synack_seen : 1;
+    bool dupack_attached : 1;  /**< a segment with an MPTCP option was seen (first pass) */
     uint8_t addr_ids_known;    /**< bit d set: dir[d].addr_id was announced (JOIN) or is 0 (initial) */
     mptcp_sfdir_t dir[2];
 };

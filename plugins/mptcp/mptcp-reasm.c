@@ -194,26 +194,24 @@ typedef struct {
     uint32_t conv_handle_from;        /**< ... in this frame (first pass) */
 } reasm_conn_t;
 
-typedef struct {
-    uint32_t from;               /**< frame from which the conversation's dissector is ours */
-    conversation_t *conv;        /**< the subflow's TCP conversation */
-} reasm_claim_t;
+/* The claim of a subflow (mptcp_subflow_t.claim_conv, claim_from): from frame claim_from on,
+ * the dissector of its TCP conversation claim_conv is ours. */
 
 /** The dissector the claimed conversation had before the claim (e.g. one a heuristic set on it),
  * which TCP would try first without the plugin; NULL if none. Not inlined: call_app() uses it
  * before a TRY, where an inlined local would be reported as clobbered by longjmp. */
 static G_GNUC_NO_INLINE dissector_handle_t
-claim_prior_handle(const reasm_claim_t *cl)
+claim_prior_handle(const mptcp_subflow_t *sf)
 {
     dissector_handle_t h;
 
-    if (!cl || cl->from <= 1)
+    if (!sf || !sf->claim_conv || sf->claim_from <= 1)
         return NULL;
-    h = conversation_get_dissector(cl->conv, cl->from - 1);
+    h = conversation_get_dissector((conversation_t *)sf->claim_conv, sf->claim_from - 1);
     return h == claim_handle ? NULL : h;
 }
 
-/* Per subflow: mptcp_subflow_t.reasm_claim (reasm_claim_t); per frame: mptcp_pkt_t.reasm_priv
+/* Per subflow: the claim in mptcp_subflow_t; per frame: mptcp_pkt_t.reasm_priv
  * (reasm_rec_t); per connection: mptcp_conn_t.reasm_priv (reasm_conn_t). Direct pointers: no
  * map lookup per packet. */
 static uint32_t claim_called_in; /**< the last frame in which TCP called the claim handler */
@@ -543,9 +541,7 @@ check_fin(reasm_dir_t *d, int ep, rec_ref_t *rr)
 static bool
 subflow_claimed(const mptcp_subflow_t *sf, uint32_t frame)
 {
-    const reasm_claim_t *cl = (const reasm_claim_t *)sf->reasm_claim;
-
-    return cl && cl->from <= frame;
+    return sf->claim_conv && sf->claim_from <= frame;
 }
 
 /** The segment's own bytes, [s, e) in its sender's direction. */
@@ -717,17 +713,18 @@ restore_endpoints(packet_info *pinfo, const endpoints_t *save)
  * HTTP's heuristic) becomes the connection's, and TCP goes on handing that subflow's segments to
  * the claim (else it would dissect them per subflow from here on). */
 static void
-keep_claim(app_ctx_t *x, const reasm_claim_t *cl0)
+keep_claim(app_ctx_t *x, const mptcp_subflow_t *sf0)
 {
     packet_info *pinfo = x->pinfo;
-    dissector_handle_t h = conversation_get_dissector(cl0->conv, pinfo->num);
+    conversation_t *conv = (conversation_t *)sf0->claim_conv;
+    dissector_handle_t h = conversation_get_dissector(conv, pinfo->num);
 
     if (h != claim_handle) {
         if (h && !PINFO_FD_VISITED(pinfo) && !x->rc->conv_handle) {
             x->rc->conv_handle = h;
             x->rc->conv_handle_from = pinfo->num;
         }
-        conversation_set_dissector_from_frame_number(cl0->conv, pinfo->num, claim_handle);
+        conversation_set_dissector_from_frame_number(conv, pinfo->num, claim_handle);
     }
 }
 
@@ -737,7 +734,7 @@ static void
 call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff, uint32_t *dlen)
 {
     packet_info *pinfo = x->pinfo;
-    const reasm_claim_t *cl0 = (const reasm_claim_t *)mptcp_conn_first_subflow(x->conn)->reasm_claim;
+    const mptcp_subflow_t *sf0 = mptcp_conn_first_subflow(x->conn);
     guint16 save_can = pinfo->can_desegment;
     const char *volatile saved_proto = pinfo->current_proto;
     dissector_handle_t conv_handle;
@@ -750,7 +747,7 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     if (x->rc->conv_handle && pinfo->num >= x->rc->conv_handle_from)
         conv_handle = x->rc->conv_handle;       /* never claim_handle (see keep_claim) */
     else
-        conv_handle = claim_prior_handle(cl0);
+        conv_handle = claim_prior_handle(sf0);
     server_port = as_first_subflow(x, pinfo, &save);
     memset(&ti, 0, sizeof(ti));
     ti.seq = (uint32_t)(dsn - x->d->seq_base);
@@ -783,8 +780,8 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
     pinfo->can_desegment = save_can;
-    if (cl0)
-        keep_claim(x, cl0);
+    if (sf0->claim_conv)
+        keep_claim(x, sf0);
     restore_endpoints(pinfo, &save);
 }
 
@@ -1173,17 +1170,18 @@ chunk_dissect(app_ctx_t *x, reasm_chunk_t *ch)
 static void
 claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    reasm_claim_t *cl = (reasm_claim_t *)pkt->sf->reasm_claim;
-    bool not_called = cl && cl->from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
+    mptcp_subflow_t *sf = pkt->sf;
+    bool claimed = sf->claim_conv != NULL;
+    bool not_called = claimed && sf->claim_from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
     conversation_t *conv = NULL;
     reasm_rec_t *rec;
 
     /* (the claim handler not called for a data segment of a claimed subflow: TCP uses
      * another conversation for it now, e.g. after a port reuse it detected, or it skipped
      * the payload, e.g. a retransmission) */
-    if (!cl || (seg->flags & TH_SYN) || not_called)
+    if (!claimed || (seg->flags & TH_SYN) || not_called)
         conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP, seg->sport, seg->dport, 0);
-    if (!PINFO_FD_VISITED(pinfo) && not_called && conv && conv != cl->conv && (rec = rec_get(pkt, false)) != NULL) {
+    if (!PINFO_FD_VISITED(pinfo) && not_called && conv && conv != sf->claim_conv && (rec = rec_get(pkt, false)) != NULL) {
         /* TCP gave this claimed subflow's payload to a dissector itself: it uses another
          * conversation for the 4-tuple now (e.g. after a SYN the plugin did not take for
          * MPTCP). Handing this frame's data-level bytes to the application dissector as well
@@ -1196,13 +1194,10 @@ claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
      * TCP start a new conversation for the same 4-tuple (Wireshark 4.2+ on a retransmitted
      * SYN): the claim moves to it, else TCP would hand the payload to the port's dissector as
      * well (twice in a frame for it). */
-    if (conv && (!cl || conv != cl->conv)) {
-        if (!cl) {
-            cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
-            cl->from = pinfo->num + 1;
-            pkt->sf->reasm_claim = cl;
-        }
-        cl->conv = conv;
+    if (conv && (!claimed || conv != sf->claim_conv)) {
+        if (!claimed)
+            sf->claim_from = pinfo->num + 1;
+        sf->claim_conv = conv;
         conversation_set_dissector_from_frame_number(conv, pinfo->num + 1, claim_handle);
     }
 }
@@ -1298,7 +1293,7 @@ dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
     /* not placed (e.g. cut by the snap length): TCP dissects the segment as it would without
      * the claim, starting with the dissector the conversation has under it (one a heuristic
      * set, e.g. on an earlier declined segment); else TCP goes on to its port tables */
-    h = pkt && pkt->sf ? claim_prior_handle((const reasm_claim_t *)pkt->sf->reasm_claim) : NULL;
+    h = pkt && pkt->sf ? claim_prior_handle(pkt->sf) : NULL;
     return h ? call_dissector_only(h, tvb, pinfo, tree, data) : 0;
 }
 /* }}} */
