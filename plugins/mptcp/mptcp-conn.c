@@ -214,7 +214,6 @@ adopt_orphans(mptcp_conn_t *c, mptcp_subflow_t *sf)
     for (guint i = 0; sf->orphans && i < wmem_array_get_count(sf->orphans); i++) {
         mptcp_pkt_t *p = *(mptcp_pkt_t **)wmem_array_index(sf->orphans, i);
 
-        p->conn = c;
         p->ep = sender_ep(sf, p->dir);
         p->version = c->version;
     }
@@ -711,7 +710,6 @@ snapshot_into_pkt(const mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt)
     pkt->addr_ids_known = sf->addr_ids_known;
     pkt->addr_id[0] = sf->dir[0].addr_id;
     pkt->addr_id[1] = sf->dir[1].addr_id;
-    pkt->conn = sf->conn;
     if (sf->dir[0].backup || sf->dir[1].backup)
         pkt->flags |= MPTCP_PF_BACKUP;
     if (sf->conn) {

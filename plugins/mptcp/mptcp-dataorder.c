@@ -288,12 +288,12 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     win = seg->window;
     if (pkt->flags & MPTCP_PF_DSS_ACK)
         shift = note_window(seg, pkt, win);
-    if (!pkt->conn || pkt->ep < 0)
+    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0)
         return;
-    dc = (do_conn_t *)pkt->conn->do_priv;
+    dc = (do_conn_t *)mptcp_pkt_conn(pkt)->do_priv;
     if (!dc) {
         dc = wmem_new0(wmem_file_scope(), do_conn_t);
-        pkt->conn->do_priv = dc;
+        mptcp_pkt_conn(pkt)->do_priv = dc;
     }
     dc->d[pkt->ep].last_ns = t;
     if (pkt->flags & MPTCP_PF_DSS_ACK) {
@@ -301,7 +301,7 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
             peer->zero_windows++;
         /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
-        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &pkt->conn->ep[1 - pkt->ep], false, 0))
+        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &mptcp_pkt_conn(pkt)->ep[1 - pkt->ep], false, 0))
             handle_ack(peer, pkt->ack64 - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
@@ -309,7 +309,7 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         mptcp_dataorder_t *res = mptcp_pkt_do_slot(pkt);
         uint64_t s;
 
-        if (!res || !do_base(d, &pkt->conn->ep[pkt->ep], true, pkt->dsn64))
+        if (!res || !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, pkt->dsn64))
             return;
         s = pkt->dsn64 - d->base;
         if (s >= DO_REL_LIMIT)

@@ -304,7 +304,7 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 
     /* RFC 8684 section 3.3.1: data of a mapping that failed its checksum is not delivered;
      * the copy sent again (on this subflow or, after MP_FAIL and a reset, another) is */
-    if (pkt->conn && pkt->conn->csum)
+    if (mptcp_pkt_conn(pkt) && mptcp_pkt_conn(pkt)->csum)
         mptcp_sent_foreach_overlap(&e->sent, low, high, repair_cb, pkt);
 
     if (mptcp_prefs.reinjections) {
@@ -564,7 +564,7 @@ dsn_from_mappings(dsn_ctx_t *x)
 bool
 mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    dsn_ctx_t x = { pinfo, seg, pkt, pkt->conn, NULL, NULL, NULL, 0, false, 0 };
+    dsn_ctx_t x = { pinfo, seg, pkt, mptcp_pkt_conn(pkt), NULL, NULL, NULL, 0, false, 0 };
     bool isn_was_known;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));

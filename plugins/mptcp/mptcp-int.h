@@ -219,6 +219,15 @@ struct mptcp_sf {
     mptcp_sfdir_t dir[2];
 };
 
+/** The connection of a result's subflow (NULL while it has none): a subflow is linked at most
+ * once, and the results analysed before that are its orphans, adopted then, so this is the
+ * connection every pass renders the packet with. */
+static inline mptcp_conn_t *
+mptcp_pkt_conn(const mptcp_pkt_t *pkt)
+{
+    return pkt->sf ? pkt->sf->conn : NULL;
+}
+
 enum {
     MPTCP_WS_UNSEEN = 0,       /**< no SYN of this direction captured */
     MPTCP_WS_NONE = 1,         /**< its SYN had no window scale option */

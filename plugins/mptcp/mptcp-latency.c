@@ -152,12 +152,12 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
     int64_t t = ts_ns(&pinfo->abs_ts);
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    if (!pkt->conn || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
+    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
         return;
-    lc = (lat_conn_t *)pkt->conn->lat_priv;
+    lc = (lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
     if (!lc) {
         lc = wmem_new0(wmem_file_scope(), lat_conn_t);
-        pkt->conn->lat_priv = lc;
+        mptcp_pkt_conn(pkt)->lat_priv = lc;
     }
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
     if (pkt->flags & MPTCP_PF_HAS_ACK)
@@ -171,7 +171,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(res = mptcp_pkt_lat_slot(pkt)))
             return;
-        first_ns = first_transmission(&pkt->conn->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
+        first_ns = first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;

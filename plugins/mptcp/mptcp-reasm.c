@@ -588,7 +588,7 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
 void
 mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    const mptcp_conn_t *c = pkt->conn;
+    const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
     reasm_conn_t *rc;
     rec_ref_t rr = { pkt, NULL };
     int ep = pkt->ep;
@@ -1236,9 +1236,9 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     proto_item *di;
     app_ctx_t x;
 
-    if (!reasm_on || !pkt->conn || !pkt->sf || pkt->ep < 0)
+    if (!reasm_on || !mptcp_pkt_conn(pkt) || !pkt->sf || pkt->ep < 0)
         return;
-    if (seg && !pkt->conn->fallback)
+    if (seg && !mptcp_pkt_conn(pkt)->fallback)
         claim_update(pinfo, seg, pkt);
     rec = rec_view(pkt, tvb, &buf);
     if (!rec || (!rec->flags && !rec->chunk[0] && !rec->chunk[1])) {
@@ -1251,8 +1251,8 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     x.pinfo = pinfo;
     x.tree = tree;
     x.seg_tvb = tvb;
-    x.conn = pkt->conn;
-    x.rc = conn_get(pkt->conn);
+    x.conn = mptcp_pkt_conn(pkt);
+    x.rc = conn_get(mptcp_pkt_conn(pkt));
     x.raw_only = (rec->flags & RF_TCP_OWN) != 0;
     di = proto_tree_add_item(tree, hf_data, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(di);
