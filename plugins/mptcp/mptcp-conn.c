@@ -172,7 +172,7 @@ subflow_index(mptcp_subflow_t *sf)
 }
 
 static mptcp_subflow_t *
-subflow_new(packet_info *pinfo, const mptcp_seg_t *seg, bool src_is_initiator)
+subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
 {
     size_t alen = (size_t)MAX(seg->src.len, 0) + (size_t)MAX(seg->dst.len, 0);
     mptcp_subflow_t *sf = (mptcp_subflow_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_subflow_t) + alen);
@@ -183,7 +183,6 @@ subflow_new(packet_info *pinfo, const mptcp_seg_t *seg, bool src_is_initiator)
     tuple_set_addr(&sf->t, 1 - i, &seg->dst, &bytes);
     sf->t.port[i] = seg->sport;
     sf->t.port[1 - i] = seg->dport;
-    sf->first_frame = pinfo->num;
     sf->client_dir = 0;
     subflow_index(sf);
     memset(sf_cache, 0, sizeof(sf_cache));
@@ -379,7 +378,6 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
     case MPTCP_JOIN_SYN: {
         int recv_ep;
 
-        sf->join_token = o->u.join.token;
         sf->dir[d].nonce = o->u.join.nonce;
         sf->dir[d].addr_id = o->u.join.addr_id;
         sf->addr_ids_known |= (uint8_t)(1u << d);
@@ -412,7 +410,6 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
         sf->dir[d].addr_id = o->u.join.addr_id;
         sf->addr_ids_known |= (uint8_t)(1u << d);
         sf->dir[d].backup = o->u.join.backup;
-        sf->join_trunc_hmac = o->u.join.trunc_hmac;
         c = sf->conn;
         if (c && c->ep[0].key_known && c->ep[1].key_known) {
             int b = sender_ep(sf, d);       /* B answers the SYN */
@@ -577,7 +574,7 @@ infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
 /** The segment's subflow, found or new (NULL: plain TCP), and its TCP-level state: ISNs,
  * SYN/FIN/RST seen. *d: the segment's subflow direction. */
 static mptcp_subflow_t *
-subflow_for_segment(packet_info *pinfo, const mptcp_seg_t *seg, int *d)
+subflow_for_segment(const mptcp_seg_t *seg, int *d)
 {
     bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
     mptcp_subflow_t *sf = mptcp_subflow_lookup(seg, d);
@@ -588,7 +585,7 @@ subflow_for_segment(packet_info *pinfo, const mptcp_seg_t *seg, int *d)
     if (!sf) {
         if (seg->nopts == 0)
             return NULL;
-        sf = subflow_new(pinfo, seg, !(syn && ack));
+        sf = subflow_new(seg, !(syn && ack));
         *d = (syn && ack) ? 1 : 0;
     }
     if (syn) {
@@ -730,7 +727,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     bool has_capable = false, has_join = false;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    sf = subflow_for_segment(pinfo, seg, &d);
+    sf = subflow_for_segment(seg, &d);
     if (!sf)
         return NULL;
     pkt->sf = sf;

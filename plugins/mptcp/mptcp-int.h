@@ -130,10 +130,10 @@ typedef struct {
     uint32_t syn_rel;          /**< its length: Linux numbers the data after it from IDSN + 1, so
                                 * the SYN's bytes sit just below and relative DSNs count from
                                 * IDSN - syn_rel (the SYN's first byte is relative DSN 1) */
-    bool key_known;            /**< key seen in MP_CAPABLE (set once) */
-    bool dsn_ref_known, ack_ref_known;
-    bool dsn_ref_exact;        /**< dsn_ref's upper 32 bits are known (64-bit DSN or key seen) */
-    bool data_fin_seen;
+    bool key_known : 1;        /**< key seen in MP_CAPABLE (set once) */
+    bool dsn_ref_known : 1, ack_ref_known : 1;
+    bool dsn_ref_exact : 1;    /**< dsn_ref's upper 32 bits are known (64-bit DSN or key seen) */
+    bool data_fin_seen : 1;
 } mptcp_endpoint_t;
 
 /** Raw DSN that relative DSNs of endpoint e count from (relative DSN 1 is its first byte). */
@@ -168,19 +168,25 @@ struct mptcp_connection {
     void *do_priv;             /**< mptcp-dataorder.c */
 };
 
+/** A subflow direction whose SYN was not captured, until its ISN is known (first pass only,
+ * mptcp-dsn.c; allocated when first needed). */
+typedef struct {
+    int64_t isn_lo, isn_hi;    /**< ISN in [anchor + lo, anchor + hi] */
+    wmem_array_t *undated;     /**< data segments seen before the ISN was known */
+    uint32_t isn_anchor;       /**< raw value the bounds are relative to */
+    bool isn_bounded;          /**< ISN narrowed down from DSS mappings (the bounds are set) */
+} mptcp_isn_search_t;
+
 /** One direction of a subflow. Index 0 = from the subflow's SYN sender. Fields ordered by size. */
 typedef struct {
-    int64_t isn_lo, isn_hi;    /**< ISN in [anchor + lo, anchor + hi] (first pass only) */
     uint64_t ssn_ref;          /**< last 64-bit relative subflow seq (first pass only) */
     mptcp_ranges_t maps;       /**< DSS mappings: [ssn, ssn+dll) -> dsn (64-bit raw) */
-    wmem_array_t *undated;     /**< data segments seen before the ISN was known (mptcp-dsn.c) */
+    mptcp_isn_search_t *search; /**< SYN not captured: the ISN's search (NULL: not needed) */
     uint32_t isn;              /**< raw ISN; relative subflow seq = raw - isn (RFC 8684 section 3.3.1) */
-    uint32_t isn_anchor;       /**< raw value the bounds are relative to */
     uint32_t nonce;
     uint32_t syn_data;         /**< payload of this direction's MP_CAPABLE SYN (TFO): Linux's DSS
                                 * subflow sequence numbers leave it out */
     bool isn_known;
-    bool isn_bounded;          /**< SYN not captured: ISN narrowed down from DSS mappings */
     bool ssn_ref_known;
     uint8_t addr_id;
     bool backup;               /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
@@ -201,13 +207,10 @@ struct mptcp_sf {
                                 * (conversation_t *; NULL: none yet) */
     wmem_array_t *orphans;     /**< mptcp_pkt_t * analysed before the subflow had a connection
                                 * (first pass; filled in when it gets one) */
-    uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
     mptcp_tuple_t t;           /**< the 4-tuple (the key of the subflow table, mptcp-conn.c) */
     uint32_t index;            /**< subflow number within its connection (0 = initial) */
     uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
     uint32_t claim_from;       /**< mptcp-reasm.c: the claim holds from this frame on */
-    uint32_t first_frame;
-    uint32_t join_token;       /**< MP_JOIN SYN token */
     uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
     uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
     uint8_t client_dir;        /**< which subflow direction (0/1) the connection's client sends on */
