@@ -170,13 +170,9 @@ typedef struct {
 
 enum { MSP_EXACT, MSP_ONE_MORE, MSP_UNTIL_FIN };
 
-/** One direction of a connection's data stream (first pass, except seq_base). */
+/** What a direction needs only while bytes wait or a PDU is open (first pass; allocated the
+ * first time: in-order data that no dissector asks more for never needs it). */
 typedef struct {
-    bool started, truncated;
-    uint64_t next;               /**< DSN of the next byte to deliver */
-    uint64_t seq_base;           /**< tcpinfo sequence numbers are relative to this (fixed at start) */
-    bool fin_known, fin_done;
-    uint64_t fin_dsn;
     waiting_t *w;                /**< sorted, non-overlapping, all beyond next */
     uint32_t nw, wcap;
     uint64_t waiting_bytes;
@@ -186,6 +182,16 @@ typedef struct {
     uint32_t msp_id;
     uint64_t msp_start, msp_have, msp_end;
     uint64_t skip_until;         /**< after a hole: the rest of the cut PDU is not dissected */
+} reasm_more_t;
+
+/** One direction of a connection's data stream (first pass, except seq_base). */
+typedef struct {
+    uint64_t next;               /**< DSN of the next byte to deliver */
+    uint64_t seq_base;           /**< tcpinfo sequence numbers are relative to this (fixed at start) */
+    uint64_t fin_dsn;
+    reasm_more_t *more;          /**< NULL until bytes wait or a PDU opens */
+    bool started, truncated;
+    bool fin_known, fin_done;
 } reasm_dir_t;
 
 typedef struct {
@@ -280,6 +286,14 @@ conn_get(const mptcp_conn_t *c)
         ((mptcp_conn_t *)c)->reasm_priv = rc;
     }
     return rc;
+}
+
+static reasm_more_t *
+more_of(reasm_dir_t *d)
+{
+    if (!d->more)
+        d->more = wmem_new0(wmem_file_scope(), reasm_more_t);
+    return d->more;
 }
 
 static reasm_chunk_t *
@@ -425,12 +439,13 @@ rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
 static void
 waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_t frame, mptcp_pkt_t *pkt)
 {
+    reasm_more_t *m = more_of(d);
     uint64_t pos = s;
-    uint32_t i = 0, lo = 0, hi = d->nw;
+    uint32_t i = 0, lo = 0, hi = m->nw;
 
     while (lo < hi) {               /* first entry ending after s */
         uint32_t mid = (lo + hi) / 2;
-        if (d->w[mid].dsn + d->w[mid].len <= s)
+        if (m->w[mid].dsn + m->w[mid].len <= s)
             lo = mid + 1;
         else
             hi = mid;
@@ -440,22 +455,22 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
         uint64_t end;
         waiting_t *w;
 
-        if (i < d->nw && d->w[i].dsn <= pos) {
-            pos = MAX(pos, d->w[i].dsn + d->w[i].len);
+        if (i < m->nw && m->w[i].dsn <= pos) {
+            pos = MAX(pos, m->w[i].dsn + m->w[i].len);
             i++;
             continue;
         }
-        end = i < d->nw ? MIN(e, d->w[i].dsn) : e;
-        d->w = (waiting_t *)mptcp_grow(wmem_file_scope(), d->w, &d->wcap, d->nw + 1, sizeof(waiting_t));
-        memmove(&d->w[i + 1], &d->w[i], (d->nw - i) * sizeof(waiting_t));
-        d->nw++;
-        w = &d->w[i];
+        end = i < m->nw ? MIN(e, m->w[i].dsn) : e;
+        m->w = (waiting_t *)mptcp_grow(wmem_file_scope(), m->w, &m->wcap, m->nw + 1, sizeof(waiting_t));
+        memmove(&m->w[i + 1], &m->w[i], (m->nw - i) * sizeof(waiting_t));
+        m->nw++;
+        w = &m->w[i];
         w->dsn = pos;
         w->len = (uint32_t)(end - pos);
         w->frame = frame;
         w->pkt = pkt;
         w->data = (uint8_t *)wmem_memdup(wmem_file_scope(), p + (pos - s), w->len);
-        d->waiting_bytes += w->len;
+        m->waiting_bytes += w->len;
         pos = end;
         i++;
     }
@@ -463,10 +478,10 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
 
 /** Whether an entry from i on holds bytes of pkt's segment (they lie in its DSN range). */
 static bool
-waiting_refers(const reasm_dir_t *d, uint32_t i, const mptcp_pkt_t *pkt)
+waiting_refers(const reasm_more_t *m, uint32_t i, const mptcp_pkt_t *pkt)
 {
-    for (; i < d->nw && d->w[i].dsn < pkt->dsn64 + pkt->seglen; i++) {
-        if (d->w[i].pkt == pkt)
+    for (; i < m->nw && m->w[i].dsn < pkt->dsn64 + pkt->seglen; i++) {
+        if (m->w[i].pkt == pkt)
             return true;
     }
     return false;
@@ -476,39 +491,46 @@ waiting_refers(const reasm_dir_t *d, uint32_t i, const mptcp_pkt_t *pkt)
 static void
 waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
 {
+    reasm_more_t *m = d->more;
     uint32_t k = 0;
 
-    while (k < d->nw && d->w[k].dsn <= d->next) {
-        waiting_t *w = &d->w[k];
+    if (!m)
+        return;
+    while (k < m->nw && m->w[k].dsn <= d->next) {
+        waiting_t *w = &m->w[k];
         uint64_t end = w->dsn + w->len;
 
         if (end > d->next) {
             chunk_append(ch, w->data + (d->next - w->dsn), (uint32_t)(end - d->next), w->frame);
             d->next = end;
         }
-        d->waiting_bytes -= w->len;
+        m->waiting_bytes -= w->len;
         wmem_free(wmem_file_scope(), w->data);
         if (!rec_is_compact(w->pkt)) {
             rec_get(w->pkt, false)->delivered_in = frame;
             /* a frame whose first pass is over and whose bytes no longer wait */
-            if (w->frame != frame && !waiting_refers(d, k + 1, w->pkt))
+            if (w->frame != frame && !waiting_refers(m, k + 1, w->pkt))
                 rec_compact(w->pkt, NULL);
         }
         k++;
     }
     if (k) {
-        memmove(&d->w[0], &d->w[k], (d->nw - k) * sizeof(waiting_t));
-        d->nw -= k;
+        memmove(&m->w[0], &m->w[k], (m->nw - k) * sizeof(waiting_t));
+        m->nw -= k;
     }
 }
 
 static void
 waiting_drop(reasm_dir_t *d)
 {
-    for (uint32_t k = 0; k < d->nw; k++)
-        wmem_free(wmem_file_scope(), d->w[k].data);
-    d->nw = 0;
-    d->waiting_bytes = 0;
+    reasm_more_t *m = d->more;
+
+    if (!m)
+        return;
+    for (uint32_t k = 0; k < m->nw; k++)
+        wmem_free(wmem_file_scope(), m->w[k].data);
+    m->nw = 0;
+    m->waiting_bytes = 0;
 }
 
 /** Bytes [next, end) will never be captured: the frame reports the hole and delivers what follows. */
@@ -571,8 +593,8 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
     if (s > d->next) {
         rec->flags |= RF_WAITING;
         waiting_insert(d, s, e, tvb_get_ptr(seg->tvb, seg->hlen, pkt->seglen), pinfo->num, (mptcp_pkt_t *)pkt);
-        if (d->waiting_bytes > MAX_WAITING)
-            declare_hole(d, ep, rr, d->w[0].dsn, pinfo->num);
+        if (d->more->waiting_bytes > MAX_WAITING)
+            declare_hole(d, ep, rr, d->more->w[0].dsn, pinfo->num);
         return;
     }
     if (rec->chunk[ep])
@@ -604,11 +626,11 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
 
         if (pd->fin_known && end > pd->fin_dsn)
             end = pd->fin_dsn;      /* the DATA_FIN takes a DSN, but carries no byte */
-        if (pd->nw && end > pd->w[0].dsn)
-            end = pd->w[0].dsn;
+        if (pd->more && pd->more->nw && end > pd->more->w[0].dsn)
+            end = pd->more->w[0].dsn;
         /* an ack of one byte more than delivered may be the ack of a DATA_FIN not captured */
         if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MPTCP_ACK_TRUST_WINDOW &&
-            !(end == pd->next + 1 && !pd->nw && pkt->ack64 == end))
+            !(end == pd->next + 1 && !(pd->more && pd->more->nw) && pkt->ack64 == end))
             declare_hole(pd, 1 - ep, &rr, end, pinfo->num);
         check_fin(pd, 1 - ep, &rr);
     }
@@ -627,7 +649,8 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
             d->truncated = true;
             rec_of(&rr)->flags |= RF_TRUNCATED;
             waiting_drop(d);
-            d->msp_open = false;
+            if (d->more)
+                d->more->msp_open = false;
         }
         if (!d->truncated)
             place(d, ep, c, pinfo, seg, pkt, &rr);
@@ -788,7 +811,7 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
 /** What the dissector asked for (desegment_len dlen): one more segment, everything up to the
  * DATA_FIN, or dlen bytes more than it had up to have_end. */
 static void
-msp_need(reasm_dir_t *d, uint64_t have_end, uint32_t dlen)
+msp_need(reasm_more_t *d, uint64_t have_end, uint32_t dlen)
 {
     if (dlen == DESEGMENT_ONE_MORE_SEGMENT) {
         d->msp_mode = MSP_ONE_MORE;
@@ -802,8 +825,10 @@ msp_need(reasm_dir_t *d, uint64_t have_end, uint32_t dlen)
 
 /** Opens the PDU that the dissector waits for, starting at DSN start (first pass). */
 static void
-msp_open(reasm_dir_t *d, uint64_t start, uint64_t have_end, uint32_t dlen)
+msp_open(reasm_dir_t *dir, uint64_t start, uint64_t have_end, uint32_t dlen)
 {
+    reasm_more_t *d = more_of(dir);
+
     d->msp_open = true;
     d->msp_id = next_id++;
     d->msp_start = start;
@@ -813,8 +838,10 @@ msp_open(reasm_dir_t *d, uint64_t start, uint64_t have_end, uint32_t dlen)
 
 /** The PDU needs more than it was thought to: new end (first pass). */
 static void
-msp_extend(reasm_dir_t *d, uint32_t dlen)
+msp_extend(reasm_dir_t *dir, uint32_t dlen)
 {
+    reasm_more_t *d = more_of(dir);
+
     msp_need(d, d->msp_have, dlen);
 }
 
@@ -822,7 +849,7 @@ msp_extend(reasm_dir_t *d, uint32_t dlen)
 static fragment_head *
 msp_add(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t from, uint32_t len, bool last)
 {
-    reasm_dir_t *d = x->d;
+    reasm_more_t *d = more_of(x->d);
     fragment_head *fh = NULL;
     uint32_t end = from + len;
 
@@ -851,10 +878,10 @@ msp_add(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t from, uint32_t
 static void
 msp_restart(app_ctx_t *x, fragment_head *fh, uint32_t doff, uint32_t dlen)
 {
-    reasm_dir_t *d = x->d;
+    reasm_more_t *d = more_of(x->d);
     uint64_t start = d->msp_start + doff, have = d->msp_have;
 
-    msp_open(d, start, have, dlen);
+    msp_open(x->d, start, have, dlen);
     for (fragment_item *fd = fh->next; fd; fd = fd->next) {
         uint32_t a = MAX(doff, fd->offset), b = MIN(fh->datalen, fd->offset + fd->len);
 
@@ -957,7 +984,7 @@ reasm_tvb(app_ctx_t *x, const reasm_op_t *op)
 static uint32_t
 msp_continue(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos, bool *fin)
 {
-    reasm_dir_t *d = x->d;
+    reasm_more_t *d = more_of(x->d);
     uint64_t at = ch->dsn + pos;
     uint32_t n = ch->len, take = n - pos, id = d->msp_id, oi, dlen;
     bool complete;
@@ -1002,13 +1029,13 @@ msp_continue(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos, bool
         if (doff == 0) {
             /* the same PDU goes on (as TCP's partial reassembly) */
             fragment_set_partial_reassembly(&reasm_table, x->pinfo, id, NULL);
-            msp_extend(d, dlen);
+            msp_extend(x->d, dlen);
         } else {
             msp_restart(x, fh, (uint32_t)doff, dlen);
         }
     } else if (dlen) {
         uint64_t end = d->msp_start + fh->datalen;
-        msp_open(d, end, end, dlen);
+        msp_open(x->d, end, end, dlen);
     } else {
         d->msp_open = false;
     }
@@ -1043,7 +1070,7 @@ fresh_call(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos)
     if (at < n) {
         msp_add(x, ch, ctvb, at, n - at, false);
         op = op_add(ch, OP_ADD, at, n);
-        op->id = d->msp_id;
+        op->id = d->more->msp_id;
         op_show(x, ctvb, op);
     }
 }
@@ -1052,25 +1079,26 @@ fresh_call(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos)
 static void
 chunk_first_pass(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb)
 {
-    reasm_dir_t *d = x->d;
+    reasm_dir_t *dir = x->d;
     uint32_t pos = 0, n = ch->len;
     bool fin = ch->fin;
 
     for (uint32_t i = 0; i < ch->nops; i++)      /* the hole found by the placement */
         op_show(x, ctvb, &ch->ops[i]);
-    if (ch->nops && ch->ops[0].kind == OP_HOLE && d->msp_open) {
+    if (ch->nops && ch->ops[0].kind == OP_HOLE && dir->more && dir->more->msp_open) {
         /* a PDU cut by the hole: if its end is known, that is where the next one begins */
+        reasm_more_t *d = dir->more;
         if (d->msp_mode == MSP_EXACT && d->msp_end > ch->dsn)
             d->skip_until = d->msp_end;
         d->msp_open = false;
     }
-    if (d->skip_until > ch->dsn && n) {
-        uint32_t k = (uint32_t)MIN((uint64_t)n, d->skip_until - ch->dsn);
+    if (dir->more && dir->more->skip_until > ch->dsn && n) {
+        uint32_t k = (uint32_t)MIN((uint64_t)n, dir->more->skip_until - ch->dsn);
         op_show(x, ctvb, op_add(ch, OP_SKIP, 0, k));
         pos = k;
     }
-    while (pos < n || (fin && d->msp_open && d->msp_mode == MSP_UNTIL_FIN)) {
-        if (d->msp_open) {
+    while (pos < n || (fin && dir->more && dir->more->msp_open && dir->more->msp_mode == MSP_UNTIL_FIN)) {
+        if (dir->more && dir->more->msp_open) {
             pos = msp_continue(x, ch, ctvb, pos, &fin);
         } else {
             fresh_call(x, ch, ctvb, pos);
