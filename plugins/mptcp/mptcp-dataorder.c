@@ -245,10 +245,7 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, u
     }
     if (s > d->complete) {
         do_pend_t pend = { s, t, res };
-        if (!d->pending.v) {
-            d->pending.scope = wmem_file_scope();
-        }
-        mptcp_heap_push(&d->pending, &pend, sizeof(pend));
+        mptcp_heap_push(&d->pending, wmem_file_scope(), &pend, sizeof(pend));
     }
     iv_add(d, s, e);
     for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->pending)) && top->start <= d->complete;) {
@@ -256,7 +253,7 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, u
         top->res->hol_frame = pkt->frame;
         mptcp_heap_pop(&d->pending, sizeof(do_pend_t));
         if (!d->pending.n)
-            mptcp_heap_free(&d->pending);
+            mptcp_heap_free(&d->pending, wmem_file_scope());
     }
 }
 

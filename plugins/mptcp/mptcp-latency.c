@@ -110,7 +110,7 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
         resolve(top->res, top->first_ns, t, pkt->frame);
         mptcp_heap_pop(&d->pending, sizeof(lat_pend_t));
         if (!d->pending.n)
-            mptcp_heap_free(&d->pending);   /* nothing outstanding: no array kept per connection */
+            mptcp_heap_free(&d->pending, wmem_file_scope());   /* nothing outstanding: no array kept */
     }
 }
 
@@ -189,8 +189,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
             resolve(res, first_ns, d->acks[a].t, d->acks[a].pkt->frame);
         } else {
             lat_pend_t pend = { hi, first_ns, res };
-            d->pending.scope = wmem_file_scope();
-            mptcp_heap_push(&d->pending, &pend, sizeof(pend));
+            mptcp_heap_push(&d->pending, wmem_file_scope(), &pend, sizeof(pend));
         }
     }
 }

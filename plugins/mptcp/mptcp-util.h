@@ -133,11 +133,12 @@ mptcp_htab_add(mptcp_htab_t *t, wmem_allocator_t *scope, uint32_t key, void *val
 
 /** Binary min-heap of elements of elt bytes (a multiple of 8) whose first member is a uint64_t
  * key; every call names elt (a sizeof at the call site), so the inline code is specialised for
- * it: the latency's pending segments are pushed and popped for every data packet. */
+ * it: the latency's pending segments are pushed and popped for every data packet. The calls
+ * that allocate or free name the wmem scope (NULL: the GLib heap), always the same for a heap:
+ * no pointer to it in each of the per-connection heaps. */
 typedef struct {
     uint8_t *v;
     unsigned n, cap;
-    wmem_allocator_t *scope;       /**< NULL: the GLib heap (set before the first push) */
 } mptcp_heap_t;
 
 static inline uint64_t
@@ -150,13 +151,13 @@ mptcp_heap_key_at(const mptcp_heap_t *h, unsigned i, size_t elt)
 }
 
 static inline void
-mptcp_heap_push(mptcp_heap_t *h, const void *e, size_t elt)
+mptcp_heap_push(mptcp_heap_t *h, wmem_allocator_t *scope, const void *e, size_t elt)
 {
     uint64_t k;
     unsigned i;
 
     memcpy(&k, e, sizeof(k));
-    h->v = (uint8_t *)mptcp_grow(h->scope, h->v, &h->cap, h->n + 1, elt);
+    h->v = (uint8_t *)mptcp_grow(scope, h->v, &h->cap, h->n + 1, elt);
     for (i = h->n++; i > 0 && mptcp_heap_key_at(h, (i - 1) / 2, elt) > k; i = (i - 1) / 2)
         memcpy(h->v + (size_t)i * elt, h->v + (size_t)((i - 1) / 2) * elt, elt);
     memcpy(h->v + (size_t)i * elt, e, elt);
@@ -186,9 +187,9 @@ mptcp_heap_pop(mptcp_heap_t *h, size_t elt)
 }
 
 static inline void
-mptcp_heap_free(mptcp_heap_t *h)
+mptcp_heap_free(mptcp_heap_t *h, wmem_allocator_t *scope)
 {
-    wmem_free(h->scope, h->v);
+    wmem_free(scope, h->v);
     h->v = NULL;
     h->n = h->cap = 0;
 }
