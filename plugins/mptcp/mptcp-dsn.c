@@ -443,7 +443,7 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
         checksum_segment(x->seg, pkt, m && m->low == ssn64 ? m->frame : x->pinfo->num, dsn, o->u.dss.ssn,
                          o->u.dss.dll, o->u.dss.csum, dlen, relseq - ssn64);
     }
-    mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num, 0);
+    mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num);
     /* a mapping carried by the packet itself is used first */
     if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
         pkt->dsn64 = dsn + (relseq - ssn64);
@@ -460,7 +460,7 @@ infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
     const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, ssn64);
 
     if (!m || m->val + (ssn64 - m->low) != dsn || mptcp_range_high(m) - ssn64 < UINT32_MAX / 2)
-        mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num, 0);
+        mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num);
     if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
         x->pkt->dsn64 = dsn + (x->relseq - ssn64);
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
@@ -505,7 +505,7 @@ capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
     mptcp_endpoint_t *me = x->me;
     uint64_t relseq = x->relseq, dsn = me->idsn + 1;
 
-    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num, 0);
+    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num);
     if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
         const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, 1);
         checksum_segment(x->seg, x->pkt, m ? m->frame : x->pinfo->num, dsn, 1, o->u.cap.dll,
