@@ -56,7 +56,7 @@ static void
 render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
 {
     const mptcp_subflow_t *sf = pkt->sf;
-    const mptcp_conn_t *c = pkt->conn;
+    const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
     proto_item *ti;
     wmem_strbuf_t *sb;
 
@@ -69,7 +69,7 @@ render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_
     if (proto_field_is_referenced(t, hf_subflows)) {     /* O(subflows): only when shown or used */
         sb = wmem_strbuf_new(pinfo->pool, "");
         for (uint32_t i = 0; i < pkt->nsubflows && i < MPTCP_MAX_LISTED_SUBFLOWS; i++) {
-            const mptcp_subflow_t *s = *(mptcp_subflow_t **)wmem_array_index(c->subflows, i);
+            const mptcp_subflow_t *s = mptcp_conn_subflow(c, i);
             if (s->tcp_stream_known)
                 wmem_strbuf_append_printf(sb, "%s%u", i ? " " : "", s->tcp_stream);
         }
@@ -141,7 +141,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     ai = proto_tree_add_item(tcp_tree, hf_analysis, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(ai);
     t = proto_item_add_subtree(ai, ett_analysis);
-    if (pkt->conn)
+    if (mptcp_pkt_conn(pkt))
         render_connection(t, tvb, pinfo, pkt);
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FB_POS)) {
         ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);

@@ -13,65 +13,44 @@
 
 #include <epan/dissectors/packet-tcp.h>
 
-/** Subflow table key: canonical (lower endpoint first) TCP 4-tuple. */
-typedef struct {
-    address a, b;
-    uint16_t pa, pb;
-} sf_key_t;
-
-static wmem_map_t *subflows_by_tuple;  /**< sf_key_t -> mptcp_subflow_t * (latest on that tuple) */
+static mptcp_htab_t subflows_by_tuple; /**< tuple_hash() -> mptcp_subflow_t * (latest on its tuple) */
 /* the map's answers for recently seen 4-tuples, by port bits: comparing a subflow's tuple is
  * cheaper than hashing two addresses per packet; emptied whenever the map changes */
 #define SF_CACHE_SIZE 16
 static mptcp_subflow_t *sf_cache[SF_CACHE_SIZE];
-static wmem_map_t *conns_by_token;     /**< token -> wmem_array_t of mptcp_conn_t * */
+/* token -> the mptcp_conn_t * that registered it, or, once two did, a wmem_array_t of them in
+ * registration order (pointer tagged with TOKEN_LIST): no array for the usual lone owner */
+#define TOKEN_LIST ((uintptr_t)1)
+static mptcp_htab_t conns_by_token;
 static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake -> inferred mptcp_conn_t * */
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
 static uint32_t next_stream;
 
-static guint
-sf_key_hash(gconstpointer k)
+/** Direction of the 4-tuple (src, dst) on t (0 = from addr[0]), or -1 if it is not t's. */
+static int
+tuple_dir(const mptcp_tuple_t *t, const address *src, uint16_t sport, const address *dst, uint16_t dport)
 {
-    const sf_key_t *key = (const sf_key_t *)k;
-    guint h = add_address_to_hash(0, &key->a);
-
-    h = add_address_to_hash(h, &key->b);
-    return h ^ ((guint)key->pa << 16 | key->pb);
-}
-
-static gboolean
-sf_key_equal(gconstpointer x, gconstpointer y)
-{
-    const sf_key_t *k1 = (const sf_key_t *)x, *k2 = (const sf_key_t *)y;
-
-    return k1->pa == k2->pa && k1->pb == k2->pb && addresses_equal(&k1->a, &k2->a) &&
-           addresses_equal(&k1->b, &k2->b);
-}
-
-static void
-sf_key_make(sf_key_t *k, const address *src, uint16_t sport, const address *dst, uint16_t dport)
-{
-    int c = cmp_address(src, dst);
-
-    if (c < 0 || (c == 0 && sport <= dport)) {
-        copy_address_shallow(&k->a, src);
-        copy_address_shallow(&k->b, dst);
-        k->pa = sport;
-        k->pb = dport;
-    } else {
-        copy_address_shallow(&k->a, dst);
-        copy_address_shallow(&k->b, src);
-        k->pa = dport;
-        k->pb = sport;
+    for (int d = 0; d < 2; d++) {
+        if (t->port[d] == sport && t->port[1 - d] == dport && addresses_equal(&t->addr[d], src) &&
+            addresses_equal(&t->addr[1 - d], dst))
+            return d;
     }
+    return -1;
+}
+
+/* the subflow table: either direction of a 4-tuple finds its subflow (symmetric hash) */
+static uint32_t
+tuple_hash(const address *a, uint16_t pa, const address *b, uint16_t pb)
+{
+    return add_address_to_hash(pa, a) + add_address_to_hash(pb, b);
 }
 
 void
 mptcp_conn_init(void)
 {
-    subflows_by_tuple = wmem_map_new(wmem_file_scope(), sf_key_hash, sf_key_equal);
+    memset(&subflows_by_tuple, 0, sizeof(subflows_by_tuple));  /* its arrays went with the file */
     memset(sf_cache, 0, sizeof(sf_cache));
-    conns_by_token = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    memset(&conns_by_token, 0, sizeof(conns_by_token));
     orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
@@ -80,7 +59,7 @@ mptcp_conn_init(void)
 bool
 mptcp_conn_any(void)
 {
-    return subflows_by_tuple && wmem_map_size(subflows_by_tuple) > 0;
+    return subflows_by_tuple.n > 0;
 }
 
 mptcp_conn_t *
@@ -100,7 +79,7 @@ mptcp_conn_count(void)
 const mptcp_subflow_t *
 mptcp_conn_first_subflow(const mptcp_conn_t *c)
 {
-    return *(const mptcp_subflow_t **)wmem_array_index(c->subflows, 0);
+    return c->subflows[0];
 }
 
 void
@@ -108,10 +87,10 @@ mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t p
 {
     int cd = sf->client_dir;
 
-    addr[0] = &sf->addr[cd];
-    port[0] = sf->port[cd];
-    addr[1] = &sf->addr[1 - cd];
-    port[1] = sf->port[1 - cd];
+    addr[0] = &sf->t.addr[cd];
+    port[0] = sf->t.port[cd];
+    addr[1] = &sf->t.addr[1 - cd];
+    port[1] = sf->t.port[1 - cd];
 }
 
 void
@@ -132,24 +111,18 @@ sf_cache_slot(const mptcp_seg_t *seg)
 static int
 sf_tuple_dir(const mptcp_subflow_t *sf, const mptcp_seg_t *seg)
 {
-    for (int d = 0; d < 2; d++) {
-        if (sf->port[d] == seg->sport && sf->port[1 - d] == seg->dport &&
-            addresses_equal(&sf->addr[d], &seg->src) && addresses_equal(&sf->addr[1 - d], &seg->dst))
-            return d;
-    }
-    return -1;
+    return tuple_dir(&sf->t, &seg->src, seg->sport, &seg->dst, seg->dport);
 }
 
 mptcp_subflow_t *
 mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
 {
-    sf_key_t k;
     mptcp_subflow_t *sf;
-    unsigned slot;
+    unsigned slot, i = UINT_MAX;
+    uint32_t h;
+    void **v;
     int d;
 
-    if (!subflows_by_tuple)
-        return NULL;
     slot = sf_cache_slot(seg);
     sf = sf_cache[slot];
     if (sf && (d = sf_tuple_dir(sf, seg)) >= 0) {
@@ -157,31 +130,61 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
             *dir = d;
         return sf;
     }
-    sf_key_make(&k, &seg->src, seg->sport, &seg->dst, seg->dport);
-    sf = (mptcp_subflow_t *)wmem_map_lookup(subflows_by_tuple, &k);
-    if (sf) {
-        sf_cache[slot] = sf;
-        if (dir)
-            *dir = sf_tuple_dir(sf, seg);   /* 0 or 1: the map found sf for this 4-tuple */
+    h = tuple_hash(&seg->src, seg->sport, &seg->dst, seg->dport);
+    while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
+        sf = (mptcp_subflow_t *)*v;
+        if ((d = sf_tuple_dir(sf, seg)) >= 0) {
+            sf_cache[slot] = sf;
+            if (dir)
+                *dir = d;
+            return sf;
+        }
     }
-    return sf;
+    return NULL;
+}
+
+/** Copies a into t->addr[i], its bytes at *bytes (inside the subflow's allocation). */
+static void
+tuple_set_addr(mptcp_tuple_t *t, int i, const address *a, uint8_t **bytes)
+{
+    if (a->len > 0)
+        memcpy(*bytes, a->data, (size_t)a->len);
+    set_address(&t->addr[i], a->type, a->len, *bytes);
+    *bytes += a->len;
+}
+
+/** Makes sf the subflow of its 4-tuple in the table (replacing an earlier one on it). */
+static void
+subflow_index(mptcp_subflow_t *sf)
+{
+    const mptcp_tuple_t *t = &sf->t;
+    uint32_t h = tuple_hash(&t->addr[0], t->port[0], &t->addr[1], t->port[1]);
+    unsigned i = UINT_MAX;
+    void **v;
+
+    while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
+        if (tuple_dir(&((mptcp_subflow_t *)*v)->t, &t->addr[0], t->port[0], &t->addr[1], t->port[1]) >= 0) {
+            *v = sf;
+            return;
+        }
+    }
+    mptcp_htab_add(&subflows_by_tuple, wmem_file_scope(), h, sf);
 }
 
 static mptcp_subflow_t *
-subflow_new(packet_info *pinfo, const mptcp_seg_t *seg, bool src_is_initiator)
+subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
 {
-    mptcp_subflow_t *sf = wmem_new0(wmem_file_scope(), mptcp_subflow_t);
-    sf_key_t *k = wmem_new0(wmem_file_scope(), sf_key_t);
+    size_t alen = (size_t)MAX(seg->src.len, 0) + (size_t)MAX(seg->dst.len, 0);
+    mptcp_subflow_t *sf = (mptcp_subflow_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_subflow_t) + alen);
+    uint8_t *bytes = (uint8_t *)(sf + 1);
     int i = src_is_initiator ? 0 : 1;
 
-    copy_address_wmem(wmem_file_scope(), &sf->addr[i], &seg->src);
-    copy_address_wmem(wmem_file_scope(), &sf->addr[1 - i], &seg->dst);
-    sf->port[i] = seg->sport;
-    sf->port[1 - i] = seg->dport;
-    sf->first_frame = pinfo->num;
+    tuple_set_addr(&sf->t, i, &seg->src, &bytes);
+    tuple_set_addr(&sf->t, 1 - i, &seg->dst, &bytes);
+    sf->t.port[i] = seg->sport;
+    sf->t.port[1 - i] = seg->dport;
     sf->client_dir = 0;
-    sf_key_make(k, &sf->addr[0], sf->port[0], &sf->addr[1], sf->port[1]);
-    wmem_map_insert(subflows_by_tuple, k, sf);
+    subflow_index(sf);
     memset(sf_cache, 0, sizeof(sf_cache));
     return sf;
 }
@@ -194,7 +197,6 @@ conn_new(packet_info *pinfo, int version)
     c->stream = next_stream++;
     c->version = version;
     c->first_frame = pinfo->num;
-    c->subflows = wmem_array_new(wmem_file_scope(), sizeof(mptcp_subflow_t *));
     wmem_array_append_one(all_conns, c);
     return c;
 }
@@ -211,7 +213,6 @@ adopt_orphans(mptcp_conn_t *c, mptcp_subflow_t *sf)
     for (guint i = 0; sf->orphans && i < wmem_array_get_count(sf->orphans); i++) {
         mptcp_pkt_t *p = *(mptcp_pkt_t **)wmem_array_index(sf->orphans, i);
 
-        p->conn = c;
         p->ep = sender_ep(sf, p->dir);
         p->version = c->version;
     }
@@ -224,24 +225,51 @@ conn_attach(mptcp_conn_t *c, mptcp_subflow_t *sf, int client_dir)
     if (sf->conn == c)
         return;
     sf->conn = c;
-    sf->client_dir = client_dir;
-    sf->index = wmem_array_get_count(c->subflows);
-    wmem_array_append_one(c->subflows, sf);
+    sf->client_dir = (uint8_t)client_dir;
+    sf->index = c->nsubflows;
+    c->subflows = (mptcp_subflow_t **)mptcp_grow(wmem_file_scope(), c->subflows, &c->subflows_cap,
+                                                 c->nsubflows + 1, sizeof(mptcp_subflow_t *));
+    c->subflows[c->nsubflows++] = sf;
     adopt_orphans(c, sf);
 }
 
 static void
 token_register(mptcp_conn_t *c, int ep)
 {
-    wmem_array_t *arr;
     uint32_t tok = c->ep[ep].token;
+    unsigned i = UINT_MAX;
+    void **v = mptcp_htab_next(&conns_by_token, tok, &i);   /* one slot per token */
+    wmem_array_t *arr;
 
-    arr = (wmem_array_t *)wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(tok));
-    if (!arr) {
+    if (!v) {
+        mptcp_htab_add(&conns_by_token, wmem_file_scope(), tok, c);
+        return;
+    }
+    if ((uintptr_t)*v & TOKEN_LIST) {
+        arr = (wmem_array_t *)((uintptr_t)*v & ~TOKEN_LIST);
+    } else {
         arr = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
-        wmem_map_insert(conns_by_token, GUINT_TO_POINTER(tok), arr);
+        wmem_array_append_one(arr, *v);
+        *v = (void *)((uintptr_t)arr | TOKEN_LIST);
     }
     wmem_array_append_one(arr, c);
+}
+
+/** The connections that registered token, in registration order: *n of them. */
+static mptcp_conn_t *const *
+token_owners(uint32_t token, guint *n)
+{
+    unsigned i = UINT_MAX;
+    void **v = mptcp_htab_next(&conns_by_token, token, &i);
+    wmem_array_t *arr;
+
+    if (!v || !((uintptr_t)*v & TOKEN_LIST)) {
+        *n = v ? 1 : 0;
+        return (mptcp_conn_t *const *)v;
+    }
+    arr = (wmem_array_t *)((uintptr_t)*v & ~TOKEN_LIST);
+    *n = wmem_array_get_count(arr);
+    return (mptcp_conn_t *const *)wmem_array_get_raw(arr);
 }
 
 /** Record an endpoint's key (once); keys never change a connection's identity. */
@@ -265,14 +293,13 @@ endpoint_set_key(mptcp_conn_t *c, int ep, uint64_t key)
 static mptcp_conn_t *
 conn_by_token(uint32_t token, const mptcp_seg_t *seg, int *ep_out)
 {
-    wmem_array_t *arr = (wmem_array_t *)wmem_map_lookup(conns_by_token, GUINT_TO_POINTER(token));
+    guint n;
+    mptcp_conn_t *const *owners = token_owners(token, &n);
     mptcp_conn_t *best = NULL;
     int best_ep = 0, best_score = -1;
 
-    if (!arr)
-        return NULL;
-    for (guint i = 0; i < wmem_array_get_count(arr); i++) {
-        mptcp_conn_t *c = *(mptcp_conn_t **)wmem_array_index(arr, i);
+    for (guint i = 0; i < n; i++) {
+        mptcp_conn_t *c = owners[i];
         for (int ep = 0; ep < 2; ep++) {
             int score = 0;
 
@@ -281,7 +308,7 @@ conn_by_token(uint32_t token, const mptcp_seg_t *seg, int *ep_out)
             if (c->master) {
                 mptcp_subflow_t *m = c->master;
                 int srv_side = m->client_dir == 0 ? 1 : 0;   /* subflow side of endpoint 1 */
-                const address *recv_addr = ep == 1 ? &m->addr[srv_side] : &m->addr[1 - srv_side];
+                const address *recv_addr = ep == 1 ? &m->t.addr[srv_side] : &m->t.addr[1 - srv_side];
                 if (addresses_equal(recv_addr, &seg->dst))
                     score = 2;
             }
@@ -351,7 +378,6 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
     case MPTCP_JOIN_SYN: {
         int recv_ep;
 
-        sf->join_token = o->u.join.token;
         sf->dir[d].nonce = o->u.join.nonce;
         sf->dir[d].addr_id = o->u.join.addr_id;
         sf->addr_ids_known |= (uint8_t)(1u << d);
@@ -384,7 +410,6 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
         sf->dir[d].addr_id = o->u.join.addr_id;
         sf->addr_ids_known |= (uint8_t)(1u << d);
         sf->dir[d].backup = o->u.join.backup;
-        sf->join_trunc_hmac = o->u.join.trunc_hmac;
         c = sf->conn;
         if (c && c->ep[0].key_known && c->ep[1].key_known) {
             int b = sender_ep(sf, d);       /* B answers the SYN */
@@ -549,7 +574,7 @@ infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
 /** The segment's subflow, found or new (NULL: plain TCP), and its TCP-level state: ISNs,
  * SYN/FIN/RST seen. *d: the segment's subflow direction. */
 static mptcp_subflow_t *
-subflow_for_segment(packet_info *pinfo, const mptcp_seg_t *seg, int *d)
+subflow_for_segment(const mptcp_seg_t *seg, int *d)
 {
     bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
     mptcp_subflow_t *sf = mptcp_subflow_lookup(seg, d);
@@ -560,7 +585,7 @@ subflow_for_segment(packet_info *pinfo, const mptcp_seg_t *seg, int *d)
     if (!sf) {
         if (seg->nopts == 0)
             return NULL;
-        sf = subflow_new(pinfo, seg, !(syn && ack));
+        sf = subflow_new(seg, !(syn && ack));
         *d = (syn && ack) ? 1 : 0;
     }
     if (syn) {
@@ -682,7 +707,6 @@ snapshot_into_pkt(const mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt)
     pkt->addr_ids_known = sf->addr_ids_known;
     pkt->addr_id[0] = sf->dir[0].addr_id;
     pkt->addr_id[1] = sf->dir[1].addr_id;
-    pkt->conn = sf->conn;
     if (sf->dir[0].backup || sf->dir[1].backup)
         pkt->flags |= MPTCP_PF_BACKUP;
     if (sf->conn) {
@@ -703,7 +727,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     bool has_capable = false, has_join = false;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    sf = subflow_for_segment(pinfo, seg, &d);
+    sf = subflow_for_segment(seg, &d);
     if (!sf)
         return NULL;
     pkt->sf = sf;

@@ -59,7 +59,7 @@ static et_dissector_info_t mptcp_et_info = { &mptcp_endpoint_filter_type };
 static void
 conn_identity(const mptcp_tap_info_t *ti, const address **addr, uint16_t *port)
 {
-    mptcp_conn_ends(ti->pkt->conn, addr, port);
+    mptcp_conn_ends(mptcp_pkt_conn(ti->pkt), addr, port);
 }
 
 static tap_packet_status
@@ -78,7 +78,7 @@ mptcp_conv_packet(void *pct, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     hash->flags = flags;
     conn_identity(ti, addr, port);
     add_conversation_table_data_with_conv_id(hash, addr[s], addr[r], port[s], port[r],
-                                             (conv_id_t)ti->pkt->conn->stream, 1, pinfo->fd->pkt_len,
+                                             (conv_id_t)mptcp_pkt_conn(ti->pkt)->stream, 1, pinfo->fd->pkt_len,
                                              &pinfo->rel_ts, &pinfo->abs_ts, &mptcp_ct_info, CONVERSATION_TCP);
     return TAP_PACKET_REDRAW;
 }
@@ -109,7 +109,7 @@ mptcp_conv_tap(packet_info *pinfo, const mptcp_pkt_t *pkt)
 {
     mptcp_tap_info_t *ti;
 
-    if (!pkt->conn || pkt->ep < 0 || !have_tap_listener(mptcp_tap))
+    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0 || !have_tap_listener(mptcp_tap))
         return;
     ti = wmem_new0(pinfo->pool, mptcp_tap_info_t);
     ti->pkt = pkt;

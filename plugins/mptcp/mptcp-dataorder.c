@@ -45,23 +45,23 @@ typedef struct {
     mptcp_dataorder_t *res;
 } do_pend_t;
 
-/** One direction of data (by sending endpoint). */
+/** One direction of data (by sending endpoint); fields ordered by size. */
 typedef struct {
-    bool based, keyed;
     uint64_t base;             /**< raw DSN of relative 0 */
-    bool has_end, has_ack, has_edge, has_complete;
     uint64_t max_end;          /**< highest end of data sent so far */
     uint64_t ack;              /**< highest DATA_ACK of the peer that counts */
     uint64_t edge;             /**< right edge: highest DATA_ACK + data window */
     uint64_t complete;         /**< every byte below it has been captured */
-    do_iv_t *iv;               /**< sorted, disjoint, all above complete */
-    unsigned niv, capiv;
-    mptcp_heap_t pending;      /**< do_pend_t, smallest start first */
+    do_iv_t *iv;               /**< sorted, disjoint, all above complete (NULL when none) */
+    mptcp_heap_t pending;      /**< do_pend_t, smallest start first (freed whenever it empties) */
     /* statistics (first pass) */
-    bool limited;              /**< window-full since limited_since, not yet reopened */
     int64_t limited_since, limited_ns, last_ns;
     uint64_t zero_windows;     /**< DATA_ACKs of the peer with window 0 */
     uint64_t spurious_pkts, spurious_bytes;
+    unsigned niv, capiv;
+    bool based, keyed;
+    bool has_end, has_ack, has_edge, has_complete;
+    bool limited;              /**< window-full since limited_since, not yet reopened */
 } do_dir_t;
 
 typedef struct {
@@ -111,6 +111,10 @@ iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
         return;
     if (lo < d->complete)
         lo = d->complete;
+    if (lo == d->complete && (d->niv == 0 || d->iv[0].lo > hi)) {
+        d->complete = hi;          /* in order: what the general case below ends with, no entry */
+        return;
+    }
     while (i < d->niv && d->iv[i].hi < lo)
         i++;
     /* merge every interval that overlaps or touches [lo, hi) */
@@ -132,7 +136,11 @@ iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
     if (d->iv[0].lo <= d->complete) {
         d->complete = MAX(d->complete, d->iv[0].hi);
         memmove(&d->iv[0], &d->iv[1], (d->niv - 1) * sizeof(do_iv_t));
-        d->niv--;
+        if (--d->niv == 0) {
+            wmem_free(wmem_file_scope(), d->iv);   /* the gaps are closed: no array kept */
+            d->iv = NULL;
+            d->capiv = 0;
+        }
     }
 }
 /* }}} */
@@ -237,16 +245,15 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, u
     }
     if (s > d->complete) {
         do_pend_t pend = { s, t, res };
-        if (!d->pending.v) {
-            d->pending.scope = wmem_file_scope();
-        }
-        mptcp_heap_push(&d->pending, &pend, sizeof(pend));
+        mptcp_heap_push(&d->pending, wmem_file_scope(), &pend, sizeof(pend));
     }
     iv_add(d, s, e);
     for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->pending)) && top->start <= d->complete;) {
         top->res->hol_ns = t - top->t;
         top->res->hol_frame = pkt->frame;
         mptcp_heap_pop(&d->pending, sizeof(do_pend_t));
+        if (!d->pending.n)
+            mptcp_heap_free(&d->pending, wmem_file_scope());
     }
 }
 
@@ -278,12 +285,12 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     win = seg->window;
     if (pkt->flags & MPTCP_PF_DSS_ACK)
         shift = note_window(seg, pkt, win);
-    if (!pkt->conn || pkt->ep < 0)
+    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0)
         return;
-    dc = (do_conn_t *)pkt->conn->do_priv;
+    dc = (do_conn_t *)mptcp_pkt_conn(pkt)->do_priv;
     if (!dc) {
         dc = wmem_new0(wmem_file_scope(), do_conn_t);
-        pkt->conn->do_priv = dc;
+        mptcp_pkt_conn(pkt)->do_priv = dc;
     }
     dc->d[pkt->ep].last_ns = t;
     if (pkt->flags & MPTCP_PF_DSS_ACK) {
@@ -291,7 +298,7 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
             peer->zero_windows++;
         /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
-        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &pkt->conn->ep[1 - pkt->ep], false, 0))
+        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &mptcp_pkt_conn(pkt)->ep[1 - pkt->ep], false, 0))
             handle_ack(peer, pkt->ack64 - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
@@ -299,7 +306,7 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         mptcp_dataorder_t *res = mptcp_pkt_do_slot(pkt);
         uint64_t s;
 
-        if (!res || !do_base(d, &pkt->conn->ep[pkt->ep], true, pkt->dsn64))
+        if (!res || !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, pkt->dsn64))
             return;
         s = pkt->dsn64 - d->base;
         if (s >= DO_REL_LIMIT)

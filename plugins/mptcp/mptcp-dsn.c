@@ -64,11 +64,20 @@ expand_in_space(const mptcp_endpoint_t *e, uint64_t raw, bool wide)
  * mapping [ssn, ssn+dll) gives ISN in [S+len-ssn-dll, S-ssn]; the intersection over the
  * segments becomes exact at the first mapping boundary (Linux maps up to 64 KiB per DSS
  * and repeats it on every segment). Until then no DSN is given: a guess could be wrong. */
+static mptcp_isn_search_t *
+isn_search(mptcp_sfdir_t *sd)
+{
+    if (!sd->search)
+        sd->search = wmem_new0(wmem_file_scope(), mptcp_isn_search_t);
+    return sd->search;
+}
+
 static void
 narrow_isn(mptcp_sfdir_t *sd, const mptcp_seg_t *seg)
 {
     for (unsigned i = 0; i < seg->nopts; i++) {
         const mptcp_opt_t *o = &seg->opts[i];
+        mptcp_isn_search_t *s;
         uint32_t dlen;
         int64_t hi, lo;
 
@@ -77,24 +86,25 @@ narrow_isn(mptcp_sfdir_t *sd, const mptcp_seg_t *seg)
         dlen = o->u.dss.dll - (o->u.dss.fin && o->u.dss.dll ? 1 : 0);
         if (dlen < seg->seglen)
             continue;       /* inconsistent mapping: ignore */
-        if (!sd->isn_bounded) {
-            sd->isn_bounded = true;
-            sd->isn_anchor = seg->seq - o->u.dss.ssn;
-            sd->isn_lo = INT64_MIN;
-            sd->isn_hi = INT64_MAX;
+        s = isn_search(sd);
+        if (!s->isn_bounded) {
+            s->isn_bounded = true;
+            s->isn_anchor = seg->seq - o->u.dss.ssn;
+            s->isn_lo = INT64_MIN;
+            s->isn_hi = INT64_MAX;
         }
-        hi = (int32_t)(seg->seq - o->u.dss.ssn - sd->isn_anchor);
+        hi = (int32_t)(seg->seq - o->u.dss.ssn - s->isn_anchor);
         lo = hi + (int64_t)seg->seglen - (int64_t)dlen;
-        if (lo > sd->isn_hi || hi < sd->isn_lo) {
-            sd->isn_lo = lo;    /* contradicts what we had (a remapping): start over */
-            sd->isn_hi = hi;
+        if (lo > s->isn_hi || hi < s->isn_lo) {
+            s->isn_lo = lo;     /* contradicts what we had (a remapping): start over */
+            s->isn_hi = hi;
         } else {
-            sd->isn_lo = MAX(sd->isn_lo, lo);
-            sd->isn_hi = MIN(sd->isn_hi, hi);
+            s->isn_lo = MAX(s->isn_lo, lo);
+            s->isn_hi = MIN(s->isn_hi, hi);
         }
-        if (sd->isn_lo == sd->isn_hi) {
+        if (s->isn_lo == s->isn_hi) {
             sd->isn_known = true;
-            sd->isn = sd->isn_anchor + (uint32_t)sd->isn_lo;
+            sd->isn = s->isn_anchor + (uint32_t)s->isn_lo;
         }
         return;
     }
@@ -124,9 +134,9 @@ undated_keep(mptcp_sfdir_t *sd, const mptcp_endpoint_t *me, const mptcp_seg_t *s
             u.dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
         }
     }
-    if (!sd->undated)
-        sd->undated = wmem_array_new(wmem_file_scope(), sizeof(undated_t));
-    wmem_array_append_one(sd->undated, u);
+    if (!isn_search(sd)->undated)
+        sd->search->undated = wmem_array_new(wmem_file_scope(), sizeof(undated_t));
+    wmem_array_append_one(sd->search->undated, u);
 }
 
 /* Capture without the SYN: the first data segments of a subflow direction come before a
@@ -136,8 +146,8 @@ undated_keep(mptcp_sfdir_t *sd, const mptcp_endpoint_t *me, const mptcp_seg_t *s
 static void
 undated_fill(mptcp_sfdir_t *sd, uint64_t ref)
 {
-    for (guint i = 0; i < wmem_array_get_count(sd->undated); i++) {
-        const undated_t *u = (const undated_t *)wmem_array_index(sd->undated, i);
+    for (guint i = 0; i < wmem_array_get_count(sd->search->undated); i++) {
+        const undated_t *u = (const undated_t *)wmem_array_index(sd->search->undated, i);
         uint64_t rel = mptcp_expand32(ref, u->seq - sd->isn - sd->syn_data), ssn64;
         const mptcp_range_t *m;
 
@@ -151,7 +161,7 @@ undated_fill(mptcp_sfdir_t *sd, uint64_t ref)
         u->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_LATE_DSN;
         u->pkt->flags &= ~MPTCP_PF_NO_MAPPING;
     }
-    sd->undated = NULL;        /* file scope: freed with the file */
+    sd->search->undated = NULL;   /* file scope: freed with the file */
 }
 
 typedef struct {
@@ -321,7 +331,7 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 
     /* RFC 8684 section 3.3.1: data of a mapping that failed its checksum is not delivered;
      * the copy sent again (on this subflow or, after MP_FAIL and a reset, another) is */
-    if (pkt->conn && pkt->conn->csum)
+    if (mptcp_pkt_conn(pkt) && mptcp_pkt_conn(pkt)->csum)
         mptcp_sent_foreach_overlap(&e->sent, low, high, repair_cb, pkt);
 
     if (mptcp_prefs.reinjections) {
@@ -372,7 +382,7 @@ syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
     p->flags &= ~MPTCP_PF_NO_MAPPING;
     if (p != cur) {              /* the SYN's own update records it otherwise */
         p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
-        record_sent(e, e->syn_sf, p);
+        record_sent(e, p->sf, p);
     }
 }
 
@@ -389,7 +399,6 @@ syn_data(dsn_ctx_t *x)
     if (me->syn_pkt)
         return;                  /* a retransmitted SYN: the first one holds the place */
     me->syn_pkt = x->pkt;
-    me->syn_sf = x->pkt->sf;
     me->syn_len = n;
     me->syn_bytes = n ? (const uint8_t *)wmem_memdup(wmem_file_scope(), tvb_get_ptr(x->seg->tvb, x->seg->hlen, n), n)
                       : NULL;
@@ -451,7 +460,7 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
         checksum_segment(x->seg, pkt, m && m->low == ssn64 ? m->frame : x->pinfo->num, dsn, o->u.dss.ssn,
                          o->u.dss.dll, o->u.dss.csum, dlen, relseq - ssn64);
     }
-    mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num, 0);
+    mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num);
     /* a mapping carried by the packet itself is used first */
     if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
         pkt->dsn64 = dsn + (relseq - ssn64);
@@ -468,7 +477,7 @@ infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
     const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, ssn64);
 
     if (!m || m->val + (ssn64 - m->low) != dsn || mptcp_range_high(m) - ssn64 < UINT32_MAX / 2)
-        mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num, 0);
+        mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num);
     if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
         x->pkt->dsn64 = dsn + (x->relseq - ssn64);
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
@@ -513,7 +522,7 @@ capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
     mptcp_endpoint_t *me = x->me;
     uint64_t relseq = x->relseq, dsn = me->idsn + 1;
 
-    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num, 0);
+    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num);
     if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
         const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, 1);
         checksum_segment(x->seg, x->pkt, m ? m->frame : x->pinfo->num, dsn, 1, o->u.cap.dll,
@@ -582,7 +591,7 @@ dsn_from_mappings(dsn_ctx_t *x)
 bool
 mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    dsn_ctx_t x = { pinfo, seg, pkt, pkt->conn, NULL, NULL, NULL, 0, false, 0 };
+    dsn_ctx_t x = { pinfo, seg, pkt, mptcp_pkt_conn(pkt), NULL, NULL, NULL, 0, false, 0 };
     bool isn_was_known;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
@@ -617,7 +626,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
         syn_data(&x);
     else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
-    if (!isn_was_known && x.have_relseq && x.sd->undated)
+    if (!isn_was_known && x.have_relseq && x.sd->search && x.sd->search->undated)
         undated_fill(x.sd, x.relseq);
     else if (!x.have_relseq && pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         undated_keep(x.sd, x.me, seg, pkt);

@@ -41,8 +41,8 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
         mptcp_latency_update(pinfo, pkt);
     if (mptcp_prefs.mappings)
         mptcp_dataorder_update(pinfo, seg, pkt);
-    if (pkt->conn)
-        pkt->nsubflows = wmem_array_get_count(pkt->conn->subflows);
+    if (mptcp_pkt_conn(pkt))
+        pkt->nsubflows = mptcp_pkt_conn(pkt)->nsubflows;
     mptcp_pkt_store(pinfo, pkt);
     mptcp_reasm_first_pass(pinfo, seg, pkt);
     mptcp_vantage_first_pass(pinfo, seg, pkt);

@@ -337,7 +337,7 @@ dir_start(fdir_t *d, const mptcp_pkt_t *pkt, int e, uint64_t first_dsn)
         return;
     d->started = true;
     if (pkt->keys & (1u << e))
-        d->base = mptcp_ep_rel_base(&pkt->conn->ep[e]) + 1;
+        d->base = mptcp_ep_rel_base(&mptcp_pkt_conn(pkt)->ep[e]) + 1;
     else
         d->base = first_dsn - MPTCP_REL_BASE_HEADROOM;
 }
@@ -370,7 +370,7 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     follow_info_t *fi = (follow_info_t *)tapdata;
     const mptcp_segment_tap_t *st = (const mptcp_segment_tap_t *)data;
     const mptcp_pkt_t *pkt = st->pkt;
-    const mptcp_conn_t *c = pkt->conn;
+    const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
     fstate_t *fs = state_for(fi);
     int e = pkt->ep;
     bool changed = false;

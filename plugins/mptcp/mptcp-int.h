@@ -51,15 +51,21 @@ typedef struct {
 /* ---------------------------------------------------------------------------------------- */
 /* Interval index: sorted ranges [low, high) of 64-bit sequence space with a payload.        */
 
+/* 28 bytes an entry, not 32: 4-byte alignment (one entry per DSS mapping of every subflow
+ * direction; x86 and ARMv8 load 8 bytes from a 4-byte boundary at full speed) */
+#pragma pack(push, 4)
 typedef struct {
     uint64_t low;              /**< [low, low + len) */
     uint64_t val;              /**< mapping: DSN of low; sent-data run: see mptcp-sent.c */
     uint32_t len;
-    uint32_t frame;            /**< frame that carried the mapping / the run's first segment */
-    uint32_t aux;              /**< sent-data run: subflow number */
+    union {                    /**< the entry's tag (mptcp_ranges_insert()) */
+        uint32_t frame;        /**< mapping: the frame that carried it */
+        uint32_t aux;          /**< sent-data run: a run of one's subflow number */
+    };
     uint32_t reach;            /**< max(high) over this entry and all before it, minus low (> 0;
                                 * fits: no range is longer than 2^32 - 1) */
 } mptcp_range_t;
+#pragma pack(pop)
 
 typedef struct {
     mptcp_range_t *v;
@@ -74,8 +80,9 @@ mptcp_range_high(const mptcp_range_t *r)
 
 typedef bool (*mptcp_range_visit_cb)(const mptcp_range_t *r, void *ud);
 
-void mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val,
-                         uint32_t frame, uint32_t aux);
+/** Adds [low, high) with val and tag (frame or aux); an entry with the same low, length and val
+ * is a repeat and is not added (the first owner stays). */
+void mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val, uint32_t tag);
 const mptcp_range_t *mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64_t pos);
 void mptcp_ranges_foreach_overlap(const mptcp_ranges_t *rs, uint64_t low, uint64_t high,
                                   mptcp_range_visit_cb cb, void *ud);
@@ -111,29 +118,29 @@ uint64_t mptcp_expand32(uint64_t ref, uint32_t v32);
 /* ---------------------------------------------------------------------------------------- */
 /* Connections and subflows                                                                 */
 
-/** One side of an MPTCP connection. */
+/** One side of an MPTCP connection (fields ordered by size: no padding between them). */
 typedef struct {
-    bool key_known;            /**< key seen in MP_CAPABLE (set once) */
     uint64_t key;
-    uint32_t token;            /**< most significant 32 bits of H(key) (RFC 8684 section 3.1) */
     uint64_t idsn;             /**< least significant 64 bits of H(key) */
     /* first pass only: */
-    bool dsn_ref_known, ack_ref_known;
     uint64_t dsn_ref;          /**< last 64-bit DSN sent by this endpoint (for expansion) */
-    bool dsn_ref_exact;        /**< dsn_ref's upper 32 bits are known (64-bit DSN or key seen) */
     uint64_t ack_ref;          /**< last 64-bit DATA_ACK sent by this endpoint */
-    bool data_fin_seen;
     uint64_t data_fin_dsn;
     mptcp_sent_t sent;         /**< everything this endpoint sent (reinjections, latency) */
     /* data in this endpoint's SYN (TCP Fast Open, RFC 8684 appendix B): */
-    mptcp_pkt_t *syn_pkt;      /**< the SYN, placed once the key is known or at fallback */
-    mptcp_subflow_t *syn_sf;
+    mptcp_pkt_t *syn_pkt;      /**< the SYN (its subflow: syn_pkt->sf), placed once the key is
+                                * known or at fallback */
     const uint8_t *syn_bytes;  /**< its captured payload (file scope), for Follow's first pass */
+    wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
+    uint32_t token;            /**< most significant 32 bits of H(key) (RFC 8684 section 3.1) */
     uint32_t syn_len;
     uint32_t syn_rel;          /**< its length: Linux numbers the data after it from IDSN + 1, so
                                 * the SYN's bytes sit just below and relative DSNs count from
                                 * IDSN - syn_rel (the SYN's first byte is relative DSN 1) */
-    wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
+    bool key_known : 1;        /**< key seen in MP_CAPABLE (set once) */
+    bool dsn_ref_known : 1, ack_ref_known : 1;
+    bool dsn_ref_exact : 1;    /**< dsn_ref's upper 32 bits are known (64-bit DSN or key seen) */
+    bool data_fin_seen : 1;
 } mptcp_endpoint_t;
 
 /** Raw DSN that relative DSNs of endpoint e count from (relative DSN 1 is its first byte). */
@@ -159,7 +166,8 @@ struct mptcp_connection {
     uint8_t dupack_ops;        /**< bit per MPTCP option kind seen (mptcp_epan_tcp_dupack_arm) */
     uint32_t first_frame;
     mptcp_endpoint_t ep[2];    /**< [0] client, [1] server */
-    wmem_array_t *subflows;    /**< mptcp_subflow_t * in creation order */
+    mptcp_subflow_t **subflows; /**< in creation order (mptcp_conn_subflow()) */
+    uint32_t nsubflows, subflows_cap;
     mptcp_subflow_t *master;   /**< the MP_CAPABLE subflow, if seen */
     /* per-connection state of other modules, reached without a map lookup per packet */
     void *lat_priv;            /**< mptcp-latency.c */
@@ -167,48 +175,68 @@ struct mptcp_connection {
     void *do_priv;             /**< mptcp-dataorder.c */
 };
 
-/** One direction of a subflow. Index 0 = from the subflow's SYN sender. */
+/** A subflow direction whose SYN was not captured, until its ISN is known (first pass only,
+ * mptcp-dsn.c; allocated when first needed). */
 typedef struct {
-    bool isn_known;
-    uint32_t isn;              /**< raw ISN; relative subflow seq = raw - isn (RFC 8684 section 3.3.1) */
-    bool isn_bounded;          /**< SYN not captured: ISN narrowed down from DSS mappings */
+    int64_t isn_lo, isn_hi;    /**< ISN in [anchor + lo, anchor + hi] */
+    wmem_array_t *undated;     /**< data segments seen before the ISN was known */
     uint32_t isn_anchor;       /**< raw value the bounds are relative to */
-    int64_t isn_lo, isn_hi;    /**< ISN in [anchor + lo, anchor + hi] (first pass only) */
-    bool ssn_ref_known;
+    bool isn_bounded;          /**< ISN narrowed down from DSS mappings (the bounds are set) */
+} mptcp_isn_search_t;
+
+/** One direction of a subflow. Index 0 = from the subflow's SYN sender. Fields ordered by size. */
+typedef struct {
     uint64_t ssn_ref;          /**< last 64-bit relative subflow seq (first pass only) */
     mptcp_ranges_t maps;       /**< DSS mappings: [ssn, ssn+dll) -> dsn (64-bit raw) */
-    uint8_t addr_id;
+    mptcp_isn_search_t *search; /**< SYN not captured: the ISN's search (NULL: not needed) */
+    uint32_t isn;              /**< raw ISN; relative subflow seq = raw - isn (RFC 8684 section 3.3.1) */
     uint32_t nonce;
+    uint32_t syn_data;         /**< payload of this direction's MP_CAPABLE SYN (TFO): Linux's DSS
+                                * subflow sequence numbers leave it out */
+    bool isn_known;
+    bool ssn_ref_known;
+    uint8_t addr_id;
     bool backup;               /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
     bool fin_seen, rst_seen;
     uint8_t dupack_ops;        /**< the connection's dupack_ops at this direction's last segment */
-    uint32_t syn_data;         /**< payload of this direction's MP_CAPABLE SYN (TFO): Linux's DSS
-                                * subflow sequence numbers leave it out */
-    wmem_array_t *undated;     /**< data segments seen before the ISN was known (mptcp-dsn.c) */
 } mptcp_sfdir_t;
+
+/** A subflow's TCP 4-tuple: [0] the SYN sender (or the first sender seen), [1] its peer. The
+ * addresses' bytes follow the subflow in its allocation. */
+typedef struct {
+    address addr[2];
+    uint16_t port[2];
+} mptcp_tuple_t;
 
 struct mptcp_sf {
     mptcp_conn_t *conn;        /**< NULL until linked (JOIN with unknown token) */
-    uint32_t index;            /**< subflow number within its connection (0 = initial) */
-    uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
-    bool tcp_stream_known;
-    void *reasm_claim;         /**< mptcp-reasm.c: the claim of the subflow's TCP conversation */
+    void *claim_conv;          /**< mptcp-reasm.c: the subflow's TCP conversation it claimed
+                                * (conversation_t *; NULL: none yet) */
     wmem_array_t *orphans;     /**< mptcp_pkt_t * analysed before the subflow had a connection
                                 * (first pass; filled in when it gets one) */
-    address addr[2];           /**< [0] SYN sender (or first sender seen), [1] its peer */
-    uint16_t port[2];
-    int client_dir;            /**< which subflow direction (0/1) the connection's client sends on */
-    bool is_join;              /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
-    bool syn_seen, synack_seen;
-    bool dupack_attached;      /**< a segment with an MPTCP option was seen (first pass) */
-    uint8_t addr_ids_known;    /**< bit d set: dir[d].addr_id was announced (JOIN) or is 0 (initial) */
-    uint32_t first_frame;
-    uint32_t join_token;       /**< MP_JOIN SYN token */
-    uint64_t join_trunc_hmac;  /**< MP_JOIN SYN/ACK truncated HMAC */
-    uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
+    mptcp_tuple_t t;           /**< the 4-tuple (the key of the subflow table, mptcp-conn.c) */
+    uint32_t index;            /**< subflow number within its connection (0 = initial) */
+    uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
+    uint32_t claim_from;       /**< mptcp-reasm.c: the claim holds from this frame on */
     uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
+    uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
+    uint8_t client_dir;        /**< which subflow direction (0/1) the connection's client sends on */
+    bool tcp_stream_known : 1;
+    bool is_join : 1;          /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
+    bool syn_seen : 1, synack_seen : 1;
+    bool dupack_attached : 1;  /**< a segment with an MPTCP option was seen (first pass) */
+    uint8_t addr_ids_known;    /**< bit d set: dir[d].addr_id was announced (JOIN) or is 0 (initial) */
     mptcp_sfdir_t dir[2];
 };
+
+/** The connection of a result's subflow (NULL while it has none): a subflow is linked at most
+ * once, and the results analysed before that are its orphans, adopted then, so this is the
+ * connection every pass renders the packet with. */
+static inline mptcp_conn_t *
+mptcp_pkt_conn(const mptcp_pkt_t *pkt)
+{
+    return pkt->sf ? pkt->sf->conn : NULL;
+}
 
 enum {
     MPTCP_WS_UNSEEN = 0,       /**< no SYN of this direction captured */
@@ -241,6 +269,13 @@ mptcp_conn_t *mptcp_conn_by_stream(uint32_t stream);
 uint32_t mptcp_conn_count(void);
 /** The connection's first subflow (the initial one when its handshake was captured). */
 const mptcp_subflow_t *mptcp_conn_first_subflow(const mptcp_conn_t *c);
+
+/** The connection's subflow number i (< c->nsubflows), in creation order. */
+static inline mptcp_subflow_t *
+mptcp_conn_subflow(const mptcp_conn_t *c, uint32_t i)
+{
+    return c->subflows[i];
+}
 /** Client end [0] and server end [1] of a subflow: the client is the connection's client. */
 void mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t port[2]);
 /** The connection's ends: those of its first subflow. */

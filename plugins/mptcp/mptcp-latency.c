@@ -37,13 +37,13 @@ typedef struct {
 } lat_pend_t;
 
 typedef struct {
-    bool base_set;
     uint64_t base;             /**< raw DSN of relative 0 */
-    bool data_seen;
     uint64_t max_end;          /**< highest relative end of data seen */
-    mptcp_heap_t pending;      /**< lat_pend_t, smallest end first */
+    mptcp_heap_t pending;      /**< lat_pend_t, smallest end first (freed whenever it empties) */
     lat_ack_t *acks;           /**< strictly increasing DATA_ACK */
     unsigned nacks, capacks;
+    bool base_set;
+    bool data_seen;
 } lat_dir_t;
 
 typedef struct {
@@ -109,6 +109,8 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
     for (const lat_pend_t *top; (top = (const lat_pend_t *)mptcp_heap_top(&d->pending)) && top->end <= a;) {
         resolve(top->res, top->first_ns, t, pkt->frame);
         mptcp_heap_pop(&d->pending, sizeof(lat_pend_t));
+        if (!d->pending.n)
+            mptcp_heap_free(&d->pending, wmem_file_scope());   /* nothing outstanding: no array kept */
     }
 }
 
@@ -150,12 +152,12 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
     int64_t t = ts_ns(&pinfo->abs_ts);
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    if (!pkt->conn || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
+    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
         return;
-    lc = (lat_conn_t *)pkt->conn->lat_priv;
+    lc = (lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
     if (!lc) {
         lc = wmem_new0(wmem_file_scope(), lat_conn_t);
-        pkt->conn->lat_priv = lc;
+        mptcp_pkt_conn(pkt)->lat_priv = lc;
     }
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
     if (pkt->flags & MPTCP_PF_HAS_ACK)
@@ -169,7 +171,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(res = mptcp_pkt_lat_slot(pkt)))
             return;
-        first_ns = first_transmission(&pkt->conn->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
+        first_ns = first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;
@@ -187,8 +189,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
             resolve(res, first_ns, d->acks[a].t, d->acks[a].pkt->frame);
         } else {
             lat_pend_t pend = { hi, first_ns, res };
-            d->pending.scope = wmem_file_scope();
-            mptcp_heap_push(&d->pending, &pend, sizeof(pend));
+            mptcp_heap_push(&d->pending, wmem_file_scope(), &pend, sizeof(pend));
         }
     }
 }

@@ -200,10 +200,10 @@ pkt_endpoint(const mptcp_pkt_t *pkt, bool peer)
 {
     int e;
 
-    if (!pkt || !pkt->conn || pkt->ep < 0)
+    if (!pkt || !mptcp_pkt_conn(pkt) || pkt->ep < 0)
         return NULL;
     e = peer ? 1 - pkt->ep : pkt->ep;
-    return (pkt->keys & (1u << e)) ? &pkt->conn->ep[e] : NULL;
+    return (pkt->keys & (1u << e)) ? &mptcp_pkt_conn(pkt)->ep[e] : NULL;
 }
 
 void

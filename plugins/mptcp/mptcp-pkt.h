@@ -112,8 +112,7 @@ typedef struct {
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet. */
 struct mptcp_pkt_s {
-    mptcp_subflow_t *sf;
-    mptcp_conn_t *conn;        /**< the subflow's connection as of this packet (first pass) */
+    mptcp_subflow_t *sf;       /**< its connection: mptcp_pkt_conn() */
     mptcp_pkt_ext_t *ext;      /**< rare results, NULL for most packets (mptcp_pkt_ext()) */
     void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
     uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */

@@ -4,7 +4,7 @@
  * reinjections, and first transmissions for the latency).
  *
  * Entries are kept sorted by their low edge in a growable array, each with the maximum
- * high edge of all entries up to it (as a 32-bit reach above its low edge: 32 bytes an
+ * high edge of all entries up to it (as a 32-bit reach above its low edge: 28 bytes an
  * entry), so a query is a binary search plus a walk back over the entries that can still
  * overlap: O(log n) for the non-overlapping ranges that real traffic produces. Unlike
  * wmem_itree, repeated low edges are kept (the first frame that carried a range stays its
@@ -47,7 +47,7 @@ reach_at(const mptcp_ranges_t *rs, unsigned i)
 }
 
 void
-mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val, uint32_t frame, uint32_t aux)
+mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val, uint32_t tag)
 {
     unsigned pos;
     uint32_t len;
@@ -55,10 +55,11 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
     if (high <= low)
         return;
     len = high - low > UINT32_MAX ? UINT32_MAX : (uint32_t)(high - low);
-    /* An identical range repeats a mapping or a retransmission: keep the first owner. */
+    /* An identical range repeats a mapping or a retransmission: keep the first owner (a sent-data
+     * run's val is its segment, which has one subflow: the tag need not be compared). */
     pos = upper_bound(rs, low);
     for (unsigned i = pos; i-- > 0 && rs->v[i].low == low;) {
-        if (rs->v[i].len == len && rs->v[i].val == val && rs->v[i].aux == aux)
+        if (rs->v[i].len == len && rs->v[i].val == val)
             return;
     }
     rs->v = (mptcp_range_t *)mptcp_grow(wmem_file_scope(), rs->v, &rs->cap, rs->n + 1, sizeof(mptcp_range_t));
@@ -66,8 +67,7 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
     rs->v[pos].low = low;
     rs->v[pos].len = len;
     rs->v[pos].val = val;
-    rs->v[pos].frame = frame;
-    rs->v[pos].aux = aux;
+    rs->v[pos].frame = tag;
     rs->n++;
     for (unsigned i = pos; i < rs->n; i++) {
         uint32_t reach = reach_at(rs, i);

@@ -180,13 +180,9 @@ typedef struct {
 
 enum { MSP_EXACT, MSP_ONE_MORE, MSP_UNTIL_FIN };
 
-/** One direction of a connection's data stream (first pass, except seq_base). */
+/** What a direction needs only while bytes wait or a PDU is open (first pass; allocated the
+ * first time: in-order data that no dissector asks more for never needs it). */
 typedef struct {
-    bool started, truncated;
-    uint64_t next;               /**< DSN of the next byte to deliver */
-    uint64_t seq_base;           /**< tcpinfo sequence numbers are relative to this (fixed at start) */
-    bool fin_known, fin_done;
-    uint64_t fin_dsn;
     waiting_t *w;                /**< sorted, non-overlapping, all beyond next */
     uint32_t nw, wcap;
     uint64_t waiting_bytes;
@@ -197,6 +193,16 @@ typedef struct {
     uint64_t msp_start, msp_have, msp_end;
     uint64_t skip_until;         /**< after a hole: the rest of the cut PDU is not dissected */
     struct reasm_failed *failed; /**< bytes of mappings that failed the DSS checksum (rare) */
+} reasm_more_t;
+
+/** One direction of a connection's data stream (first pass, except seq_base). */
+typedef struct {
+    uint64_t next;               /**< DSN of the next byte to deliver */
+    uint64_t seq_base;           /**< tcpinfo sequence numbers are relative to this (fixed at start) */
+    uint64_t fin_dsn;
+    reasm_more_t *more;          /**< NULL until bytes wait or a PDU opens */
+    bool started, truncated;
+    bool fin_known, fin_done;
 } reasm_dir_t;
 
 /** RFC 8684 sections 3.3.1 and 3.7: bytes whose mapping failed the DSS checksum. Not delivered
@@ -213,26 +219,24 @@ typedef struct {
     uint32_t conv_handle_from;        /**< ... in this frame (first pass) */
 } reasm_conn_t;
 
-typedef struct {
-    uint32_t from;               /**< frame from which the conversation's dissector is ours */
-    conversation_t *conv;        /**< the subflow's TCP conversation */
-} reasm_claim_t;
+/* The claim of a subflow (mptcp_subflow_t.claim_conv, claim_from): from frame claim_from on,
+ * the dissector of its TCP conversation claim_conv is ours. */
 
 /** The dissector the claimed conversation had before the claim (e.g. one a heuristic set on it),
  * which TCP would try first without the plugin; NULL if none. Not inlined: call_app() uses it
  * before a TRY, where an inlined local would be reported as clobbered by longjmp. */
 static G_GNUC_NO_INLINE dissector_handle_t
-claim_prior_handle(const reasm_claim_t *cl)
+claim_prior_handle(const mptcp_subflow_t *sf)
 {
     dissector_handle_t h;
 
-    if (!cl || cl->from <= 1)
+    if (!sf || !sf->claim_conv || sf->claim_from <= 1)
         return NULL;
-    h = conversation_get_dissector(cl->conv, cl->from - 1);
+    h = conversation_get_dissector((conversation_t *)sf->claim_conv, sf->claim_from - 1);
     return h == claim_handle ? NULL : h;
 }
 
-/* Per subflow: mptcp_subflow_t.reasm_claim (reasm_claim_t); per frame: mptcp_pkt_t.reasm_priv
+/* Per subflow: the claim in mptcp_subflow_t; per frame: mptcp_pkt_t.reasm_priv
  * (reasm_rec_t); per connection: mptcp_conn_t.reasm_priv (reasm_conn_t). Direct pointers: no
  * map lookup per packet. */
 static uint32_t claim_called_in; /**< the last frame in which TCP called the claim handler */
@@ -301,6 +305,14 @@ conn_get(const mptcp_conn_t *c)
         ((mptcp_conn_t *)c)->reasm_priv = rc;
     }
     return rc;
+}
+
+static reasm_more_t *
+more_of(reasm_dir_t *d)
+{
+    if (!d->more)
+        d->more = wmem_new0(wmem_file_scope(), reasm_more_t);
+    return d->more;
 }
 
 static reasm_chunk_t *
@@ -446,12 +458,13 @@ rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
 static void
 waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_t frame, mptcp_pkt_t *pkt)
 {
+    reasm_more_t *m = more_of(d);
     uint64_t pos = s;
-    uint32_t i = 0, lo = 0, hi = d->nw;
+    uint32_t i = 0, lo = 0, hi = m->nw;
 
     while (lo < hi) {               /* first entry ending after s */
         uint32_t mid = (lo + hi) / 2;
-        if (d->w[mid].dsn + d->w[mid].len <= s)
+        if (m->w[mid].dsn + m->w[mid].len <= s)
             lo = mid + 1;
         else
             hi = mid;
@@ -461,22 +474,22 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
         uint64_t end;
         waiting_t *w;
 
-        if (i < d->nw && d->w[i].dsn <= pos) {
-            pos = MAX(pos, d->w[i].dsn + d->w[i].len);
+        if (i < m->nw && m->w[i].dsn <= pos) {
+            pos = MAX(pos, m->w[i].dsn + m->w[i].len);
             i++;
             continue;
         }
-        end = i < d->nw ? MIN(e, d->w[i].dsn) : e;
-        d->w = (waiting_t *)mptcp_grow(wmem_file_scope(), d->w, &d->wcap, d->nw + 1, sizeof(waiting_t));
-        memmove(&d->w[i + 1], &d->w[i], (d->nw - i) * sizeof(waiting_t));
-        d->nw++;
-        w = &d->w[i];
+        end = i < m->nw ? MIN(e, m->w[i].dsn) : e;
+        m->w = (waiting_t *)mptcp_grow(wmem_file_scope(), m->w, &m->wcap, m->nw + 1, sizeof(waiting_t));
+        memmove(&m->w[i + 1], &m->w[i], (m->nw - i) * sizeof(waiting_t));
+        m->nw++;
+        w = &m->w[i];
         w->dsn = pos;
         w->len = (uint32_t)(end - pos);
         w->frame = frame;
         w->pkt = pkt;
         w->data = (uint8_t *)wmem_memdup(wmem_file_scope(), p + (pos - s), w->len);
-        d->waiting_bytes += w->len;
+        m->waiting_bytes += w->len;
         pos = end;
         i++;
     }
@@ -484,10 +497,10 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
 
 /** Whether an entry from i on holds bytes of pkt's segment (they lie in its DSN range). */
 static bool
-waiting_refers(const reasm_dir_t *d, uint32_t i, const mptcp_pkt_t *pkt)
+waiting_refers(const reasm_more_t *m, uint32_t i, const mptcp_pkt_t *pkt)
 {
-    for (; i < d->nw && d->w[i].dsn < pkt->dsn64 + pkt->seglen; i++) {
-        if (d->w[i].pkt == pkt)
+    for (; i < m->nw && m->w[i].dsn < pkt->dsn64 + pkt->seglen; i++) {
+        if (m->w[i].pkt == pkt)
             return true;
     }
     return false;
@@ -496,10 +509,11 @@ waiting_refers(const reasm_dir_t *d, uint32_t i, const mptcp_pkt_t *pkt)
 /** RFC 8684 section 3.3.1: the bytes of a mapping whose DSS checksum is not verified yet are
  * not delivered (unless more than MAX_WAITING bytes wait: the capture may never complete it). */
 static bool
-waiting_held(const reasm_dir_t *d, const waiting_t *w)
+waiting_held(const reasm_more_t *m, const waiting_t *w)
 {
-    return w->pkt->conn && w->pkt->conn->csum && d->waiting_bytes <= MAX_WAITING &&
-           mptcp_dsn_csum_state(w->pkt) == MPTCP_CSUM_PENDING;
+    const mptcp_conn_t *c = mptcp_pkt_conn(w->pkt);
+
+    return c && c->csum && m->waiting_bytes <= MAX_WAITING && mptcp_dsn_csum_state(w->pkt) == MPTCP_CSUM_PENDING;
 }
 
 static void failed_prune(reasm_dir_t *d, bool limit);
@@ -509,33 +523,36 @@ static void failed_prune(reasm_dir_t *d, bool limit);
 static void
 waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
 {
+    reasm_more_t *m = d->more;
     uint32_t k = 0;
 
-    while (k < d->nw && d->w[k].dsn <= d->next) {
-        waiting_t *w = &d->w[k];
+    if (!m)
+        return;
+    while (k < m->nw && m->w[k].dsn <= d->next) {
+        waiting_t *w = &m->w[k];
         uint64_t end = w->dsn + w->len;
 
-        if (end > d->next && waiting_held(d, w))
+        if (end > d->next && waiting_held(m, w))
             break;
         if (end > d->next) {
             chunk_append(ch, w->data + (d->next - w->dsn), (uint32_t)(end - d->next), w->frame);
             d->next = end;
         }
-        d->waiting_bytes -= w->len;
+        m->waiting_bytes -= w->len;
         wmem_free(wmem_file_scope(), w->data);
         if (!rec_is_compact(w->pkt)) {
             rec_get(w->pkt, false)->delivered_in = frame;
             /* a frame whose first pass is over and whose bytes no longer wait */
-            if (w->frame != frame && !waiting_refers(d, k + 1, w->pkt))
+            if (w->frame != frame && !waiting_refers(m, k + 1, w->pkt))
                 rec_compact(w->pkt, NULL);
         }
         k++;
     }
     if (k) {
-        memmove(&d->w[0], &d->w[k], (d->nw - k) * sizeof(waiting_t));
-        d->nw -= k;
+        memmove(&m->w[0], &m->w[k], (m->nw - k) * sizeof(waiting_t));
+        m->nw -= k;
     }
-    if (d->failed)
+    if (m->failed)
         failed_prune(d, false);
 }
 
@@ -543,10 +560,11 @@ waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
 static uint64_t
 waiting_reach(const reasm_dir_t *d)
 {
+    const reasm_more_t *m = d->more;
     uint64_t r = d->next;
 
-    for (uint32_t i = 0; i < d->nw && d->w[i].dsn <= r; i++)
-        r = MAX(r, d->w[i].dsn + d->w[i].len);
+    for (uint32_t i = 0; m && i < m->nw && m->w[i].dsn <= r; i++)
+        r = MAX(r, m->w[i].dsn + m->w[i].len);
     return r;
 }
 
@@ -554,9 +572,10 @@ waiting_reach(const reasm_dir_t *d)
 static bool
 deliver_ready(reasm_dir_t *d, int ep, rec_ref_t *rr, uint32_t frame)
 {
+    const reasm_more_t *m = d->more;
     reasm_rec_t *rec;
 
-    if (!d->nw || d->w[0].dsn > d->next || (d->w[0].dsn + d->w[0].len > d->next && waiting_held(d, &d->w[0])))
+    if (!m || !m->nw || m->w[0].dsn > d->next || (m->w[0].dsn + m->w[0].len > d->next && waiting_held(m, &m->w[0])))
         return false;
     rec = rec_of(rr);
     waiting_flush(d, rec->chunk[ep] ? rec->chunk[ep] : chunk_get(rec, ep, d->next), frame);
@@ -571,24 +590,25 @@ deliver_ready(reasm_dir_t *d, int ep, rec_ref_t *rr, uint32_t frame)
 static void
 failed_take(reasm_dir_t *d)
 {
-    struct reasm_failed *f = d->failed;
+    reasm_more_t *m = more_of(d);
+    struct reasm_failed *f = m->failed;
     uint32_t k = 0;
 
     if (!f)
-        f = d->failed = wmem_new0(wmem_file_scope(), struct reasm_failed);
-    for (uint32_t i = 0; i < d->nw; i++) {
-        waiting_t *w = &d->w[i];
+        f = m->failed = wmem_new0(wmem_file_scope(), struct reasm_failed);
+    for (uint32_t i = 0; i < m->nw; i++) {
+        waiting_t *w = &m->w[i];
 
         if (mptcp_dsn_csum_state(w->pkt) != MPTCP_CSUM_BAD) {
-            d->w[k++] = *w;
+            m->w[k++] = *w;
             continue;
         }
         f->w = (waiting_t *)mptcp_grow(wmem_file_scope(), f->w, &f->cap, f->n + 1, sizeof(waiting_t));
         f->w[f->n++] = *w;
         f->bytes += w->len;
-        d->waiting_bytes -= w->len;
+        m->waiting_bytes -= w->len;
     }
-    d->nw = k;
+    m->nw = k;
     if (f->bytes > MAX_WAITING)
         failed_prune(d, true);
 }
@@ -598,7 +618,7 @@ failed_take(reasm_dir_t *d)
 static void
 failed_prune(reasm_dir_t *d, bool limit)
 {
-    struct reasm_failed *f = d->failed;
+    struct reasm_failed *f = d->more->failed;
     uint32_t k = 0;
 
     for (uint32_t i = 0; i < f->n; i++) {
@@ -616,7 +636,7 @@ failed_prune(reasm_dir_t *d, bool limit)
         rec_get(w.pkt, false)->flags |= RF_CSUM_FAILED;
         for (uint32_t j = 0; j < f->n && !more; j++)
             more = j != i && (j < k || j > i) && f->w[j].pkt == w.pkt;
-        if (!more && !waiting_refers(d, 0, w.pkt))
+        if (!more && !waiting_refers(d->more, 0, w.pkt))
             rec_compact(w.pkt, NULL);
     }
     f->n = k;
@@ -627,7 +647,7 @@ failed_prune(reasm_dir_t *d, bool limit)
 static void
 failed_restore(reasm_dir_t *d)
 {
-    struct reasm_failed *f = d->failed;
+    struct reasm_failed *f = d->more ? d->more->failed : NULL;
 
     for (uint32_t i = 0; f && i < f->n; i++) {
         waiting_t *w = &f->w[i];
@@ -656,10 +676,14 @@ mp_fail_with_fallback(const mptcp_seg_t *seg)
 static void
 waiting_drop(reasm_dir_t *d)
 {
-    for (uint32_t k = 0; k < d->nw; k++)
-        wmem_free(wmem_file_scope(), d->w[k].data);
-    d->nw = 0;
-    d->waiting_bytes = 0;
+    reasm_more_t *m = d->more;
+
+    if (!m)
+        return;
+    for (uint32_t k = 0; k < m->nw; k++)
+        wmem_free(wmem_file_scope(), m->w[k].data);
+    m->nw = 0;
+    m->waiting_bytes = 0;
 }
 
 /** Bytes [next, end) will never be captured: the frame reports the hole and delivers what follows. */
@@ -692,9 +716,7 @@ check_fin(reasm_dir_t *d, int ep, rec_ref_t *rr)
 static bool
 subflow_claimed(const mptcp_subflow_t *sf, uint32_t frame)
 {
-    const reasm_claim_t *cl = (const reasm_claim_t *)sf->reasm_claim;
-
-    return cl && cl->from <= frame;
+    return sf->claim_conv && sf->claim_from <= frame;
 }
 
 /** The segment's own bytes, [s, e) in its sender's direction. */
@@ -735,8 +757,8 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
                        (mptcp_pkt_t *)pkt);
         if (st == MPTCP_CSUM_BAD)
             failed_take(d);
-        if (d->waiting_bytes > MAX_WAITING && d->w[0].dsn > d->next)
-            declare_hole(d, ep, rr, d->w[0].dsn, pinfo->num);
+        if (d->more->waiting_bytes > MAX_WAITING && d->more->nw && d->more->w[0].dsn > d->next)
+            declare_hole(d, ep, rr, d->more->w[0].dsn, pinfo->num);
         else
             deliver_ready(d, ep, rr, pinfo->num);
         return;
@@ -754,7 +776,7 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
 void
 mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    const mptcp_conn_t *c = pkt->conn;
+    const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
     reasm_conn_t *rc;
     rec_ref_t rr = { pkt, NULL };
     int ep = pkt->ep;
@@ -762,7 +784,7 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     if (!reasm_on || !c || ep < 0 || !pkt->sf || c->fallback || !subflow_claimed(pkt->sf, pinfo->num))
         return;
     rc = conn_get(c);
-    if (rc->dir[1 - ep].failed && mp_fail_with_fallback(seg))
+    if (rc->dir[1 - ep].more && rc->dir[1 - ep].more->failed && mp_fail_with_fallback(seg))
         failed_restore(&rc->dir[1 - ep]);
 
     /* the Data ACK acknowledges the peer's data: acknowledged bytes never captured are a hole */
@@ -772,11 +794,11 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
 
         if (pd->fin_known && end > pd->fin_dsn)
             end = pd->fin_dsn;      /* the DATA_FIN takes a DSN, but carries no byte */
-        if (pd->nw && end > pd->w[0].dsn)
-            end = pd->w[0].dsn;
+        if (pd->more && pd->more->nw && end > pd->more->w[0].dsn)
+            end = pd->more->w[0].dsn;
         /* an ack of one byte more than delivered may be the ack of a DATA_FIN not captured */
         if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MPTCP_ACK_TRUST_WINDOW &&
-            !(end == pd->next + 1 && !pd->nw && pkt->ack64 == end))
+            !(end == pd->next + 1 && !(pd->more && pd->more->nw) && pkt->ack64 == end))
             declare_hole(pd, 1 - ep, &rr, end, pinfo->num);
         deliver_ready(pd, 1 - ep, &rr, pinfo->num);
         check_fin(pd, 1 - ep, &rr);
@@ -798,7 +820,8 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
             d->truncated = true;
             rec_of(&rr)->flags |= RF_TRUNCATED;
             waiting_drop(d);
-            d->msp_open = false;
+            if (d->more)
+                d->more->msp_open = false;
         }
         if (!d->truncated)
             place(d, ep, c, pinfo, seg, pkt, &rr);
@@ -884,17 +907,18 @@ restore_endpoints(packet_info *pinfo, const endpoints_t *save)
  * HTTP's heuristic) becomes the connection's, and TCP goes on handing that subflow's segments to
  * the claim (else it would dissect them per subflow from here on). */
 static void
-keep_claim(app_ctx_t *x, const reasm_claim_t *cl0)
+keep_claim(app_ctx_t *x, const mptcp_subflow_t *sf0)
 {
     packet_info *pinfo = x->pinfo;
-    dissector_handle_t h = conversation_get_dissector(cl0->conv, pinfo->num);
+    conversation_t *conv = (conversation_t *)sf0->claim_conv;
+    dissector_handle_t h = conversation_get_dissector(conv, pinfo->num);
 
     if (h != claim_handle) {
         if (h && !PINFO_FD_VISITED(pinfo) && !x->rc->conv_handle) {
             x->rc->conv_handle = h;
             x->rc->conv_handle_from = pinfo->num;
         }
-        conversation_set_dissector_from_frame_number(cl0->conv, pinfo->num, claim_handle);
+        conversation_set_dissector_from_frame_number(conv, pinfo->num, claim_handle);
     }
 }
 
@@ -904,7 +928,7 @@ static void
 call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff, uint32_t *dlen)
 {
     packet_info *pinfo = x->pinfo;
-    const reasm_claim_t *cl0 = (const reasm_claim_t *)mptcp_conn_first_subflow(x->conn)->reasm_claim;
+    const mptcp_subflow_t *sf0 = mptcp_conn_first_subflow(x->conn);
     guint16 save_can = pinfo->can_desegment;
     const char *volatile saved_proto = pinfo->current_proto;
     dissector_handle_t conv_handle;
@@ -917,7 +941,7 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     if (x->rc->conv_handle && pinfo->num >= x->rc->conv_handle_from)
         conv_handle = x->rc->conv_handle;       /* never claim_handle (see keep_claim) */
     else
-        conv_handle = claim_prior_handle(cl0);
+        conv_handle = claim_prior_handle(sf0);
     server_port = as_first_subflow(x, pinfo, &save);
     memset(&ti, 0, sizeof(ti));
     ti.seq = (uint32_t)(dsn - x->d->seq_base);
@@ -950,15 +974,15 @@ call_app(app_ctx_t *x, tvbuff_t *tvb, uint64_t dsn, bool reassembled, int *doff,
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
     pinfo->can_desegment = save_can;
-    if (cl0)
-        keep_claim(x, cl0);
+    if (sf0->claim_conv)
+        keep_claim(x, sf0);
     restore_endpoints(pinfo, &save);
 }
 
 /** What the dissector asked for (desegment_len dlen): one more segment, everything up to the
  * DATA_FIN, or dlen bytes more than it had up to have_end. */
 static void
-msp_need(reasm_dir_t *d, uint64_t have_end, uint32_t dlen)
+msp_need(reasm_more_t *d, uint64_t have_end, uint32_t dlen)
 {
     if (dlen == DESEGMENT_ONE_MORE_SEGMENT) {
         d->msp_mode = MSP_ONE_MORE;
@@ -972,8 +996,10 @@ msp_need(reasm_dir_t *d, uint64_t have_end, uint32_t dlen)
 
 /** Opens the PDU that the dissector waits for, starting at DSN start (first pass). */
 static void
-msp_open(reasm_dir_t *d, uint64_t start, uint64_t have_end, uint32_t dlen)
+msp_open(reasm_dir_t *dir, uint64_t start, uint64_t have_end, uint32_t dlen)
 {
+    reasm_more_t *d = more_of(dir);
+
     d->msp_open = true;
     d->msp_id = next_id++;
     d->msp_start = start;
@@ -983,8 +1009,10 @@ msp_open(reasm_dir_t *d, uint64_t start, uint64_t have_end, uint32_t dlen)
 
 /** The PDU needs more than it was thought to: new end (first pass). */
 static void
-msp_extend(reasm_dir_t *d, uint32_t dlen)
+msp_extend(reasm_dir_t *dir, uint32_t dlen)
 {
+    reasm_more_t *d = more_of(dir);
+
     msp_need(d, d->msp_have, dlen);
 }
 
@@ -992,7 +1020,7 @@ msp_extend(reasm_dir_t *d, uint32_t dlen)
 static fragment_head *
 msp_add(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t from, uint32_t len, bool last)
 {
-    reasm_dir_t *d = x->d;
+    reasm_more_t *d = more_of(x->d);
     fragment_head *fh = NULL;
     uint32_t end = from + len;
 
@@ -1021,10 +1049,10 @@ msp_add(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t from, uint32_t
 static void
 msp_restart(app_ctx_t *x, fragment_head *fh, uint32_t doff, uint32_t dlen)
 {
-    reasm_dir_t *d = x->d;
+    reasm_more_t *d = more_of(x->d);
     uint64_t start = d->msp_start + doff, have = d->msp_have;
 
-    msp_open(d, start, have, dlen);
+    msp_open(x->d, start, have, dlen);
     for (fragment_item *fd = fh->next; fd; fd = fd->next) {
         uint32_t a = MAX(doff, fd->offset), b = MIN(fh->datalen, fd->offset + fd->len);
 
@@ -1127,7 +1155,7 @@ reasm_tvb(app_ctx_t *x, const reasm_op_t *op)
 static uint32_t
 msp_continue(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos, bool *fin)
 {
-    reasm_dir_t *d = x->d;
+    reasm_more_t *d = more_of(x->d);
     uint64_t at = ch->dsn + pos;
     uint32_t n = ch->len, take = n - pos, id = d->msp_id, oi, dlen;
     bool complete;
@@ -1172,13 +1200,13 @@ msp_continue(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos, bool
         if (doff == 0) {
             /* the same PDU goes on (as TCP's partial reassembly) */
             fragment_set_partial_reassembly(&reasm_table, x->pinfo, id, NULL);
-            msp_extend(d, dlen);
+            msp_extend(x->d, dlen);
         } else {
             msp_restart(x, fh, (uint32_t)doff, dlen);
         }
     } else if (dlen) {
         uint64_t end = d->msp_start + fh->datalen;
-        msp_open(d, end, end, dlen);
+        msp_open(x->d, end, end, dlen);
     } else {
         d->msp_open = false;
     }
@@ -1213,7 +1241,7 @@ fresh_call(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos)
     if (at < n) {
         msp_add(x, ch, ctvb, at, n - at, false);
         op = op_add(ch, OP_ADD, at, n);
-        op->id = d->msp_id;
+        op->id = d->more->msp_id;
         op_show(x, ctvb, op);
     }
 }
@@ -1222,25 +1250,26 @@ fresh_call(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb, uint32_t pos)
 static void
 chunk_first_pass(app_ctx_t *x, reasm_chunk_t *ch, tvbuff_t *ctvb)
 {
-    reasm_dir_t *d = x->d;
+    reasm_dir_t *dir = x->d;
     uint32_t pos = 0, n = ch->len;
     bool fin = ch->fin;
 
     for (uint32_t i = 0; i < ch->nops; i++)      /* the hole found by the placement */
         op_show(x, ctvb, &ch->ops[i]);
-    if (ch->nops && ch->ops[0].kind == OP_HOLE && d->msp_open) {
+    if (ch->nops && ch->ops[0].kind == OP_HOLE && dir->more && dir->more->msp_open) {
         /* a PDU cut by the hole: if its end is known, that is where the next one begins */
+        reasm_more_t *d = dir->more;
         if (d->msp_mode == MSP_EXACT && d->msp_end > ch->dsn)
             d->skip_until = d->msp_end;
         d->msp_open = false;
     }
-    if (d->skip_until > ch->dsn && n) {
-        uint32_t k = (uint32_t)MIN((uint64_t)n, d->skip_until - ch->dsn);
+    if (dir->more && dir->more->skip_until > ch->dsn && n) {
+        uint32_t k = (uint32_t)MIN((uint64_t)n, dir->more->skip_until - ch->dsn);
         op_show(x, ctvb, op_add(ch, OP_SKIP, 0, k));
         pos = k;
     }
-    while (pos < n || (fin && d->msp_open && d->msp_mode == MSP_UNTIL_FIN)) {
-        if (d->msp_open) {
+    while (pos < n || (fin && dir->more && dir->more->msp_open && dir->more->msp_mode == MSP_UNTIL_FIN)) {
+        if (dir->more && dir->more->msp_open) {
             pos = msp_continue(x, ch, ctvb, pos, &fin);
         } else {
             fresh_call(x, ch, ctvb, pos);
@@ -1340,17 +1369,18 @@ chunk_dissect(app_ctx_t *x, reasm_chunk_t *ch)
 static void
 claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    reasm_claim_t *cl = (reasm_claim_t *)pkt->sf->reasm_claim;
-    bool not_called = cl && cl->from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
+    mptcp_subflow_t *sf = pkt->sf;
+    bool claimed = sf->claim_conv != NULL;
+    bool not_called = claimed && sf->claim_from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
     conversation_t *conv = NULL;
     reasm_rec_t *rec;
 
     /* (the claim handler not called for a data segment of a claimed subflow: TCP uses
      * another conversation for it now, e.g. after a port reuse it detected, or it skipped
      * the payload, e.g. a retransmission) */
-    if (!cl || (seg->flags & TH_SYN) || not_called)
+    if (!claimed || (seg->flags & TH_SYN) || not_called)
         conv = find_conversation(pinfo->num, &seg->src, &seg->dst, CONVERSATION_TCP, seg->sport, seg->dport, 0);
-    if (!PINFO_FD_VISITED(pinfo) && not_called && conv && conv != cl->conv && (rec = rec_get(pkt, false)) != NULL) {
+    if (!PINFO_FD_VISITED(pinfo) && not_called && conv && conv != sf->claim_conv && (rec = rec_get(pkt, false)) != NULL) {
         /* TCP gave this claimed subflow's payload to a dissector itself: it uses another
          * conversation for the 4-tuple now (e.g. after a SYN the plugin did not take for
          * MPTCP). Handing this frame's data-level bytes to the application dissector as well
@@ -1363,13 +1393,10 @@ claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
      * TCP start a new conversation for the same 4-tuple (Wireshark 4.2+ on a retransmitted
      * SYN): the claim moves to it, else TCP would hand the payload to the port's dissector as
      * well (twice in a frame for it). */
-    if (conv && (!cl || conv != cl->conv)) {
-        if (!cl) {
-            cl = wmem_new0(wmem_file_scope(), reasm_claim_t);
-            cl->from = pinfo->num + 1;
-            pkt->sf->reasm_claim = cl;
-        }
-        cl->conv = conv;
+    if (conv && (!claimed || conv != sf->claim_conv)) {
+        if (!claimed)
+            sf->claim_from = pinfo->num + 1;
+        sf->claim_conv = conv;
         conversation_set_dissector_from_frame_number(conv, pinfo->num + 1, claim_handle);
     }
 }
@@ -1407,9 +1434,9 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     proto_item *di;
     app_ctx_t x;
 
-    if (!reasm_on || !pkt->conn || !pkt->sf || pkt->ep < 0)
+    if (!reasm_on || !mptcp_pkt_conn(pkt) || !pkt->sf || pkt->ep < 0)
         return;
-    if (seg && !pkt->conn->fallback)
+    if (seg && !mptcp_pkt_conn(pkt)->fallback)
         claim_update(pinfo, seg, pkt);
     rec = rec_view(pkt, tvb, &buf);
     if (!rec || (!rec->flags && !rec->chunk[0] && !rec->chunk[1])) {
@@ -1422,8 +1449,8 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     x.pinfo = pinfo;
     x.tree = tree;
     x.seg_tvb = tvb;
-    x.conn = pkt->conn;
-    x.rc = conn_get(pkt->conn);
+    x.conn = mptcp_pkt_conn(pkt);
+    x.rc = conn_get(mptcp_pkt_conn(pkt));
     x.raw_only = (rec->flags & RF_TCP_OWN) != 0;
     di = proto_tree_add_item(tree, hf_data, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(di);
@@ -1464,7 +1491,7 @@ dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
     /* not placed (e.g. cut by the snap length): TCP dissects the segment as it would without
      * the claim, starting with the dissector the conversation has under it (one a heuristic
      * set, e.g. on an earlier declined segment); else TCP goes on to its port tables */
-    h = pkt && pkt->sf ? claim_prior_handle((const reasm_claim_t *)pkt->sf->reasm_claim) : NULL;
+    h = pkt && pkt->sf ? claim_prior_handle(pkt->sf) : NULL;
     return h ? call_dissector_only(h, tvb, pinfo, tree, data) : 0;
 }
 /* }}} */

@@ -9,7 +9,7 @@
  * A run of one segment holds its per-packet result itself (and its subflow number in the
  * entry); a longer run's segments are one pointer and one 16-bit subflow number each in two
  * arrays, in the order added, side by side and ascending in DSN: 10 bytes a segment instead of
- * a 32-byte entry, also when the scheduler alternates subflows on every segment (many short
+ * a 28-byte entry, also when the scheduler alternates subflows on every segment (many short
  * connections of a server), and never more than one entry a segment.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -57,7 +57,7 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
         pk_append(s, pkt, sf_index);
         last->val += 2;             /* count + 1 */
     } else {
-        mptcp_ranges_insert(&s->runs, low, high, (uint64_t)(uintptr_t)pkt, pkt->frame, sf_index);
+        mptcp_ranges_insert(&s->runs, low, high, (uint64_t)(uintptr_t)pkt, sf_index);
         s->tail_open = s->runs.v[s->runs.n - 1].val == (uint64_t)(uintptr_t)pkt;    /* it sorts last */
     }
 }

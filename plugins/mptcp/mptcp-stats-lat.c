@@ -14,7 +14,7 @@ heap_put(mptcp_heap_t *h, int64_t v)
 {
     uint64_t k = mptcp_heap_key_i64(v);
 
-    mptcp_heap_push(h, &k, sizeof(k));
+    mptcp_heap_push(h, NULL, &k, sizeof(k));
 }
 
 static int64_t
@@ -58,8 +58,8 @@ mptcp_stats_quantile(const qtrack_t *q)
 void
 mptcp_stats_qtrack_free(qtrack_t *q)
 {
-    mptcp_heap_free(&q->low);
-    mptcp_heap_free(&q->high);
+    mptcp_heap_free(&q->low, NULL);
+    mptcp_heap_free(&q->high, NULL);
     q->n = 0;
 }
 

@@ -170,7 +170,7 @@ text_conn_head(const conn_row_t *r)
     else
         printf("MPTCP version unknown");
     printf("%s, %u subflows\n", conn->inferred ? " (inferred: handshake not captured)" : "",
-           wmem_array_get_count(conn->subflows));
+           conn->nsubflows);
     printf("  First packet %s, last packet %s, duration %s\n", mptcp_stats_fmt_s(b1, sizeof b1, c->first),
            mptcp_stats_fmt_s(b2, sizeof b2, c->last), mptcp_stats_fmt_s(b3, sizeof b3, c->last - c->first));
     printf("  Failed joins %" PRIu64 ", HMAC failures %" PRIu64 " (MP_JOIN %" PRIu64 ", ADD_ADDR %" PRIu64
@@ -421,7 +421,7 @@ csv_conn(const conn_row_t *cr)
         if (conn->version >= 0)
             csv_set(&r, "version", "%d", conn->version);
         csv_set(&r, "inferred", "%d", conn->inferred ? 1 : 0);
-        csv_set(&r, "subflows", "%u", wmem_array_get_count(conn->subflows));
+        csv_set(&r, "subflows", "%u", conn->nsubflows);
         csv_set(&r, "failed_joins", "%" PRIu64, mptcp_stats_failed_joins(c));
         csv_set(&r, "hmac_failures", "%" PRIu64, c->hmac_join_bad + c->hmac_add_bad);
         csv_set(&r, "fallback", "%d", c->fallback ? 1 : 0);
@@ -580,7 +580,7 @@ json_conn(const conn_row_t *r)
         printf("null");
     printf(", \"inferred\": %s, \"client\": {\"addr\": \"%s\", \"port\": %u}, \"server\": {\"addr\": \"%s\", "
            "\"port\": %u}, \"subflows_count\": %u,\n", conn->inferred ? "true" : "false", r->addr[0], r->port[0],
-           r->addr[1], r->port[1], wmem_array_get_count(conn->subflows));
+           r->addr[1], r->port[1], conn->nsubflows);
     printf("   \"first_packet\": %s, \"last_packet\": %s, \"duration\": %s, \"failed_joins\": %" PRIu64
            ", \"hmac_failures\": {\"join\": %" PRIu64 ", \"add_addr\": %" PRIu64 "}, \"fallback\": %s,\n",
            mptcp_stats_fmt_s(b1, sizeof b1, c->first), mptcp_stats_fmt_s(b2, sizeof b2, c->last),

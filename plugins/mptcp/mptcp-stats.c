@@ -257,7 +257,7 @@ reinjection_origin(const mptcp_pkt_t *pkt)
 {
     const mptcp_frames_t *of = &mptcp_pkt_ext_const(pkt)->reinj_of;
     origin_ud_t u = { 0, -1 };
-    const mptcp_conn_t *c = pkt->conn;
+    const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
 
     if (!of->n)
         return NULL;
@@ -266,9 +266,9 @@ reinjection_origin(const mptcp_pkt_t *pkt)
         u.frame = MIN(u.frame, of->v[i]);
     /* the sender's index of transmissions names each frame's subflow */
     mptcp_sent_foreach_overlap(&c->ep[pkt->ep].sent, pkt->dsn64, pkt->dsn64 + pkt->seglen, origin_cb, &u);
-    if (u.sf_index < 0 || (guint)u.sf_index >= wmem_array_get_count(c->subflows))
+    if (u.sf_index < 0 || (uint32_t)u.sf_index >= c->nsubflows)
         return NULL;
-    return *(mptcp_subflow_t **)wmem_array_index(c->subflows, (guint)u.sf_index);
+    return mptcp_conn_subflow(c, (uint32_t)u.sf_index);
 }
 
 static void
@@ -337,7 +337,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
     const mptcp_pkt_t *pkt = st->pkt;
     int e = pkt->ep;
     int64_t t = rel_ns(pinfo);
-    conn_stat_t *c = conn_stat_get(s, pkt->conn, created);
+    conn_stat_t *c = conn_stat_get(s, mptcp_pkt_conn(pkt), created);
     sf_stat_t *ss = sf_stat_get(c, pkt->sf);
     bool syn = st->tcp_flags & TH_SYN, ack = st->tcp_flags & TH_ACK;
 
@@ -361,7 +361,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
             *origin_sp = os;
         }
     }
-    unique_syn_data(c, pkt->conn, pkt->frame);
+    unique_syn_data(c, mptcp_pkt_conn(pkt), pkt->frame);
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && pkt->seglen) {
         const mptcp_latency_t *lat = mptcp_latency_get(pkt);
 

@@ -59,15 +59,86 @@ mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, 
     return mptcp_grow(scope, v, &cap, need, elt);
 }
 
+/* ---- hash table of pointers by a 32-bit key ---------------------------------------------- */
+
+/** Open addressing, linear probing, load at most 3/4, no removal: a 32-bit key (a token, or a
+ * hash the caller computes) and a pointer per slot, 12 bytes, where a wmem_map entry is a
+ * 24-byte item with its allocation header plus a bucket (the subflow and token tables hold two
+ * entries per connection). Equal keys may repeat: the caller tells their values apart. */
+typedef struct {
+    uint32_t *keys;
+    void **vals;                   /**< NULL: an empty slot */
+    unsigned n, cap;               /**< cap: 0 or a power of two */
+} mptcp_htab_t;
+
+static inline unsigned
+mptcp_htab_home(const mptcp_htab_t *t, uint32_t key)
+{
+    return (key * 2654435761u) & (t->cap - 1);     /* Fibonacci hashing spreads close keys */
+}
+
+/** The slots holding key, one after the other: *i = UINT_MAX for the first; returns a pointer to
+ * the slot's value (which the caller may replace by another non-NULL one), NULL after the last. */
+static inline void **
+mptcp_htab_next(const mptcp_htab_t *t, uint32_t key, unsigned *i)
+{
+    unsigned j;
+
+    if (!t->cap)
+        return NULL;
+    for (j = *i == UINT_MAX ? mptcp_htab_home(t, key) : (*i + 1) & (t->cap - 1); t->vals[j];
+         j = (j + 1) & (t->cap - 1)) {
+        if (t->keys[j] == key) {
+            *i = j;
+            return &t->vals[j];
+        }
+    }
+    return NULL;
+}
+
+static inline void
+mptcp_htab_put(mptcp_htab_t *t, uint32_t key, void *val)
+{
+    unsigned j = mptcp_htab_home(t, key);
+
+    while (t->vals[j])
+        j = (j + 1) & (t->cap - 1);
+    t->keys[j] = key;
+    t->vals[j] = val;
+    t->n++;
+}
+
+/** Adds val (not NULL) under key; scope: the wmem allocator of the table. */
+static inline void
+mptcp_htab_add(mptcp_htab_t *t, wmem_allocator_t *scope, uint32_t key, void *val)
+{
+    if ((t->n + 1) * 4 > t->cap * 3) {
+        mptcp_htab_t old = *t;
+
+        t->cap = old.cap ? old.cap * 2 : 16;
+        t->n = 0;
+        t->keys = (uint32_t *)wmem_alloc(scope, t->cap * sizeof(uint32_t));
+        t->vals = (void **)wmem_alloc0(scope, t->cap * sizeof(void *));
+        for (unsigned i = 0; i < old.cap; i++) {
+            if (old.vals[i])
+                mptcp_htab_put(t, old.keys[i], old.vals[i]);
+        }
+        wmem_free(scope, old.keys);
+        wmem_free(scope, old.vals);
+    }
+    mptcp_htab_put(t, key, val);
+}
+
 /* ---- min-heap ---------------------------------------------------------------------------- */
 
 /** Binary min-heap of elements of elt bytes (a multiple of 8) whose first member is a uint64_t
  * key; every call names elt (a sizeof at the call site), so the inline code is specialised for
- * it: the latency's pending segments are pushed and popped for every data packet. */
+ * it: the latency's pending segments are pushed and popped for every data packet. The calls
+ * that allocate or free name the wmem scope (NULL: the GLib heap), always the same for a heap:
+ * no pointer to it in each of the per-connection heaps. */
 typedef struct {
     uint8_t *v;
     unsigned n, cap;
-    wmem_allocator_t *scope;       /**< NULL: the GLib heap (set before the first push) */
 } mptcp_heap_t;
 
 static inline uint64_t
@@ -80,13 +151,13 @@ mptcp_heap_key_at(const mptcp_heap_t *h, unsigned i, size_t elt)
 }
 
 static inline void
-mptcp_heap_push(mptcp_heap_t *h, const void *e, size_t elt)
+mptcp_heap_push(mptcp_heap_t *h, wmem_allocator_t *scope, const void *e, size_t elt)
 {
     uint64_t k;
     unsigned i;
 
     memcpy(&k, e, sizeof(k));
-    h->v = (uint8_t *)mptcp_grow(h->scope, h->v, &h->cap, h->n + 1, elt);
+    h->v = (uint8_t *)mptcp_grow(scope, h->v, &h->cap, h->n + 1, elt);
     for (i = h->n++; i > 0 && mptcp_heap_key_at(h, (i - 1) / 2, elt) > k; i = (i - 1) / 2)
         memcpy(h->v + (size_t)i * elt, h->v + (size_t)((i - 1) / 2) * elt, elt);
     memcpy(h->v + (size_t)i * elt, e, elt);
@@ -116,9 +187,9 @@ mptcp_heap_pop(mptcp_heap_t *h, size_t elt)
 }
 
 static inline void
-mptcp_heap_free(mptcp_heap_t *h)
+mptcp_heap_free(mptcp_heap_t *h, wmem_allocator_t *scope)
 {
-    wmem_free(h->scope, h->v);
+    wmem_free(scope, h->v);
     h->v = NULL;
     h->n = h->cap = 0;
 }

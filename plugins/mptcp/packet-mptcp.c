@@ -109,7 +109,7 @@ static void
 dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t *pkt)
 {
     mptcp_subflow_t *sf = pkt->sf;
-    mptcp_conn_t *c = pkt->conn;
+    mptcp_conn_t *c = mptcp_pkt_conn(pkt);
     mptcp_sfdir_t *sd;
 
     if (!c || !sf || pkt->dir < 0 || !mptcp_prefs.analyze)

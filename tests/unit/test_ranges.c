@@ -107,7 +107,7 @@ scenario(const char *what, uint64_t base, uint64_t spread, uint64_t maxlen, unsi
             low = ref[rnd() % nref].low, high = low + len;      /* a repeated low edge */
         if (high <= low)
             continue;                                           /* wraps: the index refuses it */
-        mptcp_ranges_insert(&rs, low, high, i, i + 1, 0);
+        mptcp_ranges_insert(&rs, low, high, i, i + 1);
         ref[nref].low = low;
         ref[nref].high = high;
         ref[nref].frame = i + 1;
@@ -140,7 +140,7 @@ main(void)
     {
         /* a range longer than 2^32 - 1 is kept as 2^32 - 1 long */
         mptcp_ranges_t rs = { NULL, 0, 0 };
-        mptcp_ranges_insert(&rs, 10, 10 + (UINT64_C(1) << 40), 0, 1, 0);
+        mptcp_ranges_insert(&rs, 10, 10 + (UINT64_C(1) << 40), 0, 1);
         if (rs.n != 1 || mptcp_range_high(&rs.v[0]) != 10 + (uint64_t)UINT32_MAX) {
             failures++;
             fprintf(stderr, "clamp: high %" PRIu64 "\n", rs.n ? mptcp_range_high(&rs.v[0]) : 0);
