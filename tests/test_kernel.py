@@ -8,6 +8,7 @@ which also finds the bytes rewritten in flight) and what the applications wrote 
 (kern-*.json, recorded by traffic.py on both sides). Every check runs single pass and with -2.
 """
 import json
+import os
 import re
 from collections import Counter, defaultdict
 
@@ -364,3 +365,36 @@ def test_failed_copy_shown_not_delivered_in_data_stream(tshark, name, two_pass):
         assert failed == set() and fail_acks
         got = {delivered_in.get(f) for f in bad_frames}
         assert got == {fail_acks[0]} if two_pass else got <= {fail_acks[0], None}
+
+
+@PASSES
+def test_failed_copies_kept_aside_are_bounded(tshark, tmp_path, two_pass):
+    """Item 5, hostile input: a connection with DSS checksums whose every mapping fails (17.5 MB,
+    one 1,400-byte mapping a segment, none sent again). The failed copies kept aside (for an
+    MP_FAIL that would make the receiver keep them) are bounded by 16 MiB a direction: the
+    oldest beyond it are dropped, shown as not delivered (mptcp.data.checksum_failed, -2), the
+    rest only as held; nothing is handed to the application dissector."""
+    import frames as F
+    from fuzzgen import dss_checksum
+    key_c, key_s = 0x1111222233334444, 0x5555666677778888
+    idsn = F.token_idsn(key_c, 1)[1]
+    c = F.Conversation()
+    c.syn(F.mp_capable(1, 0x81))
+    c.synack(F.mp_capable(1, 0x81, sendkey=key_s))
+    c.ack(F.mp_capable(1, 0x81, sendkey=key_c, recvkey=key_s))
+    n, size = 12500, 1400
+    for i in range(n):
+        payload = bytes([i & 0xFF]) * size
+        dsn = (idsn + 1 + i * size) % 2 ** 64
+        good = dss_checksum(dsn, 1 + i * size, size, payload)
+        c.send(True, payload, F.dss(dsn=dsn, dsn8=True, ssn=1 + i * size, dll=size, csum=good ^ 0x0101))
+    pcap = tmp_path / "allfail.pcap"
+    F.write_pcap(pcap, c.frames)
+    os.chmod(pcap, 0o644)
+    rows = tshark.fields(pcap, ["frame.number", "mptcp.data.checksum_held", "mptcp.data.checksum_failed",
+                                "data.len"], *opt(two_pass))
+    data = [r for r in rows if int(r[0]) > 3]
+    assert len(data) == n and all(r[1] == "1" and r[3] == "" for r in data)
+    kept = (16 << 20) // size                   # the newest copies that fit in 16 MiB
+    failed = [int(r[0]) - 3 for r in data if r[2] == "1"]
+    assert failed == (list(range(1, n - kept + 1)) if two_pass else [])
