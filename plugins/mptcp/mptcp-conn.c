@@ -56,6 +56,25 @@ mptcp_conn_init(void)
     next_stream = 0;
 }
 
+void
+mptcp_conn_cleanup(void)
+{
+    for (uint32_t i = 0; i < mptcp_conn_count(); i++) {
+        mptcp_conn_t *c = mptcp_conn_by_stream(i);
+
+        mptcp_sent_free(&c->ep[0].sent);
+        mptcp_sent_free(&c->ep[1].sent);
+        for (uint32_t k = 0; k < c->nsubflows; k++) {     /* a subflow with mappings is linked */
+            mptcp_ranges_free(&c->subflows[k]->dir[0].maps);
+            mptcp_ranges_free(&c->subflows[k]->dir[1].maps);
+        }
+    }
+    all_conns = NULL;          /* the file scope goes next */
+    memset(&subflows_by_tuple, 0, sizeof(subflows_by_tuple));
+    memset(&conns_by_token, 0, sizeof(conns_by_token));
+    memset(sf_cache, 0, sizeof(sf_cache));
+}
+
 bool
 mptcp_conn_any(void)
 {

@@ -20,7 +20,8 @@
  * first data seen (a capture that starts mid-connection: DATA_ACKs before it do not count).
  *
  * Per data packet the results live behind the latency slot (mptcp_pkt_do_slot()); packets
- * without payload store nothing beyond flag bits of their result.
+ * without payload store nothing beyond flag bits of their result. The per-connection state's two
+ * arrays are on the GLib heap, freed at the file's cleanup (mptcp_dataorder_cleanup()).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -123,7 +124,7 @@ iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
         hi = MAX(hi, d->iv[j].hi);
     }
     if (j == i) {
-        d->iv = (do_iv_t *)mptcp_grow(wmem_file_scope(), d->iv, &d->capiv, d->niv + 1, sizeof(do_iv_t));
+        d->iv = (do_iv_t *)mptcp_grow(NULL, d->iv, &d->capiv, d->niv + 1, sizeof(do_iv_t));
         memmove(&d->iv[i + 1], &d->iv[i], (d->niv - i) * sizeof(do_iv_t));
         d->niv++;
     } else if (j > i + 1) {
@@ -137,7 +138,7 @@ iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
         d->complete = MAX(d->complete, d->iv[0].hi);
         memmove(&d->iv[0], &d->iv[1], (d->niv - 1) * sizeof(do_iv_t));
         if (--d->niv == 0) {
-            wmem_free(wmem_file_scope(), d->iv);   /* the gaps are closed: no array kept */
+            g_free(d->iv);         /* the gaps are closed: no array kept */
             d->iv = NULL;
             d->capiv = 0;
         }
@@ -245,7 +246,7 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, u
     }
     if (s > d->complete) {
         do_pend_t pend = { s, t, res };
-        mptcp_heap_push(&d->pending, wmem_file_scope(), &pend, sizeof(pend));
+        mptcp_heap_push(&d->pending, NULL, &pend, sizeof(pend));
     }
     iv_add(d, s, e);
     for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->pending)) && top->start <= d->complete;) {
@@ -253,7 +254,7 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, u
         top->res->hol_frame = pkt->frame;
         mptcp_heap_pop(&d->pending, sizeof(do_pend_t));
         if (!d->pending.n)
-            mptcp_heap_free(&d->pending, wmem_file_scope());
+            mptcp_heap_free(&d->pending, NULL);
     }
 }
 
@@ -312,6 +313,21 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         if (s >= DO_REL_LIMIT)
             return;                        /* below the base: not this data space */
         handle_data(d, pkt, res, s, s + pkt->seglen, t);
+    }
+}
+
+void
+mptcp_dataorder_cleanup(void)
+{
+    for (uint32_t i = 0; i < mptcp_conn_count(); i++) {
+        do_conn_t *dc = (do_conn_t *)mptcp_conn_by_stream(i)->do_priv;
+
+        for (int e = 0; dc && e < 2; e++) {
+            g_free(dc->d[e].iv);
+            dc->d[e].iv = NULL;
+            dc->d[e].niv = dc->d[e].capiv = 0;
+            mptcp_heap_free(&dc->d[e].pending, NULL);
+        }
     }
 }
 

@@ -87,6 +87,9 @@ const mptcp_range_t *mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64
 void mptcp_ranges_foreach_overlap(const mptcp_ranges_t *rs, uint64_t low, uint64_t high,
                                   mptcp_range_visit_cb cb, void *ud);
 
+/** Frees the entries (on the GLib heap: at the file's cleanup, mptcp_conn_cleanup()). */
+void mptcp_ranges_free(mptcp_ranges_t *rs);
+
 /** Grows the last entry (in low order) to end at high (>= its end); false if it would be
  * longer than 2^32 - 1. */
 bool mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high);
@@ -102,6 +105,9 @@ typedef struct {
     uint32_t n, cap;
     bool tail_open;            /**< the last segment added went to the last run in DSN order */
 } mptcp_sent_t;
+
+/** Frees the index (its arrays are on the GLib heap: at the file's cleanup). */
+void mptcp_sent_free(mptcp_sent_t *s);
 
 /** Adds a transmission: [pkt->dsn64, + pkt->seglen) on subflow sf_index (first pass). */
 void mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index);
@@ -263,6 +269,9 @@ int dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, vo
 
 /* mptcp-conn.c */
 void mptcp_conn_init(void);
+/** At the file's cleanup (its file scope still there): frees the connections' and subflows'
+ * indexes, which are on the GLib heap, and forgets the connections. */
+void mptcp_conn_cleanup(void);
 mptcp_subflow_t *mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
 bool mptcp_conn_any(void);
 mptcp_conn_t *mptcp_conn_by_stream(uint32_t stream);
@@ -375,6 +384,8 @@ void mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int dir, bool conn_row, cha
 /* mptcp-latency.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
 void mptcp_latency_register(void);
 void mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt);
+/** At the file's cleanup, before mptcp_conn_cleanup(): frees the arrays on the GLib heap. */
+void mptcp_latency_cleanup(void);
 void mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt);
 /** The data segment's latency record (NULL if it has none); forward links complete after the first pass. */
 const mptcp_latency_t *mptcp_latency_get(const mptcp_pkt_t *pkt);
@@ -382,6 +393,8 @@ const mptcp_latency_t *mptcp_latency_get(const mptcp_pkt_t *pkt);
 /* mptcp-dataorder.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
 void mptcp_dataorder_register(void);
 void mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+/** At the file's cleanup, before mptcp_conn_cleanup(): frees the arrays on the GLib heap. */
+void mptcp_dataorder_cleanup(void);
 void mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai,
                             const mptcp_pkt_t *pkt);
 /** The data segment's data-order record (NULL without payload); hol_* complete after the first pass. */

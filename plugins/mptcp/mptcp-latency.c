@@ -50,7 +50,8 @@ typedef struct {
     lat_dir_t d[2];            /**< by sending endpoint (0 client, 1 server) */
 } lat_conn_t;
 
-/* per connection: mptcp_conn_t.lat_priv (lat_conn_t); per data packet: the mptcp_latency_t
+/* per connection: mptcp_conn_t.lat_priv (lat_conn_t, its arrays on the GLib heap: freed at the
+ * file's cleanup, mptcp_latency_cleanup()); per data packet: the mptcp_latency_t
  * behind its mptcp_pkt_t (mptcp_pkt_lat_slot()): no map lookup or allocation per packet */
 
 static int hf_latency = -1;
@@ -102,7 +103,7 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
         return;
     if (d->nacks && a <= ack_at(d, d->nacks - 1))
         return;
-    d->acks = (lat_ack_t *)mptcp_grow(wmem_file_scope(), d->acks, &d->capacks, d->nacks + 1, sizeof(lat_ack_t));
+    d->acks = (lat_ack_t *)mptcp_grow(NULL, d->acks, &d->capacks, d->nacks + 1, sizeof(lat_ack_t));
     d->acks[d->nacks].pkt = pkt;
     d->acks[d->nacks].t = t;
     d->nacks++;
@@ -110,7 +111,7 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
         resolve(top->res, top->first_ns, t, pkt->frame);
         mptcp_heap_pop(&d->pending, sizeof(lat_pend_t));
         if (!d->pending.n)
-            mptcp_heap_free(&d->pending, wmem_file_scope());   /* nothing outstanding: no array kept */
+            mptcp_heap_free(&d->pending, NULL);   /* nothing outstanding: no array kept */
     }
 }
 
@@ -189,7 +190,21 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
             resolve(res, first_ns, d->acks[a].t, d->acks[a].pkt->frame);
         } else {
             lat_pend_t pend = { hi, first_ns, res };
-            mptcp_heap_push(&d->pending, wmem_file_scope(), &pend, sizeof(pend));
+            mptcp_heap_push(&d->pending, NULL, &pend, sizeof(pend));
+        }
+    }
+}
+
+void
+mptcp_latency_cleanup(void)
+{
+    for (uint32_t i = 0; i < mptcp_conn_count(); i++) {
+        lat_conn_t *lc = (lat_conn_t *)mptcp_conn_by_stream(i)->lat_priv;
+
+        for (int e = 0; lc && e < 2; e++) {
+            g_free(lc->d[e].acks);
+            lc->d[e].acks = NULL;
+            mptcp_heap_free(&lc->d[e].pending, NULL);
         }
     }
 }

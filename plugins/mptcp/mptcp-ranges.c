@@ -8,7 +8,9 @@
  * entry), so a query is a binary search plus a walk back over the entries that can still
  * overlap: O(log n) for the non-overlapping ranges that real traffic produces. Unlike
  * wmem_itree, repeated low edges are kept (the first frame that carried a range stays its
- * owner) and the max edges are never stale.
+ * owner) and the max edges are never stale. The array is on the GLib heap (mptcp_ranges_free()
+ * at the file's cleanup): wmem's block allocator leaves every growth step of the many small
+ * per-connection indexes behind as a chunk with its header.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -62,7 +64,7 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
         if (rs->v[i].len == len && rs->v[i].val == val)
             return;
     }
-    rs->v = (mptcp_range_t *)mptcp_grow(wmem_file_scope(), rs->v, &rs->cap, rs->n + 1, sizeof(mptcp_range_t));
+    rs->v = (mptcp_range_t *)mptcp_grow(NULL, rs->v, &rs->cap, rs->n + 1, sizeof(mptcp_range_t));
     memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(mptcp_range_t));
     rs->v[pos].low = low;
     rs->v[pos].len = len;
@@ -75,6 +77,14 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
             break;          /* the rest is unchanged */
         rs->v[i].reach = reach;
     }
+}
+
+void
+mptcp_ranges_free(mptcp_ranges_t *rs)
+{
+    g_free(rs->v);
+    rs->v = NULL;
+    rs->n = rs->cap = 0;
 }
 
 bool

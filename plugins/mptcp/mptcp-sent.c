@@ -10,7 +10,8 @@
  * entry); a longer run's segments are one pointer and one 16-bit subflow number each in two
  * arrays, in the order added, side by side and ascending in DSN: 10 bytes a segment instead of
  * a 28-byte entry, also when the scheduler alternates subflows on every segment (many short
- * connections of a server), and never more than one entry a segment.
+ * connections of a server), and never more than one entry a segment. The arrays are on the
+ * GLib heap, freed at the file's cleanup (mptcp_sent_free()).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -31,8 +32,8 @@ static void
 pk_append(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
 {
     /* both arrays follow the one capacity policy from the same count */
-    s->pk_sf = (uint16_t *)mptcp_grow_counted(wmem_file_scope(), s->pk_sf, s->n, s->n + 1, sizeof(*s->pk_sf));
-    s->pk = (mptcp_pkt_t **)mptcp_grow(wmem_file_scope(), s->pk, &s->cap, s->n + 1, sizeof(*s->pk));
+    s->pk_sf = (uint16_t *)mptcp_grow_counted(NULL, s->pk_sf, s->n, s->n + 1, sizeof(*s->pk_sf));
+    s->pk = (mptcp_pkt_t **)mptcp_grow(NULL, s->pk, &s->cap, s->n + 1, sizeof(*s->pk));
     s->pk_sf[s->n] = (uint16_t)sf_index;
     s->pk[s->n++] = pkt;
 }
@@ -60,6 +61,17 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
         mptcp_ranges_insert(&s->runs, low, high, (uint64_t)(uintptr_t)pkt, sf_index);
         s->tail_open = s->runs.v[s->runs.n - 1].val == (uint64_t)(uintptr_t)pkt;    /* it sorts last */
     }
+}
+
+void
+mptcp_sent_free(mptcp_sent_t *s)
+{
+    mptcp_ranges_free(&s->runs);
+    g_free(s->pk);
+    g_free(s->pk_sf);
+    s->pk = NULL;
+    s->pk_sf = NULL;
+    s->n = s->cap = 0;
 }
 
 typedef struct {

@@ -52,6 +52,16 @@ mptcp_init_routine(void)
     watch_init();              /* here: Wireshark 4.4+ registers the _ws.expert fields after handoff */
 }
 
+/* Before the file scope goes: the per-connection arrays that live on the GLib heap (wmem's block
+ * allocator leaves each growth step of a small array behind), then the connections. */
+static void
+mptcp_cleanup_routine(void)
+{
+    mptcp_latency_cleanup();
+    mptcp_dataorder_cleanup();
+    mptcp_conn_cleanup();
+}
+
 /** Parses the raw TCP header and the MPTCP options; false if it is too short to use. */
 static bool
 parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
@@ -238,6 +248,7 @@ proto_register_mptcp_plugin(void)
     pref_mappings = mptcp_epan_adopt_bool_pref(m, "analyze_mappings", true);
     pref_reinj = mptcp_epan_adopt_bool_pref(m, "intersubflows_retransmission", true);
     register_init_routine(mptcp_init_routine);
+    register_cleanup_routine(mptcp_cleanup_routine);
 }
 
 void
