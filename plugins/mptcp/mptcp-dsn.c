@@ -279,9 +279,9 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
         acc->done = true;
         uint16_t computed = (uint16_t)~fold(acc->sum + sum_bytes(ph, sizeof(ph), false));
         mptcp_pkt_ext(pkt)->csum_computed = computed;
-        pkt->flags |= computed == csum ? MPTCP_PF_CSUM_OK : MPTCP_PF_CSUM_BAD;
         acc->bad = computed != csum;
-        for (guint i = 0; computed != csum && i < wmem_array_get_count(acc->pkts); i++)
+        pkt->flags |= acc->bad ? MPTCP_PF_CSUM_BAD : MPTCP_PF_CSUM_OK;
+        for (guint i = 0; acc->bad && i < wmem_array_get_count(acc->pkts); i++)
             mptcp_pkt_ext(*(mptcp_pkt_t **)wmem_array_index(acc->pkts, i))->flags |= MPTCP_PX_CSUM_MAP_BAD;
     } else {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;

@@ -773,6 +773,29 @@ place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const m
     waiting_flush(d, ch, pinfo->num);
 }
 
+/** The peer's direction in this frame: its Data ACK acknowledges the peer's data (acknowledged
+ * bytes never captured are a hole), and bytes of it no longer held are delivered. */
+static void
+peer_direction(reasm_dir_t *pd, int pep, const mptcp_pkt_t *pkt, rec_ref_t *rr, uint32_t frame)
+{
+    bool acked = (pkt->flags & MPTCP_PF_HAS_ACK) != 0;
+
+    if (acked) {
+        uint64_t end = pkt->ack64;
+
+        if (pd->fin_known && end > pd->fin_dsn)
+            end = pd->fin_dsn;      /* the DATA_FIN takes a DSN, but carries no byte */
+        if (pd->more && pd->more->nw && end > pd->more->w[0].dsn)
+            end = pd->more->w[0].dsn;
+        /* an ack of one byte more than delivered may be the ack of a DATA_FIN not captured */
+        if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MPTCP_ACK_TRUST_WINDOW &&
+            !(end == pd->next + 1 && !(pd->more && pd->more->nw) && pkt->ack64 == end))
+            declare_hole(pd, pep, rr, end, frame);
+    }
+    if (deliver_ready(pd, pep, rr, frame) || acked)
+        check_fin(pd, pep, rr);
+}
+
 void
 mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
@@ -787,24 +810,7 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     if (rc->dir[1 - ep].more && rc->dir[1 - ep].more->failed && mp_fail_with_fallback(seg))
         failed_restore(&rc->dir[1 - ep]);
 
-    /* the Data ACK acknowledges the peer's data: acknowledged bytes never captured are a hole */
-    if (pkt->flags & MPTCP_PF_HAS_ACK) {
-        reasm_dir_t *pd = &rc->dir[1 - ep];
-        uint64_t end = pkt->ack64;
-
-        if (pd->fin_known && end > pd->fin_dsn)
-            end = pd->fin_dsn;      /* the DATA_FIN takes a DSN, but carries no byte */
-        if (pd->more && pd->more->nw && end > pd->more->w[0].dsn)
-            end = pd->more->w[0].dsn;
-        /* an ack of one byte more than delivered may be the ack of a DATA_FIN not captured */
-        if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MPTCP_ACK_TRUST_WINDOW &&
-            !(end == pd->next + 1 && !(pd->more && pd->more->nw) && pkt->ack64 == end))
-            declare_hole(pd, 1 - ep, &rr, end, pinfo->num);
-        deliver_ready(pd, 1 - ep, &rr, pinfo->num);
-        check_fin(pd, 1 - ep, &rr);
-    } else if (deliver_ready(&rc->dir[1 - ep], 1 - ep, &rr, pinfo->num)) {
-        check_fin(&rc->dir[1 - ep], 1 - ep, &rr);
-    }
+    peer_direction(&rc->dir[1 - ep], 1 - ep, pkt, &rr, pinfo->num);
 
     if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK) &&
         !rc->dir[ep].truncated) {
