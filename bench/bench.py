@@ -3,7 +3,7 @@
 
     bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--no-builtin] [--no-timing]
                    [--scale CAP...] [--scale-2pass] [--scale-instr CAP[:N]...] [--flood FLOOD.pcap]
-                   [--conns-rss CONNSN.pcap...] [--cachesim CAP]
+                   [--conns-rss CONNSN.pcap...] [--conns-split N...] [--cachesim CAP]
                    [--reasm HTTPCAP...]
 
 Configurations, run interleaved and repeated (min and median reported):
@@ -20,6 +20,11 @@ single pass and -2, fields mode single pass).
 minus floor) on each capture or its first N packets: the load-independent scaling table.
 --conns-rss: extra max RSS per connection (plugin minus floor, divided by the N of connsN.pcap),
 single pass and -2: the [scale] table.
+--conns-split: per connection and per data packet, apart: for each N, two bench/synth.py conns
+captures of N connections (made in a temporary directory) with 2 and 20 data segments per direction
+(6 handshake packets and 4 or 42 data packets a connection); extra max RSS = N x (C + D x P) solved
+for C (a connection with its 6 handshake packets) and P (a data packet: its result and its index
+entries), single pass and -2.
 --cachesim: cachegrind's cache model (32 KiB L1i and L1d, 512 KiB last level) on CAP, filter mode,
 single pass and -2, per packet (the run minus a 10-packet run): instructions, L1 and last-level
 misses, model cycles = instructions + 12 x L1 misses + 40 x last-level misses, ratios to the floor.
@@ -248,6 +253,32 @@ def conns_rss(caps, tmp):
                   f"{(pr - fr) * 1024 / n:14.2f}", flush=True)
 
 
+def conns_split(ns, tmp):
+    """Extra max RSS split into per connection (C) and per data packet (P), from two captures of
+    N connections that differ only in the data segments per direction (--conns-split)."""
+    print("memory per connection and per data packet (filter mode; extra = N x (C + D x P)):")
+    print(f"{'conns':>7} {'pass':<4} {'D':>3} {'floor MiB':>10} {'plugin MiB':>10} {'extra KiB/conn':>14} "
+          f"{'C KiB':>7} {'P bytes':>8}")
+    for n in ns:
+        caps = {}
+        for k in (2, 20):
+            cap = Path(tmp) / f"split{n}s{k}.pcap"
+            subprocess.run([sys.executable, str(REPO / "bench" / "synth.py"), "conns", str(cap), "--conns", str(n),
+                            "--segments", str(k)], check=True, capture_output=True)
+            caps[k] = (cap, packets(cap) // n - 6)
+        for tp in (False, True):
+            extra = {}
+            for k, (cap, d) in caps.items():
+                fr = run_once(cap, "floor", "filter", tp, tmp)[1]
+                pr = run_once(cap, "plugin", "filter", tp, tmp)[1]
+                extra[d] = (pr - fr) * 1024 / n
+                print(f"{n:>7} {'-2' if tp else '1':<4} {d:>3} {fr:10.1f} {pr:10.1f} {extra[d]:14.2f}", flush=True)
+            (d1, e1), (d2, e2) = sorted(extra.items())
+            per_pkt = (e2 - e1) / (d2 - d1)
+            print(f"{n:>7} {'-2' if tp else '1':<4} {'':>3} {'':>10} {'':>10} {'':>14} {e1 - d1 * per_pkt:7.2f} "
+                  f"{per_pkt * 1024:8.0f}", flush=True)
+
+
 def packets(cap):
     out = subprocess.run(["capinfos", "-c", "-M", str(cap)], capture_output=True, text=True).stdout
     return int(out.split()[-1])
@@ -294,6 +325,8 @@ def main():
     ap.add_argument("--reasm", type=Path, nargs="+", help="bench/synth.py http captures: reassembly memory")
     ap.add_argument("--conns-rss", type=Path, nargs="+", metavar="CONNSN.pcap",
                     help="bench/synth.py conns captures: extra max RSS per connection, single pass and -2")
+    ap.add_argument("--conns-split", type=int, nargs="+", metavar="N",
+                    help="per connection and per data packet apart, N connections (synthetic captures)")
     ap.add_argument("--cachesim", type=Path, metavar="CAP",
                     help="cachegrind cache model on CAP: instructions, misses and model cycles per packet")
     ap.add_argument("--keep", type=Path, help="directory to keep the callgrind profiles in")
@@ -344,6 +377,8 @@ def main():
             reasm(args.reasm, tmp)
         if args.conns_rss:
             conns_rss(args.conns_rss, tmp)
+        if args.conns_split:
+            conns_split(args.conns_split, tmp)
         if args.cachesim:
             cachesim(args.cachesim, tmp, cfgs)
         if args.callgrind:
