@@ -398,3 +398,47 @@ def test_failed_copies_kept_aside_are_bounded(tshark, tmp_path, two_pass):
     kept = (16 << 20) // size                   # the newest copies that fit in 16 MiB
     failed = [int(r[0]) - 3 for r in data if r[2] == "1"]
     assert failed == (list(range(1, n - kept + 1)) if two_pass else [])
+
+
+@PASSES
+def test_other_copy_replaces_failed_mapping(tshark, tmp_path, two_pass):
+    """RFC 8684 section 3.3.1, a copy racing a checksum: bytes [1000, 2000) of a 2,000-byte mapping
+    on subflow 1 wait for its checksum (bytes [0, 1000) are not there yet) when subflow 2 sends
+    them again under a mapping of their own, complete and right. The mapping of subflow 1 then
+    fails: its copies are not delivered, subflow 2's copy takes their place, so the application
+    dissector gets all 3,000 bytes once and in order (before the fix the second copy had been
+    dropped as "already waiting" and the bytes were lost)."""
+    import frames as F
+    from fuzzgen import dss_checksum
+    key_c, key_s = 0x1111222233334444, 0x5555666677778888
+    idsn = F.token_idsn(key_c, 1)[1]
+    data = bytes((i * 7 + 3) & 0xFF for i in range(3000))
+
+    def dss(off, ssn, dll, ok=True):
+        dsn = (idsn + 1 + off) % 2 ** 64
+        good = dss_checksum(dsn, ssn, dll, data[off:off + dll])
+        return F.dss(dsn=dsn, dsn8=True, ssn=ssn, dll=dll, csum=good if ok else good ^ 0x0101)
+
+    c1 = F.Conversation(client=(F.CLIENT4, 45000))
+    c2 = F.Conversation(client=(F.CLIENT4, 45001), isn_c=70000, isn_s=90000)
+    frames = c1.handshake(F.mp_capable(1, 0x81), F.mp_capable(1, 0x81, sendkey=key_s),
+                          F.mp_capable(1, 0x81, sendkey=key_c, recvkey=key_s))
+    frames += c2.handshake(F.mp_join_syn(token=F.token_idsn(key_s, 1)[0]), F.mp_join_synack(), F.mp_join_ack())
+    bad = dss(1000, 1, 2000, ok=False)
+    frames += [c1.send(True, data[1000:2000], bad),            # 7: waits for the checksum
+               c2.send(True, data[1000:2000], dss(1000, 1, 1000)),  # 8: the other copy
+               c1.send(True, data[2000:3000], bad),            # 9: the mapping fails
+               c2.send(True, data[0:1000], dss(0, 1001, 1000)),     # 10: fills the gap
+               c2.send(True, data[2000:3000], dss(2000, 2001, 1000))]  # 11: sent again
+    pcap = tmp_path / "racing.pcap"
+    F.write_pcap(pcap, frames)
+    os.chmod(pcap, 0o644)
+    rows = tshark.fields(pcap, ["frame.number", "data.data", "mptcp.data.delivered_in",
+                                "mptcp.data.checksum_failed"], *opt(two_pass))
+    got = b"".join(bytes.fromhex(h) for r in rows for h in r[1].split(",") if h)
+    assert got == data
+    by_frame = {int(r[0]): r for r in rows}
+    assert [int(r[0]) for r in rows if r[1]] == [10, 11]
+    if two_pass:
+        assert by_frame[8][2] == "10"
+        assert {f for f in by_frame if by_frame[f][3] == "1"} == {7, 9}

@@ -206,11 +206,17 @@ typedef struct {
 } reasm_dir_t;
 
 /** RFC 8684 sections 3.3.1 and 3.7: bytes whose mapping failed the DSS checksum. Not delivered
- * unless the receiver then falls back to TCP and keeps them (MP_FAIL on an ACK, not on a RST). */
+ * unless the receiver then falls back to TCP and keeps them (MP_FAIL on an ACK, not on a RST).
+ * And the other copies of bytes that wait for a checksum: the receiver keeps a copy whose
+ * mapping is complete while another copy's mapping is not verified yet, so if that mapping
+ * fails, the other copy takes its place (alt). */
 struct reasm_failed {
     waiting_t *w;                /**< in the order they failed, may overlap */
     uint32_t n, cap;
     uint64_t bytes;              /**< at most MAX_WAITING: older ones are dropped (not delivered) */
+    waiting_t *alt;              /**< other copies of bytes waiting for a checksum, may overlap */
+    uint32_t nalt, altcap;
+    uint64_t alt_bytes;          /**< at most MAX_WAITING: further copies are not kept */
 };
 
 typedef struct {
@@ -454,12 +460,44 @@ rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
 
 /* {{{ placement (first pass, before TCP) */
 
-/** Waiting bytes: keeps [s, e) minus what already waits (the first copy wins). */
+/** Whether pkt's copy of bytes that w holds is kept aside (alt): w's mapping waits for its DSS
+ * checksum (RFC 8684 section 3.3.1) and pkt's has not failed. */
+static bool
+alt_wanted(const waiting_t *w, const mptcp_pkt_t *pkt)
+{
+    const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
+
+    return w->pkt != pkt && c && c->csum && mptcp_dsn_csum_state(w->pkt) == MPTCP_CSUM_PENDING &&
+           mptcp_dsn_csum_state(pkt) != MPTCP_CSUM_BAD;
+}
+
 static void
+alt_add(reasm_more_t *m, uint64_t s, uint64_t e, const uint8_t *p, uint32_t frame, mptcp_pkt_t *pkt)
+{
+    struct reasm_failed *f = m->failed;
+    waiting_t *a;
+
+    if (!f)
+        f = m->failed = wmem_new0(wmem_file_scope(), struct reasm_failed);
+    if (f->alt_bytes + (e - s) > MAX_WAITING)
+        return;
+    f->alt = (waiting_t *)mptcp_grow(wmem_file_scope(), f->alt, &f->altcap, f->nalt + 1, sizeof(waiting_t));
+    a = &f->alt[f->nalt++];
+    a->dsn = s;
+    a->len = (uint32_t)(e - s);
+    a->frame = frame;
+    a->pkt = pkt;
+    a->data = (uint8_t *)wmem_memdup(wmem_file_scope(), p, a->len);
+    f->alt_bytes += a->len;
+}
+
+/** Waiting bytes: keeps [s, e) minus what already waits (the first copy wins, but a copy of
+ * bytes waiting for a checksum is kept aside: alt_wanted()). Returns the bytes kept. */
+static uint64_t
 waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_t frame, mptcp_pkt_t *pkt)
 {
     reasm_more_t *m = more_of(d);
-    uint64_t pos = s;
+    uint64_t pos = s, kept = 0;
     uint32_t i = 0, lo = 0, hi = m->nw;
 
     while (lo < hi) {               /* first entry ending after s */
@@ -475,7 +513,11 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
         waiting_t *w;
 
         if (i < m->nw && m->w[i].dsn <= pos) {
-            pos = MAX(pos, m->w[i].dsn + m->w[i].len);
+            uint64_t wend = m->w[i].dsn + m->w[i].len;
+
+            if (wend > pos && alt_wanted(&m->w[i], pkt))
+                alt_add(m, pos, MIN(e, wend), p + (pos - s), frame, pkt);
+            pos = MAX(pos, wend);
             i++;
             continue;
         }
@@ -490,9 +532,11 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
         w->pkt = pkt;
         w->data = (uint8_t *)wmem_memdup(wmem_file_scope(), p + (pos - s), w->len);
         m->waiting_bytes += w->len;
+        kept += w->len;
         pos = end;
         i++;
     }
+    return kept;
 }
 
 /** Whether an entry from i on holds bytes of pkt's segment (they lie in its DSN range). */
@@ -518,6 +562,76 @@ waiting_held(const reasm_more_t *m, const waiting_t *w)
 
 static void failed_prune(reasm_dir_t *d, bool limit);
 
+/** The frame whose bytes wait in pkt's copy is delivered in frame: recorded in its record, or,
+ * for an alt copy (rec_mark_waiting()) whose frame's record is compact by now, in that. */
+static void
+rec_set_delivered(mptcp_pkt_t *pkt, uint32_t frame)
+{
+    uint64_t v = (uint64_t)(uintptr_t)pkt->reasm_priv;
+
+    if (!rec_is_compact(pkt))
+        rec_get(pkt, true)->delivered_in = frame;
+    else if (sizeof(uintptr_t) >= 8 && ((v >> REC_FLAGS_SHIFT) & RF_WAITING))
+        pkt->reasm_priv = (void *)(uintptr_t)((v & UINT64_C(0xffffffff)) | (uint64_t)frame << 32);
+}
+
+/** An alt copy's bytes wait in the place of a failed copy's: its frame shows them as waiting
+ * (its record may be compact, or none, since its own first pass is over). */
+static void
+rec_mark_waiting(mptcp_pkt_t *pkt)
+{
+    uint64_t v = (uint64_t)(uintptr_t)pkt->reasm_priv;
+
+    if (!rec_is_compact(pkt)) {
+        reasm_rec_t *r = rec_get(pkt, true);
+        if (!(r->flags & RF_WAITS))
+            r->flags |= RF_WAITING;
+    } else if (sizeof(uintptr_t) >= 8 && !((v >> REC_FLAGS_SHIFT) & RF_WAITS)) {
+        pkt->reasm_priv = (void *)(uintptr_t)(v | (uint64_t)RF_WAITING << REC_FLAGS_SHIFT);
+    }
+}
+
+/** Drops the alt copies of bytes below next (delivered). */
+static void
+alt_prune(struct reasm_failed *f, uint64_t next)
+{
+    uint32_t k = 0;
+
+    for (uint32_t i = 0; i < f->nalt; i++) {
+        if (f->alt[i].dsn + f->alt[i].len > next) {
+            f->alt[k++] = f->alt[i];
+            continue;
+        }
+        f->alt_bytes -= f->alt[i].len;
+        wmem_free(wmem_file_scope(), f->alt[i].data);
+    }
+    f->nalt = k;
+}
+
+/** RFC 8684 section 3.3.1: a mapping failed its checksum and its copies were taken away: the
+ * other copies of those bytes kept aside wait in their place. */
+static void
+alt_restore(reasm_dir_t *d)
+{
+    struct reasm_failed *f = d->more->failed;
+    waiting_t *a = f->alt;
+    uint32_t n = f->nalt;
+
+    f->alt = NULL;
+    f->nalt = f->altcap = 0;
+    f->alt_bytes = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        waiting_t *w = &a[i];
+        uint64_t s = MAX(w->dsn, d->next), e = w->dsn + w->len;
+
+        if (e > s && mptcp_dsn_csum_state(w->pkt) != MPTCP_CSUM_BAD &&
+            waiting_insert(d, s, e, w->data + (s - w->dsn), w->frame, w->pkt))
+            rec_mark_waiting(w->pkt);
+        wmem_free(wmem_file_scope(), w->data);
+    }
+    wmem_free(wmem_file_scope(), a);
+}
+
 /** Moves the waiting bytes that have become contiguous into the chunk, up to bytes held for
  * their checksum. */
 static void
@@ -540,20 +654,20 @@ waiting_flush(reasm_dir_t *d, reasm_chunk_t *ch, uint32_t frame)
         }
         m->waiting_bytes -= w->len;
         wmem_free(wmem_file_scope(), w->data);
-        if (!rec_is_compact(w->pkt)) {
-            rec_get(w->pkt, false)->delivered_in = frame;
-            /* a frame whose first pass is over and whose bytes no longer wait */
-            if (w->frame != frame && !waiting_refers(m, k + 1, w->pkt))
-                rec_compact(w->pkt, NULL);
-        }
+        rec_set_delivered(w->pkt, frame);
+        /* a frame whose first pass is over and whose bytes no longer wait */
+        if (!rec_is_compact(w->pkt) && w->frame != frame && !waiting_refers(m, k + 1, w->pkt))
+            rec_compact(w->pkt, NULL);
         k++;
     }
     if (k) {
         memmove(&m->w[0], &m->w[k], (m->nw - k) * sizeof(waiting_t));
         m->nw -= k;
     }
-    if (m->failed)
+    if (m->failed) {
         failed_prune(d, false);
+        alt_prune(m->failed, d->next);
+    }
 }
 
 /** The end of the bytes that wait contiguously from the next expected DSN (held ones). */
@@ -611,6 +725,8 @@ failed_take(reasm_dir_t *d)
     m->nw = k;
     if (f->bytes > MAX_WAITING)
         failed_prune(d, true);
+    if (f->nalt)
+        alt_restore(d);
 }
 
 /** Failed copies the data stream has passed (another copy was delivered): not delivered; with
