@@ -20,12 +20,17 @@
 static header_field_info **watched;
 static unsigned nwatched, watched_cap;
 static bool referenced;     /* a field's ref_type is not reset while a file is open: once seen, for good */
+/* The scan's "none referenced" holds for the later frames of the same dissection pass: a filter,
+ * column or -e field is primed the same way for every frame of a pass, and a new pass (-2, a new
+ * filter in the GUI) starts again at a lower frame number. */
+static uint32_t none_frame;     /* frame of the last scan that found none; 0 = no such scan */
 
 void
 mptcp_epan_watch_reset(void)
 {
     nwatched = 0;
     referenced = false;
+    none_frame = 0;
 }
 
 void
@@ -44,12 +49,16 @@ mptcp_epan_tree_data(proto_tree *tree)
 }
 
 bool
-mptcp_epan_tree_wanted(proto_tree *tree)
+mptcp_epan_tree_wanted(proto_tree *tree, uint32_t frame)
 {
     if (!tree)
         return false;
     if (PTREE_DATA(tree)->visible || !PTREE_DATA(tree)->fake_protocols || referenced)
         return true;
+    if (none_frame && frame > none_frame) {
+        none_frame = frame;     /* no scan: ~100 fields, a cache line each, on every packet */
+        return false;
+    }
     G_STATIC_ASSERT(HF_REF_TYPE_NONE == 0);
     /* HF_REF_TYPE_NONE is 0: OR them all (no branch per field; this runs on every packet while
      * nothing is referenced, ~100 fields) */
@@ -61,6 +70,7 @@ mptcp_epan_tree_wanted(proto_tree *tree)
         any |= (unsigned)watched[i]->ref_type;
     if (any != HF_REF_TYPE_NONE)
         referenced = true;
+    none_frame = referenced ? 0 : frame;
     return referenced;
 }
 /* }}} */

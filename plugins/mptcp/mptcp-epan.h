@@ -23,8 +23,9 @@ void mptcp_epan_watch_reset(void);
 void mptcp_epan_watch_add(header_field_info *hfi);
 /** What identifies tree's dissection (its tree data). */
 const void *mptcp_epan_tree_data(proto_tree *tree);
-/** True for a visible tree, a tree that is not faked, or once a watched field is referenced. */
-bool mptcp_epan_tree_wanted(proto_tree *tree);
+/** True for a visible tree, a tree that is not faked, or once a watched field is referenced;
+ * frame: the frame dissected (a scan that found no watched field holds for the pass's later frames). */
+bool mptcp_epan_tree_wanted(proto_tree *tree, uint32_t frame);
 
 /* ---- TCP ------------------------------------------------------------------------------- */
 

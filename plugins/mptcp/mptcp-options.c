@@ -94,10 +94,11 @@ static expert_field ei_add_hmac_bad = EI_INIT;
 static int hf_tcp_option_kind = -1;
 static int hf_tcp_option_len = -1;
 
+static const char dss_name[] = "Data Sequence Signal";
 static const value_string mptcp_subtype_vals[] = {
     { MPTCP_SUB_CAPABLE,   "Multipath Capable" },
     { MPTCP_SUB_JOIN,      "Join Connection" },
-    { MPTCP_SUB_DSS,       "Data Sequence Signal" },
+    { MPTCP_SUB_DSS,       dss_name },
     { MPTCP_SUB_ADD_ADDR,  "Add Address" },
     { MPTCP_SUB_RM_ADDR,   "Remove Address" },
     { MPTCP_SUB_PRIO,      "Change Subflow Priority" },
@@ -284,12 +285,42 @@ render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t 
 }
 
 static void
+dss_reserved(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t)
+{
+    if (G_UNLIKELY((mptcp_tvb_u8(tvb, 2) & 0x0f) || (mptcp_tvb_u8(tvb, 3) & 0xe0)))
+        expert_add_info_format(pinfo, t, &ei_reserved, "DSS reserved bits are not zero");
+}
+
+static void
+dss_checksum(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *o, const mptcp_pkt_t *pkt)
+{
+    proto_tree_add_checksum(t, tvb, o->u.dss.csum_off, hf_opt_checksum, hf_checksum_status, &ei_csum_bad,
+                            pinfo, pkt ? mptcp_pkt_ext_const(pkt)->csum_computed : 0, ENC_BIG_ENDIAN,
+                            (pkt && (pkt->flags & (MPTCP_PF_CSUM_OK | MPTCP_PF_CSUM_BAD)))
+                                ? PROTO_CHECKSUM_VERIFY : PROTO_CHECKSUM_NO_FLAGS);
+}
+
+/* A DSS option on a tree nobody sees or filters on (the usual case of tshark -Y or -T fields
+ * without MPTCP fields): what render_dss() would leave behind without items, i.e. its expert
+ * infos and the checksum's. The option parsed OK, so no item could have thrown. */
+static void
+dss_untreed(tvbuff_t *tvb, packet_info *pinfo, const mptcp_opt_t *o, const mptcp_pkt_t *pkt)
+{
+    dss_reserved(tvb, pinfo, NULL);
+    if (o->u.dss.has_map) {
+        if (G_UNLIKELY(o->u.dss.dll == 0))
+            expert_add_info(pinfo, NULL, &ei_infinite_mapping);
+        if (G_UNLIKELY(o->u.dss.has_csum))
+            dss_checksum(tvb, pinfo, NULL, o, pkt);
+    }
+}
+
+static void
 render_dss(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
 {
     proto_item *ti;
 
-    if ((mptcp_tvb_u8(tvb, 2) & 0x0f) || (mptcp_tvb_u8(tvb, 3) & 0xe0))
-        expert_add_info_format(pinfo, t, &ei_reserved, "DSS reserved bits are not zero");
+    dss_reserved(tvb, pinfo, t);
     proto_tree_add_bitmask(t, tvb, 3, hf_opt_flags, ett_mptcp_opt_flags, dss_flags, ENC_BIG_ENDIAN);
     if (o->u.dss.has_ack) {
         if (o->u.dss.ack8)
@@ -311,10 +342,7 @@ render_dss(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *
             expert_add_info(pinfo, ti, &ei_infinite_mapping);
         render_dss_dsn(tvb, t, pkt);
         if (o->u.dss.has_csum)
-            proto_tree_add_checksum(t, tvb, o->u.dss.csum_off, hf_opt_checksum, hf_checksum_status, &ei_csum_bad,
-                                    pinfo, pkt ? mptcp_pkt_ext_const(pkt)->csum_computed : 0, ENC_BIG_ENDIAN,
-                                    (pkt && (pkt->flags & (MPTCP_PF_CSUM_OK | MPTCP_PF_CSUM_BAD)))
-                                        ? PROTO_CHECKSUM_VERIFY : PROTO_CHECKSUM_NO_FLAGS);
+            dss_checksum(tvb, pinfo, t, o, pkt);
     }
 }
 
@@ -429,7 +457,17 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     /* the protocol item always (Wireshark 4.4+ builds frame.protocols from it); the option's
      * items only on a tree somebody sees or filters on (expert infos and the column always) */
     main_item = proto_tree_add_item(tree, proto_mptcp, tvb, 0, -1, ENC_NA);
-    t = mptcp_pkt_tree_wanted(pinfo, tree) ? proto_item_add_subtree(main_item, ett_mptcp_opt) : NULL;
+    if (!mptcp_pkt_tree_wanted(pinfo, tree)) {
+        if (G_LIKELY(o.status == MPTCP_OPT_OK && o.subtype == MPTCP_SUB_DSS)) {
+            /* the items below would all go to a NULL tree: only the main item's text is kept */
+            proto_item_append_text(main_item, ": %s", dss_name);
+            dss_untreed(tvb, pinfo, &o, pkt);
+            return caplen;
+        }
+        t = NULL;
+    } else {
+        t = proto_item_add_subtree(main_item, ett_mptcp_opt);
+    }
     proto_tree_add_item(t, hf_tcp_option_kind, tvb, 0, 1, ENC_BIG_ENDIAN);
     len_item = proto_tree_add_item(t, hf_tcp_option_len, tvb, 1, 1, ENC_BIG_ENDIAN);
     if (caplen >= 3) {

@@ -125,7 +125,7 @@ mptcp_pkt_enter(packet_info *pinfo, mptcp_pkt_t *pkt, proto_tree *tree)
     current.pinfo = pinfo;
     current.pkt = pkt;
     current.tree_data = mptcp_epan_tree_data(tree);
-    current.wanted = pkt && mptcp_epan_tree_wanted(tree);
+    current.wanted = pkt && mptcp_epan_tree_wanted(tree, pinfo->num);
     return saved;
 }
 
@@ -151,7 +151,7 @@ mptcp_pkt_tree_wanted(const packet_info *pinfo, proto_tree *tree)
         return false;
     if (current.pinfo == pinfo && current.pkt && current.tree_data == mptcp_epan_tree_data(tree))
         return current.wanted;
-    return mptcp_epan_tree_wanted(tree);
+    return mptcp_epan_tree_wanted(tree, pinfo->num);
 }
 /* }}} */
 
