@@ -29,6 +29,8 @@ static uint32_t pkt_table_used;    /**< entries [0, used) are written (NULL or a
                                     * the allocation is never touched, so it costs no memory */
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
+static int64_t time_base;          /**< data slots' times are microseconds above it */
+static bool time_base_set;
 
 void
 mptcp_pkt_init(void)
@@ -38,6 +40,7 @@ mptcp_pkt_init(void)
     pkt_table_used = 0;
     pkt_slab = NULL;
     pkt_slab_left = 0;
+    time_base_set = false;
 }
 
 /* {{{ allocation and storage */
@@ -193,6 +196,169 @@ mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
         return mptcp_pkt_ext_const(pkt)->dss_dsn64;
     return pkt->dsn64 - pkt->dss_back;
 }
+
+/* {{{ the data slot: 16 bytes behind a data segment's result, for its latency and data order
+ * (a 24-byte latency and a 24-byte data-order part before). Times and values that do not fit
+ * the compact fields go to the packet's ext part (MPTCP_PX_*_EXT): a time not on a whole
+ * microsecond or more than 71 minutes above the file's first data segment, a latency of 4.3 s
+ * or more, a flight of 256 MiB or more, a first transmission in another frame. */
+
+#define DSLOT_FLIGHT_BITS 28
+#define DSLOT_FLIGHT_MASK ((UINT32_C(1) << DSLOT_FLIGHT_BITS) - 1)
+
+/** The head-of-line wait behind the slot (MPTCP_DO_HOL_SLOT). */
+typedef struct {
+    uint32_t ns;
+    uint32_t frame;
+} dslot_hol_t;
+
+static mptcp_dslot_t *
+dslot(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_dslot_t *)(uintptr_t)(pkt + 1) : NULL;
+}
+
+static unsigned
+dslot_flags(const mptcp_dslot_t *s)
+{
+    return s->flight >> DSLOT_FLIGHT_BITS;
+}
+
+void
+mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame)
+{
+    mptcp_dslot_t *s = dslot(pkt);
+
+    if (!time_base_set) {
+        time_base = t;
+        time_base_set = true;
+    }
+    if (t >= time_base && (t - time_base) % 1000 == 0 && (t - time_base) / 1000 <= UINT32_MAX) {
+        s->sent_us = (uint32_t)((t - time_base) / 1000);
+    } else {
+        mptcp_pkt_ext(pkt)->sent_ns = t;
+        pkt->ext->flags |= MPTCP_PX_SENT_EXT;
+    }
+    if (first_frame != pkt->frame) {
+        mptcp_pkt_ext(pkt)->first_frame = first_frame;
+        pkt->ext->flags |= MPTCP_PX_FIRST_EXT;
+    }
+}
+
+int64_t
+mptcp_pkt_sent_ns(const mptcp_pkt_t *pkt)
+{
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_SENT_EXT))
+        return pkt->ext->sent_ns;
+    return time_base + (int64_t)dslot(pkt)->sent_us * 1000;
+}
+
+void
+mptcp_pkt_set_latency(mptcp_pkt_t *pkt, int64_t ns, uint32_t ack_frame)
+{
+    mptcp_dslot_t *s = dslot(pkt);
+
+    if (ns <= UINT32_MAX) {
+        s->lat_ns = (uint32_t)ns;
+    } else {
+        mptcp_pkt_ext(pkt)->lat_ns = ns;
+        pkt->ext->flags |= MPTCP_PX_LAT_EXT;
+    }
+    s->ack_frame = ack_frame;
+}
+
+bool
+mptcp_pkt_latency(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
+{
+    const mptcp_dslot_t *s = dslot(pkt);
+
+    if (!s || !(pkt->flags & MPTCP_PF_LAT))
+        return false;
+    out->sent_ns = mptcp_pkt_sent_ns(pkt);
+    out->ns = mptcp_pkt_xflag(pkt, MPTCP_PX_LAT_EXT) ? pkt->ext->lat_ns : (int64_t)s->lat_ns;
+    out->first_frame = mptcp_pkt_xflag(pkt, MPTCP_PX_FIRST_EXT) ? pkt->ext->first_frame : pkt->frame;
+    out->ack_frame = s->ack_frame;
+    return true;
+}
+
+void
+mptcp_pkt_set_do_flag(mptcp_pkt_t *pkt, unsigned f)
+{
+    dslot(pkt)->flight |= (uint32_t)f << DSLOT_FLIGHT_BITS;
+}
+
+void
+mptcp_pkt_set_flight(mptcp_pkt_t *pkt, uint64_t flight)
+{
+    mptcp_dslot_t *s = dslot(pkt);
+
+    if (flight <= DSLOT_FLIGHT_MASK) {
+        s->flight = (s->flight & ~DSLOT_FLIGHT_MASK) | (uint32_t)flight;
+    } else {
+        mptcp_pkt_ext(pkt)->flight = flight;
+        pkt->ext->flags |= MPTCP_PX_FLIGHT_EXT;
+    }
+    mptcp_pkt_set_do_flag(pkt, MPTCP_DO_FLIGHT);
+}
+
+void
+mptcp_pkt_reserve_hol(mptcp_pkt_t *pkt)
+{
+#ifndef __SANITIZE_ADDRESS__
+    /* the result is the last one carved from the slab (its own first pass): grow it in place */
+    size_t size = PKT_SLAB_ROUND(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t));
+
+    G_STATIC_ASSERT(sizeof(dslot_hol_t) % sizeof(int64_t) == 0);
+    if ((uint8_t *)pkt + size != pkt_slab || pkt_slab_left < sizeof(dslot_hol_t))
+        return;
+    memset(pkt_slab, 0, sizeof(dslot_hol_t));
+    pkt_slab += sizeof(dslot_hol_t);
+    pkt_slab_left -= sizeof(dslot_hol_t);
+    mptcp_pkt_set_do_flag(pkt, MPTCP_DO_HOL_SLOT);
+#else
+    (void)pkt;     /* one allocation per result: the wait goes to ext */
+#endif
+}
+
+void
+mptcp_pkt_set_hol(mptcp_pkt_t *pkt, int64_t ns, uint32_t frame)
+{
+    mptcp_dslot_t *s = dslot(pkt);
+    dslot_hol_t *h = (dslot_hol_t *)(s + 1);
+
+    if ((dslot_flags(s) & MPTCP_DO_HOL_SLOT) && ns >= 0 && ns <= UINT32_MAX) {
+        h->ns = (uint32_t)ns;
+        h->frame = frame;
+    } else {
+        mptcp_pkt_ext(pkt)->hol_ns = ns;
+        pkt->ext->hol_frame = frame;
+        pkt->ext->flags |= MPTCP_PX_HOL_EXT;
+    }
+}
+
+bool
+mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out)
+{
+    const mptcp_dslot_t *s = dslot(pkt);
+    const dslot_hol_t *h;
+
+    if (!s)
+        return false;
+    out->flags = dslot_flags(s) & (MPTCP_DO_FLIGHT | MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS);
+    out->flight = mptcp_pkt_xflag(pkt, MPTCP_PX_FLIGHT_EXT) ? pkt->ext->flight : (s->flight & DSLOT_FLIGHT_MASK);
+    out->hol_ns = 0;
+    out->hol_frame = 0;
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_HOL_EXT)) {
+        out->hol_ns = pkt->ext->hol_ns;
+        out->hol_frame = pkt->ext->hol_frame;
+    } else if (dslot_flags(s) & MPTCP_DO_HOL_SLOT) {
+        h = (const dslot_hol_t *)(s + 1);
+        out->hol_ns = h->ns;
+        out->hol_frame = h->frame;
+    }
+    return true;
+}
+/* }}} */
 
 /** The sending (or, with peer, receiving) endpoint, if its key was known at this packet. */
 static const mptcp_endpoint_t *
