@@ -23,12 +23,15 @@ mptcp_prefs_t mptcp_prefs;
  * removal per packet. */
 static mptcp_pkt_current_t current;
 
-static mptcp_pkt_t **pkt_table;    /**< frame number -> first stored result (file scope) */
+static uint32_t *pkt_table;        /**< frame number -> first stored result's reference (pkt_ref(),
+                                    * 0 = none; file scope) */
 static uint32_t pkt_table_len;     /**< allocated entries */
-static uint32_t pkt_table_used;    /**< entries [0, used) are written (NULL or a result); the rest of
+static uint32_t pkt_table_used;    /**< entries [0, used) are written (0 or a reference); the rest of
                                     * the allocation is never touched, so it costs no memory */
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
+static uint8_t **slabs;            /**< every slab, in order (a reference's upper bits; file scope) */
+static uint32_t nslabs, capslabs;
 static int64_t time_base;          /**< data slots' times are microseconds above it */
 static bool time_base_set;
 
@@ -40,6 +43,8 @@ mptcp_pkt_init(void)
     pkt_table_used = 0;
     pkt_slab = NULL;
     pkt_slab_left = 0;
+    slabs = NULL;
+    nslabs = capslabs = 0;
     time_base_set = false;
 }
 
@@ -47,15 +52,55 @@ mptcp_pkt_init(void)
 
 /* Per-packet results are carved from file-scope slabs: a wmem allocation each would add a
  * 16-byte chunk header and round up to 16 bytes (the block allocator), 15-20 % of a result.
- * Address sanitizer builds keep one allocation each, so overruns stay visible. */
+ * Address sanitizer builds keep one allocation each, so overruns stay visible (each one is
+ * then a slab of its own). */
 #define PKT_SLAB_SIZE (64 * 1024)
 #define PKT_SLAB_ROUND(size) (((size) + 7) & ~(size_t)7)  /* results hold 64-bit fields */
+/* A result's reference in the frame table, 4 bytes instead of a pointer: 1 + its slab's number
+ * above 13 bits of its offset in 8-byte units (64 KiB slabs; 2^19 - 1 slabs, 32 GiB of
+ * results). Beyond that, or for a result of a second TCP layer, the frame's results go to proto
+ * data. */
+#define PKT_REF_OFF_BITS 13
+#define PKT_REF_MAX_SLABS ((UINT32_C(1) << (32 - PKT_REF_OFF_BITS)) - 1)
+#define PKT_REF_PROTO_DATA UINT32_MAX      /**< this frame's results are all in proto data */
+
+static void
+slab_add(uint8_t *slab)
+{
+    slabs = (uint8_t **)mptcp_grow(wmem_file_scope(), slabs, &capslabs, nslabs + 1, sizeof(*slabs));
+    slabs[nslabs++] = slab;
+}
+
+/** The frame table's reference to pkt (0 if it has none: too many slabs). */
+static uint32_t
+pkt_ref(const mptcp_pkt_t *pkt)
+{
+    const uint8_t *p = (const uint8_t *)pkt;
+
+    for (uint32_t i = nslabs; i-- > 0;) {     /* the current slab, in practice */
+        if (p >= slabs[i] && p < slabs[i] + PKT_SLAB_SIZE)
+            return i < PKT_REF_MAX_SLABS ? ((i << PKT_REF_OFF_BITS) | (uint32_t)((p - slabs[i]) >> 3)) + 1 : 0;
+    }
+    return 0;
+}
+
+static mptcp_pkt_t *
+pkt_deref(uint32_t ref)
+{
+    ref--;
+    return (mptcp_pkt_t *)(uintptr_t)(slabs[ref >> PKT_REF_OFF_BITS] +
+                                      ((size_t)(ref & ((1u << PKT_REF_OFF_BITS) - 1)) << 3));
+}
 
 mptcp_pkt_t *
 mptcp_pkt_new(size_t size)
 {
 #ifdef __SANITIZE_ADDRESS__
-    return (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), size);
+    mptcp_pkt_t *pkt = (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), size);
+
+    G_STATIC_ASSERT(PKT_SLAB_SIZE >= sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + 8);
+    slab_add((uint8_t *)pkt);
+    return pkt;
 #else
     uint8_t *p;
 
@@ -63,6 +108,7 @@ mptcp_pkt_new(size_t size)
     if (size > pkt_slab_left) {
         pkt_slab = (uint8_t *)wmem_alloc(wmem_file_scope(), PKT_SLAB_SIZE);
         pkt_slab_left = PKT_SLAB_SIZE;
+        slab_add(pkt_slab);
     }
     p = pkt_slab;
     pkt_slab += size;
@@ -77,6 +123,8 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 {
 #ifdef __SANITIZE_ADDRESS__
     (void)size;
+    if (nslabs && slabs[nslabs - 1] == (uint8_t *)pkt)
+        nslabs--;
     wmem_free(wmem_file_scope(), pkt);
 #else
     size = PKT_SLAB_ROUND(size);
@@ -87,34 +135,40 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 #endif
 }
 
-/* Per-packet results by frame number: one pointer per frame instead of a proto-data list
- * node per packet. A second MPTCP layer in the same frame (tunnels) goes to proto data. */
+/* Per-packet results by frame number: one 4-byte reference per frame instead of a proto-data
+ * list node per packet. A second MPTCP layer in the same frame (tunnels) goes to proto data. */
 
 void
 mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 {
-    uint32_t n = pinfo->num;
+    uint32_t n = pinfo->num, ref;
 
     pkt->layer = (uint8_t)pinfo->curr_layer_num;
-    pkt_table = (mptcp_pkt_t **)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, n + 1, sizeof(*pkt_table));
+    pkt_table = (uint32_t *)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, n + 1, sizeof(*pkt_table));
     if (n >= pkt_table_used) {
         memset(pkt_table + pkt_table_used, 0, (n + 1 - pkt_table_used) * sizeof(*pkt_table));
         pkt_table_used = n + 1;
     }
-    if (!pkt_table[n])
-        pkt_table[n] = pkt;
-    else
+    if (!pkt_table[n] && (ref = pkt_ref(pkt)) != 0) {
+        pkt_table[n] = ref;
+    } else {
+        if (!pkt_table[n])
+            pkt_table[n] = PKT_REF_PROTO_DATA;
         p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
+    }
 }
 
 mptcp_pkt_t *
 mptcp_pkt_stored(packet_info *pinfo, uint32_t layer)
 {
-    mptcp_pkt_t *pkt = pinfo->num < pkt_table_used ? pkt_table[pinfo->num] : NULL;
+    uint32_t ref = pinfo->num < pkt_table_used ? pkt_table[pinfo->num] : 0;
+    mptcp_pkt_t *pkt;
 
-    if (pkt && pkt->layer == (uint8_t)layer)
+    if (!ref)
+        return NULL;
+    if (ref != PKT_REF_PROTO_DATA && (pkt = pkt_deref(ref))->layer == (uint8_t)layer)
         return pkt;
-    return pkt ? (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer) : NULL;
+    return (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer);
 }
 /* }}} */
 
