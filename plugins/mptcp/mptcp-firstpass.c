@@ -43,7 +43,7 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
     if (mptcp_prefs.mappings)
         mptcp_dataorder_update(pinfo, seg, pkt);
     if (mptcp_pkt_conn(pkt))
-        pkt->nsubflows = mptcp_pkt_conn(pkt)->nsubflows;
+        mptcp_pkt_set_nsubflows(pkt, mptcp_pkt_conn(pkt)->nsubflows);
     mptcp_pkt_store(pinfo, pkt);
     mptcp_reasm_first_pass(pinfo, seg, pkt);
     mptcp_vantage_first_pass(pinfo, seg, pkt);

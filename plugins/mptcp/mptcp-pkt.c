@@ -15,6 +15,7 @@
 #include "mptcp-epan.h"
 
 int proto_mptcp = -1;
+mptcp_pkt_ext_t **mptcp_pkt_exts;
 int proto_mptcp_plugin = -1;
 mptcp_prefs_t mptcp_prefs;
 
@@ -30,6 +31,7 @@ static uint32_t pkt_table_used;    /**< entries [0, used) are written (0 or a re
                                     * the allocation is never touched, so it costs no memory */
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
+static uint32_t nexts, capexts;   /**< mptcp_pkt_exts: used and allocated entries */
 static uint8_t **slabs;            /**< every slab, in order (a reference's upper bits; file scope) */
 static uint32_t nslabs, capslabs;
 static int64_t time_base;          /**< data slots' times are microseconds above it */
@@ -45,6 +47,8 @@ mptcp_pkt_init(void)
     pkt_slab_left = 0;
     slabs = NULL;
     nslabs = capslabs = 0;
+    mptcp_pkt_exts = NULL;
+    nexts = capexts = 0;
     time_base_set = false;
 }
 
@@ -217,17 +221,39 @@ mptcp_pkt_tree_wanted(const packet_info *pinfo, proto_tree *tree)
 mptcp_pkt_ext_t *
 mptcp_pkt_ext(mptcp_pkt_t *pkt)
 {
-    if (!pkt->ext)
-        pkt->ext = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
-    return pkt->ext;
+    if (!pkt->ext_ref) {
+        mptcp_pkt_exts = (mptcp_pkt_ext_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_exts, &capexts, nexts + 1,
+                                                        sizeof(*mptcp_pkt_exts));
+        mptcp_pkt_exts[nexts++] = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
+        pkt->ext_ref = nexts;
+    }
+    return mptcp_pkt_exts[pkt->ext_ref - 1];
 }
 
 const mptcp_pkt_ext_t *
 mptcp_pkt_ext_const(const mptcp_pkt_t *pkt)
 {
     static const mptcp_pkt_ext_t none;
+    const mptcp_pkt_ext_t *x = mptcp_pkt_ext_get(pkt);
 
-    return pkt->ext ? pkt->ext : &none;
+    return x ? x : &none;
+}
+
+uint32_t
+mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt)
+{
+    return pkt->nsubflows_ == UINT16_MAX ? mptcp_pkt_ext_const(pkt)->nsubflows : pkt->nsubflows_;
+}
+
+void
+mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
+{
+    if (n < UINT16_MAX) {
+        pkt->nsubflows_ = (uint16_t)n;
+    } else {
+        pkt->nsubflows_ = UINT16_MAX;
+        mptcp_pkt_ext(pkt)->nsubflows = n;
+    }
 }
 
 /* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
@@ -291,11 +317,11 @@ mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame)
         s->sent_us = (uint32_t)((t - time_base) / 1000);
     } else {
         mptcp_pkt_ext(pkt)->sent_ns = t;
-        pkt->ext->flags |= MPTCP_PX_SENT_EXT;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_SENT_EXT;
     }
     if (first_frame != pkt->frame) {
         mptcp_pkt_ext(pkt)->first_frame = first_frame;
-        pkt->ext->flags |= MPTCP_PX_FIRST_EXT;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_FIRST_EXT;
     }
 }
 
@@ -303,7 +329,7 @@ int64_t
 mptcp_pkt_sent_ns(const mptcp_pkt_t *pkt)
 {
     if (mptcp_pkt_xflag(pkt, MPTCP_PX_SENT_EXT))
-        return pkt->ext->sent_ns;
+        return mptcp_pkt_ext_get(pkt)->sent_ns;
     return time_base + (int64_t)dslot(pkt)->sent_us * 1000;
 }
 
@@ -316,7 +342,7 @@ mptcp_pkt_set_latency(mptcp_pkt_t *pkt, int64_t ns, uint32_t ack_frame)
         s->lat_ns = (uint32_t)ns;
     } else {
         mptcp_pkt_ext(pkt)->lat_ns = ns;
-        pkt->ext->flags |= MPTCP_PX_LAT_EXT;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_LAT_EXT;
     }
     s->ack_frame = ack_frame;
 }
@@ -329,8 +355,8 @@ mptcp_pkt_latency(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
     if (!s || !(pkt->flags & MPTCP_PF_LAT))
         return false;
     out->sent_ns = mptcp_pkt_sent_ns(pkt);
-    out->ns = mptcp_pkt_xflag(pkt, MPTCP_PX_LAT_EXT) ? pkt->ext->lat_ns : (int64_t)s->lat_ns;
-    out->first_frame = mptcp_pkt_xflag(pkt, MPTCP_PX_FIRST_EXT) ? pkt->ext->first_frame : pkt->frame;
+    out->ns = mptcp_pkt_xflag(pkt, MPTCP_PX_LAT_EXT) ? mptcp_pkt_ext_get(pkt)->lat_ns : (int64_t)s->lat_ns;
+    out->first_frame = mptcp_pkt_xflag(pkt, MPTCP_PX_FIRST_EXT) ? mptcp_pkt_ext_get(pkt)->first_frame : pkt->frame;
     out->ack_frame = s->ack_frame;
     return true;
 }
@@ -350,7 +376,7 @@ mptcp_pkt_set_flight(mptcp_pkt_t *pkt, uint64_t flight)
         s->flight = (s->flight & ~DSLOT_FLIGHT_MASK) | (uint32_t)flight;
     } else {
         mptcp_pkt_ext(pkt)->flight = flight;
-        pkt->ext->flags |= MPTCP_PX_FLIGHT_EXT;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_FLIGHT_EXT;
     }
     mptcp_pkt_set_do_flag(pkt, MPTCP_DO_FLIGHT);
 }
@@ -385,8 +411,8 @@ mptcp_pkt_set_hol(mptcp_pkt_t *pkt, int64_t ns, uint32_t frame)
         h->frame = frame;
     } else {
         mptcp_pkt_ext(pkt)->hol_ns = ns;
-        pkt->ext->hol_frame = frame;
-        pkt->ext->flags |= MPTCP_PX_HOL_EXT;
+        mptcp_pkt_ext_get(pkt)->hol_frame = frame;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_HOL_EXT;
     }
 }
 
@@ -399,12 +425,12 @@ mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out)
     if (!s)
         return false;
     out->flags = dslot_flags(s) & (MPTCP_DO_FLIGHT | MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS);
-    out->flight = mptcp_pkt_xflag(pkt, MPTCP_PX_FLIGHT_EXT) ? pkt->ext->flight : (s->flight & DSLOT_FLIGHT_MASK);
+    out->flight = mptcp_pkt_xflag(pkt, MPTCP_PX_FLIGHT_EXT) ? mptcp_pkt_ext_get(pkt)->flight : (s->flight & DSLOT_FLIGHT_MASK);
     out->hol_ns = 0;
     out->hol_frame = 0;
     if (mptcp_pkt_xflag(pkt, MPTCP_PX_HOL_EXT)) {
-        out->hol_ns = pkt->ext->hol_ns;
-        out->hol_frame = pkt->ext->hol_frame;
+        out->hol_ns = mptcp_pkt_ext_get(pkt)->hol_ns;
+        out->hol_frame = mptcp_pkt_ext_get(pkt)->hol_frame;
     } else if (dslot_flags(s) & MPTCP_DO_HOL_SLOT) {
         h = (const dslot_hol_t *)(s + 1);
         out->hol_ns = h->ns;

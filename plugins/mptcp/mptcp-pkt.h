@@ -95,6 +95,7 @@ typedef struct {
     int64_t hol_ns;            /**< MPTCP_PX_HOL_EXT: the head-of-line wait (no room for it) */
     uint32_t hol_frame;        /**< ... and the frame that closed the gap */
     uint32_t first_frame;      /**< MPTCP_PX_FIRST_EXT: first transmission, another frame */
+    uint32_t nsubflows;        /**< mptcp_pkt_nsubflows() when it does not fit the result */
     uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
     uint8_t flags;             /**< MPTCP_PX_*: rare flags (the result's 32 flag bits are taken) */
 } mptcp_pkt_ext_t;
@@ -132,10 +133,10 @@ typedef struct {
     uint32_t flight;           /**< bits 0-27: bytes in flight; bits 28-31: MPTCP_DO_* */
 } mptcp_dslot_t;
 
-/** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet. */
+/** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
+ * (64 bytes: the rare part by a 4-byte index, the small values in bit fields). */
 struct mptcp_pkt_s {
     mptcp_subflow_t *sf;       /**< its connection: mptcp_pkt_conn() */
-    mptcp_pkt_ext_t *ext;      /**< rare results, NULL for most packets (mptcp_pkt_ext()) */
     void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
     uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
     uint64_t ack64;            /**< raw 64-bit DATA_ACK */
@@ -145,12 +146,15 @@ struct mptcp_pkt_s {
     uint32_t flags;            /**< MPTCP_PF_* */
     uint32_t seglen;
     uint32_t map_frame;        /**< frame that carried the mapping used (0 = none) */
-    uint32_t nsubflows;        /**< subflows of the connection known at this packet (first pass) */
-    int8_t version;            /**< connection's MPTCP version when analysed (-1 unknown) */
-    int8_t dir;                /**< subflow direction of this segment (0 = from SYN sender) */
-    int8_t ep;                 /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
-    uint8_t keys;              /**< bit e set: endpoint e's key was known when analysed */
-    uint8_t addr_ids_known;    /**< bit d set: addr_id[d] known (subflow direction d) */
+    uint32_t ext_ref;          /**< rare results: 1 + index in mptcp_pkt_exts, 0 for most packets
+                                * (mptcp_pkt_ext()) */
+    uint16_t nsubflows_;       /**< mptcp_pkt_nsubflows() (UINT16_MAX: the number is in ext) */
+    int8_t version : 5;        /**< connection's MPTCP version when analysed (-1 unknown; the
+                                * option's field has 4 bits) */
+    int8_t dir : 2;            /**< subflow direction of this segment (0 = from SYN sender) */
+    int8_t ep : 2;             /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
+    uint8_t keys : 2;          /**< bit e set: endpoint e's key was known when analysed */
+    uint8_t addr_ids_known : 2; /**< bit d set: addr_id[d] known (subflow direction d) */
     uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
@@ -197,12 +201,27 @@ void mptcp_pkt_set_hol(mptcp_pkt_t *pkt, int64_t ns, uint32_t frame);
 /** The data order of a data segment (false without a data slot). */
 bool mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out);
 
+/** Every packet's rare part, by mptcp_pkt_t.ext_ref - 1 (file scope). */
+extern mptcp_pkt_ext_t **mptcp_pkt_exts;
+
+/** The packet's rare part, NULL if it has none. */
+static inline mptcp_pkt_ext_t *
+mptcp_pkt_ext_get(const mptcp_pkt_t *pkt)
+{
+    return pkt->ext_ref ? mptcp_pkt_exts[pkt->ext_ref - 1] : NULL;
+}
+
 /** Whether the packet has the rare flag f (MPTCP_PX_*). */
 static inline bool
 mptcp_pkt_xflag(const mptcp_pkt_t *pkt, unsigned f)
 {
-    return pkt->ext && (pkt->ext->flags & f);
+    return pkt->ext_ref && (mptcp_pkt_exts[pkt->ext_ref - 1]->flags & f);
 }
+
+/** The number of subflows of the packet's connection known at it (first pass). */
+uint32_t mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt);
+/** Sets it (first pass). */
+void mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n);
 
 /** The packet's rare-results part, created on first use (first pass only). */
 mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);
