@@ -67,14 +67,15 @@ render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_
     ti = proto_tree_add_uint(t, hf_subflow, tvb, 0, 0, sf->index);
     proto_item_set_generated(ti);
     if (proto_field_is_referenced(t, hf_subflows)) {     /* O(subflows): only when shown or used */
+        uint32_t nsf = mptcp_pkt_nsubflows(pkt);
         sb = wmem_strbuf_new(pinfo->pool, "");
-        for (uint32_t i = 0; i < pkt->nsubflows && i < MPTCP_MAX_LISTED_SUBFLOWS; i++) {
+        for (uint32_t i = 0; i < nsf && i < MPTCP_MAX_LISTED_SUBFLOWS; i++) {
             const mptcp_subflow_t *s = mptcp_conn_subflow(c, i);
             if (s->tcp_stream_known)
                 wmem_strbuf_append_printf(sb, "%s%u", i ? " " : "", s->tcp_stream);
         }
-        if (pkt->nsubflows > MPTCP_MAX_LISTED_SUBFLOWS)
-            wmem_strbuf_append_printf(sb, " ... (%u subflows)", pkt->nsubflows);
+        if (nsf > MPTCP_MAX_LISTED_SUBFLOWS)
+            wmem_strbuf_append_printf(sb, " ... (%u subflows)", nsf);
         ti = proto_tree_add_string(t, hf_subflows, tvb, 0, 0, wmem_strbuf_get_str(sb));
         proto_item_set_generated(ti);
     }

@@ -19,7 +19,8 @@
  * its key was captured (then "nothing sent" is relative DSN 1), else to a base below the
  * first data seen (a capture that starts mid-connection: DATA_ACKs before it do not count).
  *
- * Per data packet the results live behind the latency slot (mptcp_pkt_do_slot()); packets
+ * Per data packet the results live in the data slot behind its result (mptcp_pkt_set_flight()
+ * and friends, mptcp-pkt.c); packets
  * without payload store nothing beyond flag bits of their result. The per-connection state's two
  * arrays are on the GLib heap, freed at the file's cleanup (mptcp_dataorder_cleanup()).
  *
@@ -43,7 +44,7 @@ typedef struct {
 typedef struct {
     uint64_t start;            /**< its first byte */
     int64_t t;                 /**< its capture time (ns) */
-    mptcp_dataorder_t *res;
+    mptcp_pkt_t *pkt;          /**< its result: the data slot gets the wait */
 } do_pend_t;
 
 /** One direction of data (by sending endpoint); fields ordered by size. */
@@ -218,40 +219,38 @@ handle_ack(do_dir_t *d, uint64_t rel_ack, bool wnd_known, uint64_t wnd, int64_t 
     }
 }
 
-/** A data segment [s, e) of d (relative), with its result slot. */
+/** A data segment [s, e) of d (relative), with its data slot. */
 static void
-handle_data(do_dir_t *d, mptcp_pkt_t *pkt, mptcp_dataorder_t *res, uint64_t s, uint64_t e, int64_t t)
+handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
 {
     if (d->has_edge && e >= d->edge) {
-        res->flags |= MPTCP_DO_WINDOW_FULL;
+        mptcp_pkt_set_do_flag(pkt, MPTCP_DO_WINDOW_FULL);
         if (!d->limited) {
             d->limited = true;
             d->limited_since = t;
         }
     }
     if ((pkt->flags & MPTCP_PF_REINJECTION) && d->has_ack && d->ack >= e) {
-        res->flags |= MPTCP_DO_SPURIOUS;
+        mptcp_pkt_set_do_flag(pkt, MPTCP_DO_SPURIOUS);
         d->spurious_pkts++;
         d->spurious_bytes += pkt->seglen;
     }
     d->max_end = d->has_end ? MAX(d->max_end, e) : e;
     d->has_end = true;
-    if (d->has_ack) {
-        res->flight = d->max_end > d->ack ? d->max_end - d->ack : 0;
-        res->flags |= MPTCP_DO_FLIGHT;
-    }
+    if (d->has_ack)
+        mptcp_pkt_set_flight(pkt, d->max_end > d->ack ? d->max_end - d->ack : 0);
     if (!d->has_complete) {
         d->complete = s;
         d->has_complete = true;
     }
     if (s > d->complete) {
-        do_pend_t pend = { s, t, res };
+        do_pend_t pend = { s, t, pkt };
         mptcp_heap_push(&d->pending, NULL, &pend, sizeof(pend));
+        mptcp_pkt_reserve_hol(pkt);
     }
     iv_add(d, s, e);
     for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->pending)) && top->start <= d->complete;) {
-        top->res->hol_ns = t - top->t;
-        top->res->hol_frame = pkt->frame;
+        mptcp_pkt_set_hol(top->pkt, t - top->t, pkt->frame);
         mptcp_heap_pop(&d->pending, sizeof(do_pend_t));
         if (!d->pending.n)
             mptcp_heap_free(&d->pending, NULL);
@@ -304,15 +303,14 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         do_dir_t *d = &dc->d[pkt->ep];
-        mptcp_dataorder_t *res = mptcp_pkt_do_slot(pkt);
         uint64_t s;
 
-        if (!res || !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, pkt->dsn64))
+        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, pkt->dsn64))
             return;
         s = pkt->dsn64 - d->base;
         if (s >= DO_REL_LIMIT)
             return;                        /* below the base: not this data space */
-        handle_data(d, pkt, res, s, s + pkt->seglen, t);
+        handle_data(d, pkt, s, s + pkt->seglen, t);
     }
 }
 
@@ -331,18 +329,19 @@ mptcp_dataorder_cleanup(void)
     }
 }
 
-const mptcp_dataorder_t *
-mptcp_dataorder_get(const mptcp_pkt_t *pkt)
+bool
+mptcp_dataorder_get(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out)
 {
-    return mptcp_pkt_do_slot((mptcp_pkt_t *)pkt);
+    return mptcp_pkt_dataorder(pkt, out);
 }
 
 bool
 mptcp_dataorder_has_note(const mptcp_pkt_t *pkt)
 {
-    const mptcp_dataorder_t *r = mptcp_dataorder_get(pkt);
+    mptcp_dataorder_t r;
 
-    return (pkt->flags & MPTCP_PF_ZERO_WINDOW) || (r && (r->flags & (MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS)));
+    return (pkt->flags & MPTCP_PF_ZERO_WINDOW) ||
+           (mptcp_dataorder_get(pkt, &r) && (r.flags & (MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS)));
 }
 
 bool
@@ -403,8 +402,9 @@ mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *data_
     out->zero_windows = ds.zero_windows;
     for (unsigned i = 0; i < n; i++) {
         const mptcp_pkt_t *p = (const mptcp_pkt_t *)g_ptr_array_index(data_pkts, i);
-        const mptcp_dataorder_t *r = mptcp_dataorder_get(p);
-        if (!r)
+        mptcp_dataorder_t rr;
+        const mptcp_dataorder_t *r = &rr;
+        if (!mptcp_dataorder_get(p, &rr))
             continue;
         if (r->flags & MPTCP_DO_FLIGHT)
             fl[nf++] = r->flight;
@@ -437,7 +437,8 @@ mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *data_
 void
 mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai, const mptcp_pkt_t *pkt)
 {
-    const mptcp_dataorder_t *res = mptcp_dataorder_get(pkt);
+    mptcp_dataorder_t r;
+    const mptcp_dataorder_t *res = mptcp_dataorder_get(pkt, &r) ? &r : NULL;
     proto_item *ti;
 
     int shift = pkt_shift(pkt);

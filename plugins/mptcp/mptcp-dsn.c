@@ -336,7 +336,7 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 
     if (mptcp_prefs.reinjections) {
         mptcp_sent_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
-        if (pkt->ext && pkt->ext->reinj_of.n)
+        if (mptcp_pkt_ext_const(pkt)->reinj_of.n)
             pkt->flags |= MPTCP_PF_REINJECTION;
     }
     /* every transmission is kept (its per-packet result, for the reinjected_in link), so a

@@ -19,15 +19,16 @@ mptcp_pkt_t *
 mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
 {
     mptcp_pkt_t *pkt;
-    /* a segment with payload may get a latency result: it goes behind the packet's result */
+    /* a segment with payload may get a latency and data-order result: its data slot goes
+     * behind the packet's result */
     bool lat_slot = seg->seglen && mptcp_prefs.mappings;
-    size_t size = sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_latency_t) + sizeof(mptcp_dataorder_t) : 0);
+    size_t size = sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_dslot_t) : 0);
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
         return NULL;    /* plain TCP: nothing to store */
     G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(int64_t) == 0);     /* the tail stays aligned */
-    G_STATIC_ASSERT(sizeof(mptcp_latency_t) % sizeof(int64_t) == 0);
+    G_STATIC_ASSERT(sizeof(mptcp_dslot_t) % sizeof(int64_t) == 0);
     pkt = mptcp_pkt_new(size);
     if (lat_slot)
         pkt->flags = MPTCP_PF_LAT_SLOT;
@@ -42,7 +43,7 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
     if (mptcp_prefs.mappings)
         mptcp_dataorder_update(pinfo, seg, pkt);
     if (mptcp_pkt_conn(pkt))
-        pkt->nsubflows = mptcp_pkt_conn(pkt)->nsubflows;
+        mptcp_pkt_set_nsubflows(pkt, mptcp_pkt_conn(pkt)->nsubflows);
     mptcp_pkt_store(pinfo, pkt);
     mptcp_reasm_first_pass(pinfo, seg, pkt);
     mptcp_vantage_first_pass(pinfo, seg, pkt);

@@ -387,8 +387,8 @@ void mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt);
 /** At the file's cleanup, before mptcp_conn_cleanup(): frees the arrays on the GLib heap. */
 void mptcp_latency_cleanup(void);
 void mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt);
-/** The data segment's latency record (NULL if it has none); forward links complete after the first pass. */
-const mptcp_latency_t *mptcp_latency_get(const mptcp_pkt_t *pkt);
+/** The data segment's latency record, expanded into out (false if it has none); forward links complete after the first pass. */
+bool mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out);
 
 /* mptcp-dataorder.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
 void mptcp_dataorder_register(void);
@@ -397,8 +397,8 @@ void mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pk
 void mptcp_dataorder_cleanup(void);
 void mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai,
                             const mptcp_pkt_t *pkt);
-/** The data segment's data-order record (NULL without payload); hol_* complete after the first pass. */
-const mptcp_dataorder_t *mptcp_dataorder_get(const mptcp_pkt_t *pkt);
+/** The data segment's data-order record, expanded into out (false without payload); hol_* complete after the first pass. */
+bool mptcp_dataorder_get(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out);
 /** Window shift of subflow direction dir (-1: a SYN is missing). */
 int mptcp_dataorder_shift(const mptcp_subflow_t *sf, int dir);
 /** Whether the data-order stage has an expert info for the packet (rendered without a tree too). */

@@ -33,7 +33,7 @@ typedef struct {
 typedef struct {
     uint64_t end;              /**< relative end DSN (heap key) */
     int64_t first_ns;          /**< when the segment's first byte was first sent (ns) */
-    mptcp_latency_t *res;
+    mptcp_pkt_t *pkt;          /**< the segment: its data slot gets the latency */
 } lat_pend_t;
 
 typedef struct {
@@ -51,8 +51,8 @@ typedef struct {
 } lat_conn_t;
 
 /* per connection: mptcp_conn_t.lat_priv (lat_conn_t, its arrays on the GLib heap: freed at the
- * file's cleanup, mptcp_latency_cleanup()); per data packet: the mptcp_latency_t
- * behind its mptcp_pkt_t (mptcp_pkt_lat_slot()): no map lookup or allocation per packet */
+ * file's cleanup, mptcp_latency_cleanup()); per data packet: the data slot behind its
+ * mptcp_pkt_t (mptcp_pkt_set_latency() and friends): no map lookup or allocation per packet */
 
 static int hf_latency = -1;
 static int hf_latency_ack = -1;
@@ -76,14 +76,13 @@ rel(lat_dir_t *d, uint64_t raw)
 
 
 static void
-resolve(mptcp_latency_t *res, int64_t first_ns, int64_t t_ack, uint32_t ack_frame)
+resolve(mptcp_pkt_t *pkt, int64_t first_ns, int64_t t_ack, uint32_t ack_frame)
 {
     int64_t v = t_ack - first_ns;
 
     if (v < 0)
         return;
-    res->ns = v;
-    res->ack_frame = ack_frame;
+    mptcp_pkt_set_latency(pkt, v, ack_frame);
 }
 
 /** Relative DATA_ACK of history entry i (the base is set: rel() ran for it). */
@@ -108,7 +107,7 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
     d->acks[d->nacks].t = t;
     d->nacks++;
     for (const lat_pend_t *top; (top = (const lat_pend_t *)mptcp_heap_top(&d->pending)) && top->end <= a;) {
-        resolve(top->res, top->first_ns, t, pkt->frame);
+        resolve(top->pkt, top->first_ns, t, pkt->frame);
         mptcp_heap_pop(&d->pending, sizeof(lat_pend_t));
         if (!d->pending.n)
             mptcp_heap_free(&d->pending, NULL);   /* nothing outstanding: no array kept */
@@ -117,7 +116,7 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
 
 typedef struct {
     uint32_t frame;
-    const mptcp_latency_t *res;
+    const mptcp_pkt_t *p;
 } first_ud_t;
 
 static void
@@ -126,9 +125,9 @@ first_cb(mptcp_pkt_t *p, uint32_t sf_index _U_, void *ud)
     first_ud_t *u = (first_ud_t *)ud;
 
     /* the segment being analysed has no result yet: only earlier transmissions count */
-    if ((p->flags & MPTCP_PF_LAT) && (!u->res || p->frame < u->frame)) {
+    if ((p->flags & MPTCP_PF_LAT) && (!u->p || p->frame < u->frame)) {
         u->frame = p->frame;
-        u->res = mptcp_latency_get(p);
+        u->p = p;
     }
 }
 
@@ -136,14 +135,13 @@ first_cb(mptcp_pkt_t *p, uint32_t sf_index _U_, void *ud)
  * the endpoint's index of sent data that carried it, else this segment (time t, frame). Returns
  * its time (only needed until the segment is acknowledged: not stored). */
 static int64_t
-first_transmission(const mptcp_endpoint_t *e, uint64_t dsn, int64_t t, uint32_t frame, mptcp_latency_t *res)
+first_transmission(const mptcp_endpoint_t *e, uint64_t dsn, int64_t t, mptcp_pkt_t *pkt)
 {
     first_ud_t u = { 0, NULL };
 
     mptcp_sent_foreach_overlap(&e->sent, dsn, dsn + 1, first_cb, &u);
-    res->sent_ns = t;
-    res->first_frame = u.res ? u.frame : frame;
-    return u.res ? u.res->sent_ns : t;
+    mptcp_pkt_set_sent(pkt, t, u.p ? u.frame : pkt->frame);
+    return u.p ? mptcp_pkt_sent_ns(u.p) : t;
 }
 
 void
@@ -166,13 +164,12 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         lat_dir_t *d = &lc->d[pkt->ep];
         uint64_t lo = rel(d, pkt->dsn64), hi = lo + pkt->seglen;
-        mptcp_latency_t *res;
         int64_t first_ns;
 
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
-        if (lo >= UINT64_C(1) << 62 || !(res = mptcp_pkt_lat_slot(pkt)))
+        if (lo >= UINT64_C(1) << 62 || !(pkt->flags & MPTCP_PF_LAT_SLOT))
             return;
-        first_ns = first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], pkt->dsn64, t, pkt->frame, res);
+        first_ns = first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], pkt->dsn64, t, pkt);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;
@@ -187,9 +184,9 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
                 else
                     a = m + 1;
             }
-            resolve(res, first_ns, d->acks[a].t, d->acks[a].pkt->frame);
+            resolve(pkt, first_ns, d->acks[a].t, d->acks[a].pkt->frame);
         } else {
-            lat_pend_t pend = { hi, first_ns, res };
+            lat_pend_t pend = { hi, first_ns, pkt };
             mptcp_heap_push(&d->pending, NULL, &pend, sizeof(pend));
         }
     }
@@ -209,19 +206,20 @@ mptcp_latency_cleanup(void)
     }
 }
 
-const mptcp_latency_t *
-mptcp_latency_get(const mptcp_pkt_t *pkt)
+bool
+mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
 {
-    return (pkt->flags & MPTCP_PF_LAT) ? mptcp_pkt_lat_slot((mptcp_pkt_t *)pkt) : NULL;
+    return mptcp_pkt_latency(pkt, out);
 }
 
 void
 mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
 {
-    const mptcp_latency_t *res;
+    mptcp_latency_t lat;
+    const mptcp_latency_t *res = &lat;
     proto_item *ti;
 
-    if (!(pkt->flags & MPTCP_PF_HAS_DSN) || pkt->seglen == 0 || !(res = mptcp_latency_get(pkt)))
+    if (!(pkt->flags & MPTCP_PF_HAS_DSN) || pkt->seglen == 0 || !mptcp_latency_get(pkt, &lat))
         return;
     if (res->first_frame != pkt->frame) {
         ti = proto_tree_add_uint(t, hf_latency_first, tvb, 0, 0, res->first_frame);

@@ -15,6 +15,7 @@
 #include "mptcp-epan.h"
 
 int proto_mptcp = -1;
+mptcp_pkt_ext_t **mptcp_pkt_exts;
 int proto_mptcp_plugin = -1;
 mptcp_prefs_t mptcp_prefs;
 
@@ -23,12 +24,18 @@ mptcp_prefs_t mptcp_prefs;
  * removal per packet. */
 static mptcp_pkt_current_t current;
 
-static mptcp_pkt_t **pkt_table;    /**< frame number -> first stored result (file scope) */
+static uint32_t *pkt_table;        /**< frame number -> first stored result's reference (pkt_ref(),
+                                    * 0 = none; file scope) */
 static uint32_t pkt_table_len;     /**< allocated entries */
-static uint32_t pkt_table_used;    /**< entries [0, used) are written (NULL or a result); the rest of
+static uint32_t pkt_table_used;    /**< entries [0, used) are written (0 or a reference); the rest of
                                     * the allocation is never touched, so it costs no memory */
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
+static uint32_t nexts, capexts;   /**< mptcp_pkt_exts: used and allocated entries */
+static uint8_t **slabs;            /**< every slab, in order (a reference's upper bits; file scope) */
+static uint32_t nslabs, capslabs;
+static int64_t time_base;          /**< data slots' times are microseconds above it */
+static bool time_base_set;
 
 void
 mptcp_pkt_init(void)
@@ -38,21 +45,66 @@ mptcp_pkt_init(void)
     pkt_table_used = 0;
     pkt_slab = NULL;
     pkt_slab_left = 0;
+    slabs = NULL;
+    nslabs = capslabs = 0;
+    mptcp_pkt_exts = NULL;
+    nexts = capexts = 0;
+    time_base_set = false;
 }
 
 /* {{{ allocation and storage */
 
 /* Per-packet results are carved from file-scope slabs: a wmem allocation each would add a
  * 16-byte chunk header and round up to 16 bytes (the block allocator), 15-20 % of a result.
- * Address sanitizer builds keep one allocation each, so overruns stay visible. */
+ * Address sanitizer builds keep one allocation each, so overruns stay visible (each one is
+ * then a slab of its own). */
 #define PKT_SLAB_SIZE (64 * 1024)
 #define PKT_SLAB_ROUND(size) (((size) + 7) & ~(size_t)7)  /* results hold 64-bit fields */
+/* A result's reference in the frame table, 4 bytes instead of a pointer: 1 + its slab's number
+ * above 13 bits of its offset in 8-byte units (64 KiB slabs; 2^19 - 1 slabs, 32 GiB of
+ * results). Beyond that, or for a result of a second TCP layer, the frame's results go to proto
+ * data. */
+#define PKT_REF_OFF_BITS 13
+#define PKT_REF_MAX_SLABS ((UINT32_C(1) << (32 - PKT_REF_OFF_BITS)) - 1)
+#define PKT_REF_PROTO_DATA UINT32_MAX      /**< this frame's results are all in proto data */
+
+static void
+slab_add(uint8_t *slab)
+{
+    slabs = (uint8_t **)mptcp_grow(wmem_file_scope(), slabs, &capslabs, nslabs + 1, sizeof(*slabs));
+    slabs[nslabs++] = slab;
+}
+
+/** The frame table's reference to pkt (0 if it has none: too many slabs). */
+static uint32_t
+pkt_ref(const mptcp_pkt_t *pkt)
+{
+    const uint8_t *p = (const uint8_t *)pkt;
+
+    for (uint32_t i = nslabs; i-- > 0;) {     /* the current slab, in practice */
+        if (p >= slabs[i] && p < slabs[i] + PKT_SLAB_SIZE)
+            return i < PKT_REF_MAX_SLABS ? ((i << PKT_REF_OFF_BITS) | (uint32_t)((p - slabs[i]) >> 3)) + 1 : 0;
+    }
+    return 0;
+}
+
+static mptcp_pkt_t *
+pkt_deref(uint32_t ref)
+{
+    ref--;
+    return (mptcp_pkt_t *)(uintptr_t)(slabs[ref >> PKT_REF_OFF_BITS] +
+                                      ((size_t)(ref & ((1u << PKT_REF_OFF_BITS) - 1)) << 3));
+}
 
 mptcp_pkt_t *
 mptcp_pkt_new(size_t size)
 {
 #ifdef __SANITIZE_ADDRESS__
-    return (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), size);
+    mptcp_pkt_t *pkt = (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), size);
+
+    G_STATIC_ASSERT(PKT_SLAB_SIZE >= sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + 8);
+    slab_add((uint8_t *)pkt);
+    return pkt;
 #else
     uint8_t *p;
 
@@ -60,6 +112,7 @@ mptcp_pkt_new(size_t size)
     if (size > pkt_slab_left) {
         pkt_slab = (uint8_t *)wmem_alloc(wmem_file_scope(), PKT_SLAB_SIZE);
         pkt_slab_left = PKT_SLAB_SIZE;
+        slab_add(pkt_slab);
     }
     p = pkt_slab;
     pkt_slab += size;
@@ -74,6 +127,8 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 {
 #ifdef __SANITIZE_ADDRESS__
     (void)size;
+    if (nslabs && slabs[nslabs - 1] == (uint8_t *)pkt)
+        nslabs--;
     wmem_free(wmem_file_scope(), pkt);
 #else
     size = PKT_SLAB_ROUND(size);
@@ -84,34 +139,40 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 #endif
 }
 
-/* Per-packet results by frame number: one pointer per frame instead of a proto-data list
- * node per packet. A second MPTCP layer in the same frame (tunnels) goes to proto data. */
+/* Per-packet results by frame number: one 4-byte reference per frame instead of a proto-data
+ * list node per packet. A second MPTCP layer in the same frame (tunnels) goes to proto data. */
 
 void
 mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 {
-    uint32_t n = pinfo->num;
+    uint32_t n = pinfo->num, ref;
 
     pkt->layer = (uint8_t)pinfo->curr_layer_num;
-    pkt_table = (mptcp_pkt_t **)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, n + 1, sizeof(*pkt_table));
+    pkt_table = (uint32_t *)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, n + 1, sizeof(*pkt_table));
     if (n >= pkt_table_used) {
         memset(pkt_table + pkt_table_used, 0, (n + 1 - pkt_table_used) * sizeof(*pkt_table));
         pkt_table_used = n + 1;
     }
-    if (!pkt_table[n])
-        pkt_table[n] = pkt;
-    else
+    if (!pkt_table[n] && (ref = pkt_ref(pkt)) != 0) {
+        pkt_table[n] = ref;
+    } else {
+        if (!pkt_table[n])
+            pkt_table[n] = PKT_REF_PROTO_DATA;
         p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
+    }
 }
 
 mptcp_pkt_t *
 mptcp_pkt_stored(packet_info *pinfo, uint32_t layer)
 {
-    mptcp_pkt_t *pkt = pinfo->num < pkt_table_used ? pkt_table[pinfo->num] : NULL;
+    uint32_t ref = pinfo->num < pkt_table_used ? pkt_table[pinfo->num] : 0;
+    mptcp_pkt_t *pkt;
 
-    if (pkt && pkt->layer == (uint8_t)layer)
+    if (!ref)
+        return NULL;
+    if (ref != PKT_REF_PROTO_DATA && (pkt = pkt_deref(ref))->layer == (uint8_t)layer)
         return pkt;
-    return pkt ? (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer) : NULL;
+    return (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer);
 }
 /* }}} */
 
@@ -160,17 +221,39 @@ mptcp_pkt_tree_wanted(const packet_info *pinfo, proto_tree *tree)
 mptcp_pkt_ext_t *
 mptcp_pkt_ext(mptcp_pkt_t *pkt)
 {
-    if (!pkt->ext)
-        pkt->ext = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
-    return pkt->ext;
+    if (!pkt->ext_ref) {
+        mptcp_pkt_exts = (mptcp_pkt_ext_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_exts, &capexts, nexts + 1,
+                                                        sizeof(*mptcp_pkt_exts));
+        mptcp_pkt_exts[nexts++] = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
+        pkt->ext_ref = nexts;
+    }
+    return mptcp_pkt_exts[pkt->ext_ref - 1];
 }
 
 const mptcp_pkt_ext_t *
 mptcp_pkt_ext_const(const mptcp_pkt_t *pkt)
 {
     static const mptcp_pkt_ext_t none;
+    const mptcp_pkt_ext_t *x = mptcp_pkt_ext_get(pkt);
 
-    return pkt->ext ? pkt->ext : &none;
+    return x ? x : &none;
+}
+
+uint32_t
+mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt)
+{
+    return pkt->nsubflows_ == UINT16_MAX ? mptcp_pkt_ext_const(pkt)->nsubflows : pkt->nsubflows_;
+}
+
+void
+mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
+{
+    if (n < UINT16_MAX) {
+        pkt->nsubflows_ = (uint16_t)n;
+    } else {
+        pkt->nsubflows_ = UINT16_MAX;
+        mptcp_pkt_ext(pkt)->nsubflows = n;
+    }
 }
 
 /* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
@@ -193,6 +276,169 @@ mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
         return mptcp_pkt_ext_const(pkt)->dss_dsn64;
     return pkt->dsn64 - pkt->dss_back;
 }
+
+/* {{{ the data slot: 16 bytes behind a data segment's result, for its latency and data order
+ * (a 24-byte latency and a 24-byte data-order part before). Times and values that do not fit
+ * the compact fields go to the packet's ext part (MPTCP_PX_*_EXT): a time not on a whole
+ * microsecond or more than 71 minutes above the file's first data segment, a latency of 4.3 s
+ * or more, a flight of 256 MiB or more, a first transmission in another frame. */
+
+#define DSLOT_FLIGHT_BITS 28
+#define DSLOT_FLIGHT_MASK ((UINT32_C(1) << DSLOT_FLIGHT_BITS) - 1)
+
+/** The head-of-line wait behind the slot (MPTCP_DO_HOL_SLOT). */
+typedef struct {
+    uint32_t ns;
+    uint32_t frame;
+} dslot_hol_t;
+
+static mptcp_dslot_t *
+dslot(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_dslot_t *)(uintptr_t)(pkt + 1) : NULL;
+}
+
+static unsigned
+dslot_flags(const mptcp_dslot_t *s)
+{
+    return s->flight >> DSLOT_FLIGHT_BITS;
+}
+
+void
+mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame)
+{
+    mptcp_dslot_t *s = dslot(pkt);
+
+    if (!time_base_set) {
+        time_base = t;
+        time_base_set = true;
+    }
+    if (t >= time_base && (t - time_base) % 1000 == 0 && (t - time_base) / 1000 <= UINT32_MAX) {
+        s->sent_us = (uint32_t)((t - time_base) / 1000);
+    } else {
+        mptcp_pkt_ext(pkt)->sent_ns = t;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_SENT_EXT;
+    }
+    if (first_frame != pkt->frame) {
+        mptcp_pkt_ext(pkt)->first_frame = first_frame;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_FIRST_EXT;
+    }
+}
+
+int64_t
+mptcp_pkt_sent_ns(const mptcp_pkt_t *pkt)
+{
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_SENT_EXT))
+        return mptcp_pkt_ext_get(pkt)->sent_ns;
+    return time_base + (int64_t)dslot(pkt)->sent_us * 1000;
+}
+
+void
+mptcp_pkt_set_latency(mptcp_pkt_t *pkt, int64_t ns, uint32_t ack_frame)
+{
+    mptcp_dslot_t *s = dslot(pkt);
+
+    if (ns <= UINT32_MAX) {
+        s->lat_ns = (uint32_t)ns;
+    } else {
+        mptcp_pkt_ext(pkt)->lat_ns = ns;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_LAT_EXT;
+    }
+    s->ack_frame = ack_frame;
+}
+
+bool
+mptcp_pkt_latency(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
+{
+    const mptcp_dslot_t *s = dslot(pkt);
+
+    if (!s || !(pkt->flags & MPTCP_PF_LAT))
+        return false;
+    out->sent_ns = mptcp_pkt_sent_ns(pkt);
+    out->ns = mptcp_pkt_xflag(pkt, MPTCP_PX_LAT_EXT) ? mptcp_pkt_ext_get(pkt)->lat_ns : (int64_t)s->lat_ns;
+    out->first_frame = mptcp_pkt_xflag(pkt, MPTCP_PX_FIRST_EXT) ? mptcp_pkt_ext_get(pkt)->first_frame : pkt->frame;
+    out->ack_frame = s->ack_frame;
+    return true;
+}
+
+void
+mptcp_pkt_set_do_flag(mptcp_pkt_t *pkt, unsigned f)
+{
+    dslot(pkt)->flight |= (uint32_t)f << DSLOT_FLIGHT_BITS;
+}
+
+void
+mptcp_pkt_set_flight(mptcp_pkt_t *pkt, uint64_t flight)
+{
+    mptcp_dslot_t *s = dslot(pkt);
+
+    if (flight <= DSLOT_FLIGHT_MASK) {
+        s->flight = (s->flight & ~DSLOT_FLIGHT_MASK) | (uint32_t)flight;
+    } else {
+        mptcp_pkt_ext(pkt)->flight = flight;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_FLIGHT_EXT;
+    }
+    mptcp_pkt_set_do_flag(pkt, MPTCP_DO_FLIGHT);
+}
+
+void
+mptcp_pkt_reserve_hol(mptcp_pkt_t *pkt)
+{
+#ifndef __SANITIZE_ADDRESS__
+    /* the result is the last one carved from the slab (its own first pass): grow it in place */
+    size_t size = PKT_SLAB_ROUND(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t));
+
+    G_STATIC_ASSERT(sizeof(dslot_hol_t) % sizeof(int64_t) == 0);
+    if ((uint8_t *)pkt + size != pkt_slab || pkt_slab_left < sizeof(dslot_hol_t))
+        return;
+    memset(pkt_slab, 0, sizeof(dslot_hol_t));
+    pkt_slab += sizeof(dslot_hol_t);
+    pkt_slab_left -= sizeof(dslot_hol_t);
+    mptcp_pkt_set_do_flag(pkt, MPTCP_DO_HOL_SLOT);
+#else
+    (void)pkt;     /* one allocation per result: the wait goes to ext */
+#endif
+}
+
+void
+mptcp_pkt_set_hol(mptcp_pkt_t *pkt, int64_t ns, uint32_t frame)
+{
+    mptcp_dslot_t *s = dslot(pkt);
+    dslot_hol_t *h = (dslot_hol_t *)(s + 1);
+
+    if ((dslot_flags(s) & MPTCP_DO_HOL_SLOT) && ns >= 0 && ns <= UINT32_MAX) {
+        h->ns = (uint32_t)ns;
+        h->frame = frame;
+    } else {
+        mptcp_pkt_ext(pkt)->hol_ns = ns;
+        mptcp_pkt_ext_get(pkt)->hol_frame = frame;
+        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_HOL_EXT;
+    }
+}
+
+bool
+mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out)
+{
+    const mptcp_dslot_t *s = dslot(pkt);
+    const dslot_hol_t *h;
+
+    if (!s)
+        return false;
+    out->flags = dslot_flags(s) & (MPTCP_DO_FLIGHT | MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS);
+    out->flight = mptcp_pkt_xflag(pkt, MPTCP_PX_FLIGHT_EXT) ? mptcp_pkt_ext_get(pkt)->flight : (s->flight & DSLOT_FLIGHT_MASK);
+    out->hol_ns = 0;
+    out->hol_frame = 0;
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_HOL_EXT)) {
+        out->hol_ns = mptcp_pkt_ext_get(pkt)->hol_ns;
+        out->hol_frame = mptcp_pkt_ext_get(pkt)->hol_frame;
+    } else if (dslot_flags(s) & MPTCP_DO_HOL_SLOT) {
+        h = (const dslot_hol_t *)(s + 1);
+        out->hol_ns = h->ns;
+        out->hol_frame = h->frame;
+    }
+    return true;
+}
+/* }}} */
 
 /** The sending (or, with peer, receiving) endpoint, if its key was known at this packet. */
 static const mptcp_endpoint_t *

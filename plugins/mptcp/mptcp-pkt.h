@@ -61,7 +61,7 @@ enum {
     MPTCP_PF_ADDR_ID_REUSED = 1u << 21,  /**< ADD_ADDR announces a known id with another address */
     MPTCP_PF_JOIN_REJECTED  = 1u << 22,  /**< SYN/ACK on a join subflow without MP_JOIN */
     MPTCP_PF_DSS_DSN_EXT    = 1u << 23,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
-    MPTCP_PF_LAT_SLOT       = 1u << 24,  /**< an mptcp_latency_t follows the result (payload) */
+    MPTCP_PF_LAT_SLOT       = 1u << 24,  /**< an mptcp_dslot_t follows the result (payload) */
     MPTCP_PF_LAT            = 1u << 25,  /**< ... and holds the segment's latency */
     MPTCP_PF_FB_POS         = 1u << 26,  /**< dsn64 is the byte's position (1 = first) in the
                                           * plain TCP stream of a connection that fell back
@@ -89,6 +89,13 @@ typedef struct {
     wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for */
     uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when the packet's
                                 * first payload byte is not within 2^32 above it (e.g. no payload) */
+    int64_t sent_ns;           /**< MPTCP_PX_SENT_EXT: the data slot's time did not fit */
+    int64_t lat_ns;            /**< MPTCP_PX_LAT_EXT: the data slot's latency did not fit */
+    uint64_t flight;           /**< MPTCP_PX_FLIGHT_EXT: the data slot's flight did not fit */
+    int64_t hol_ns;            /**< MPTCP_PX_HOL_EXT: the head-of-line wait (no room for it) */
+    uint32_t hol_frame;        /**< ... and the frame that closed the gap */
+    uint32_t first_frame;      /**< MPTCP_PX_FIRST_EXT: first transmission, another frame */
+    uint32_t nsubflows;        /**< mptcp_pkt_nsubflows() when it does not fit the result */
     uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
     uint8_t flags;             /**< MPTCP_PX_*: rare flags (the result's 32 flag bits are taken) */
 } mptcp_pkt_ext_t;
@@ -98,11 +105,17 @@ enum {
     MPTCP_PX_CSUM_MAP_BAD   = 1u << 0,   /**< in a mapping whose DSS checksum failed */
     MPTCP_PX_CSUM_DROPPED   = 1u << 1,   /**< ... and its data was sent again: not delivered */
     MPTCP_PX_CSUM_REPAIR    = 1u << 2,   /**< sends again data of a mapping that failed */
+    /* where a data slot's value did not fit its compact form (mptcp-pkt.c) */
+    MPTCP_PX_SENT_EXT       = 1u << 3,   /**< ext->sent_ns */
+    MPTCP_PX_LAT_EXT        = 1u << 4,   /**< ext->lat_ns */
+    MPTCP_PX_FLIGHT_EXT     = 1u << 5,   /**< ext->flight */
+    MPTCP_PX_HOL_EXT        = 1u << 6,   /**< ext->hol_ns, ext->hol_frame */
+    MPTCP_PX_FIRST_EXT      = 1u << 7,   /**< ext->first_frame */
 };
 
 
 /** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK
- * (mptcp-latency.c). Lives behind the segment's mptcp_pkt_t (MPTCP_PF_LAT_SLOT). */
+ * (mptcp-latency.c). The read form (mptcp_pkt_latency()): stored in the data slot. */
 typedef struct {
     int64_t sent_ns;           /**< absolute time of this transmission (ns) */
     int64_t ns;                /**< latency (valid when acked) */
@@ -110,10 +123,20 @@ typedef struct {
     uint32_t ack_frame;        /**< frame of the covering DATA_ACK; 0 = not acked */
 } mptcp_latency_t;
 
-/** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet. */
+/** What a data segment stores behind its result (MPTCP_PF_LAT_SLOT): 16 bytes, for the latency
+ * and the data order; a value that does not fit its field here goes to ext (MPTCP_PX_*_EXT).
+ * Only the accessors below (mptcp-pkt.c) read and write it. */
+typedef struct {
+    uint32_t sent_us;          /**< this transmission's time: microseconds above the file's base */
+    uint32_t lat_ns;           /**< latency, when ack_frame is set */
+    uint32_t ack_frame;        /**< frame of the covering DATA_ACK; 0 = not acked */
+    uint32_t flight;           /**< bits 0-27: bytes in flight; bits 28-31: MPTCP_DO_* */
+} mptcp_dslot_t;
+
+/** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
+ * (64 bytes: the rare part by a 4-byte index, the small values in bit fields). */
 struct mptcp_pkt_s {
     mptcp_subflow_t *sf;       /**< its connection: mptcp_pkt_conn() */
-    mptcp_pkt_ext_t *ext;      /**< rare results, NULL for most packets (mptcp_pkt_ext()) */
     void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
     uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
     uint64_t ack64;            /**< raw 64-bit DATA_ACK */
@@ -123,17 +146,21 @@ struct mptcp_pkt_s {
     uint32_t flags;            /**< MPTCP_PF_* */
     uint32_t seglen;
     uint32_t map_frame;        /**< frame that carried the mapping used (0 = none) */
-    uint32_t nsubflows;        /**< subflows of the connection known at this packet (first pass) */
-    int8_t version;            /**< connection's MPTCP version when analysed (-1 unknown) */
-    int8_t dir;                /**< subflow direction of this segment (0 = from SYN sender) */
-    int8_t ep;                 /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
-    uint8_t keys;              /**< bit e set: endpoint e's key was known when analysed */
-    uint8_t addr_ids_known;    /**< bit d set: addr_id[d] known (subflow direction d) */
+    uint32_t ext_ref;          /**< rare results: 1 + index in mptcp_pkt_exts, 0 for most packets
+                                * (mptcp_pkt_ext()) */
+    uint16_t nsubflows_;       /**< mptcp_pkt_nsubflows() (UINT16_MAX: the number is in ext) */
+    int8_t version : 5;        /**< connection's MPTCP version when analysed (-1 unknown; the
+                                * option's field has 4 bits) */
+    int8_t dir : 2;            /**< subflow direction of this segment (0 = from SYN sender) */
+    int8_t ep : 2;             /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
+    uint8_t keys : 2;          /**< bit e set: endpoint e's key was known when analysed */
+    uint8_t addr_ids_known : 2; /**< bit d set: addr_id[d] known (subflow direction d) */
     uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
 
-/** Data-level order of one data segment (mptcp-dataorder.c). Lives behind its latency slot. */
+/** Data-level order of one data segment (mptcp-dataorder.c). The read form
+ * (mptcp_pkt_dataorder()): stored in the data slot. */
 typedef struct {
     uint64_t flight;           /**< bytes in flight after this segment (MPTCP_DO_FLIGHT) */
     int64_t hol_ns;            /**< head-of-line wait (valid when hol_frame != 0) */
@@ -145,32 +172,56 @@ enum {
     MPTCP_DO_FLIGHT       = 1u << 0,   /**< flight is set */
     MPTCP_DO_WINDOW_FULL  = 1u << 1,   /**< the segment reaches the peer's data-level right edge */
     MPTCP_DO_SPURIOUS     = 1u << 2,   /**< a reinjection whose bytes were all DATA_ACKed before */
+    MPTCP_DO_HOL_SLOT     = 1u << 3,   /**< (stored form) 8 bytes for the HoL wait follow the slot */
 };
 
 /* ---------------------------------------------------------------------------------------- */
 /* Accessors                                                                                 */
 
-/** The latency part behind a data segment's result (NULL without payload): one allocation
- * per data packet for both, and no pointer in every result. */
-static inline mptcp_latency_t *
-mptcp_pkt_lat_slot(mptcp_pkt_t *pkt)
-{
-    return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_latency_t *)(pkt + 1) : NULL;
-}
+/* The data slot (mptcp-pkt.c): setters on the first pass (of the packet itself or of a later
+ * one: the forward values), getters on every pass. */
 
-/** The data-order part behind the latency part (NULL without payload). */
-static inline mptcp_dataorder_t *
-mptcp_pkt_do_slot(mptcp_pkt_t *pkt)
+/** Records the time of this data segment (t, ns) and the frame that first carried its data. */
+void mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame);
+/** The time mptcp_pkt_set_sent() recorded. */
+int64_t mptcp_pkt_sent_ns(const mptcp_pkt_t *pkt);
+/** Records the latency (ns >= 0) and the DATA_ACK's frame. */
+void mptcp_pkt_set_latency(mptcp_pkt_t *pkt, int64_t ns, uint32_t ack_frame);
+/** The latency of a data segment whose slot holds one (MPTCP_PF_LAT): false if none. */
+bool mptcp_pkt_latency(const mptcp_pkt_t *pkt, mptcp_latency_t *out);
+/** Adds MPTCP_DO_WINDOW_FULL or MPTCP_DO_SPURIOUS to the data slot (the packet's first pass). */
+void mptcp_pkt_set_do_flag(mptcp_pkt_t *pkt, unsigned f);
+/** Records the bytes in flight after this segment (MPTCP_DO_FLIGHT). */
+void mptcp_pkt_set_flight(mptcp_pkt_t *pkt, uint64_t flight);
+/** Makes room for a head-of-line wait behind the data slot, on the packet's own first pass
+ * (when it is ahead of a gap); without it the wait goes to ext. */
+void mptcp_pkt_reserve_hol(mptcp_pkt_t *pkt);
+/** Records the head-of-line wait and the frame that closed the gap. */
+void mptcp_pkt_set_hol(mptcp_pkt_t *pkt, int64_t ns, uint32_t frame);
+/** The data order of a data segment (false without a data slot). */
+bool mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out);
+
+/** Every packet's rare part, by mptcp_pkt_t.ext_ref - 1 (file scope). */
+extern mptcp_pkt_ext_t **mptcp_pkt_exts;
+
+/** The packet's rare part, NULL if it has none. */
+static inline mptcp_pkt_ext_t *
+mptcp_pkt_ext_get(const mptcp_pkt_t *pkt)
 {
-    return (pkt->flags & MPTCP_PF_LAT_SLOT) ? (mptcp_dataorder_t *)(mptcp_pkt_lat_slot(pkt) + 1) : NULL;
+    return pkt->ext_ref ? mptcp_pkt_exts[pkt->ext_ref - 1] : NULL;
 }
 
 /** Whether the packet has the rare flag f (MPTCP_PX_*). */
 static inline bool
 mptcp_pkt_xflag(const mptcp_pkt_t *pkt, unsigned f)
 {
-    return pkt->ext && (pkt->ext->flags & f);
+    return pkt->ext_ref && (mptcp_pkt_exts[pkt->ext_ref - 1]->flags & f);
 }
+
+/** The number of subflows of the packet's connection known at it (first pass). */
+uint32_t mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt);
+/** Sets it (first pass). */
+void mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n);
 
 /** The packet's rare-results part, created on first use (first pass only). */
 mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);

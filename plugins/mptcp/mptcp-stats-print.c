@@ -71,9 +71,9 @@ row_latency(const conn_stat_t *c, int d, lat_stat_t *l)
 {
     memset(l, 0, sizeof(*l));
     for (guint i = 0; c->lat_pkts[d] && i < c->lat_pkts[d]->len; i++) {
-        const mptcp_latency_t *lat = mptcp_latency_get((const mptcp_pkt_t *)g_ptr_array_index(c->lat_pkts[d], i));
-        if (lat && lat->ack_frame)
-            mptcp_stats_lat_add(l, lat->ns);
+        mptcp_latency_t lat;
+        if (mptcp_latency_get((const mptcp_pkt_t *)g_ptr_array_index(c->lat_pkts[d], i), &lat) && lat.ack_frame)
+            mptcp_stats_lat_add(l, lat.ns);
         else
             l->unacked++;
     }

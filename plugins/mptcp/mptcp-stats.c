@@ -117,9 +117,10 @@ when_first(when_t *w, int64_t t)
 static void
 gui_do_add(gui_do_t *g, const mptcp_pkt_t *pkt)
 {
-    const mptcp_dataorder_t *r = mptcp_dataorder_get(pkt);
+    mptcp_dataorder_t rr;
+    const mptcp_dataorder_t *r = &rr;
 
-    if (!r)
+    if (!mptcp_dataorder_get(pkt, &rr))
         return;
     if (r->flags & MPTCP_DO_FLIGHT) {
         g->flight_n++;
@@ -363,7 +364,8 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
     }
     unique_syn_data(c, mptcp_pkt_conn(pkt), pkt->frame);
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && pkt->seglen) {
-        const mptcp_latency_t *lat = mptcp_latency_get(pkt);
+        mptcp_latency_t ll;
+        const mptcp_latency_t *lat = mptcp_latency_get(pkt, &ll) ? &ll : NULL;
 
         unique_add(c, e, pkt->dsn64, pkt->seglen);
         dataorder_packet(c, e, pkt, gui);
