@@ -280,11 +280,37 @@ mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
 /* {{{ the data slot: 16 bytes behind a data segment's result, for its latency and data order
  * (a 24-byte latency and a 24-byte data-order part before). Times and values that do not fit
  * the compact fields go to the packet's ext part (MPTCP_PX_*_EXT): a time not on a whole
- * microsecond or more than 71 minutes above the file's first data segment, a latency of 4.3 s
- * or more, a flight of 256 MiB or more, a first transmission in another frame. */
+ * microsecond or more than 71 minutes above the file's first data segment, a latency or wait of
+ * 2.1 s or more that is not a whole number of microseconds, or of 35 min or more, a flight of 256 MiB or more, a first transmission in another frame. */
 
 #define DSLOT_FLIGHT_BITS 28
 #define DSLOT_FLIGHT_MASK ((UINT32_C(1) << DSLOT_FLIGHT_BITS) - 1)
+
+/* A duration in 32 bits: below 2^31 ns (2.1 s) as is, else in microseconds (up to 35 min)
+ * with the top bit set when it is a whole number of them (pcap's resolution). */
+#define NS32_US UINT32_C(0x80000000)
+
+static bool
+ns32_pack(int64_t ns, uint32_t *out)
+{
+    if (ns < 0)
+        return false;
+    if (ns < (int64_t)NS32_US) {
+        *out = (uint32_t)ns;
+        return true;
+    }
+    if (ns % 1000 == 0 && ns / 1000 < (int64_t)NS32_US) {
+        *out = (uint32_t)(ns / 1000) | NS32_US;
+        return true;
+    }
+    return false;
+}
+
+static int64_t
+ns32_unpack(uint32_t v)
+{
+    return (v & NS32_US) ? (int64_t)(v & ~NS32_US) * 1000 : (int64_t)v;
+}
 
 /** The head-of-line wait behind the slot (MPTCP_DO_HOL_SLOT). */
 typedef struct {
@@ -338,9 +364,7 @@ mptcp_pkt_set_latency(mptcp_pkt_t *pkt, int64_t ns, uint32_t ack_frame)
 {
     mptcp_dslot_t *s = dslot(pkt);
 
-    if (ns <= UINT32_MAX) {
-        s->lat_ns = (uint32_t)ns;
-    } else {
+    if (!ns32_pack(ns, &s->lat_ns)) {
         mptcp_pkt_ext(pkt)->lat_ns = ns;
         mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_LAT_EXT;
     }
@@ -355,7 +379,7 @@ mptcp_pkt_latency(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
     if (!s || !(pkt->flags & MPTCP_PF_LAT))
         return false;
     out->sent_ns = mptcp_pkt_sent_ns(pkt);
-    out->ns = mptcp_pkt_xflag(pkt, MPTCP_PX_LAT_EXT) ? mptcp_pkt_ext_get(pkt)->lat_ns : (int64_t)s->lat_ns;
+    out->ns = mptcp_pkt_xflag(pkt, MPTCP_PX_LAT_EXT) ? mptcp_pkt_ext_get(pkt)->lat_ns : ns32_unpack(s->lat_ns);
     out->first_frame = mptcp_pkt_xflag(pkt, MPTCP_PX_FIRST_EXT) ? mptcp_pkt_ext_get(pkt)->first_frame : pkt->frame;
     out->ack_frame = s->ack_frame;
     return true;
@@ -406,8 +430,7 @@ mptcp_pkt_set_hol(mptcp_pkt_t *pkt, int64_t ns, uint32_t frame)
     mptcp_dslot_t *s = dslot(pkt);
     dslot_hol_t *h = (dslot_hol_t *)(s + 1);
 
-    if ((dslot_flags(s) & MPTCP_DO_HOL_SLOT) && ns >= 0 && ns <= UINT32_MAX) {
-        h->ns = (uint32_t)ns;
+    if ((dslot_flags(s) & MPTCP_DO_HOL_SLOT) && ns32_pack(ns, &h->ns)) {
         h->frame = frame;
     } else {
         mptcp_pkt_ext(pkt)->hol_ns = ns;
@@ -433,7 +456,7 @@ mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out)
         out->hol_frame = mptcp_pkt_ext_get(pkt)->hol_frame;
     } else if (dslot_flags(s) & MPTCP_DO_HOL_SLOT) {
         h = (const dslot_hol_t *)(s + 1);
-        out->hol_ns = h->ns;
+        out->hol_ns = ns32_unpack(h->ns);
         out->hol_frame = h->frame;
     }
     return true;

@@ -128,7 +128,7 @@ typedef struct {
  * Only the accessors below (mptcp-pkt.c) read and write it. */
 typedef struct {
     uint32_t sent_us;          /**< this transmission's time: microseconds above the file's base */
-    uint32_t lat_ns;           /**< latency, when ack_frame is set */
+    uint32_t lat_ns;           /**< latency, when ack_frame is set (ns, or us: mptcp-pkt.c) */
     uint32_t ack_frame;        /**< frame of the covering DATA_ACK; 0 = not acked */
     uint32_t flight;           /**< bits 0-27: bytes in flight; bits 28-31: MPTCP_DO_* */
 } mptcp_dslot_t;
