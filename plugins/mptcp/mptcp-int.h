@@ -21,6 +21,7 @@
 #include <epan/address.h>
 #include <epan/proto_data.h>
 
+#include "mptcp-hint.h"
 #include "mptcp-optparse.h"
 #include "mptcp-util.h"
 #include "mptcp-pkt.h"
