@@ -76,6 +76,7 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
     memset(seg, 0, offsetof(mptcp_seg_t, opts));
     seg->has_ts = seg->has_ipid = false;
     seg->tvb = tvb;
+    seg->raw = p;
     copy_address_shallow(&seg->src, &pinfo->src);
     copy_address_shallow(&seg->dst, &pinfo->dst);
     seg->sport = (uint16_t)(p[0] << 8 | p[1]);
@@ -150,6 +151,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     guint32 layer = pinfo->curr_layer_num;
     volatile int len = 0;
     mptcp_pkt_current_t saved;            /* not modified after TRY: needs no volatile */
+    const mptcp_seg_t *outer_seg;         /* likewise */
 
     if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp))) {
         if (PINFO_FD_VISITED(pinfo))
@@ -166,6 +168,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             dupack_first_pass(&seg, pinfo, pkt);
     }
     saved = mptcp_pkt_enter(pinfo, pkt, tree);
+    outer_seg = mptcp_options_parsed(have_seg ? &seg : NULL);
     /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
      * in Wireshark 4.4+) must not skip the analysis of this segment; it is rethrown after. */
     TRY {
@@ -173,6 +176,8 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     }
     FINALLY {
         bool wanted = mptcp_pkt_leave(&saved);    /* first: an exception below must not leave it set */
+
+        mptcp_options_parsed(outer_seg);
 
         mptcp_epan_tcp_dupack_disarm();
 
