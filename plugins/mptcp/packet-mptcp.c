@@ -30,6 +30,7 @@
 #include <epan/dissectors/packet-tcp.h>
 
 static int proto_tcp = -1;
+static protocol_t *mptcp_protocol;         /**< proto_mptcp's, found once (not on every packet) */
 static dissector_handle_t tcp_handle;
 static dissector_table_t tcp_call_table;   /**< private table: calls TCP without a second layer */
 
@@ -153,7 +154,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     mptcp_pkt_current_t saved;            /* not modified after TRY: needs no volatile */
     const mptcp_seg_t *outer_seg;         /* likewise */
 
-    if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp))) {
+    if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(mptcp_protocol)) {
         if (PINFO_FD_VISITED(pinfo))
             pkt = mptcp_pkt_stored(pinfo, layer);
         else if ((have_seg = parse_segment(tvb, pinfo, &seg))) {
@@ -259,6 +260,7 @@ proto_register_mptcp_plugin(void)
 void
 proto_reg_handoff_mptcp_plugin(void)
 {
+    mptcp_protocol = find_protocol_by_id(proto_mptcp);
     tcp_handle = find_dissector("tcp");
     dissector_add_uint("mptcp_plugin.tcp", 6, tcp_handle);
     dissector_add_uint("ip.proto", 6, create_dissector_handle_with_name_and_description(dissect_tcp_wrapper,
