@@ -190,7 +190,7 @@ subflow_index(mptcp_subflow_t *sf)
     mptcp_htab_add(&subflows_by_tuple, wmem_file_scope(), h, sf);
 }
 
-MPTCP_COLD static mptcp_subflow_t *
+static mptcp_subflow_t *
 subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
 {
     size_t alen = (size_t)MAX(seg->src.len, 0) + (size_t)MAX(seg->dst.len, 0);
@@ -208,7 +208,7 @@ subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
     return sf;
 }
 
-MPTCP_COLD static mptcp_conn_t *
+static mptcp_conn_t *
 conn_new(packet_info *pinfo, int version)
 {
     mptcp_conn_t *c = wmem_new0(wmem_file_scope(), mptcp_conn_t);
@@ -226,7 +226,7 @@ static int sender_ep(const mptcp_subflow_t *sf, int dir);
 /* A subflow linked late (e.g. an MP_JOIN third ACK whose SYN was not captured: HMAC only, no
  * token) leaves its earlier packets without a connection on the first pass; what is learnt
  * now fills their stored results, so that -2 and the GUI show them. */
-MPTCP_COLD static void
+static void
 adopt_orphans(mptcp_conn_t *c, mptcp_subflow_t *sf)
 {
     for (guint i = 0; sf->orphans && i < wmem_array_get_count(sf->orphans); i++) {
@@ -238,7 +238,7 @@ adopt_orphans(mptcp_conn_t *c, mptcp_subflow_t *sf)
     sf->orphans = NULL;        /* file scope: freed with the file */
 }
 
-MPTCP_COLD static void
+static void
 conn_attach(mptcp_conn_t *c, mptcp_subflow_t *sf, int client_dir)
 {
     if (sf->conn == c)
@@ -252,7 +252,7 @@ conn_attach(mptcp_conn_t *c, mptcp_subflow_t *sf, int client_dir)
     adopt_orphans(c, sf);
 }
 
-MPTCP_COLD static void
+static void
 token_register(mptcp_conn_t *c, int ep)
 {
     uint32_t tok = c->ep[ep].token;
@@ -292,7 +292,7 @@ token_owners(uint32_t token, guint *n)
 }
 
 /** Record an endpoint's key (once); keys never change a connection's identity. */
-MPTCP_COLD static void
+static void
 endpoint_set_key(mptcp_conn_t *c, int ep, uint64_t key)
 {
     mptcp_endpoint_t *e = &c->ep[ep];
@@ -309,7 +309,7 @@ endpoint_set_key(mptcp_conn_t *c, int ep, uint64_t key)
  * connections whose endpoint owns that token, prefer one whose addresses match the
  * subflow, then the most recent one (token reuse over time). Returns the receiver's
  * endpoint index in *ep_out. */
-MPTCP_COLD static mptcp_conn_t *
+static mptcp_conn_t *
 conn_by_token(uint32_t token, const mptcp_seg_t *seg, int *ep_out)
 {
     guint n;
@@ -350,7 +350,7 @@ sender_ep(const mptcp_subflow_t *sf, int dir)
 }
 
 /* {{{ MP_CAPABLE */
-MPTCP_COLD static void
+static void
 handle_capable(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o,
                mptcp_pkt_t *pkt)
 {
@@ -386,7 +386,7 @@ handle_capable(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, 
 /* }}} */
 
 /* {{{ MP_JOIN */
-MPTCP_COLD static void
+static void
 handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o,
             mptcp_pkt_t *pkt)
 {
@@ -453,7 +453,7 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
 /* }}} */
 
 /* {{{ addresses, priority, close */
-MPTCP_COLD static void
+static void
 handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
 {
     mptcp_conn_t *c = sf->conn;
@@ -486,7 +486,7 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
     wmem_map_insert(e->addrs, GUINT_TO_POINTER(o->u.add.addr_id), a);
 }
 
-MPTCP_COLD static void
+static void
 handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned optoff, const mptcp_opt_t *o,
                mptcp_pkt_t *pkt)
 {
@@ -510,7 +510,7 @@ handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned opto
 }
 
 /* RFC 8684 section 3.5: MP_FASTCLOSE carries the key of the option's receiver. */
-MPTCP_COLD static void
+static void
 handle_fastclose(mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
 {
     mptcp_conn_t *c = sf->conn;
@@ -551,7 +551,7 @@ near_ref(uint64_t v, bool wide, uint64_t ref)
 
 /** Try to link an unlinked subflow from a DSS's DSN (sent by this side) or DATA_ACK
  * (acknowledging the peer's data). Creates an inferred connection when nothing matches. */
-MPTCP_COLD static void
+static void
 infer_link(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o)
 {
     guint n = wmem_array_get_count(all_conns);

@@ -103,7 +103,7 @@ do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
 }
 
 /* {{{ captured bytes above the complete point */
-MPTCP_COLD static void
+static void
 iv_add_gap(do_dir_t *d, uint64_t lo, uint64_t hi)
 {
     unsigned i = 0, j;
@@ -170,7 +170,7 @@ syn_wscale(const mptcp_seg_t *seg)
 }
 
 /** Records the window scale option of a subflow's first SYN and first SYN/ACK. */
-MPTCP_COLD static void
+static void
 note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     /* by subflow direction, as the windows are looked up (0: the SYN sender) */

@@ -72,7 +72,7 @@ isn_search(mptcp_sfdir_t *sd)
     return sd->search;
 }
 
-MPTCP_COLD static void
+static void
 narrow_isn(mptcp_sfdir_t *sd, const mptcp_seg_t *seg)
 {
     for (unsigned i = 0; i < seg->nopts; i++) {
@@ -119,7 +119,7 @@ typedef struct {
     uint64_t dsn;              /**< the mapping's 64-bit DSN */
 } undated_t;
 
-MPTCP_COLD static void
+static void
 undated_keep(mptcp_sfdir_t *sd, const mptcp_endpoint_t *me, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     undated_t u = { pkt, seg->seq, false, 0, 0, 0 };
@@ -143,7 +143,7 @@ undated_keep(mptcp_sfdir_t *sd, const mptcp_endpoint_t *me, const mptcp_seg_t *s
  * mapping boundary pins its ISN (narrow_isn). Once it is known, their DSNs (from their own
  * DSS mapping, RFC 8684 section 3.3.1, or one covering them) fill their stored results, so that
  * -2 and the GUI show them (MPTCP_PF_LATE_DSN). */
-MPTCP_COLD static void
+static void
 undated_fill(mptcp_sfdir_t *sd, uint64_t ref)
 {
     for (guint i = 0; i < wmem_array_get_count(sd->search->undated); i++) {
@@ -224,7 +224,7 @@ fold(uint32_t sum)
 }
 
 /** Adds this segment's share of a checksummed mapping; data_len excludes a DATA_FIN. */
-MPTCP_COLD static void
+static void
 checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, uint64_t dsn64, uint32_t ssn,
                  uint16_t dll, uint16_t csum, uint32_t data_len, uint64_t offset)
 {
@@ -308,7 +308,7 @@ mptcp_dsn_csum_state(const mptcp_pkt_t *pkt)
 }
 
 /* RFC 8684 section 3.3.1: a copy of data whose mapping failed its checksum was not delivered */
-MPTCP_COLD static void
+static void
 repair_cb(mptcp_pkt_t *earlier, uint32_t sf_index _U_, void *ud)
 {
     mptcp_pkt_t *pkt = (mptcp_pkt_t *)ud;
@@ -362,7 +362,7 @@ typedef struct {
  * after the SYN from IDSN + 1 (its DSS mappings, DATA_ACKs and DATA_FIN say so), so the SYN's
  * bytes are the ones just below; or, when the connection fell back before, position 1 of the
  * plain TCP stream (section 3.7). */
-MPTCP_COLD static void
+static void
 syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
 {
     mptcp_pkt_t *p = e->syn_pkt;
@@ -394,7 +394,7 @@ syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
 /* RFC 8684 appendix B: with TCP Fast Open the SYN's payload starts the data stream, before any
  * mapping; Linux's DSS subflow sequence numbers leave it out (subflow sequence 1 is the first
  * byte after it). */
-MPTCP_COLD static void
+static void
 syn_data(dsn_ctx_t *x)
 {
     mptcp_endpoint_t *me = x->me;
@@ -435,7 +435,7 @@ dss_ack(dsn_ctx_t *x, const mptcp_opt_t *o)
 
 /* RFC 8684 section 3.3.3: the DATA_FIN takes the last DSN of the mapping; with subflow
  * sequence 0 and length 1 it carries no data. Returns the mapping's data length. */
-MPTCP_COLD static uint32_t
+static uint32_t
 dss_data_fin(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
 {
     uint32_t dlen = o->u.dss.dll;
@@ -475,7 +475,7 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
 }
 
 /* RFC 8684 section 3.7: an infinite mapping maps everything from its subflow sequence on */
-MPTCP_COLD static void
+static void
 infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
 {
     uint64_t ssn64 = mptcp_expand32(x->relseq, o->u.dss.ssn);
@@ -521,7 +521,7 @@ dss_map(dsn_ctx_t *x, const mptcp_opt_t *o)
 
 /* RFC 8684 section 3.1: MP_CAPABLE with data maps subflow sequence 1 to IDSN+1; every
  * retransmitted copy describes the same mapping */
-MPTCP_COLD static void
+static void
 capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
 {
     mptcp_endpoint_t *me = x->me;
@@ -545,7 +545,7 @@ capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
  * mapping, or a fallback after data), or, before any mapping, from the start: its first byte
  * is DSN IDSN + 1 when the sender's key is known, else only a position (MPTCP_PF_FB_POS) that
  * Follow and the statistics use. */
-MPTCP_COLD static void
+static void
 fallback_place(dsn_ctx_t *x)
 {
     uint64_t pos = x->relseq + x->sd->syn_data;

@@ -48,7 +48,7 @@ mptcp_dss_expected_len(uint8_t flags)
 
 /* RFC 8684 section 3.1: v1 lengths 4 (SYN), 12 (SYN/ACK), 20 (ACK), 22 (ACK + data),
  * 24 (ACK + data + checksum). RFC 6824 section 3.1: v0 lengths 12 (SYN, SYN/ACK), 20 (ACK). */
-MPTCP_COLD static mptcp_opt_status_t
+static mptcp_opt_status_t
 parse_capable(const uint8_t *p, mptcp_opt_t *o)
 {
     o->u.cap.version = p[2] & 0x0f;
@@ -79,7 +79,7 @@ parse_capable(const uint8_t *p, mptcp_opt_t *o)
 }
 
 /* RFC 8684 section 3.2: SYN 12, SYN/ACK 16, third ACK 24 octets. */
-MPTCP_COLD static mptcp_opt_status_t
+static mptcp_opt_status_t
 parse_join(const uint8_t *p, mptcp_opt_t *o)
 {
     o->flags = p[2] & 0x0f;
@@ -154,7 +154,7 @@ parse_dss(const uint8_t *p, mptcp_opt_t *o)
 
 /* RFC 8684 section 3.4.1 (v1: E flag, optional port, 8-octet truncated HMAC unless E=1)
  * and RFC 6824 section 3.4.1 (v0: IPVer nibble, optional port, no HMAC). */
-MPTCP_COLD static mptcp_opt_status_t
+static mptcp_opt_status_t
 parse_add_addr(const uint8_t *p, int version, mptcp_opt_t *o)
 {
     unsigned alen, off;
@@ -211,7 +211,7 @@ parse_add_addr(const uint8_t *p, int version, mptcp_opt_t *o)
 }
 
 /* Every option but DSS: the handshakes and the signalling, a few packets of a connection. */
-MPTCP_COLD static void
+static void
 parse_rare(const uint8_t *p, int version, mptcp_opt_t *o)
 {
     /* Every fixed layout below needs at least 4 octets except MP_PRIO (3) and REMOVE_ADDR (>= 4). */
