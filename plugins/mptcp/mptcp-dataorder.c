@@ -105,18 +105,10 @@ do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
 
 /* {{{ captured bytes above the complete point */
 static void
-iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
+iv_add_gap(do_dir_t *d, uint64_t lo, uint64_t hi)
 {
     unsigned i = 0, j;
 
-    if (hi <= d->complete)
-        return;
-    if (lo < d->complete)
-        lo = d->complete;
-    if (lo == d->complete && (d->niv == 0 || d->iv[0].lo > hi)) {
-        d->complete = hi;          /* in order: what the general case below ends with, no entry */
-        return;
-    }
     while (i < d->niv && d->iv[i].hi < lo)
         i++;
     /* merge every interval that overlaps or touches [lo, hi) */
@@ -144,6 +136,20 @@ iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
             d->capiv = 0;
         }
     }
+}
+
+static void
+iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
+{
+    if (hi <= d->complete)
+        return;
+    if (lo < d->complete)
+        lo = d->complete;
+    if (MPTCP_LIKELY(lo == d->complete && (d->niv == 0 || d->iv[0].lo > hi))) {
+        d->complete = hi;          /* in order: what the general case ends with, no entry */
+        return;
+    }
+    iv_add_gap(d, lo, hi);
 }
 /* }}} */
 

@@ -363,12 +363,10 @@ typedef struct {
  * bytes are the ones just below; or, when the connection fell back before, position 1 of the
  * plain TCP stream (section 3.7). */
 static void
-syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
+syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
 {
     mptcp_pkt_t *p = e->syn_pkt;
 
-    if (!p || (p->flags & MPTCP_PF_HAS_DSN))
-        return;
     if (e->key_known) {
         p->dsn64 = mptcp_ep_rel_base(e) + 1;
         p->flags |= MPTCP_PF_HAS_DSN;
@@ -384,6 +382,13 @@ syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
         p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
         record_sent(e, p->sf, p);
     }
+}
+
+static inline void
+syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
+{
+    if (MPTCP_UNLIKELY(e->syn_pkt && !(e->syn_pkt->flags & MPTCP_PF_HAS_DSN)))
+        syn_data_resolve_now(c, e, cur);
 }
 
 /* RFC 8684 appendix B: with TCP Fast Open the SYN's payload starts the data stream, before any
@@ -453,7 +458,7 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     mptcp_pkt_t *pkt = x->pkt;
     uint64_t relseq = x->relseq, ssn64 = mptcp_expand32(relseq, o->u.dss.ssn);
 
-    if (o->u.dss.has_csum && !exact) {
+    if (MPTCP_UNLIKELY(o->u.dss.has_csum) && !exact) {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;   /* the pseudo-header needs all 64 bits */
     } else if (o->u.dss.has_csum && relseq >= ssn64 && relseq < ssn64 + dlen) {
         const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, ssn64);

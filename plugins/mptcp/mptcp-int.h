@@ -21,6 +21,7 @@
 #include <epan/address.h>
 #include <epan/proto_data.h>
 
+#include "mptcp-hint.h"
 #include "mptcp-optparse.h"
 #include "mptcp-util.h"
 #include "mptcp-pkt.h"
@@ -42,6 +43,7 @@ typedef struct {
     mptcp_opt_t opts[MPTCP_MAX_OPTS];
     unsigned opt_offset[MPTCP_MAX_OPTS];  /**< option offset within the TCP header */
     tvbuff_t *tvb;             /**< the TCP segment */
+    const uint8_t *raw;        /**< its captured bytes (the options are at raw + opt_offset[i]) */
     bool has_ts;               /**< TCP timestamps option (kind 8) present: tsval */
     bool has_ipid;             /**< carried by IPv4: ipid */
     uint32_t tsval;
@@ -266,6 +268,9 @@ void mptcp_options_handoff(void);
 /** Calls add for each of the plugin's fields registered under TCP (tcp.options.mptcp.*). */
 void mptcp_options_watch(void (*add)(header_field_info *hfi));
 int dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
+/** Makes seg (NULL: none) the segment whose parsed options the handler may take while TCP
+ * dissects it; returns the one it replaces (nested TCP layers), to be put back after. */
+const mptcp_seg_t *mptcp_options_parsed(const mptcp_seg_t *seg);
 
 /* mptcp-conn.c */
 void mptcp_conn_init(void);
@@ -431,6 +436,7 @@ void mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *
 typedef struct {
     const mptcp_pkt_t *pkt;    /**< file-scope first-pass result (pkt->conn is set) */
     tvbuff_t *tvb;             /**< the TCP segment */
+    const uint8_t *raw;        /**< its captured bytes (the options are at raw + opt_offset[i]) */
     unsigned hlen;             /**< TCP header length: the payload starts there */
     uint16_t tcp_flags;        /**< TH_* */
     uint16_t subtypes;         /**< bit s set: an MPTCP option of subtype s is present */

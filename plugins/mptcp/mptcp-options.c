@@ -432,72 +432,114 @@ render_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *len_
 
 /* }}} */
 
+/* The segment TCP dissects now as the wrapper parsed it (first pass; NULL otherwise): the option
+ * handler takes its DSS options from there instead of parsing them again. */
+static const mptcp_seg_t *parsed_seg;
+static protocol_t *mptcp_protocol;     /**< proto_mptcp's (found once: not on every option) */
+
+const mptcp_seg_t *
+mptcp_options_parsed(const mptcp_seg_t *seg)
+{
+    const mptcp_seg_t *outer = parsed_seg;
+
+    parsed_seg = seg;
+    return outer;
+}
+
+/** The wrapper's parse of the DSS option at p (the same bytes), if it parsed OK and the handler's
+ * caplen bytes hold all of it: what mptcp_opt_parse() would give again. */
+static const mptcp_opt_t *
+parsed_dss(const uint8_t *p, unsigned caplen)
+{
+    const mptcp_seg_t *seg = parsed_seg;
+
+    for (unsigned i = 0; seg && i < seg->nopts; i++) {
+        if (seg->raw + seg->opt_offset[i] == p) {
+            const mptcp_opt_t *o = &seg->opts[i];
+            return o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS && caplen >= o->len ? o : NULL;
+        }
+    }
+    return NULL;
+}
+
+/** The option's items (t NULL: on no tree) and the expert infos of an option that did not parse. */
+static void
+render_main(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *main_item, const mptcp_opt_t *o,
+            mptcp_pkt_t *pkt, unsigned caplen)
+{
+    proto_item *len_item;
+
+    proto_tree_add_item(t, hf_tcp_option_kind, tvb, 0, 1, ENC_BIG_ENDIAN);
+    len_item = proto_tree_add_item(t, hf_tcp_option_len, tvb, 1, 1, ENC_BIG_ENDIAN);
+    if (caplen >= 3) {
+        proto_tree_add_item(t, hf_opt_subtype, tvb, 2, 1, ENC_BIG_ENDIAN);
+        proto_item_append_text(main_item, ": %s",
+                               val_to_str_const(o->subtype, mptcp_subtype_vals, "Unknown"));
+    }
+
+    switch (o->status) {
+    case MPTCP_OPT_OK:
+        render_option(tvb, pinfo, t, len_item, o, pkt);
+        break;
+    case MPTCP_OPT_TOO_SHORT:
+        /* no subtype octet: every MPTCP option has at least 3 (RFC 8684 section 3) */
+        expert_add_info_format(pinfo, len_item, &ei_bad_length, "Invalid length %u for an MPTCP option (no subtype)",
+                               o->len);
+        break;
+    case MPTCP_OPT_BAD_LENGTH:
+        expert_add_info_format(pinfo, len_item, &ei_bad_length, "Invalid length %u for MPTCP %s option",
+                               o->len, val_to_str_const(o->subtype, mptcp_subtype_vals, "Unknown"));
+        break;
+    case MPTCP_OPT_TRUNCATED:
+        expert_add_info_format(pinfo, len_item, &ei_truncated,
+                               "MPTCP option truncated: length %u, %u bytes captured", o->len, caplen);
+        break;
+    case MPTCP_OPT_UNKNOWN_SUBTYPE:
+        expert_add_info_format(pinfo, main_item, &ei_unknown_subtype, "Unknown MPTCP option subtype %u",
+                               o->subtype);
+        break;
+    }
+}
+
 /** Option-30 handler, called by TCP for each MPTCP option (data = struct tcpheader *). */
 int
 dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-    proto_item *main_item, *len_item;
+    proto_item *main_item;
     proto_tree *t;
-    mptcp_opt_t o;
+    mptcp_opt_t parsed;
+    const mptcp_opt_t *o;
     mptcp_pkt_t *pkt;
     unsigned caplen = tvb_captured_length(tvb);
     const uint8_t *p;
-    int version;
 
-    if (!proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp)))
+    if (!proto_is_protocol_enabled(mptcp_protocol))
         return 0;
     mptcp_epan_tcp_dupack_disarm();      /* TCP's sequence analysis is done (packet-mptcp.c) */
 
     pkt = mptcp_pkt_current(pinfo);
-    version = pkt ? pkt->version : -1;
     p = tvb_get_ptr(tvb, 0, caplen);
-    mptcp_opt_parse(p, caplen, version, &o);
+    if (!(o = parsed_dss(p, caplen))) {
+        mptcp_opt_parse(p, caplen, pkt ? pkt->version : -1, &parsed);
+        o = &parsed;
+    }
 
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "MPTCP");
     /* the protocol item always (Wireshark 4.4+ builds frame.protocols from it); the option's
      * items only on a tree somebody sees or filters on (expert infos and the column always) */
     main_item = proto_tree_add_item(tree, proto_mptcp, tvb, 0, -1, ENC_NA);
     if (!mptcp_pkt_tree_wanted(pinfo, tree)) {
-        if (G_LIKELY(o.status == MPTCP_OPT_OK && o.subtype == MPTCP_SUB_DSS)) {
+        if (MPTCP_LIKELY(o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS)) {
             /* the items below would all go to a NULL tree: only the main item's text is kept */
             proto_item_append_text(main_item, ": %s", dss_name);
-            dss_untreed(tvb, pinfo, &o, pkt);
+            dss_untreed(tvb, pinfo, o, pkt);
             return caplen;
         }
         t = NULL;
     } else {
         t = proto_item_add_subtree(main_item, ett_mptcp_opt);
     }
-    proto_tree_add_item(t, hf_tcp_option_kind, tvb, 0, 1, ENC_BIG_ENDIAN);
-    len_item = proto_tree_add_item(t, hf_tcp_option_len, tvb, 1, 1, ENC_BIG_ENDIAN);
-    if (caplen >= 3) {
-        proto_tree_add_item(t, hf_opt_subtype, tvb, 2, 1, ENC_BIG_ENDIAN);
-        proto_item_append_text(main_item, ": %s",
-                               val_to_str_const(o.subtype, mptcp_subtype_vals, "Unknown"));
-    }
-
-    switch (o.status) {
-    case MPTCP_OPT_OK:
-        render_option(tvb, pinfo, t, len_item, &o, pkt);
-        break;
-    case MPTCP_OPT_TOO_SHORT:
-        /* no subtype octet: every MPTCP option has at least 3 (RFC 8684 section 3) */
-        expert_add_info_format(pinfo, len_item, &ei_bad_length, "Invalid length %u for an MPTCP option (no subtype)",
-                               o.len);
-        break;
-    case MPTCP_OPT_BAD_LENGTH:
-        expert_add_info_format(pinfo, len_item, &ei_bad_length, "Invalid length %u for MPTCP %s option",
-                               o.len, val_to_str_const(o.subtype, mptcp_subtype_vals, "Unknown"));
-        break;
-    case MPTCP_OPT_TRUNCATED:
-        expert_add_info_format(pinfo, len_item, &ei_truncated,
-                               "MPTCP option truncated: length %u, %u bytes captured", o.len, caplen);
-        break;
-    case MPTCP_OPT_UNKNOWN_SUBTYPE:
-        expert_add_info_format(pinfo, main_item, &ei_unknown_subtype, "Unknown MPTCP option subtype %u",
-                               o.subtype);
-        break;
-    }
+    render_main(tvb, pinfo, t, main_item, o, pkt, caplen);
     return caplen;
 }
 
@@ -664,6 +706,7 @@ mptcp_options_register(void)
 void
 mptcp_options_handoff(void)
 {
+    mptcp_protocol = find_protocol_by_id(proto_mptcp);
     hf_tcp_option_kind = proto_registrar_get_id_byname("tcp.option_kind");
     hf_tcp_option_len = proto_registrar_get_id_byname("tcp.option_len");
 }

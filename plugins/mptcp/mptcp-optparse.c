@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mptcp-optparse.h"
+#include "mptcp-hint.h"
 
 static uint16_t
 rd16(const uint8_t *p)
@@ -209,28 +210,10 @@ parse_add_addr(const uint8_t *p, int version, mptcp_opt_t *o)
     return MPTCP_OPT_OK;
 }
 
-mptcp_opt_status_t
-mptcp_opt_parse(const uint8_t *p, unsigned caplen, int version, mptcp_opt_t *o)
+/* Every option but DSS: the handshakes and the signalling, a few packets of a connection. */
+static void
+parse_rare(const uint8_t *p, int version, mptcp_opt_t *o)
 {
-    memset(o, 0, sizeof(*o));
-    if (caplen < 2) {
-        o->status = MPTCP_OPT_TRUNCATED;
-        return o->status;
-    }
-    o->len = p[1];
-    if (o->len < 3) {
-        o->status = MPTCP_OPT_TOO_SHORT;
-        return o->status;
-    }
-    if (caplen < 3) {
-        o->status = MPTCP_OPT_TRUNCATED;
-        return o->status;
-    }
-    o->subtype = p[2] >> 4;
-    if (caplen < o->len) {
-        o->status = MPTCP_OPT_TRUNCATED;
-        return o->status;
-    }
     /* Every fixed layout below needs at least 4 octets except MP_PRIO (3) and REMOVE_ADDR (>= 4). */
     switch (o->subtype) {
     case MPTCP_SUB_CAPABLE:
@@ -238,9 +221,6 @@ mptcp_opt_parse(const uint8_t *p, unsigned caplen, int version, mptcp_opt_t *o)
         break;
     case MPTCP_SUB_JOIN:
         o->status = parse_join(p, o);
-        break;
-    case MPTCP_SUB_DSS:
-        o->status = o->len < 4 ? MPTCP_OPT_BAD_LENGTH : parse_dss(p, o);
         break;
     case MPTCP_SUB_ADD_ADDR:
         o->status = parse_add_addr(p, version, o);
@@ -282,5 +262,33 @@ mptcp_opt_parse(const uint8_t *p, unsigned caplen, int version, mptcp_opt_t *o)
         o->status = MPTCP_OPT_UNKNOWN_SUBTYPE;
         break;
     }
+}
+
+mptcp_opt_status_t
+mptcp_opt_parse(const uint8_t *p, unsigned caplen, int version, mptcp_opt_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    if (caplen < 2) {
+        o->status = MPTCP_OPT_TRUNCATED;
+        return o->status;
+    }
+    o->len = p[1];
+    if (o->len < 3) {
+        o->status = MPTCP_OPT_TOO_SHORT;
+        return o->status;
+    }
+    if (caplen < 3) {
+        o->status = MPTCP_OPT_TRUNCATED;
+        return o->status;
+    }
+    o->subtype = p[2] >> 4;
+    if (caplen < o->len) {
+        o->status = MPTCP_OPT_TRUNCATED;
+        return o->status;
+    }
+    if (MPTCP_LIKELY(o->subtype == MPTCP_SUB_DSS))
+        o->status = o->len < 4 ? MPTCP_OPT_BAD_LENGTH : parse_dss(p, o);
+    else
+        parse_rare(p, version, o);
     return o->status;
 }

@@ -30,6 +30,7 @@
 #include <epan/dissectors/packet-tcp.h>
 
 static int proto_tcp = -1;
+static protocol_t *mptcp_protocol;         /**< proto_mptcp's, found once (not on every packet) */
 static dissector_handle_t tcp_handle;
 static dissector_table_t tcp_call_table;   /**< private table: calls TCP without a second layer */
 
@@ -76,6 +77,7 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
     memset(seg, 0, offsetof(mptcp_seg_t, opts));
     seg->has_ts = seg->has_ipid = false;
     seg->tvb = tvb;
+    seg->raw = p;
     copy_address_shallow(&seg->src, &pinfo->src);
     copy_address_shallow(&seg->dst, &pinfo->dst);
     seg->sport = (uint16_t)(p[0] << 8 | p[1]);
@@ -150,8 +152,9 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     guint32 layer = pinfo->curr_layer_num;
     volatile int len = 0;
     mptcp_pkt_current_t saved;            /* not modified after TRY: needs no volatile */
+    const mptcp_seg_t *outer_seg;         /* likewise */
 
-    if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(find_protocol_by_id(proto_mptcp))) {
+    if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(mptcp_protocol)) {
         if (PINFO_FD_VISITED(pinfo))
             pkt = mptcp_pkt_stored(pinfo, layer);
         else if ((have_seg = parse_segment(tvb, pinfo, &seg))) {
@@ -166,6 +169,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             dupack_first_pass(&seg, pinfo, pkt);
     }
     saved = mptcp_pkt_enter(pinfo, pkt, tree);
+    outer_seg = mptcp_options_parsed(have_seg ? &seg : NULL);
     /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
      * in Wireshark 4.4+) must not skip the analysis of this segment; it is rethrown after. */
     TRY {
@@ -173,6 +177,8 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     }
     FINALLY {
         bool wanted = mptcp_pkt_leave(&saved);    /* first: an exception below must not leave it set */
+
+        mptcp_options_parsed(outer_seg);
 
         mptcp_epan_tcp_dupack_disarm();
 
@@ -254,6 +260,7 @@ proto_register_mptcp_plugin(void)
 void
 proto_reg_handoff_mptcp_plugin(void)
 {
+    mptcp_protocol = find_protocol_by_id(proto_mptcp);
     tcp_handle = find_dissector("tcp");
     dissector_add_uint("mptcp_plugin.tcp", 6, tcp_handle);
     dissector_add_uint("ip.proto", 6, create_dissector_handle_with_name_and_description(dissect_tcp_wrapper,
