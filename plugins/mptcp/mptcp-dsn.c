@@ -382,7 +382,7 @@ syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
     p->flags &= ~MPTCP_PF_NO_MAPPING;
     if (p != cur) {              /* the SYN's own update records it otherwise */
         p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
-        record_sent(e, p->sf, p);
+        record_sent(e, mptcp_pkt_sf(p), p);
     }
 }
 
@@ -573,7 +573,7 @@ dsn_from_mappings(dsn_ctx_t *x)
         pkt->dsn64 = m->val + (x->relseq - m->low);
         pkt->flags |= MPTCP_PF_HAS_DSN;
         pkt->map_frame = m->frame == x->pinfo->num ? 0 : m->frame;
-    } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || pkt->sf == x->c->master)) {
+    } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || mptcp_pkt_sf(pkt) == x->c->master)) {
         fallback_place(x);
     } else if (x->c->fallback || (!x->have_relseq && x->seg->nopts)) {
         /* plain TCP after fallback: no data-level mapping is expected; or the subflow's
@@ -597,7 +597,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (!x.c || pkt->ep < 0)
         return false;
-    x.sd = &pkt->sf->dir[pkt->dir];
+    x.sd = &mptcp_pkt_sf(pkt)->dir[pkt->dir];
     x.me = &x.c->ep[pkt->ep];
     x.peer = &x.c->ep[1 - pkt->ep];
     isn_was_known = x.sd->isn_known;
@@ -622,7 +622,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     }
     syn_data_resolve(x.c, &x.c->ep[0], pkt);
     syn_data_resolve(x.c, &x.c->ep[1], pkt);
-    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && pkt->sf == x.c->master)
+    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && mptcp_pkt_sf(pkt) == x.c->master)
         syn_data(&x);
     else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
@@ -633,6 +633,6 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     if (pkt->flags & MPTCP_PF_DSS_DSN)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
-        record_sent(x.me, pkt->sf, pkt);
+        record_sent(x.me, mptcp_pkt_sf(pkt), pkt);
     return true;
 }

@@ -920,7 +920,7 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     rec_ref_t rr = { pkt, NULL };
     int ep = pkt->ep;
 
-    if (!reasm_on || !c || ep < 0 || !pkt->sf || c->fallback || !subflow_claimed(pkt->sf, pinfo->num))
+    if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(mptcp_pkt_sf(pkt), pinfo->num))
         return;
     rc = conn_get(c);
     if (rc->dir[1 - ep].more && rc->dir[1 - ep].more->failed && mp_fail_with_fallback(seg))
@@ -1491,7 +1491,7 @@ chunk_dissect(app_ctx_t *x, reasm_chunk_t *ch)
 static void
 claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    mptcp_subflow_t *sf = pkt->sf;
+    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
     bool claimed = sf->claim_conv != NULL;
     bool not_called = claimed && sf->claim_from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
     conversation_t *conv = NULL;
@@ -1556,7 +1556,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     proto_item *di;
     app_ctx_t x;
 
-    if (!reasm_on || !mptcp_pkt_conn(pkt) || !pkt->sf || pkt->ep < 0)
+    if (!reasm_on || !mptcp_pkt_conn(pkt) || pkt->ep < 0)   /* a connection: a subflow */
         return;
     if (seg && !mptcp_pkt_conn(pkt)->fallback)
         claim_update(pinfo, seg, pkt);
@@ -1613,7 +1613,7 @@ dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
     /* not placed (e.g. cut by the snap length): TCP dissects the segment as it would without
      * the claim, starting with the dissector the conversation has under it (one a heuristic
      * set, e.g. on an earlier declined segment); else TCP goes on to its port tables */
-    h = pkt && pkt->sf ? claim_prior_handle(pkt->sf) : NULL;
+    h = pkt ? claim_prior_handle(mptcp_pkt_sf(pkt)) : NULL;
     return h ? call_dissector_only(h, tvb, pinfo, tree, data) : 0;
 }
 /* }}} */
