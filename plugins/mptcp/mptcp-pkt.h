@@ -134,13 +134,14 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (60 bytes: the subflow and the rare part by 4-byte references, the small values in bit
- * fields; 4-byte aligned, so that no padding rounds it up to 64). */
+ * (56 bytes: the subflow, the reassembly record and the rare part by 4-byte references, the
+ * small values in bit fields; 4-byte aligned, so that no padding rounds it up). */
 #pragma pack(push, 4)
 struct mptcp_pkt_s {
     uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
     uint64_t ack64;            /**< raw 64-bit DATA_ACK */
-    void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
+    uint32_t reasm_ref;        /**< mptcp-reasm.c: the frame's reassembly record (a reference or
+                                * a compact value, 0 = none) */
     uint32_t sf_ref;           /**< its subflow: 1 + index in mptcp_pkt_sfs, 0 = none;
                                 * read with mptcp_pkt_sf(), its connection with mptcp_pkt_conn() */
     uint32_t dss_back;         /**< MPTCP_PF_DSS_DSN: dsn64 minus the DSN of the packet's DSS
@@ -162,7 +163,7 @@ struct mptcp_pkt_s {
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
 #pragma pack(pop)
-G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 60);
+G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 56);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
