@@ -148,8 +148,8 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
         ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);
         proto_item_set_generated(ti);
         mptcp_pkt_add_dsn_item(t, hf_dsn, tvb, pkt, pkt->dsn64, false);
-        if (pkt->map_frame) {
-            ti = proto_tree_add_uint(t, hf_related_mapping, tvb, 0, 0, pkt->map_frame);
+        if (mptcp_pkt_map_frame(pkt)) {
+            ti = proto_tree_add_uint(t, hf_related_mapping, tvb, 0, 0, mptcp_pkt_map_frame(pkt));
             proto_item_set_generated(ti);
         }
     }

@@ -465,7 +465,7 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
         pkt->dsn64 = dsn + (relseq - ssn64);
         pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-        pkt->map_frame = 0;
+        mptcp_pkt_set_map_frame(pkt, 0);
     }
 }
 
@@ -481,7 +481,7 @@ infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
     if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
         x->pkt->dsn64 = dsn + (x->relseq - ssn64);
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-        x->pkt->map_frame = 0;
+        mptcp_pkt_set_map_frame(x->pkt, 0);
     }
 }
 
@@ -550,7 +550,7 @@ fallback_place(dsn_ctx_t *x)
         if (x->relseq >= m->low) {
             x->pkt->dsn64 = m->val + (x->relseq - m->low);
             x->pkt->flags |= MPTCP_PF_HAS_DSN;
-            x->pkt->map_frame = m->frame;
+            mptcp_pkt_set_map_frame(x->pkt, m->frame);
         }
     } else if (x->me->key_known) {
         x->pkt->dsn64 = mptcp_ep_rel_base(x->me) + pos;
@@ -572,7 +572,7 @@ dsn_from_mappings(dsn_ctx_t *x)
     if (m) {
         pkt->dsn64 = m->val + (x->relseq - m->low);
         pkt->flags |= MPTCP_PF_HAS_DSN;
-        pkt->map_frame = m->frame == x->pinfo->num ? 0 : m->frame;
+        mptcp_pkt_set_map_frame(pkt, m->frame == x->pinfo->num ? 0 : m->frame);
     } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || mptcp_pkt_sf(pkt) == x->c->master)) {
         fallback_place(x);
     } else if (x->c->fallback || (!x->have_relseq && x->seg->nopts)) {

@@ -270,12 +270,13 @@ mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
 }
 
 /* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
- * every packet's result instead of 8); rare other cases go to the packet's ext part. */
+ * every packet's result instead of 8, shared with the map frame: a packet whose DSS maps its
+ * own payload has none); rare other cases go to the packet's ext part. */
 void
 mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn)
 {
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->dsn64 - dss_dsn <= UINT32_MAX) {
-        pkt->dss_back = (uint32_t)(pkt->dsn64 - dss_dsn);
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->dsn64 - dss_dsn <= UINT32_MAX && !pkt->dss_back_map) {
+        pkt->dss_back_map = (uint32_t)(pkt->dsn64 - dss_dsn);
     } else {
         mptcp_pkt_ext(pkt)->dss_dsn64 = dss_dsn;
         pkt->flags |= MPTCP_PF_DSS_DSN_EXT;
@@ -287,7 +288,7 @@ mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
 {
     if (pkt->flags & MPTCP_PF_DSS_DSN_EXT)
         return mptcp_pkt_ext_const(pkt)->dss_dsn64;
-    return pkt->dsn64 - pkt->dss_back;
+    return pkt->dsn64 - pkt->dss_back_map;
 }
 
 /* {{{ the data slot: 16 bytes behind a data segment's result, for its latency and data order
