@@ -55,7 +55,7 @@ static const true_false_string tfs_initiator = { "Server (passive opener of the 
 static void
 render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
 {
-    const mptcp_subflow_t *sf = pkt->sf;
+    const mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
     const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
     proto_item *ti;
     wmem_strbuf_t *sb;
@@ -135,7 +135,7 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     proto_item *ai, *ti;
     proto_tree *t;
 
-    if (!pkt->sf || !mptcp_prefs.analyze)
+    if (!mptcp_pkt_sf(pkt) || !mptcp_prefs.analyze)
         return;
     if (!tcp_tree && !(pkt->flags & RENDER_NOTE_FLAGS) && !mptcp_dataorder_has_note(pkt))
         return;     /* no items wanted (packet-mptcp.c) and no expert info or column note */
@@ -148,8 +148,8 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
         ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);
         proto_item_set_generated(ti);
         mptcp_pkt_add_dsn_item(t, hf_dsn, tvb, pkt, pkt->dsn64, false);
-        if (pkt->map_frame) {
-            ti = proto_tree_add_uint(t, hf_related_mapping, tvb, 0, 0, pkt->map_frame);
+        if (mptcp_pkt_map_frame(pkt)) {
+            ti = proto_tree_add_uint(t, hf_related_mapping, tvb, 0, 0, mptcp_pkt_map_frame(pkt));
             proto_item_set_generated(ti);
         }
     }

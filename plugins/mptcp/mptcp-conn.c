@@ -203,6 +203,7 @@ subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
     sf->t.port[i] = seg->sport;
     sf->t.port[1 - i] = seg->dport;
     sf->client_dir = 0;
+    sf->ref = mptcp_pkt_sf_add(sf);
     subflow_index(sf);
     memset(sf_cache, 0, sizeof(sf_cache));
     return sf;
@@ -749,7 +750,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     sf = subflow_for_segment(seg, &d);
     if (!sf)
         return NULL;
-    pkt->sf = sf;
+    pkt->sf_ref = sf->ref;
     pkt->dir = d;
     handle_options(pinfo, seg, sf, d, pkt, &has_capable, &has_join);
     post_handshake_checks(pinfo, seg, sf, d, pkt, has_capable, has_join);

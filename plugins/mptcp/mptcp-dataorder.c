@@ -175,7 +175,7 @@ static void
 note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     /* by subflow direction, as the windows are looked up (0: the SYN sender) */
-    mptcp_subflow_t *sf = pkt->sf;
+    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
 
     if (!sf || pkt->dir < 0 || sf->wscale[pkt->dir] != MPTCP_WS_UNSEEN)
         return;
@@ -189,9 +189,11 @@ note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 static int
 pkt_shift(const mptcp_pkt_t *pkt)
 {
-    if (!(pkt->flags & MPTCP_PF_DSS_ACK) || !pkt->sf || !pkt->sf->wscale_frame || pkt->frame <= pkt->sf->wscale_frame)
+    const mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
+
+    if (!(pkt->flags & MPTCP_PF_DSS_ACK) || !sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
         return -1;
-    return mptcp_dataorder_shift(pkt->sf, pkt->dir);
+    return mptcp_dataorder_shift(sf, pkt->dir);
 }
 
 /** The shift of the window sent in subflow direction dir, or -1 when the SYNs are missing. */

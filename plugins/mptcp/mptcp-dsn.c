@@ -380,7 +380,7 @@ syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cu
     p->flags &= ~MPTCP_PF_NO_MAPPING;
     if (p != cur) {              /* the SYN's own update records it otherwise */
         p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
-        record_sent(e, p->sf, p);
+        record_sent(e, mptcp_pkt_sf(p), p);
     }
 }
 
@@ -470,7 +470,7 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
         pkt->dsn64 = dsn + (relseq - ssn64);
         pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-        pkt->map_frame = 0;
+        mptcp_pkt_set_map_frame(pkt, 0);
     }
 }
 
@@ -486,7 +486,7 @@ infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
     if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
         x->pkt->dsn64 = dsn + (x->relseq - ssn64);
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-        x->pkt->map_frame = 0;
+        mptcp_pkt_set_map_frame(x->pkt, 0);
     }
 }
 
@@ -555,7 +555,7 @@ fallback_place(dsn_ctx_t *x)
         if (x->relseq >= m->low) {
             x->pkt->dsn64 = m->val + (x->relseq - m->low);
             x->pkt->flags |= MPTCP_PF_HAS_DSN;
-            x->pkt->map_frame = m->frame;
+            mptcp_pkt_set_map_frame(x->pkt, m->frame);
         }
     } else if (x->me->key_known) {
         x->pkt->dsn64 = mptcp_ep_rel_base(x->me) + pos;
@@ -577,8 +577,8 @@ dsn_from_mappings(dsn_ctx_t *x)
     if (m) {
         pkt->dsn64 = m->val + (x->relseq - m->low);
         pkt->flags |= MPTCP_PF_HAS_DSN;
-        pkt->map_frame = m->frame == x->pinfo->num ? 0 : m->frame;
-    } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || pkt->sf == x->c->master)) {
+        mptcp_pkt_set_map_frame(pkt, m->frame == x->pinfo->num ? 0 : m->frame);
+    } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || mptcp_pkt_sf(pkt) == x->c->master)) {
         fallback_place(x);
     } else if (x->c->fallback || (!x->have_relseq && x->seg->nopts)) {
         /* plain TCP after fallback: no data-level mapping is expected; or the subflow's
@@ -602,7 +602,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (!x.c || pkt->ep < 0)
         return false;
-    x.sd = &pkt->sf->dir[pkt->dir];
+    x.sd = &mptcp_pkt_sf(pkt)->dir[pkt->dir];
     x.me = &x.c->ep[pkt->ep];
     x.peer = &x.c->ep[1 - pkt->ep];
     isn_was_known = x.sd->isn_known;
@@ -627,7 +627,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     }
     syn_data_resolve(x.c, &x.c->ep[0], pkt);
     syn_data_resolve(x.c, &x.c->ep[1], pkt);
-    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && pkt->sf == x.c->master)
+    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && mptcp_pkt_sf(pkt) == x.c->master)
         syn_data(&x);
     else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
@@ -638,6 +638,6 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     if (pkt->flags & MPTCP_PF_DSS_DSN)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
-        record_sent(x.me, pkt->sf, pkt);
+        record_sent(x.me, mptcp_pkt_sf(pkt), pkt);
     return true;
 }

@@ -27,8 +27,8 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
         return NULL;    /* plain TCP: nothing to store */
-    G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(int64_t) == 0);     /* the tail stays aligned */
-    G_STATIC_ASSERT(sizeof(mptcp_dslot_t) % sizeof(int64_t) == 0);
+    G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(uint32_t) == 0);    /* the tail stays aligned */
+    G_STATIC_ASSERT(sizeof(mptcp_dslot_t) % sizeof(uint32_t) == 0);
     pkt = mptcp_pkt_new(size);
     if (lat_slot)
         pkt->flags = MPTCP_PF_LAT_SLOT;

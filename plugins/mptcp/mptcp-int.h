@@ -136,7 +136,7 @@ typedef struct {
     uint64_t data_fin_dsn;
     mptcp_sent_t sent;         /**< everything this endpoint sent (reinjections, latency) */
     /* data in this endpoint's SYN (TCP Fast Open, RFC 8684 appendix B): */
-    mptcp_pkt_t *syn_pkt;      /**< the SYN (its subflow: syn_pkt->sf), placed once the key is
+    mptcp_pkt_t *syn_pkt;      /**< the SYN (its subflow: mptcp_pkt_sf(syn_pkt)), placed once the key is
                                 * known or at fallback */
     const uint8_t *syn_bytes;  /**< its captured payload (file scope), for Follow's first pass */
     wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
@@ -224,6 +224,7 @@ struct mptcp_sf {
                                 * (first pass; filled in when it gets one) */
     mptcp_tuple_t t;           /**< the 4-tuple (the key of the subflow table, mptcp-conn.c) */
     uint32_t index;            /**< subflow number within its connection (0 = initial) */
+    uint32_t ref;              /**< 1 + its index in mptcp_pkt_sfs (mptcp_pkt_t.sf_ref) */
     uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
     uint32_t claim_from;       /**< mptcp-reasm.c: the claim holds from this frame on */
     uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
@@ -243,7 +244,7 @@ struct mptcp_sf {
 static inline mptcp_conn_t *
 mptcp_pkt_conn(const mptcp_pkt_t *pkt)
 {
-    return pkt->sf ? pkt->sf->conn : NULL;
+    return pkt->sf_ref ? mptcp_pkt_sfs[pkt->sf_ref - 1]->conn : NULL;
 }
 
 enum {

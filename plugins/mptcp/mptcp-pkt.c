@@ -16,6 +16,7 @@
 
 int proto_mptcp = -1;
 mptcp_pkt_ext_t **mptcp_pkt_exts;
+mptcp_subflow_t **mptcp_pkt_sfs;
 int proto_mptcp_plugin = -1;
 mptcp_prefs_t mptcp_prefs;
 
@@ -32,6 +33,7 @@ static uint32_t pkt_table_used;    /**< entries [0, used) are written (0 or a re
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
 static uint32_t nexts, capexts;   /**< mptcp_pkt_exts: used and allocated entries */
+static uint32_t nsfs, capsfs;      /**< mptcp_pkt_sfs: used and allocated entries */
 static uint8_t **slabs;            /**< every slab, in order (a reference's upper bits; file scope) */
 static uint32_t nslabs, capslabs;
 static int64_t time_base;          /**< data slots' times are microseconds above it */
@@ -49,6 +51,8 @@ mptcp_pkt_init(void)
     nslabs = capslabs = 0;
     mptcp_pkt_exts = NULL;
     nexts = capexts = 0;
+    mptcp_pkt_sfs = NULL;
+    nsfs = capsfs = 0;
     time_base_set = false;
 }
 
@@ -59,12 +63,12 @@ mptcp_pkt_init(void)
  * Address sanitizer builds keep one allocation each, so overruns stay visible (each one is
  * then a slab of its own). */
 #define PKT_SLAB_SIZE (64 * 1024)
-#define PKT_SLAB_ROUND(size) (((size) + 7) & ~(size_t)7)  /* results hold 64-bit fields */
+#define PKT_SLAB_ROUND(size) (((size) + 3) & ~(size_t)3)  /* results are 4-byte aligned */
 /* A result's reference in the frame table, 4 bytes instead of a pointer: 1 + its slab's number
- * above 13 bits of its offset in 8-byte units (64 KiB slabs; 2^19 - 1 slabs, 32 GiB of
+ * above 14 bits of its offset in 4-byte units (64 KiB slabs; 2^18 - 1 slabs, 16 GiB of
  * results). Beyond that, or for a result of a second TCP layer, the frame's results go to proto
  * data. */
-#define PKT_REF_OFF_BITS 13
+#define PKT_REF_OFF_BITS 14
 #define PKT_REF_MAX_SLABS ((UINT32_C(1) << (32 - PKT_REF_OFF_BITS)) - 1)
 #define PKT_REF_PROTO_DATA UINT32_MAX      /**< this frame's results are all in proto data */
 
@@ -83,7 +87,7 @@ pkt_ref(const mptcp_pkt_t *pkt)
 
     for (uint32_t i = nslabs; i-- > 0;) {     /* the current slab, in practice */
         if (p >= slabs[i] && p < slabs[i] + PKT_SLAB_SIZE)
-            return i < PKT_REF_MAX_SLABS ? ((i << PKT_REF_OFF_BITS) | (uint32_t)((p - slabs[i]) >> 3)) + 1 : 0;
+            return i < PKT_REF_MAX_SLABS ? ((i << PKT_REF_OFF_BITS) | (uint32_t)((p - slabs[i]) >> 2)) + 1 : 0;
     }
     return 0;
 }
@@ -93,7 +97,7 @@ pkt_deref(uint32_t ref)
 {
     ref--;
     return (mptcp_pkt_t *)(uintptr_t)(slabs[ref >> PKT_REF_OFF_BITS] +
-                                      ((size_t)(ref & ((1u << PKT_REF_OFF_BITS) - 1)) << 3));
+                                      ((size_t)(ref & ((1u << PKT_REF_OFF_BITS) - 1)) << 2));
 }
 
 mptcp_pkt_t *
@@ -230,6 +234,15 @@ mptcp_pkt_ext(mptcp_pkt_t *pkt)
     return mptcp_pkt_exts[pkt->ext_ref - 1];
 }
 
+uint32_t
+mptcp_pkt_sf_add(mptcp_subflow_t *sf)
+{
+    mptcp_pkt_sfs = (mptcp_subflow_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_sfs, &capsfs, nsfs + 1,
+                                                   sizeof(*mptcp_pkt_sfs));
+    mptcp_pkt_sfs[nsfs++] = sf;
+    return nsfs;
+}
+
 const mptcp_pkt_ext_t *
 mptcp_pkt_ext_const(const mptcp_pkt_t *pkt)
 {
@@ -257,12 +270,13 @@ mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
 }
 
 /* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
- * every packet's result instead of 8); rare other cases go to the packet's ext part. */
+ * every packet's result instead of 8, shared with the map frame: a packet whose DSS maps its
+ * own payload has none); rare other cases go to the packet's ext part. */
 void
 mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn)
 {
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->dsn64 - dss_dsn <= UINT32_MAX) {
-        pkt->dss_back = (uint32_t)(pkt->dsn64 - dss_dsn);
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->dsn64 - dss_dsn <= UINT32_MAX && !pkt->dss_back_map) {
+        pkt->dss_back_map = (uint32_t)(pkt->dsn64 - dss_dsn);
     } else {
         mptcp_pkt_ext(pkt)->dss_dsn64 = dss_dsn;
         pkt->flags |= MPTCP_PF_DSS_DSN_EXT;
@@ -274,7 +288,7 @@ mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
 {
     if (pkt->flags & MPTCP_PF_DSS_DSN_EXT)
         return mptcp_pkt_ext_const(pkt)->dss_dsn64;
-    return pkt->dsn64 - pkt->dss_back;
+    return pkt->dsn64 - pkt->dss_back_map;
 }
 
 /* {{{ the data slot: 16 bytes behind a data segment's result, for its latency and data order
@@ -412,7 +426,7 @@ mptcp_pkt_reserve_hol(mptcp_pkt_t *pkt)
     /* the result is the last one carved from the slab (its own first pass): grow it in place */
     size_t size = PKT_SLAB_ROUND(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t));
 
-    G_STATIC_ASSERT(sizeof(dslot_hol_t) % sizeof(int64_t) == 0);
+    G_STATIC_ASSERT(sizeof(dslot_hol_t) % sizeof(uint32_t) == 0);
     if ((uint8_t *)pkt + size != pkt_slab || pkt_slab_left < sizeof(dslot_hol_t))
         return;
     memset(pkt_slab, 0, sizeof(dslot_hol_t));

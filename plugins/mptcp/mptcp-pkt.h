@@ -134,18 +134,23 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (64 bytes: the rare part by a 4-byte index, the small values in bit fields). */
+ * (52 bytes: the subflow, the reassembly record and the rare part by 4-byte references, the
+ * small values in bit fields; 4-byte aligned, so that no padding rounds it up). */
+#pragma pack(push, 4)
 struct mptcp_pkt_s {
-    mptcp_subflow_t *sf;       /**< its connection: mptcp_pkt_conn() */
-    void *reasm_priv;          /**< mptcp-reasm.c: the frame's reassembly record */
     uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
     uint64_t ack64;            /**< raw 64-bit DATA_ACK */
-    uint32_t dss_back;         /**< MPTCP_PF_DSS_DSN: dsn64 minus the DSN of the packet's DSS
-                                * mapping (else that DSN is in ext: MPTCP_PF_DSS_DSN_EXT) */
+    uint32_t reasm_ref;        /**< mptcp-reasm.c: the frame's reassembly record (a reference or
+                                * a compact value, 0 = none) */
+    uint32_t sf_ref;           /**< its subflow: 1 + index in mptcp_pkt_sfs, 0 = none;
+                                * read with mptcp_pkt_sf(), its connection with mptcp_pkt_conn() */
+    uint32_t dss_back_map;     /**< with MPTCP_PF_DSS_DSN and not MPTCP_PF_DSS_DSN_EXT: dsn64 minus
+                                * the DSN of the packet's DSS mapping (mptcp_pkt_dss_dsn64());
+                                * else the frame that carried the mapping used, 0 = none
+                                * (mptcp_pkt_map_frame()): both is rare, the DSN then goes to ext */
     uint32_t frame;            /**< this packet's frame number */
     uint32_t flags;            /**< MPTCP_PF_* */
     uint32_t seglen;
-    uint32_t map_frame;        /**< frame that carried the mapping used (0 = none) */
     uint32_t ext_ref;          /**< rare results: 1 + index in mptcp_pkt_exts, 0 for most packets
                                 * (mptcp_pkt_ext()) */
     uint16_t nsubflows_;       /**< mptcp_pkt_nsubflows() (UINT16_MAX: the number is in ext) */
@@ -158,6 +163,8 @@ struct mptcp_pkt_s {
     uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
+#pragma pack(pop)
+G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 52);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
@@ -204,6 +211,20 @@ bool mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out);
 /** Every packet's rare part, by mptcp_pkt_t.ext_ref - 1 (file scope). */
 extern mptcp_pkt_ext_t **mptcp_pkt_exts;
 
+/** Every subflow of the file (mptcp-conn.c creates them), by mptcp_pkt_t.sf_ref - 1 (file
+ * scope): a result refers to its subflow with 4 bytes instead of a pointer. */
+extern mptcp_subflow_t **mptcp_pkt_sfs;
+
+/** Lists a new subflow; returns its reference (mptcp_pkt_t.sf_ref). */
+uint32_t mptcp_pkt_sf_add(mptcp_subflow_t *sf);
+
+/** The result's subflow (NULL: none, the segment is not on an MPTCP subflow). */
+static inline mptcp_subflow_t *
+mptcp_pkt_sf(const mptcp_pkt_t *pkt)
+{
+    return pkt->sf_ref ? mptcp_pkt_sfs[pkt->sf_ref - 1] : NULL;
+}
+
 /** The packet's rare part, NULL if it has none. */
 static inline mptcp_pkt_ext_t *
 mptcp_pkt_ext_get(const mptcp_pkt_t *pkt)
@@ -229,7 +250,22 @@ mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);
 /** Read access to the rare results: a zeroed static when the packet has none. */
 const mptcp_pkt_ext_t *mptcp_pkt_ext_const(const mptcp_pkt_t *pkt);
 
-/** Stores the raw 64-bit DSN of the packet's DSS mapping (after dsn64 and its flag are set). */
+/** The frame that carried the mapping of the packet's first payload byte (0 = none or this one). */
+static inline uint32_t
+mptcp_pkt_map_frame(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & (MPTCP_PF_DSS_DSN | MPTCP_PF_DSS_DSN_EXT)) == MPTCP_PF_DSS_DSN ? 0 : pkt->dss_back_map;
+}
+
+/** Sets it (first pass, before mptcp_pkt_set_dss_dsn64()). */
+static inline void
+mptcp_pkt_set_map_frame(mptcp_pkt_t *pkt, uint32_t frame)
+{
+    pkt->dss_back_map = frame;
+}
+
+/** Stores the raw 64-bit DSN of the packet's DSS mapping (after dsn64, its flag and the map
+ * frame are set). */
 void mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn);
 
 /** Raw 64-bit DSN of the packet's DSS mapping (valid with MPTCP_PF_DSS_DSN). */

@@ -242,11 +242,20 @@ claim_prior_handle(const mptcp_subflow_t *sf)
     return h == claim_handle ? NULL : h;
 }
 
-/* Per subflow: the claim in mptcp_subflow_t; per frame: mptcp_pkt_t.reasm_priv
- * (reasm_rec_t); per connection: mptcp_conn_t.reasm_priv (reasm_conn_t). Direct pointers: no
- * map lookup per packet. */
+/* Per subflow: the claim in mptcp_subflow_t; per frame: mptcp_pkt_t.reasm_ref (reasm_rec_t,
+ * by a 4-byte reference); per connection: mptcp_conn_t.reasm_priv (reasm_conn_t). Direct
+ * pointers or table indexes: no map lookup per packet. */
 static uint32_t claim_called_in; /**< the last frame in which TCP called the claim handler */
 static uint32_t next_id;
+/* The full records, by index (a result's reasm_ref >> 1, minus 1): the indexes of records
+ * made compact are used again. And the delivered_in values of compact records (file scope). */
+static reasm_rec_t **recs;
+static uint32_t nrecs, caprecs;
+static uint32_t *recs_free;
+static uint32_t nfree, capfree;
+static uint32_t *delivs;
+static uint32_t ndelivs, capdelivs;
+static wmem_map_t *delivs_more;  /**< mptcp_pkt_t * -> delivered_in, once delivs is full */
 
 static void
 reasm_init(void)
@@ -254,35 +263,108 @@ reasm_init(void)
     reasm_on = pref_reassemble;
     claim_called_in = 0;
     next_id = 1;
+    recs = NULL;
+    recs_free = NULL;
+    delivs = NULL;
+    delivs_more = NULL;
+    nrecs = caprecs = nfree = capfree = ndelivs = capdelivs = 0;
 }
 
-/* A record in its compact form (most data frames, once their first pass is over): not a pointer
- * but a value in pkt->reasm_priv, bit 0 set; the RF_* flags, whether the frame delivers exactly
- * its own payload in its sender's direction with one dissector call on it (the in-order case:
- * the chunk and its operation follow from the result and the TCP header), that call's
- * OPF_NOTHING, and delivered_in in the upper 32 bits. 0 bytes instead of ~200 a data frame. */
-#define REC_TAG         UINT64_C(1)
+/* pkt->reasm_ref: 0 none; bit 0 clear: a full record, 1 + its index in recs above bit 0;
+ * bit 0 set: a record in its compact form (most data frames, once their first pass is over):
+ * the RF_* flags, whether the frame delivers exactly its own payload in its sender's direction
+ * with one dissector call on it (the in-order case: the chunk and its operation follow from the
+ * result and the TCP header), that call's OPF_NOTHING, and delivered_in by 1 + its index in
+ * delivs in the upper 21 bits (0: none; all ones: in delivs_more). 0 bytes instead of ~200 a
+ * data frame. */
+#define REC_TAG         UINT32_C(1)
 #define REC_FLAGS_SHIFT 1
 #define REC_FLAGS_MASK  0xffu             /**< RF_* */
-#define REC_OWN_CALL    (UINT64_C(1) << 9)
-#define REC_NOTHING     (UINT64_C(1) << 10)
+#define REC_OWN_CALL    (UINT32_C(1) << 9)
+#define REC_NOTHING     (UINT32_C(1) << 10)
+#define REC_DELIV_SHIFT 11
+#define REC_DELIV_MORE  (UINT32_MAX >> REC_DELIV_SHIFT)
 
 static bool
 rec_is_compact(const mptcp_pkt_t *pkt)
 {
-    return ((uintptr_t)pkt->reasm_priv & REC_TAG) != 0;
+    return (pkt->reasm_ref & REC_TAG) != 0;
+}
+
+/** A compact record's delivered_in (v: its value). */
+static uint32_t
+rec_delivered(const mptcp_pkt_t *pkt, uint32_t v)
+{
+    uint32_t i = v >> REC_DELIV_SHIFT;
+
+    if (i == REC_DELIV_MORE)
+        return GPOINTER_TO_UINT(wmem_map_lookup(delivs_more, pkt));
+    return i ? delivs[i - 1] : 0;
+}
+
+/** The compact value v with delivered_in set to frame. */
+static uint32_t
+rec_with_delivered(const mptcp_pkt_t *pkt, uint32_t v, uint32_t frame)
+{
+    uint32_t i = v >> REC_DELIV_SHIFT;
+
+    if (!i && !frame)
+        return v;
+    if (!i && ndelivs < REC_DELIV_MORE - 1) {
+        delivs = (uint32_t *)mptcp_grow(wmem_file_scope(), delivs, &capdelivs, ndelivs + 1, sizeof(*delivs));
+        delivs[ndelivs++] = 0;
+        i = ndelivs;
+    } else if (!i) {
+        i = REC_DELIV_MORE;
+    }
+    if (i == REC_DELIV_MORE) {
+        if (!delivs_more)
+            delivs_more = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        wmem_map_insert(delivs_more, pkt, GUINT_TO_POINTER(frame));
+    } else {
+        delivs[i - 1] = frame;
+    }
+    return (v & ((UINT32_C(1) << REC_DELIV_SHIFT) - 1)) | i << REC_DELIV_SHIFT;
+}
+
+/** The full record of pkt (not compact), NULL if none. */
+static reasm_rec_t *
+rec_full(const mptcp_pkt_t *pkt)
+{
+    return pkt->reasm_ref ? recs[(pkt->reasm_ref >> 1) - 1] : NULL;
+}
+
+/** Gives up the full record's index (it is freed or made compact). */
+static void
+rec_release(const mptcp_pkt_t *pkt)
+{
+    uint32_t idx = (pkt->reasm_ref >> 1) - 1;
+
+    recs[idx] = NULL;
+    recs_free = (uint32_t *)mptcp_grow(wmem_file_scope(), recs_free, &capfree, nfree + 1, sizeof(*recs_free));
+    recs_free[nfree++] = idx;
 }
 
 /** The full record of a frame in its first pass or whose bytes still wait (never compact). */
 static reasm_rec_t *
 rec_get(const mptcp_pkt_t *pkt, bool create)
 {
-    reasm_rec_t *r = (reasm_rec_t *)pkt->reasm_priv;
+    reasm_rec_t *r;
+    uint32_t idx;
 
     DISSECTOR_ASSERT(!rec_is_compact(pkt));
+    r = rec_full(pkt);
     if (!r && create) {
         r = wmem_new0(wmem_file_scope(), reasm_rec_t);
-        ((mptcp_pkt_t *)pkt)->reasm_priv = r;     /* the record is this module's part of the result */
+        if (nfree) {
+            idx = recs_free[--nfree];
+        } else {
+            DISSECTOR_ASSERT(nrecs < UINT32_MAX >> 1);
+            recs = (reasm_rec_t **)mptcp_grow(wmem_file_scope(), recs, &caprecs, nrecs + 1, sizeof(*recs));
+            idx = nrecs++;
+        }
+        recs[idx] = r;
+        ((mptcp_pkt_t *)pkt)->reasm_ref = (idx + 1) << 1;   /* this module's part of the result */
     }
     return r;
 }
@@ -405,23 +487,27 @@ chunk_free(reasm_chunk_t *ch)
 static void
 rec_compact(mptcp_pkt_t *pkt, tvbuff_t *tvb)
 {
-    reasm_rec_t *r = (reasm_rec_t *)pkt->reasm_priv;
+    reasm_rec_t *r;
     reasm_chunk_t *own;
-    uint64_t v;
+    uint32_t v;
 
-    if (!r || rec_is_compact(pkt) || pkt->ep < 0 || r->chunk[1 - pkt->ep] || (r->flags & ~REC_FLAGS_MASK) ||
-        (sizeof(uintptr_t) < 8 && r->delivered_in))
+    if (rec_is_compact(pkt))
+        return;
+    r = rec_full(pkt);
+    if (!r || pkt->ep < 0 || r->chunk[1 - pkt->ep] || (r->flags & ~REC_FLAGS_MASK))
         return;
     own = r->chunk[pkt->ep];
     if (own && (!tvb || !chunk_is_own_call(own, pkt, tvb)))
         return;
-    v = REC_TAG | (uint64_t)r->flags << REC_FLAGS_SHIFT | (uint64_t)r->delivered_in << 32;
+    v = REC_TAG | r->flags << REC_FLAGS_SHIFT;
     if (own) {
         v |= REC_OWN_CALL | ((own->ops[0].flags & OPF_NOTHING) ? REC_NOTHING : 0);
         chunk_free(own);
     }
+    v = rec_with_delivered(pkt, v, r->delivered_in);
+    rec_release(pkt);
     wmem_free(wmem_file_scope(), r);
-    pkt->reasm_priv = v == REC_TAG ? NULL : (void *)(uintptr_t)v;
+    pkt->reasm_ref = v == REC_TAG ? 0 : v;
 }
 
 /** The record, full or compact, for reading (every pass): a compact one is expanded into buf.
@@ -435,13 +521,13 @@ typedef struct {
 static const reasm_rec_t *
 rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
 {
-    uint64_t v = (uint64_t)(uintptr_t)pkt->reasm_priv;
+    uint32_t v = pkt->reasm_ref;
 
     if (!rec_is_compact(pkt))
-        return (const reasm_rec_t *)pkt->reasm_priv;
+        return rec_full(pkt);
     memset(buf, 0, sizeof(*buf));
-    buf->rec.flags = (uint32_t)(v >> REC_FLAGS_SHIFT) & REC_FLAGS_MASK;
-    buf->rec.delivered_in = (uint32_t)(v >> 32);
+    buf->rec.flags = (v >> REC_FLAGS_SHIFT) & REC_FLAGS_MASK;
+    buf->rec.delivered_in = rec_delivered(pkt, v);
     if ((v & REC_OWN_CALL) && tvb) {
         buf->ch.dsn = pkt->dsn64;
         buf->ch.len = buf->ch.own_len = pkt->seglen;
@@ -567,12 +653,12 @@ static void failed_prune(reasm_dir_t *d, bool limit);
 static void
 rec_set_delivered(mptcp_pkt_t *pkt, uint32_t frame)
 {
-    uint64_t v = (uint64_t)(uintptr_t)pkt->reasm_priv;
+    uint32_t v = pkt->reasm_ref;
 
     if (!rec_is_compact(pkt))
         rec_get(pkt, true)->delivered_in = frame;
-    else if (sizeof(uintptr_t) >= 8 && ((v >> REC_FLAGS_SHIFT) & RF_WAITING))
-        pkt->reasm_priv = (void *)(uintptr_t)((v & UINT64_C(0xffffffff)) | (uint64_t)frame << 32);
+    else if ((v >> REC_FLAGS_SHIFT) & RF_WAITING)
+        pkt->reasm_ref = rec_with_delivered(pkt, v, frame);
 }
 
 /** An alt copy's bytes wait in the place of a failed copy's: its frame shows them as waiting
@@ -580,14 +666,14 @@ rec_set_delivered(mptcp_pkt_t *pkt, uint32_t frame)
 static void
 rec_mark_waiting(mptcp_pkt_t *pkt)
 {
-    uint64_t v = (uint64_t)(uintptr_t)pkt->reasm_priv;
+    uint32_t v = pkt->reasm_ref;
 
     if (!rec_is_compact(pkt)) {
         reasm_rec_t *r = rec_get(pkt, true);
         if (!(r->flags & RF_WAITS))
             r->flags |= RF_WAITING;
-    } else if (sizeof(uintptr_t) >= 8 && !((v >> REC_FLAGS_SHIFT) & RF_WAITS)) {
-        pkt->reasm_priv = (void *)(uintptr_t)(v | (uint64_t)RF_WAITING << REC_FLAGS_SHIFT);
+    } else if (!((v >> REC_FLAGS_SHIFT) & RF_WAITS)) {
+        pkt->reasm_ref = v | (uint32_t)RF_WAITING << REC_FLAGS_SHIFT;
     }
 }
 
@@ -920,7 +1006,7 @@ mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     rec_ref_t rr = { pkt, NULL };
     int ep = pkt->ep;
 
-    if (!reasm_on || !c || ep < 0 || !pkt->sf || c->fallback || !subflow_claimed(pkt->sf, pinfo->num))
+    if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(mptcp_pkt_sf(pkt), pinfo->num))
         return;
     rc = conn_get(c);
     if (rc->dir[1 - ep].more && rc->dir[1 - ep].more->failed && mp_fail_with_fallback(seg))
@@ -1491,7 +1577,7 @@ chunk_dissect(app_ctx_t *x, reasm_chunk_t *ch)
 static void
 claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
-    mptcp_subflow_t *sf = pkt->sf;
+    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
     bool claimed = sf->claim_conv != NULL;
     bool not_called = claimed && sf->claim_from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
     conversation_t *conv = NULL;
@@ -1556,7 +1642,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     proto_item *di;
     app_ctx_t x;
 
-    if (!reasm_on || !mptcp_pkt_conn(pkt) || !pkt->sf || pkt->ep < 0)
+    if (!reasm_on || !mptcp_pkt_conn(pkt) || pkt->ep < 0)   /* a connection: a subflow */
         return;
     if (seg && !mptcp_pkt_conn(pkt)->fallback)
         claim_update(pinfo, seg, pkt);
@@ -1613,7 +1699,7 @@ dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
     /* not placed (e.g. cut by the snap length): TCP dissects the segment as it would without
      * the claim, starting with the dissector the conversation has under it (one a heuristic
      * set, e.g. on an earlier declined segment); else TCP goes on to its port tables */
-    h = pkt && pkt->sf ? claim_prior_handle(pkt->sf) : NULL;
+    h = pkt ? claim_prior_handle(mptcp_pkt_sf(pkt)) : NULL;
     return h ? call_dissector_only(h, tvb, pinfo, tree, data) : 0;
 }
 /* }}} */

@@ -339,7 +339,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
     int e = pkt->ep;
     int64_t t = rel_ns(pinfo);
     conn_stat_t *c = conn_stat_get(s, mptcp_pkt_conn(pkt), created);
-    sf_stat_t *ss = sf_stat_get(c, pkt->sf);
+    sf_stat_t *ss = sf_stat_get(c, mptcp_pkt_sf(pkt));
     bool syn = st->tcp_flags & TH_SYN, ack = st->tcp_flags & TH_ACK;
 
     *cp = c;

@@ -120,7 +120,7 @@ remember_tcp_stream(const mptcp_seg_t *seg, packet_info *pinfo, mptcp_subflow_t 
 static void
 dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t *pkt)
 {
-    mptcp_subflow_t *sf = pkt->sf;
+    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
     mptcp_conn_t *c = mptcp_pkt_conn(pkt);
     mptcp_sfdir_t *sd;
 
@@ -183,8 +183,8 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
         mptcp_epan_tcp_dupack_disarm();
 
         if (pkt) {
-            if (have_seg && pkt->sf && !pkt->sf->tcp_stream_known)
-                remember_tcp_stream(&seg, pinfo, pkt->sf);
+            if (have_seg && mptcp_pkt_sf(pkt) && !mptcp_pkt_sf(pkt)->tcp_stream_known)
+                remember_tcp_stream(&seg, pinfo, mptcp_pkt_sf(pkt));
             /* a tree nobody sees or filters on gets no items: expert infos and column only */
             mptcp_analysis_render(tvb, pinfo, wanted ?
                                   mptcp_epan_tcp_tree(pinfo, layer) : NULL, pkt);
