@@ -3,7 +3,7 @@
 
     bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--no-builtin] [--no-timing]
                    [--scale CAP...] [--scale-2pass] [--scale-instr CAP[:N]...] [--flood FLOOD.pcap]
-                   [--conns-rss CONNSN.pcap...] [--conns-split N...] [--cachesim CAP]
+                   [--conns-rss CONNSN.pcap...] [--conns-split N...] [--cachesim CAP [--cachesim-1pass]]
                    [--reasm HTTPCAP...]
 
 Configurations, run interleaved and repeated (min and median reported):
@@ -154,13 +154,13 @@ def model_cycles(e):
     return e["Ir"] + 12 * l1 + 40 * ll
 
 
-def cachesim(cap, tmp, cfgs):
+def cachesim(cap, tmp, cfgs, passes=(False, True)):
     """Per packet, the run minus a 10-packet run (start-up): instructions, misses, model cycles."""
     n = packets(cap)
     print(f"cache model ({' '.join(CACHE_MODEL)}), {cap.name} ({n} packets), filter mode, per packet:")
     print(f"  {'pass':<4} {'config':<8} {'instr':>9} {'L1i miss':>9} {'L1d miss':>9} {'LL miss':>8} "
           f"{'cycles':>10} {'instr ratio':>11} {'cycles ratio':>12}")
-    for tp in (False, True):
+    for tp in passes:
         per = {}
         for cfg in cfgs:
             full = cachegrind_events(cfg, ["-r", str(cap)] + mode_args("filter", tp), Path(tmp) / "cg.full", tmp)
@@ -329,6 +329,7 @@ def main():
                     help="per connection and per data packet apart, N connections (synthetic captures)")
     ap.add_argument("--cachesim", type=Path, metavar="CAP",
                     help="cachegrind cache model on CAP: instructions, misses and model cycles per packet")
+    ap.add_argument("--cachesim-1pass", action="store_true", help="--cachesim: single pass only")
     ap.add_argument("--keep", type=Path, help="directory to keep the callgrind profiles in")
     args = ap.parse_args()
     EXTRA.extend(args.tshark_arg)
@@ -380,7 +381,7 @@ def main():
         if args.conns_split:
             conns_split(args.conns_split, tmp)
         if args.cachesim:
-            cachesim(args.cachesim, tmp, cfgs)
+            cachesim(args.cachesim, tmp, cfgs, (False,) if args.cachesim_1pass else (False, True))
         if args.callgrind:
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
