@@ -344,6 +344,17 @@ dslot_flags(const mptcp_dslot_t *s)
     return s->flight >> DSLOT_FLIGHT_BITS;
 }
 
+/** The packet's rare part, created if needed, with the rare flag f set (a data slot's value that
+ * does not fit goes there). */
+static mptcp_pkt_ext_t *
+ext_set(mptcp_pkt_t *pkt, unsigned f)
+{
+    mptcp_pkt_ext_t *e = mptcp_pkt_ext(pkt);
+
+    e->flags |= f;
+    return e;
+}
+
 void
 mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame)
 {
@@ -356,12 +367,10 @@ mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame)
     if (t >= time_base && (t - time_base) % 1000 == 0 && (t - time_base) / 1000 <= UINT32_MAX) {
         s->sent_us = (uint32_t)((t - time_base) / 1000);
     } else {
-        mptcp_pkt_ext(pkt)->sent_ns = t;
-        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_SENT_EXT;
+        ext_set(pkt, MPTCP_PX_SENT_EXT)->sent_ns = t;
     }
     if (first_frame != pkt->frame) {
-        mptcp_pkt_ext(pkt)->first_frame = first_frame;
-        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_FIRST_EXT;
+        ext_set(pkt, MPTCP_PX_FIRST_EXT)->first_frame = first_frame;
     }
 }
 
@@ -379,8 +388,7 @@ mptcp_pkt_set_latency(mptcp_pkt_t *pkt, int64_t ns, uint32_t ack_frame)
     mptcp_dslot_t *s = dslot(pkt);
 
     if (!ns32_pack(ns, &s->lat_ns)) {
-        mptcp_pkt_ext(pkt)->lat_ns = ns;
-        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_LAT_EXT;
+        ext_set(pkt, MPTCP_PX_LAT_EXT)->lat_ns = ns;
     }
     s->ack_frame = ack_frame;
 }
@@ -413,8 +421,7 @@ mptcp_pkt_set_flight(mptcp_pkt_t *pkt, uint64_t flight)
     if (flight <= DSLOT_FLIGHT_MASK) {
         s->flight = (s->flight & ~DSLOT_FLIGHT_MASK) | (uint32_t)flight;
     } else {
-        mptcp_pkt_ext(pkt)->flight = flight;
-        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_FLIGHT_EXT;
+        ext_set(pkt, MPTCP_PX_FLIGHT_EXT)->flight = flight;
     }
     mptcp_pkt_set_do_flag(pkt, MPTCP_DO_FLIGHT);
 }
@@ -447,9 +454,10 @@ mptcp_pkt_set_hol(mptcp_pkt_t *pkt, int64_t ns, uint32_t frame)
     if ((dslot_flags(s) & MPTCP_DO_HOL_SLOT) && ns32_pack(ns, &h->ns)) {
         h->frame = frame;
     } else {
-        mptcp_pkt_ext(pkt)->hol_ns = ns;
-        mptcp_pkt_ext_get(pkt)->hol_frame = frame;
-        mptcp_pkt_ext_get(pkt)->flags |= MPTCP_PX_HOL_EXT;
+        mptcp_pkt_ext_t *e = ext_set(pkt, MPTCP_PX_HOL_EXT);
+
+        e->hol_ns = ns;
+        e->hol_frame = frame;
     }
 }
 
