@@ -100,9 +100,9 @@ bool mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high);
 /* Index of the data an endpoint sent (mptcp-sent.c): every transmission by DSN range.       */
 
 typedef struct {
-    mptcp_ranges_t runs;       /**< runs of contiguous segments: val = the segment (a run of one,
-                                * aux = its subflow number) or where in pk */
-    mptcp_pkt_t **pk;          /**< the segments of runs of two or more, run by run */
+    mptcp_ranges_t runs;       /**< runs of contiguous segments: val = the segment's reference (a
+                                * run of one, aux = its subflow number) or where in pk */
+    uint32_t *pk;              /**< the segments of runs of two or more (mptcp_pkt_ref()), run by run */
     uint16_t *pk_sf;           /**< ... and the subflow number of each */
     uint32_t n, cap;
     bool tail_open;            /**< the last segment added went to the last run in DSN order */

@@ -23,12 +23,15 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 
-/** One DATA_ACK of the history: its value and frame are those of the packet's result (16 bytes
+/** One DATA_ACK of the history: its value and frame are those of the packet's result (12 bytes
  * instead of 24: one entry per increasing DATA_ACK of every connection). */
+#pragma pack(push, 4)
 typedef struct {
-    const mptcp_pkt_t *pkt;    /**< the segment that carried it: ack64, frame */
     int64_t t;                 /**< ns */
+    uint32_t ref;              /**< the segment that carried it (mptcp_pkt_ref()): ack64, frame */
 } lat_ack_t;
+#pragma pack(pop)
+G_STATIC_ASSERT(sizeof(lat_ack_t) == 12);
 
 typedef struct {
     uint64_t end;              /**< relative end DSN (heap key) */
@@ -89,7 +92,7 @@ resolve(mptcp_pkt_t *pkt, int64_t first_ns, int64_t t_ack, uint32_t ack_frame)
 static uint64_t
 ack_at(const lat_dir_t *d, unsigned i)
 {
-    return d->acks[i].pkt->ack64 - d->base;
+    return mptcp_pkt_deref(d->acks[i].ref)->ack64 - d->base;
 }
 
 /** The peer's DATA_ACK in pkt (pkt->ack64, raw) covers the data of d up to it. */
@@ -97,13 +100,14 @@ static void
 handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
 {
     uint64_t a = rel(d, pkt->ack64);
+    uint32_t ref = mptcp_pkt_ref(pkt);
 
-    if (d->data_seen && a > d->max_end + MPTCP_ACK_TRUST_WINDOW)
+    if (!ref || (d->data_seen && a > d->max_end + MPTCP_ACK_TRUST_WINDOW))
         return;
     if (d->nacks && a <= ack_at(d, d->nacks - 1))
         return;
     d->acks = (lat_ack_t *)mptcp_grow(NULL, d->acks, &d->capacks, d->nacks + 1, sizeof(lat_ack_t));
-    d->acks[d->nacks].pkt = pkt;
+    d->acks[d->nacks].ref = ref;
     d->acks[d->nacks].t = t;
     d->nacks++;
     for (const lat_pend_t *top; (top = (const lat_pend_t *)mptcp_heap_top(&d->pending)) && top->end <= a;) {
@@ -184,7 +188,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
                 else
                     a = m + 1;
             }
-            resolve(pkt, first_ns, d->acks[a].t, d->acks[a].pkt->frame);
+            resolve(pkt, first_ns, d->acks[a].t, mptcp_pkt_deref(d->acks[a].ref)->frame);
         } else {
             lat_pend_t pend = { hi, first_ns, pkt };
             mptcp_heap_push(&d->pending, NULL, &pend, sizeof(pend));

@@ -17,6 +17,7 @@
 int proto_mptcp = -1;
 mptcp_pkt_ext_t **mptcp_pkt_exts;
 mptcp_subflow_t **mptcp_pkt_sfs;
+uint8_t **mptcp_pkt_slabs;
 int proto_mptcp_plugin = -1;
 mptcp_prefs_t mptcp_prefs;
 
@@ -25,7 +26,7 @@ mptcp_prefs_t mptcp_prefs;
  * removal per packet. */
 static mptcp_pkt_current_t current;
 
-static uint32_t *pkt_table;        /**< frame number -> first stored result's reference (pkt_ref(),
+static uint32_t *pkt_table;        /**< frame number -> first stored result's reference (mptcp_pkt_ref(),
                                     * 0 = none; file scope) */
 static uint32_t pkt_table_len;     /**< allocated entries */
 static uint32_t pkt_table_used;    /**< entries [0, used) are written (0 or a reference); the rest of
@@ -34,7 +35,6 @@ static uint8_t *pkt_slab;          /**< next free byte of the current slab of re
 static size_t pkt_slab_left;
 static uint32_t nexts, capexts;   /**< mptcp_pkt_exts: used and allocated entries */
 static uint32_t nsfs, capsfs;      /**< mptcp_pkt_sfs: used and allocated entries */
-static uint8_t **slabs;            /**< every slab, in order (a reference's upper bits; file scope) */
 static uint32_t nslabs, capslabs;
 static int64_t time_base;          /**< data slots' times are microseconds above it */
 static bool time_base_set;
@@ -47,7 +47,7 @@ mptcp_pkt_init(void)
     pkt_table_used = 0;
     pkt_slab = NULL;
     pkt_slab_left = 0;
-    slabs = NULL;
+    mptcp_pkt_slabs = NULL;
     nslabs = capslabs = 0;
     mptcp_pkt_exts = NULL;
     nexts = capexts = 0;
@@ -64,40 +64,42 @@ mptcp_pkt_init(void)
  * then a slab of its own). */
 #define PKT_SLAB_SIZE (64 * 1024)
 #define PKT_SLAB_ROUND(size) (((size) + 3) & ~(size_t)3)  /* results are 4-byte aligned */
-/* A result's reference in the frame table, 4 bytes instead of a pointer: 1 + its slab's number
- * above 14 bits of its offset in 4-byte units (64 KiB slabs; 2^18 - 1 slabs, 16 GiB of
- * results). Beyond that, or for a result of a second TCP layer, the frame's results go to proto
- * data. */
-#define PKT_REF_OFF_BITS 14
-#define PKT_REF_MAX_SLABS ((UINT32_C(1) << (32 - PKT_REF_OFF_BITS)) - 1)
+#ifdef __SANITIZE_ADDRESS__
+#define PKT_SLAB_SPAN 1                    /* a result is its own slab: found by its address */
+#else
+#define PKT_SLAB_SPAN PKT_SLAB_SIZE
+#endif
+/* A result's reference (the frame table, the per-connection indexes), 4 bytes instead of a
+ * pointer: 1 + its slab's number above 14 bits of its offset in 4-byte units (64 KiB slabs;
+ * 2^18 - 1 slabs, 16 GiB of results, far beyond what tshark's own per-frame state lets fit in
+ * memory). Address sanitizer builds number the results (a slab each). Beyond that, or for a
+ * result of a second TCP layer, the frame's results go to proto data. */
+#ifdef __SANITIZE_ADDRESS__
+G_STATIC_ASSERT(MPTCP_PKT_REF_OFF_BITS == 0);
+#else
+G_STATIC_ASSERT((UINT32_C(1) << MPTCP_PKT_REF_OFF_BITS) * 4 == PKT_SLAB_SIZE);
+#endif
+#define PKT_REF_MAX_SLABS ((uint32_t)((UINT64_C(1) << (32 - MPTCP_PKT_REF_OFF_BITS)) - 1))
 #define PKT_REF_PROTO_DATA UINT32_MAX      /**< this frame's results are all in proto data */
 
 static void
 slab_add(uint8_t *slab)
 {
-    slabs = (uint8_t **)mptcp_grow(wmem_file_scope(), slabs, &capslabs, nslabs + 1, sizeof(*slabs));
-    slabs[nslabs++] = slab;
+    mptcp_pkt_slabs = (uint8_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_slabs, &capslabs, nslabs + 1,
+                                             sizeof(*mptcp_pkt_slabs));
+    mptcp_pkt_slabs[nslabs++] = slab;
 }
 
-/** The frame table's reference to pkt (0 if it has none: too many slabs). */
-static uint32_t
-pkt_ref(const mptcp_pkt_t *pkt)
+uint32_t
+mptcp_pkt_ref(const mptcp_pkt_t *pkt)
 {
     const uint8_t *p = (const uint8_t *)pkt;
 
     for (uint32_t i = nslabs; i-- > 0;) {     /* the current slab, in practice */
-        if (p >= slabs[i] && p < slabs[i] + PKT_SLAB_SIZE)
-            return i < PKT_REF_MAX_SLABS ? ((i << PKT_REF_OFF_BITS) | (uint32_t)((p - slabs[i]) >> 2)) + 1 : 0;
+        if (p >= mptcp_pkt_slabs[i] && p < mptcp_pkt_slabs[i] + PKT_SLAB_SPAN)
+            return i < PKT_REF_MAX_SLABS ? ((i << MPTCP_PKT_REF_OFF_BITS) | (uint32_t)((p - mptcp_pkt_slabs[i]) >> 2)) + 1 : 0;
     }
     return 0;
-}
-
-static mptcp_pkt_t *
-pkt_deref(uint32_t ref)
-{
-    ref--;
-    return (mptcp_pkt_t *)(uintptr_t)(slabs[ref >> PKT_REF_OFF_BITS] +
-                                      ((size_t)(ref & ((1u << PKT_REF_OFF_BITS) - 1)) << 2));
 }
 
 mptcp_pkt_t *
@@ -131,7 +133,7 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 {
 #ifdef __SANITIZE_ADDRESS__
     (void)size;
-    if (nslabs && slabs[nslabs - 1] == (uint8_t *)pkt)
+    if (nslabs && mptcp_pkt_slabs[nslabs - 1] == (uint8_t *)pkt)
         nslabs--;
     wmem_free(wmem_file_scope(), pkt);
 #else
@@ -157,7 +159,7 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
         memset(pkt_table + pkt_table_used, 0, (n + 1 - pkt_table_used) * sizeof(*pkt_table));
         pkt_table_used = n + 1;
     }
-    if (!pkt_table[n] && (ref = pkt_ref(pkt)) != 0) {
+    if (!pkt_table[n] && (ref = mptcp_pkt_ref(pkt)) != 0) {
         pkt_table[n] = ref;
     } else {
         if (!pkt_table[n])
@@ -174,7 +176,7 @@ mptcp_pkt_stored(packet_info *pinfo, uint32_t layer)
 
     if (!ref)
         return NULL;
-    if (ref != PKT_REF_PROTO_DATA && (pkt = pkt_deref(ref))->layer == (uint8_t)layer)
+    if (ref != PKT_REF_PROTO_DATA && (pkt = mptcp_pkt_deref(ref))->layer == (uint8_t)layer)
         return pkt;
     return (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer);
 }

@@ -97,7 +97,7 @@ typedef struct {
     uint32_t first_frame;      /**< MPTCP_PX_FIRST_EXT: first transmission, another frame */
     uint32_t nsubflows;        /**< mptcp_pkt_nsubflows() when it does not fit the result */
     uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
-    uint8_t flags;             /**< MPTCP_PX_*: rare flags (the result's 32 flag bits are taken) */
+    uint8_t flags;            /**< MPTCP_PX_*: rare flags (the result's 32 flag bits are taken) */
 } mptcp_pkt_ext_t;
 
 /** Rare flags, in mptcp_pkt_ext_t (mptcp_pkt_xflag()). */
@@ -210,6 +210,30 @@ bool mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out);
 
 /** Every packet's rare part, by mptcp_pkt_t.ext_ref - 1 (file scope). */
 extern mptcp_pkt_ext_t **mptcp_pkt_exts;
+
+/** The slabs results are carved from (file scope), by a reference's upper bits. */
+extern uint8_t **mptcp_pkt_slabs;
+
+/* A result's reference: 4 bytes instead of a pointer in the frame table and the indexes that
+ * hold a result per data segment (mptcp-pkt.c). */
+#ifdef __SANITIZE_ADDRESS__
+#define MPTCP_PKT_REF_OFF_BITS 0           /* one allocation per result: numbered */
+#else
+#define MPTCP_PKT_REF_OFF_BITS 14          /* 1 + slab number << 14 | offset in 4-byte units */
+#endif
+
+/** The reference to pkt (never 0: a result is carved from one of the first 2^18 - 1 slabs,
+ * 16 GiB of results; 0 beyond). */
+uint32_t mptcp_pkt_ref(const mptcp_pkt_t *pkt);
+
+/** The result a reference (not 0) stands for. */
+static inline mptcp_pkt_t *
+mptcp_pkt_deref(uint32_t ref)
+{
+    ref--;
+    return (mptcp_pkt_t *)(uintptr_t)(mptcp_pkt_slabs[ref >> MPTCP_PKT_REF_OFF_BITS] +
+                                      ((size_t)(ref & ((UINT32_C(1) << MPTCP_PKT_REF_OFF_BITS) - 1)) << 2));
+}
 
 /** Every subflow of the file (mptcp-conn.c creates them), by mptcp_pkt_t.sf_ref - 1 (file
  * scope): a result refers to its subflow with 4 bytes instead of a pointer. */

@@ -6,10 +6,10 @@
  *
  * A sender mostly sends new data in order, so consecutive segments that continue each other
  * share one entry (a run) of the interval index (mptcp-ranges.c), whichever subflow each took.
- * A run of one segment holds its per-packet result itself (and its subflow number in the
- * entry); a longer run's segments are one pointer and one 16-bit subflow number each in two
- * arrays, in the order added, side by side and ascending in DSN: 10 bytes a segment instead of
- * a 28-byte entry, also when the scheduler alternates subflows on every segment (many short
+ * A run of one segment holds its per-packet result's reference itself (and its subflow number
+ * in the entry); a longer run's segments are one 4-byte reference (mptcp_pkt_ref()) and one
+ * 16-bit subflow number each in two arrays, in the order added, side by side and ascending in
+ * DSN: 6 bytes a segment instead of a 28-byte entry, also when the scheduler alternates subflows on every segment (many short
  * connections of a server), and never more than one entry a segment. The arrays are on the
  * GLib heap, freed at the file's cleanup (mptcp_sent_free()).
  *
@@ -17,10 +17,11 @@
  */
 #include "mptcp-int.h"
 
-/* A run's val: its segment's mptcp_pkt_t * (aligned: bit 0 clear), or, for two or more
- * segments, first index in pk << 32 | count << 1 | 1. */
+/* A run's val: its segment's reference << 1, or, for two or more segments, first index in pk
+ * << 32 | count << 1 | 1. */
 #define RUN_SINGLE(r) (((r)->val & 1) == 0)
-#define RUN_PKT(r) ((mptcp_pkt_t *)(uintptr_t)(r)->val)
+#define RUN_REF(r) ((uint32_t)((r)->val >> 1))
+#define SINGLE_VAL(ref) ((uint64_t)(ref) << 1)
 #define RUN_FIRST(r) ((uint32_t)((r)->val >> 32))
 #define RUN_COUNT(r) ((uint32_t)(r)->val >> 1)
 #define RUN_VAL(first, count) ((uint64_t)(first) << 32 | (uint64_t)(count) << 1 | 1)
@@ -29,13 +30,13 @@
 #define PK_SF_MAX UINT16_MAX
 
 static void
-pk_append(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
+pk_append(mptcp_sent_t *s, uint32_t ref, uint32_t sf_index)
 {
     /* both arrays follow the one capacity policy from the same count */
     s->pk_sf = (uint16_t *)mptcp_grow_counted(NULL, s->pk_sf, s->n, s->n + 1, sizeof(*s->pk_sf));
-    s->pk = (mptcp_pkt_t **)mptcp_grow(NULL, s->pk, &s->cap, s->n + 1, sizeof(*s->pk));
+    s->pk = (uint32_t *)mptcp_grow(NULL, s->pk, &s->cap, s->n + 1, sizeof(*s->pk));
     s->pk_sf[s->n] = (uint16_t)sf_index;
-    s->pk[s->n++] = pkt;
+    s->pk[s->n++] = ref;
 }
 
 void
@@ -43,8 +44,9 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
 {
     uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
     mptcp_range_t *last = s->runs.n ? &s->runs.v[s->runs.n - 1] : NULL;
+    uint32_t ref = mptcp_pkt_ref(pkt);
 
-    if (high <= low)
+    if (high <= low || !ref)
         return;
     /* the segment continues the run the previous one went to, which sorts last: it joins it
      * (a run's segments stay side by side at the end of pk) */
@@ -52,14 +54,14 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
         (RUN_SINGLE(last) ? last->aux <= PK_SF_MAX : RUN_COUNT(last) < INT32_MAX) &&
         mptcp_ranges_extend_last(&s->runs, high)) {
         if (RUN_SINGLE(last)) {
-            pk_append(s, RUN_PKT(last), last->aux);
+            pk_append(s, RUN_REF(last), last->aux);
             last->val = RUN_VAL(s->n - 1, 1);
         }
-        pk_append(s, pkt, sf_index);
+        pk_append(s, ref, sf_index);
         last->val += 2;             /* count + 1 */
     } else {
-        mptcp_ranges_insert(&s->runs, low, high, (uint64_t)(uintptr_t)pkt, sf_index);
-        s->tail_open = s->runs.v[s->runs.n - 1].val == (uint64_t)(uintptr_t)pkt;    /* it sorts last */
+        mptcp_ranges_insert(&s->runs, low, high, SINGLE_VAL(ref), sf_index);
+        s->tail_open = s->runs.v[s->runs.n - 1].val == SINGLE_VAL(ref);    /* it sorts last */
     }
 }
 
@@ -91,21 +93,24 @@ static bool
 run_cb(const mptcp_range_t *r, void *ud)
 {
     query_t *q = (query_t *)ud;
-    mptcp_pkt_t *single = RUN_SINGLE(r) ? RUN_PKT(r) : NULL;
-    mptcp_pkt_t *const *pk = single ? &single : q->s->pk + RUN_FIRST(r);
+    bool single = RUN_SINGLE(r);
+    uint32_t single_ref = RUN_REF(r);
+    const uint32_t *pk = single ? &single_ref : q->s->pk + RUN_FIRST(r);
     const uint16_t *pk_sf = single ? NULL : q->s->pk_sf + RUN_FIRST(r);
     uint32_t a = 0, b = single ? 1 : RUN_COUNT(r), count = b;
+    mptcp_pkt_t *p;
 
-    if (pk[b - 1]->dsn64 <= q->low)     /* mostly: a question about the run's newest segment */
+    if (mptcp_pkt_deref(pk[b - 1])->dsn64 <= q->low)     /* mostly: a question about the run's newest segment */
         a = b - 1;
     while (a < b) {             /* the first segment of the run that ends after low */
         uint32_t m = a + (b - a) / 2;
-        if (pk[m]->dsn64 + pk[m]->seglen <= q->low)
+        p = mptcp_pkt_deref(pk[m]);
+        if (p->dsn64 + p->seglen <= q->low)
             a = m + 1;
         else
             b = m;
     }
-    for (; a < count && pk[a]->dsn64 < q->high; a++) {
+    for (; a < count && (p = mptcp_pkt_deref(pk[a]))->dsn64 < q->high; a++) {
         if (q->n == q->cap) {
             hit_t *h = g_new(hit_t, q->cap * 2);
             memcpy(h, q->hits, q->n * sizeof(hit_t));
@@ -114,7 +119,7 @@ run_cb(const mptcp_range_t *r, void *ud)
             q->hits = h;
             q->cap *= 2;
         }
-        q->hits[q->n].p = pk[a];
+        q->hits[q->n].p = p;
         q->hits[q->n].sf_index = single ? r->aux : pk_sf[a];
         q->n++;
     }

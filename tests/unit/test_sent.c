@@ -21,6 +21,30 @@ static int failures;
 static mptcp_pkt_t pkts[MAXN];
 static uint32_t sfs[MAXN];
 
+/* The index holds results by reference (mptcp-pkt.c, not linked here): the results of this test
+ * are one slab, or, as in an address sanitizer build, a slab each. */
+#if MPTCP_PKT_REF_OFF_BITS == 0
+static uint8_t *slab_of[MAXN];
+#else
+static uint8_t *slab_of[1];
+G_STATIC_ASSERT(sizeof(pkts) <= (UINT32_C(4) << MPTCP_PKT_REF_OFF_BITS));
+#endif
+uint8_t **mptcp_pkt_slabs = slab_of;
+
+uint32_t
+mptcp_pkt_ref(const mptcp_pkt_t *pkt)
+{
+    size_t i = (size_t)(pkt - pkts);
+
+#if MPTCP_PKT_REF_OFF_BITS == 0
+    slab_of[i] = (uint8_t *)&pkts[i];
+    return (uint32_t)i + 1;
+#else
+    slab_of[0] = (uint8_t *)pkts;
+    return (uint32_t)((i * sizeof(mptcp_pkt_t)) >> 2) + 1;
+#endif
+}
+
 typedef struct {
     uint32_t frame[MAXN + 1], sf[MAXN + 1];
     unsigned n;
