@@ -145,9 +145,9 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     if (mptcp_pkt_conn(pkt))
         render_connection(t, tvb, pinfo, pkt);
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FB_POS)) {
-        ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, pkt->dsn64);
+        ti = proto_tree_add_uint64(t, hf_rawdsn64, tvb, 0, 0, mptcp_pkt_dsn64(pkt));
         proto_item_set_generated(ti);
-        mptcp_pkt_add_dsn_item(t, hf_dsn, tvb, pkt, pkt->dsn64, false);
+        mptcp_pkt_add_dsn_item(t, hf_dsn, tvb, pkt, mptcp_pkt_dsn64(pkt), false);
         if (mptcp_pkt_map_frame(pkt)) {
             ti = proto_tree_add_uint(t, hf_related_mapping, tvb, 0, 0, mptcp_pkt_map_frame(pkt));
             proto_item_set_generated(ti);

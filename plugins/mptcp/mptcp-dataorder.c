@@ -307,15 +307,15 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
             peer->zero_windows++;
         /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
         if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &mptcp_pkt_conn(pkt)->ep[1 - pkt->ep], false, 0))
-            handle_ack(peer, pkt->ack64 - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
+            handle_ack(peer, mptcp_pkt_ack64(pkt) - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         do_dir_t *d = &dc->d[pkt->ep];
         uint64_t s;
 
-        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, pkt->dsn64))
+        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, mptcp_pkt_dsn64(pkt)))
             return;
-        s = pkt->dsn64 - d->base;
+        s = mptcp_pkt_dsn64(pkt) - d->base;
         if (s >= DO_REL_LIMIT)
             return;                        /* below the base: not this data space */
         handle_data(d, pkt, s, s + pkt->seglen, t);

@@ -152,9 +152,9 @@ undated_fill(mptcp_sfdir_t *sd, uint64_t ref)
         const mptcp_range_t *m;
 
         if (u->has_map && rel >= (ssn64 = mptcp_expand32(rel, u->ssn)) && rel < ssn64 + u->dlen) {
-            u->pkt->dsn64 = u->dsn + (rel - ssn64);
+            mptcp_pkt_set_dsn64(u->pkt, u->dsn + (rel - ssn64));
         } else if ((m = mptcp_ranges_find_covering(&sd->maps, rel)) != NULL) {
-            u->pkt->dsn64 = m->val + (rel - m->low);
+            mptcp_pkt_set_dsn64(u->pkt, m->val + (rel - m->low));
         } else {
             continue;
         }
@@ -327,7 +327,7 @@ static void
 record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
     reinj_ud_t u = { pkt, sf->index };
-    uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
+    uint64_t low = mptcp_pkt_dsn64(pkt), high = low + pkt->seglen;
 
     /* RFC 8684 section 3.3.1: data of a mapping that failed its checksum is not delivered;
      * the copy sent again (on this subflow or, after MP_FAIL and a reset, another) is */
@@ -368,11 +368,11 @@ syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cu
     mptcp_pkt_t *p = e->syn_pkt;
 
     if (e->key_known) {
-        p->dsn64 = mptcp_ep_rel_base(e) + 1;
+        mptcp_pkt_set_dsn64(p, mptcp_ep_rel_base(e) + 1);
         p->flags |= MPTCP_PF_HAS_DSN;
         p->keys |= (uint8_t)(1u << p->ep);      /* the DSN is relative to that key */
     } else if (c->fallback) {
-        p->dsn64 = 1;
+        mptcp_pkt_set_dsn64(p, 1);
         p->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_FB_POS;
     } else {
         return;
@@ -421,7 +421,7 @@ dss_ack(dsn_ctx_t *x, const mptcp_opt_t *o)
                  : me->ack_ref_known ? mptcp_expand32(me->ack_ref, (uint32_t)o->u.dss.ack)
                  : expand_in_space(peer, o->u.dss.ack, false);
 
-    x->pkt->ack64 = ack;
+    mptcp_pkt_set_ack64(x->pkt, ack);
     x->pkt->flags |= MPTCP_PF_HAS_ACK | MPTCP_PF_DSS_ACK;
     me->ack_ref = ack;
     me->ack_ref_known = true;
@@ -468,7 +468,7 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num);
     /* a mapping carried by the packet itself is used first */
     if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
-        pkt->dsn64 = dsn + (relseq - ssn64);
+        mptcp_pkt_set_dsn64(pkt, dsn + (relseq - ssn64));
         pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
         mptcp_pkt_set_map_frame(pkt, 0);
     }
@@ -484,7 +484,7 @@ infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
     if (!m || m->val + (ssn64 - m->low) != dsn || mptcp_range_high(m) - ssn64 < UINT32_MAX / 2)
         mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num);
     if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
-        x->pkt->dsn64 = dsn + (x->relseq - ssn64);
+        mptcp_pkt_set_dsn64(x->pkt, dsn + (x->relseq - ssn64));
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
         mptcp_pkt_set_map_frame(x->pkt, 0);
     }
@@ -553,15 +553,15 @@ fallback_place(dsn_ctx_t *x)
     if (x->sd->maps.n) {
         const mptcp_range_t *m = &x->sd->maps.v[x->sd->maps.n - 1];
         if (x->relseq >= m->low) {
-            x->pkt->dsn64 = m->val + (x->relseq - m->low);
+            mptcp_pkt_set_dsn64(x->pkt, m->val + (x->relseq - m->low));
             x->pkt->flags |= MPTCP_PF_HAS_DSN;
             mptcp_pkt_set_map_frame(x->pkt, m->frame);
         }
     } else if (x->me->key_known) {
-        x->pkt->dsn64 = mptcp_ep_rel_base(x->me) + pos;
+        mptcp_pkt_set_dsn64(x->pkt, mptcp_ep_rel_base(x->me) + pos);
         x->pkt->flags |= MPTCP_PF_HAS_DSN;
     } else {
-        x->pkt->dsn64 = pos;
+        mptcp_pkt_set_dsn64(x->pkt, pos);
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_FB_POS;
     }
 }
@@ -575,7 +575,7 @@ dsn_from_mappings(dsn_ctx_t *x)
     const mptcp_range_t *m = x->have_relseq ? mptcp_ranges_find_covering(&x->sd->maps, x->relseq) : NULL;
 
     if (m) {
-        pkt->dsn64 = m->val + (x->relseq - m->low);
+        mptcp_pkt_set_dsn64(pkt, m->val + (x->relseq - m->low));
         pkt->flags |= MPTCP_PF_HAS_DSN;
         mptcp_pkt_set_map_frame(pkt, m->frame == x->pinfo->num ? 0 : m->frame);
     } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || mptcp_pkt_sf(pkt) == x->c->master)) {

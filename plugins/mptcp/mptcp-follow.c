@@ -356,8 +356,8 @@ place_syn_data(follow_info_t *fi, fstate_t *fs, const mptcp_conn_t *c, int k, pa
     if (!syn || !snd->syn_len || d->syn_placed || !(syn->flags & MPTCP_PF_HAS_DSN) || syn->frame > pinfo->num)
         return false;
     d->syn_placed = true;
-    dir_start(d, syn, k, syn->dsn64);
-    off = syn->dsn64 - d->base;
+    dir_start(d, syn, k, mptcp_pkt_dsn64(syn));
+    off = mptcp_pkt_dsn64(syn) - d->base;
     if (off >= (UINT64_C(1) << 62))
         return false;
     place(fi, d, k == 1, pinfo, off, off + snd->syn_len, snd->syn_bytes, false);
@@ -393,8 +393,8 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
         unsigned avail = cap > st->hlen ? cap - st->hlen : 0;
         uint64_t n = MIN((uint64_t)avail, (uint64_t)pkt->seglen), off;
 
-        dir_start(d, pkt, e, pkt->dsn64);
-        off = pkt->dsn64 - d->base;
+        dir_start(d, pkt, e, mptcp_pkt_dsn64(pkt));
+        off = mptcp_pkt_dsn64(pkt) - d->base;
         if (n && off < (UINT64_C(1) << 62)) {
             place(fi, d, e == 1, pinfo, off, off + n, tvb_get_ptr(st->tvb, st->hlen, (gint)n),
                   mptcp_pkt_xflag(pkt, MPTCP_PX_CSUM_REPAIR));
@@ -406,7 +406,7 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
         fdir_t *d = &fs->d[1 - e];
         const mptcp_endpoint_t *snd = &c->ep[1 - e];
         if (d->started && d->pieces->len) {
-            uint64_t end = P(d, d->pieces->len - 1)->hi, ack = pkt->ack64 - d->base;
+            uint64_t end = P(d, d->pieces->len - 1)->hi, ack = mptcp_pkt_ack64(pkt) - d->base;
             if (snd->data_fin_seen && snd->data_fin_dsn - d->base < ack)
                 ack = snd->data_fin_dsn - d->base;      /* the DATA_FIN takes a DSN but no byte */
             if (ack > end && ack - end < MPTCP_ACK_TRUST_WINDOW) {

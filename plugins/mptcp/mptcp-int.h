@@ -111,7 +111,7 @@ typedef struct {
 /** Frees the index (its arrays are on the GLib heap: at the file's cleanup). */
 void mptcp_sent_free(mptcp_sent_t *s);
 
-/** Adds a transmission: [pkt->dsn64, + pkt->seglen) on subflow sf_index (first pass). */
+/** Adds a transmission: [its DSN, + pkt->seglen) on subflow sf_index (first pass). */
 void mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index);
 
 typedef void (*mptcp_sent_visit_cb)(mptcp_pkt_t *p, uint32_t sf_index, void *ud);

@@ -92,14 +92,14 @@ resolve(mptcp_pkt_t *pkt, int64_t first_ns, int64_t t_ack, uint32_t ack_frame)
 static uint64_t
 ack_at(const lat_dir_t *d, unsigned i)
 {
-    return mptcp_pkt_deref(d->acks[i].ref)->ack64 - d->base;
+    return mptcp_pkt_ack64(mptcp_pkt_deref(d->acks[i].ref)) - d->base;
 }
 
-/** The peer's DATA_ACK in pkt (pkt->ack64, raw) covers the data of d up to it. */
+/** The peer's DATA_ACK in pkt (mptcp_pkt_ack64(pkt), raw) covers the data of d up to it. */
 static void
 handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
 {
-    uint64_t a = rel(d, pkt->ack64);
+    uint64_t a = rel(d, mptcp_pkt_ack64(pkt));
     uint32_t ref = mptcp_pkt_ref(pkt);
 
     if (!ref || (d->data_seen && a > d->max_end + MPTCP_ACK_TRUST_WINDOW))
@@ -167,13 +167,13 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         handle_ack(&lc->d[1 - pkt->ep], pkt, t);
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         lat_dir_t *d = &lc->d[pkt->ep];
-        uint64_t lo = rel(d, pkt->dsn64), hi = lo + pkt->seglen;
+        uint64_t lo = rel(d, mptcp_pkt_dsn64(pkt)), hi = lo + pkt->seglen;
         int64_t first_ns;
 
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(pkt->flags & MPTCP_PF_LAT_SLOT))
             return;
-        first_ns = first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], pkt->dsn64, t, pkt);
+        first_ns = first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], mptcp_pkt_dsn64(pkt), t, pkt);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;

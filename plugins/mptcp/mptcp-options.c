@@ -141,7 +141,7 @@ static void
 render_dss_ack(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
 {
     if (pkt && (pkt->flags & MPTCP_PF_DSS_ACK))
-        mptcp_pkt_add_dsn_item(t, hf_ack, tvb, pkt, pkt->ack64, true);
+        mptcp_pkt_add_dsn_item(t, hf_ack, tvb, pkt, mptcp_pkt_ack64(pkt), true);
 }
 
 static void

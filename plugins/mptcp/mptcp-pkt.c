@@ -17,6 +17,7 @@
 int proto_mptcp = -1;
 mptcp_pkt_ext_t **mptcp_pkt_exts;
 mptcp_subflow_t **mptcp_pkt_sfs;
+mptcp_pkt_space_t *mptcp_pkt_spaces;
 uint8_t **mptcp_pkt_slabs;
 int proto_mptcp_plugin = -1;
 mptcp_prefs_t mptcp_prefs;
@@ -35,6 +36,7 @@ static uint8_t *pkt_slab;          /**< next free byte of the current slab of re
 static size_t pkt_slab_left;
 static uint32_t nexts, capexts;   /**< mptcp_pkt_exts: used and allocated entries */
 static uint32_t nsfs, capsfs;      /**< mptcp_pkt_sfs: used and allocated entries */
+static uint32_t capspaces;         /**< mptcp_pkt_spaces: allocated entries (2 * nsfs used) */
 static uint32_t nslabs, capslabs;
 static int64_t time_base;          /**< data slots' times are microseconds above it */
 static bool time_base_set;
@@ -52,7 +54,8 @@ mptcp_pkt_init(void)
     mptcp_pkt_exts = NULL;
     nexts = capexts = 0;
     mptcp_pkt_sfs = NULL;
-    nsfs = capsfs = 0;
+    mptcp_pkt_spaces = NULL;
+    nsfs = capsfs = capspaces = 0;
     time_base_set = false;
 }
 
@@ -242,6 +245,9 @@ mptcp_pkt_sf_add(mptcp_subflow_t *sf)
     mptcp_pkt_sfs = (mptcp_subflow_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_sfs, &capsfs, nsfs + 1,
                                                    sizeof(*mptcp_pkt_sfs));
     mptcp_pkt_sfs[nsfs++] = sf;
+    mptcp_pkt_spaces = (mptcp_pkt_space_t *)mptcp_grow(wmem_file_scope(), mptcp_pkt_spaces, &capspaces, 2 * nsfs,
+                                                       sizeof(*mptcp_pkt_spaces));
+    memset(&mptcp_pkt_spaces[2 * (nsfs - 1)], 0, 2 * sizeof(*mptcp_pkt_spaces));
     return nsfs;
 }
 
@@ -271,14 +277,141 @@ mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
     }
 }
 
+/** The packet's rare part, created if needed, with the rare flag f set (a value that does not fit
+ * the result or its data slot goes there). */
+static mptcp_pkt_ext_t *
+ext_set(mptcp_pkt_t *pkt, unsigned f)
+{
+    mptcp_pkt_ext_t *e = mptcp_pkt_ext(pkt);
+
+    e->flags |= f;
+    return e;
+}
+
+/* {{{ the 64-bit DSN and DATA_ACK in 32 bits. A value is its low 32 bits, expanded around the
+ * anchor of its data space on the result's subflow that holds at the result's frame: the first
+ * value the space saw, then one more each time a value of the newest frame is 2^30 or more away
+ * (a transfer of over a GiB). An anchor holds from its frame on and is added only at the newest
+ * frame with a value in the space, so no stored value ever decodes differently on a later pass;
+ * a value that does not fit (2^31 or more away, or set for an older frame after a new anchor, or
+ * without a subflow) goes to ext. */
+
+#define WIDE_SPAN (UINT64_C(1) << 31)      /* values within +-2^31 of the anchor decode */
+#define WIDE_NEAR (UINT64_C(1) << 30)      /* farther: a new anchor, where one may be added */
+
+#pragma pack(push, 4)
+struct mptcp_pkt_anchor {
+    uint64_t v;
+    uint32_t frame;            /**< from this frame on */
+};
+#pragma pack(pop)
+
+/** The anchor of sp at frame. */
+static uint64_t
+space_anchor(const mptcp_pkt_space_t *sp, uint32_t frame)
+{
+    uint32_t a = 0, b = sp->nmore;
+
+    while (a < b) {             /* the number of later anchors at or below frame */
+        uint32_t m = a + (b - a) / 2;
+        if (sp->more[m].frame <= frame)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a ? sp->more[a - 1].v : sp->v0;
+}
+
+uint64_t
+mptcp_pkt_wide_slow(const mptcp_pkt_t *pkt, uint32_t v32, unsigned s, unsigned f)
+{
+    uint64_t a;
+
+    if (mptcp_pkt_xflag(pkt, f))
+        return f == MPTCP_PX_DSN_EXT ? mptcp_pkt_ext_get(pkt)->dsn64 : mptcp_pkt_ext_get(pkt)->ack64;
+    if (!pkt->sf_ref)
+        return 0;               /* never set: a value without a subflow goes to ext */
+    a = space_anchor(&mptcp_pkt_spaces[2 * (pkt->sf_ref - 1) + s], pkt->frame);
+    return a + (uint64_t)(int64_t)(int32_t)(v32 - (uint32_t)a);
+}
+
+/** Packs v into *v32 in space s of pkt's subflow (adding an anchor if needed); false if it does
+ * not fit. */
+static bool
+wide_pack(const mptcp_pkt_t *pkt, uint64_t v, unsigned s, uint32_t *v32)
+{
+    mptcp_pkt_space_t *sp;
+    uint64_t a;
+
+    if (!pkt->sf_ref)
+        return false;
+    sp = &mptcp_pkt_spaces[2 * (pkt->sf_ref - 1) + s];
+    if (!sp->last_frame) {
+        sp->v0 = v;
+    } else if (v - (a = space_anchor(sp, pkt->frame)) + WIDE_NEAR >= 2 * WIDE_NEAR) {
+        if (pkt->frame >= sp->last_frame) {
+            sp->more = (struct mptcp_pkt_anchor *)mptcp_grow_counted(wmem_file_scope(), sp->more, sp->nmore,
+                                                                     sp->nmore + 1, sizeof(*sp->more));
+            sp->more[sp->nmore].v = v;
+            sp->more[sp->nmore++].frame = pkt->frame;
+        } else if (v - a + WIDE_SPAN >= 2 * WIDE_SPAN) {
+            return false;
+        }
+    }
+    sp->last_frame = MAX(sp->last_frame, pkt->frame);
+    *v32 = (uint32_t)v;
+    return true;
+}
+
+/** Sets a wide value: *v32 or ext (rare flag f), clearing the other. */
+static void
+wide_set(mptcp_pkt_t *pkt, uint64_t v, unsigned s, uint32_t *v32, unsigned f)
+{
+    mptcp_pkt_ext_t *e;
+
+    if (wide_pack(pkt, v, s, v32)) {
+        if (mptcp_pkt_xflag(pkt, f))
+            mptcp_pkt_ext(pkt)->flags &= (uint16_t)~f;
+        return;
+    }
+    e = ext_set(pkt, f);
+    if (f == MPTCP_PX_DSN_EXT)
+        e->dsn64 = v;
+    else
+        e->ack64 = v;
+}
+
+void
+mptcp_pkt_set_dsn64(mptcp_pkt_t *pkt, uint64_t dsn)
+{
+    uint32_t v32 = 0;
+
+    wide_set(pkt, dsn, pkt->dir & 1, &v32, MPTCP_PX_DSN_EXT);
+    pkt->dsn32_ = v32;
+    pkt->flags |= MPTCP_PF_HAS_DSN;
+}
+
+void
+mptcp_pkt_set_ack64(mptcp_pkt_t *pkt, uint64_t ack)
+{
+    uint32_t v32 = 0;
+
+    wide_set(pkt, ack, 1 - (pkt->dir & 1), &v32, MPTCP_PX_ACK_EXT);
+    pkt->ack32_ = v32;
+    pkt->flags |= MPTCP_PF_HAS_ACK;
+}
+/* }}} */
+
 /* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
  * every packet's result instead of 8, shared with the map frame: a packet whose DSS maps its
  * own payload has none); rare other cases go to the packet's ext part. */
 void
 mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn)
 {
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->dsn64 - dss_dsn <= UINT32_MAX && !pkt->dss_back_map) {
-        pkt->dss_back_map = (uint32_t)(pkt->dsn64 - dss_dsn);
+    uint64_t dsn = mptcp_pkt_dsn64(pkt);
+
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && dsn - dss_dsn <= UINT32_MAX && !pkt->dss_back_map) {
+        pkt->dss_back_map = (uint32_t)(dsn - dss_dsn);
     } else {
         mptcp_pkt_ext(pkt)->dss_dsn64 = dss_dsn;
         pkt->flags |= MPTCP_PF_DSS_DSN_EXT;
@@ -290,7 +423,7 @@ mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
 {
     if (pkt->flags & MPTCP_PF_DSS_DSN_EXT)
         return mptcp_pkt_ext_const(pkt)->dss_dsn64;
-    return pkt->dsn64 - pkt->dss_back_map;
+    return mptcp_pkt_dsn64(pkt) - pkt->dss_back_map;
 }
 
 /* {{{ the data slot: 16 bytes behind a data segment's result, for its latency and data order
@@ -344,17 +477,6 @@ static unsigned
 dslot_flags(const mptcp_dslot_t *s)
 {
     return s->flight >> DSLOT_FLIGHT_BITS;
-}
-
-/** The packet's rare part, created if needed, with the rare flag f set (a data slot's value that
- * does not fit goes there). */
-static mptcp_pkt_ext_t *
-ext_set(mptcp_pkt_t *pkt, unsigned f)
-{
-    mptcp_pkt_ext_t *e = mptcp_pkt_ext(pkt);
-
-    e->flags |= f;
-    return e;
 }
 
 void

@@ -97,7 +97,9 @@ typedef struct {
     uint32_t first_frame;      /**< MPTCP_PX_FIRST_EXT: first transmission, another frame */
     uint32_t nsubflows;        /**< mptcp_pkt_nsubflows() when it does not fit the result */
     uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
-    uint8_t flags;            /**< MPTCP_PX_*: rare flags (the result's 32 flag bits are taken) */
+    uint64_t dsn64;            /**< MPTCP_PX_DSN_EXT: the DSN did not fit the result's 32 bits */
+    uint64_t ack64;            /**< MPTCP_PX_ACK_EXT: the DATA_ACK did not */
+    uint16_t flags;            /**< MPTCP_PX_*: rare flags (the result's 32 flag bits are taken) */
 } mptcp_pkt_ext_t;
 
 /** Rare flags, in mptcp_pkt_ext_t (mptcp_pkt_xflag()). */
@@ -111,6 +113,8 @@ enum {
     MPTCP_PX_FLIGHT_EXT     = 1u << 5,   /**< ext->flight */
     MPTCP_PX_HOL_EXT        = 1u << 6,   /**< ext->hol_ns, ext->hol_frame */
     MPTCP_PX_FIRST_EXT      = 1u << 7,   /**< ext->first_frame */
+    MPTCP_PX_DSN_EXT        = 1u << 8,   /**< ext->dsn64 (mptcp_pkt_dsn64()) */
+    MPTCP_PX_ACK_EXT        = 1u << 9,   /**< ext->ack64 */
 };
 
 
@@ -134,12 +138,14 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (52 bytes: the subflow, the reassembly record and the rare part by 4-byte references, the
- * small values in bit fields; 4-byte aligned, so that no padding rounds it up). */
+ * (44 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow, the reassembly record
+ * and the rare part by 4-byte references, the small values in bit fields; 4-byte aligned, so
+ * that no padding rounds it up). */
 #pragma pack(push, 4)
 struct mptcp_pkt_s {
-    uint64_t dsn64;            /**< raw 64-bit DSN of the first payload byte */
-    uint64_t ack64;            /**< raw 64-bit DATA_ACK */
+    uint32_t dsn32_;           /**< raw 64-bit DSN of the first payload byte, valid with
+                                * MPTCP_PF_HAS_DSN: mptcp_pkt_dsn64(), mptcp_pkt_set_dsn64() */
+    uint32_t ack32_;           /**< raw 64-bit DATA_ACK (MPTCP_PF_HAS_ACK): mptcp_pkt_ack64() */
     uint32_t reasm_ref;        /**< mptcp-reasm.c: the frame's reassembly record (a reference or
                                 * a compact value, 0 = none) */
     uint32_t sf_ref;           /**< its subflow: 1 + index in mptcp_pkt_sfs, 0 = none;
@@ -164,7 +170,7 @@ struct mptcp_pkt_s {
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
 #pragma pack(pop)
-G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 52);
+G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 44);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
@@ -262,6 +268,56 @@ mptcp_pkt_xflag(const mptcp_pkt_t *pkt, unsigned f)
 {
     return pkt->ext_ref && (mptcp_pkt_exts[pkt->ext_ref - 1]->flags & f);
 }
+
+/* The 64-bit DSN and DATA_ACK in 32 bits: the low bits, expanded around an anchor of the data
+ * space on the result's subflow (its direction for the DSN, the other one for the DATA_ACK) that
+ * holds from a frame on and never changes once set, so every pass decodes the same value; a
+ * value too far from it goes to ext (mptcp-pkt.c). */
+
+/** One subflow direction's anchors (mptcp-pkt.c). */
+typedef struct {
+    uint64_t v0;               /**< values are expanded around it (from the first frame on) */
+    struct mptcp_pkt_anchor *more; /**< later anchors, by ascending frame (a value 2^30 away) */
+    uint32_t nmore;
+    uint32_t last_frame;       /**< newest frame with a value in this space; 0 = none yet */
+} mptcp_pkt_space_t;
+
+/** Two spaces per subflow, by mptcp_pkt_t.sf_ref - 1 and direction (file scope). */
+extern mptcp_pkt_space_t *mptcp_pkt_spaces;
+
+/** The 64-bit value v32 stands for in space s of the result's subflow, or in ext (flag f). */
+uint64_t mptcp_pkt_wide_slow(const mptcp_pkt_t *pkt, uint32_t v32, unsigned s, unsigned f);
+
+static inline uint64_t
+mptcp_pkt_wide(const mptcp_pkt_t *pkt, uint32_t v32, unsigned s, unsigned f)
+{
+    const mptcp_pkt_space_t *sp;
+
+    if (pkt->sf_ref && !pkt->ext_ref && !(sp = &mptcp_pkt_spaces[2 * (pkt->sf_ref - 1) + s])->nmore)
+        return sp->v0 + (uint64_t)(int64_t)(int32_t)(v32 - (uint32_t)sp->v0);
+    return mptcp_pkt_wide_slow(pkt, v32, s, f);
+}
+
+/** Raw 64-bit DSN of the first payload byte (0 without MPTCP_PF_HAS_DSN). */
+static inline uint64_t
+mptcp_pkt_dsn64(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_HAS_DSN) ? mptcp_pkt_wide(pkt, pkt->dsn32_, pkt->dir & 1, MPTCP_PX_DSN_EXT) : 0;
+}
+
+/** Raw 64-bit DATA_ACK (0 without MPTCP_PF_HAS_ACK). */
+static inline uint64_t
+mptcp_pkt_ack64(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_HAS_ACK) ? mptcp_pkt_wide(pkt, pkt->ack32_, 1 - (pkt->dir & 1), MPTCP_PX_ACK_EXT)
+                                           : 0;
+}
+
+/** Sets the DSN and MPTCP_PF_HAS_DSN (first pass: of this packet, or later for an earlier one;
+ * after sf_ref, dir and frame). */
+void mptcp_pkt_set_dsn64(mptcp_pkt_t *pkt, uint64_t dsn);
+/** Sets the DATA_ACK and MPTCP_PF_HAS_ACK (the packet's first pass). */
+void mptcp_pkt_set_ack64(mptcp_pkt_t *pkt, uint64_t ack);
 
 /** The number of subflows of the packet's connection known at it (first pass). */
 uint32_t mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt);

@@ -468,7 +468,7 @@ chunk_is_own_call(const reasm_chunk_t *ch, const mptcp_pkt_t *pkt, tvbuff_t *tvb
 {
     const reasm_op_t *op = ch->ops;
 
-    return ch->dsn == pkt->dsn64 && ch->len == pkt->seglen && ch->own_len == ch->len && !ch->extra &&
+    return ch->dsn == mptcp_pkt_dsn64(pkt) && ch->len == pkt->seglen && ch->own_len == ch->len && !ch->extra &&
            ch->len > 0 && tvb_captured_length(tvb) >= 13 && ch->own_tvb_off == tcp_hlen(tvb) && ch->nops == 1 &&
            op->kind == OP_CALL && op->from == 0 && op->to == ch->len && op->dsn == ch->dsn && op->id == 0 &&
            op->len == 0 && op->n == 0 && (op->flags & ~OPF_NOTHING) == 0;
@@ -529,7 +529,7 @@ rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
     buf->rec.flags = (v >> REC_FLAGS_SHIFT) & REC_FLAGS_MASK;
     buf->rec.delivered_in = rec_delivered(pkt, v);
     if ((v & REC_OWN_CALL) && tvb) {
-        buf->ch.dsn = pkt->dsn64;
+        buf->ch.dsn = mptcp_pkt_dsn64(pkt);
         buf->ch.len = buf->ch.own_len = pkt->seglen;
         buf->ch.own_tvb_off = tcp_hlen(tvb);
         buf->ch.ops = &buf->op;
@@ -537,7 +537,7 @@ rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
         buf->op.kind = OP_CALL;
         buf->op.flags = (v & REC_NOTHING) ? OPF_NOTHING : 0;
         buf->op.to = pkt->seglen;
-        buf->op.dsn = pkt->dsn64;
+        buf->op.dsn = mptcp_pkt_dsn64(pkt);
         buf->rec.chunk[pkt->ep] = &buf->ch;
     }
     return &buf->rec;
@@ -629,7 +629,7 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
 static bool
 waiting_refers(const reasm_more_t *m, uint32_t i, const mptcp_pkt_t *pkt)
 {
-    for (; i < m->nw && m->w[i].dsn < pkt->dsn64 + pkt->seglen; i++) {
+    for (; i < m->nw && m->w[i].dsn < mptcp_pkt_dsn64(pkt) + pkt->seglen; i++) {
         if (m->w[i].pkt == pkt)
             return true;
     }
@@ -926,7 +926,7 @@ static void
 place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const mptcp_seg_t *seg,
       const mptcp_pkt_t *pkt, rec_ref_t *rr)
 {
-    uint64_t s = pkt->dsn64, e = s + pkt->seglen;
+    uint64_t s = mptcp_pkt_dsn64(pkt), e = s + pkt->seglen;
     reasm_rec_t *rec = rec_of(rr);
     mptcp_csum_state_t st;
     reasm_chunk_t *ch;
@@ -983,7 +983,7 @@ peer_direction(reasm_dir_t *pd, int pep, const mptcp_pkt_t *pkt, rec_ref_t *rr, 
     bool acked = (pkt->flags & MPTCP_PF_HAS_ACK) != 0;
 
     if (acked) {
-        uint64_t end = pkt->ack64;
+        uint64_t end = mptcp_pkt_ack64(pkt);
 
         if (pd->fin_known && end > pd->fin_dsn)
             end = pd->fin_dsn;      /* the DATA_FIN takes a DSN, but carries no byte */
@@ -991,7 +991,7 @@ peer_direction(reasm_dir_t *pd, int pep, const mptcp_pkt_t *pkt, rec_ref_t *rr, 
             end = pd->more->w[0].dsn;
         /* an ack of one byte more than delivered may be the ack of a DATA_FIN not captured */
         if (pd->started && !pd->truncated && end > pd->next && end - pd->next < MPTCP_ACK_TRUST_WINDOW &&
-            !(end == pd->next + 1 && !(pd->more && pd->more->nw) && pkt->ack64 == end))
+            !(end == pd->next + 1 && !(pd->more && pd->more->nw) && mptcp_pkt_ack64(pkt) == end))
             declare_hole(pd, pep, rr, end, frame);
     }
     if (deliver_ready(pd, pep, rr, frame) || acked)

@@ -42,7 +42,7 @@ pk_append(mptcp_sent_t *s, uint32_t ref, uint32_t sf_index)
 void
 mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index)
 {
-    uint64_t low = pkt->dsn64, high = pkt->dsn64 + pkt->seglen;
+    uint64_t low = mptcp_pkt_dsn64(pkt), high = low + pkt->seglen;
     mptcp_range_t *last = s->runs.n ? &s->runs.v[s->runs.n - 1] : NULL;
     uint32_t ref = mptcp_pkt_ref(pkt);
 
@@ -100,17 +100,17 @@ run_cb(const mptcp_range_t *r, void *ud)
     uint32_t a = 0, b = single ? 1 : RUN_COUNT(r), count = b;
     mptcp_pkt_t *p;
 
-    if (mptcp_pkt_deref(pk[b - 1])->dsn64 <= q->low)     /* mostly: a question about the run's newest segment */
+    if (mptcp_pkt_dsn64(mptcp_pkt_deref(pk[b - 1])) <= q->low)     /* mostly: a question about the run's newest segment */
         a = b - 1;
     while (a < b) {             /* the first segment of the run that ends after low */
         uint32_t m = a + (b - a) / 2;
         p = mptcp_pkt_deref(pk[m]);
-        if (p->dsn64 + p->seglen <= q->low)
+        if (mptcp_pkt_dsn64(p) + p->seglen <= q->low)
             a = m + 1;
         else
             b = m;
     }
-    for (; a < count && (p = mptcp_pkt_deref(pk[a]))->dsn64 < q->high; a++) {
+    for (; a < count && mptcp_pkt_dsn64(p = mptcp_pkt_deref(pk[a])) < q->high; a++) {
         if (q->n == q->cap) {
             hit_t *h = g_new(hit_t, q->cap * 2);
             memcpy(h, q->hits, q->n * sizeof(hit_t));
@@ -132,8 +132,8 @@ hit_cmp(const void *x, const void *y)
 {
     const mptcp_pkt_t *a = ((const hit_t *)x)->p, *b = ((const hit_t *)y)->p;
 
-    if (a->dsn64 != b->dsn64)
-        return a->dsn64 > b->dsn64 ? -1 : 1;
+    if (mptcp_pkt_dsn64(a) != mptcp_pkt_dsn64(b))
+        return mptcp_pkt_dsn64(a) > mptcp_pkt_dsn64(b) ? -1 : 1;
     if (a->frame != b->frame)
         return a->frame > b->frame ? -1 : 1;
     return 0;

@@ -259,6 +259,7 @@ reinjection_origin(const mptcp_pkt_t *pkt)
     const mptcp_frames_t *of = &mptcp_pkt_ext_const(pkt)->reinj_of;
     origin_ud_t u = { 0, -1 };
     const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
+    uint64_t dsn;
 
     if (!of->n)
         return NULL;
@@ -266,7 +267,8 @@ reinjection_origin(const mptcp_pkt_t *pkt)
     for (uint32_t i = 1; i < of->n; i++)
         u.frame = MIN(u.frame, of->v[i]);
     /* the sender's index of transmissions names each frame's subflow */
-    mptcp_sent_foreach_overlap(&c->ep[pkt->ep].sent, pkt->dsn64, pkt->dsn64 + pkt->seglen, origin_cb, &u);
+    dsn = mptcp_pkt_dsn64(pkt);
+    mptcp_sent_foreach_overlap(&c->ep[pkt->ep].sent, dsn, dsn + pkt->seglen, origin_cb, &u);
     if (u.sf_index < 0 || (uint32_t)u.sf_index >= c->nsubflows)
         return NULL;
     return mptcp_conn_subflow(c, (uint32_t)u.sf_index);
@@ -325,7 +327,7 @@ unique_syn_data(conn_stat_t *c, const mptcp_conn_t *conn, uint32_t frame)
 
         if (!c->syn_counted[k] && syn && (syn->flags & MPTCP_PF_HAS_DSN) && syn->frame <= frame) {
             c->syn_counted[k] = true;
-            unique_add(c, k, syn->dsn64, syn->seglen);
+            unique_add(c, k, mptcp_pkt_dsn64(syn), syn->seglen);
         }
     }
 }
@@ -367,7 +369,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
         mptcp_latency_t ll;
         const mptcp_latency_t *lat = mptcp_latency_get(pkt, &ll) ? &ll : NULL;
 
-        unique_add(c, e, pkt->dsn64, pkt->seglen);
+        unique_add(c, e, mptcp_pkt_dsn64(pkt), pkt->seglen);
         dataorder_packet(c, e, pkt, gui);
         if (lat && lat->first_frame == pkt->frame) {
             if (gui) {

@@ -31,6 +31,25 @@ G_STATIC_ASSERT(sizeof(pkts) <= (UINT32_C(4) << MPTCP_PKT_REF_OFF_BITS));
 #endif
 uint8_t **mptcp_pkt_slabs = slab_of;
 
+/* ... and their DSNs in 32 bits around the anchor of one data space (mptcp-pkt.c): every value of
+ * a scenario is within 2^31 of its base */
+static mptcp_pkt_space_t space[2];
+mptcp_pkt_space_t *mptcp_pkt_spaces = space;
+
+uint64_t
+mptcp_pkt_wide_slow(const mptcp_pkt_t *pkt _U_, uint32_t v32 _U_, unsigned s _U_, unsigned f _U_)
+{
+    abort();    /* no rare part, one anchor */
+}
+
+static void
+set_dsn(mptcp_pkt_t *p, uint64_t dsn)
+{
+    p->sf_ref = 1;
+    p->dsn32_ = (uint32_t)dsn;
+    p->flags |= MPTCP_PF_HAS_DSN;
+}
+
 uint32_t
 mptcp_pkt_ref(const mptcp_pkt_t *pkt)
 {
@@ -67,8 +86,8 @@ ref_cmp(const void *x, const void *y)
 {
     const mptcp_pkt_t *a = &pkts[*(const unsigned *)x - 1], *b = &pkts[*(const unsigned *)y - 1];
 
-    if (a->dsn64 != b->dsn64)
-        return a->dsn64 > b->dsn64 ? -1 : 1;
+    if (mptcp_pkt_dsn64(a) != mptcp_pkt_dsn64(b))
+        return mptcp_pkt_dsn64(a) > mptcp_pkt_dsn64(b) ? -1 : 1;
     return a->frame > b->frame ? -1 : a->frame < b->frame;
 }
 
@@ -80,7 +99,7 @@ check_query(const mptcp_sent_t *s, unsigned n, uint64_t lo, uint64_t hi, const c
 
     v.n = 0;
     for (unsigned i = 0; i < n; i++) {
-        if (pkts[i].dsn64 < hi && pkts[i].dsn64 + pkts[i].seglen > lo)
+        if (mptcp_pkt_dsn64(&pkts[i]) < hi && mptcp_pkt_dsn64(&pkts[i]) + pkts[i].seglen > lo)
             want[nw++] = pkts[i].frame;
     }
     qsort(want, nw, sizeof(want[0]), ref_cmp);
@@ -111,6 +130,7 @@ scenario(const char *what, uint64_t base, uint32_t maxlen, unsigned n, unsigned 
     uint32_t sf = 0;
 
     memset(&s, 0, sizeof(s));
+    space[0].v0 = base;
     for (unsigned i = 0; i < n; i++) {
         mptcp_pkt_t *p = &pkts[i];
         uint32_t len = 1 + (uint32_t)(rnd() % maxlen);
@@ -121,15 +141,15 @@ scenario(const char *what, uint64_t base, uint32_t maxlen, unsigned n, unsigned 
         p->seglen = len;
         if (dice < repeat_pct && i > 0) {
             const mptcp_pkt_t *e = &pkts[rnd() % i];
-            p->dsn64 = e->dsn64 + (rnd() % 4 == 0 ? rnd() % e->seglen : 0);
+            set_dsn(p, mptcp_pkt_dsn64(e) + (rnd() % 4 == 0 ? rnd() % e->seglen : 0));
             sfs[i] = (uint32_t)(rnd() % 3);
         } else if (dice < repeat_pct + 3 && next > base + maxlen) {
-            p->dsn64 = next - 1 - rnd() % maxlen;               /* out of order */
+            set_dsn(p, next - 1 - rnd() % maxlen);               /* out of order */
             sfs[i] = sf;
         } else {
             if (rnd() % burst == 0)
                 sf = (uint32_t)(rnd() % 3);
-            p->dsn64 = next;
+            set_dsn(p, next);
             next += len;
             sfs[i] = sf;
         }
@@ -137,7 +157,7 @@ scenario(const char *what, uint64_t base, uint32_t maxlen, unsigned n, unsigned 
         for (unsigned q = 0; q < 3; q++) {
             uint64_t lo = base + rnd() % (next - base + maxlen);
             check_query(&s, i + 1, lo, lo + 1 + rnd() % (2 * (uint64_t)maxlen), what);
-            uint64_t at = pkts[rnd() % (i + 1)].dsn64;
+            uint64_t at = mptcp_pkt_dsn64(&pkts[rnd() % (i + 1)]);
             check_query(&s, i + 1, at, at + 1, what);
         }
     }
@@ -181,7 +201,8 @@ main(void)
         mptcp_sent_t s;
         memset(&s, 0, sizeof(s));
         memset(&pkts[0], 0, sizeof(pkts[0]));
-        pkts[0].dsn64 = UINT64_MAX - 5;
+        space[0].v0 = UINT64_MAX - 5;
+        set_dsn(&pkts[0], UINT64_MAX - 5);
         pkts[0].seglen = 10;
         pkts[0].frame = 1;
         mptcp_sent_add(&s, &pkts[0], 0);
