@@ -15,7 +15,6 @@
 #include "mptcp-epan.h"
 
 int proto_mptcp = -1;
-mptcp_pkt_ext_t **mptcp_pkt_exts;
 mptcp_subflow_t **mptcp_pkt_sfs;
 mptcp_pkt_space_t *mptcp_pkt_spaces;
 uint8_t **mptcp_pkt_slabs;
@@ -34,7 +33,7 @@ static uint32_t pkt_table_used;    /**< entries [0, used) are written (0 or a re
                                     * the allocation is never touched, so it costs no memory */
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
-static uint32_t nexts, capexts;   /**< mptcp_pkt_exts: used and allocated entries */
+static wmem_map_t *exts;           /**< result -> its rare part (MPTCP_PF_EXT; file scope) */
 static uint32_t nsfs, capsfs;      /**< mptcp_pkt_sfs: used and allocated entries */
 static uint32_t capspaces;         /**< mptcp_pkt_spaces: allocated entries (2 * nsfs used) */
 static uint32_t nslabs, capslabs;
@@ -51,8 +50,7 @@ mptcp_pkt_init(void)
     pkt_slab_left = 0;
     mptcp_pkt_slabs = NULL;
     nslabs = capslabs = 0;
-    mptcp_pkt_exts = NULL;
-    nexts = capexts = 0;
+    exts = NULL;
     mptcp_pkt_sfs = NULL;
     mptcp_pkt_spaces = NULL;
     nsfs = capsfs = capspaces = 0;
@@ -134,6 +132,8 @@ mptcp_pkt_new(size_t size)
 void
 mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 {
+    if (pkt->flags & MPTCP_PF_EXT)
+        wmem_map_remove(exts, pkt);     /* the next result may take its address */
 #ifdef __SANITIZE_ADDRESS__
     (void)size;
     if (nslabs && mptcp_pkt_slabs[nslabs - 1] == (uint8_t *)pkt)
@@ -230,13 +230,22 @@ mptcp_pkt_tree_wanted(const packet_info *pinfo, proto_tree *tree)
 mptcp_pkt_ext_t *
 mptcp_pkt_ext(mptcp_pkt_t *pkt)
 {
-    if (!pkt->ext_ref) {
-        mptcp_pkt_exts = (mptcp_pkt_ext_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_exts, &capexts, nexts + 1,
-                                                        sizeof(*mptcp_pkt_exts));
-        mptcp_pkt_exts[nexts++] = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
-        pkt->ext_ref = nexts;
-    }
-    return mptcp_pkt_exts[pkt->ext_ref - 1];
+    mptcp_pkt_ext_t *e;
+
+    if (pkt->flags & MPTCP_PF_EXT)
+        return mptcp_pkt_ext_find(pkt);
+    if (!exts)
+        exts = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    e = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
+    wmem_map_insert(exts, pkt, e);
+    pkt->flags |= MPTCP_PF_EXT;
+    return e;
+}
+
+mptcp_pkt_ext_t *
+mptcp_pkt_ext_find(const mptcp_pkt_t *pkt)
+{
+    return (mptcp_pkt_ext_t *)wmem_map_lookup(exts, pkt);
 }
 
 uint32_t

@@ -74,6 +74,8 @@ enum {
     MPTCP_PF_LOST_ON_PATH   = 1u << 29,  /**< sent here, never in the peer capture (mptcp-vantage.c) */
     MPTCP_PF_PEER_NOTE      = 1u << 30,  /**< carries the peer capture's error message */
 };
+/** The packet has a rare part (mptcp_pkt_ext_get()); a define: the enum's values fit an int. */
+#define MPTCP_PF_EXT (1u << 31)
 
 typedef struct {
     uint32_t n;
@@ -138,9 +140,9 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (44 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow, the reassembly record
- * and the rare part by 4-byte references, the small values in bit fields; 4-byte aligned, so
- * that no padding rounds it up). */
+ * (40 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
+ * by 4-byte references, the rare part found by a flag, the small values in bit fields; 4-byte
+ * aligned, so that no padding rounds it up). */
 #pragma pack(push, 4)
 struct mptcp_pkt_s {
     uint32_t dsn32_;           /**< raw 64-bit DSN of the first payload byte, valid with
@@ -157,8 +159,6 @@ struct mptcp_pkt_s {
     uint32_t frame;            /**< this packet's frame number */
     uint32_t flags;            /**< MPTCP_PF_* */
     uint32_t seglen;
-    uint32_t ext_ref;          /**< rare results: 1 + index in mptcp_pkt_exts, 0 for most packets
-                                * (mptcp_pkt_ext()) */
     uint16_t nsubflows_;       /**< mptcp_pkt_nsubflows() (UINT16_MAX: the number is in ext) */
     int8_t version : 5;        /**< connection's MPTCP version when analysed (-1 unknown; the
                                 * option's field has 4 bits) */
@@ -170,7 +170,7 @@ struct mptcp_pkt_s {
     uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
 #pragma pack(pop)
-G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 44);
+G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 40);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
@@ -214,8 +214,8 @@ void mptcp_pkt_set_hol(mptcp_pkt_t *pkt, int64_t ns, uint32_t frame);
 /** The data order of a data segment (false without a data slot). */
 bool mptcp_pkt_dataorder(const mptcp_pkt_t *pkt, mptcp_dataorder_t *out);
 
-/** Every packet's rare part, by mptcp_pkt_t.ext_ref - 1 (file scope). */
-extern mptcp_pkt_ext_t **mptcp_pkt_exts;
+/** The rare part of a result with MPTCP_PF_EXT (kept aside, by the result's address). */
+mptcp_pkt_ext_t *mptcp_pkt_ext_find(const mptcp_pkt_t *pkt);
 
 /** The slabs results are carved from (file scope), by a reference's upper bits. */
 extern uint8_t **mptcp_pkt_slabs;
@@ -259,14 +259,14 @@ mptcp_pkt_sf(const mptcp_pkt_t *pkt)
 static inline mptcp_pkt_ext_t *
 mptcp_pkt_ext_get(const mptcp_pkt_t *pkt)
 {
-    return pkt->ext_ref ? mptcp_pkt_exts[pkt->ext_ref - 1] : NULL;
+    return (pkt->flags & MPTCP_PF_EXT) ? mptcp_pkt_ext_find(pkt) : NULL;
 }
 
 /** Whether the packet has the rare flag f (MPTCP_PX_*). */
 static inline bool
 mptcp_pkt_xflag(const mptcp_pkt_t *pkt, unsigned f)
 {
-    return pkt->ext_ref && (mptcp_pkt_exts[pkt->ext_ref - 1]->flags & f);
+    return (pkt->flags & MPTCP_PF_EXT) && (mptcp_pkt_ext_find(pkt)->flags & f);
 }
 
 /* The 64-bit DSN and DATA_ACK in 32 bits: the low bits, expanded around an anchor of the data
@@ -293,7 +293,7 @@ mptcp_pkt_wide(const mptcp_pkt_t *pkt, uint32_t v32, unsigned s, unsigned f)
 {
     const mptcp_pkt_space_t *sp;
 
-    if (pkt->sf_ref && !pkt->ext_ref && !(sp = &mptcp_pkt_spaces[2 * (pkt->sf_ref - 1) + s])->nmore)
+    if (pkt->sf_ref && !(pkt->flags & MPTCP_PF_EXT) && !(sp = &mptcp_pkt_spaces[2 * (pkt->sf_ref - 1) + s])->nmore)
         return sp->v0 + (uint64_t)(int64_t)(int32_t)(v32 - (uint32_t)sp->v0);
     return mptcp_pkt_wide_slow(pkt, v32, s, f);
 }
