@@ -10,13 +10,12 @@
  *    kept by mptcp-dsn.c), the earliest frame that carried the segment's first byte; a
  *    retransmission or reinjection takes that frame's send time;
  *  - DATA_ACK history: the increasing DATA_ACKs of the peer, with time and the segment that
- *    carried them (its result holds the value and the frame);
- *  - pending segments: a min-heap on the end DSN of the segments not yet covered; a new
- *    DATA_ACK pops every segment it covers (the forward link, written into the earlier
- *    segment's result, so complete only with two passes or in the GUI).
- * A segment sent after a DATA_ACK already covered it (a spurious retransmission) takes the
- * first DATA_ACK in the history that covers it. Negative values (first transmission not in
- * the capture) are not stored.
+ *    carried them (its result holds the value and the frame).
+ * A segment's covering DATA_ACK is the first one in the history that covers it, found when the
+ * latency is read (mptcp_latency_get(), every pass): a forward link, complete only with two
+ * passes or in the GUI, since on the first pass the history ends at the frame being dissected.
+ * The segment's data slot holds only the times. Negative values (first transmission not in the
+ * capture) are not shown.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -34,15 +33,8 @@ typedef struct {
 G_STATIC_ASSERT(sizeof(lat_ack_t) == 12);
 
 typedef struct {
-    uint64_t end;              /**< relative end DSN (heap key) */
-    int64_t first_ns;          /**< when the segment's first byte was first sent (ns) */
-    mptcp_pkt_t *pkt;          /**< the segment: its data slot gets the latency */
-} lat_pend_t;
-
-typedef struct {
     uint64_t base;             /**< raw DSN of relative 0 */
     uint64_t max_end;          /**< highest relative end of data seen */
-    mptcp_heap_t pending;      /**< lat_pend_t, smallest end first (freed whenever it empties) */
     lat_ack_t *acks;           /**< strictly increasing DATA_ACK */
     unsigned nacks, capacks;
     bool base_set;
@@ -55,7 +47,7 @@ typedef struct {
 
 /* per connection: mptcp_conn_t.lat_priv (lat_conn_t, its arrays on the GLib heap: freed at the
  * file's cleanup, mptcp_latency_cleanup()); per data packet: the data slot behind its
- * mptcp_pkt_t (mptcp_pkt_set_latency() and friends): no map lookup or allocation per packet */
+ * mptcp_pkt_t (mptcp_pkt_set_sent()): no map lookup or allocation per packet */
 
 static int hf_latency = -1;
 static int hf_latency_ack = -1;
@@ -75,17 +67,6 @@ rel(lat_dir_t *d, uint64_t raw)
         d->base_set = true;
     }
     return raw - d->base;
-}
-
-
-static void
-resolve(mptcp_pkt_t *pkt, int64_t first_ns, int64_t t_ack, uint32_t ack_frame)
-{
-    int64_t v = t_ack - first_ns;
-
-    if (v < 0)
-        return;
-    mptcp_pkt_set_latency(pkt, v, ack_frame);
 }
 
 /** Relative DATA_ACK of history entry i (the base is set: rel() ran for it). */
@@ -110,12 +91,24 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
     d->acks[d->nacks].ref = ref;
     d->acks[d->nacks].t = t;
     d->nacks++;
-    for (const lat_pend_t *top; (top = (const lat_pend_t *)mptcp_heap_top(&d->pending)) && top->end <= a;) {
-        resolve(top->pkt, top->first_ns, t, pkt->frame);
-        mptcp_heap_pop(&d->pending, sizeof(lat_pend_t));
-        if (!d->pending.n)
-            mptcp_heap_free(&d->pending, NULL);   /* nothing outstanding: no array kept */
+}
+
+/** The first DATA_ACK of the history that covers relative DSN end (d->nacks: none yet). */
+static unsigned
+covering_ack(const lat_dir_t *d, uint64_t end)
+{
+    unsigned a = 0, b = d->nacks;
+
+    if (!b || ack_at(d, b - 1) < end)
+        return d->nacks;        /* mostly, on the first pass */
+    while (a < b) {
+        unsigned m = a + (b - a) / 2;
+        if (ack_at(d, m) >= end)
+            b = m;
+        else
+            a = m + 1;
     }
+    return a;
 }
 
 typedef struct {
@@ -136,16 +129,15 @@ first_cb(mptcp_pkt_t *p, uint32_t sf_index _U_, void *ud)
 }
 
 /** The first transmission of the byte at raw DSN dsn sent by endpoint e: the earliest frame in
- * the endpoint's index of sent data that carried it, else this segment (time t, frame). Returns
- * its time (only needed until the segment is acknowledged: not stored). */
-static int64_t
+ * the endpoint's index of sent data that carried it, else this segment (time t, frame); kept in
+ * the segment's data slot. */
+static void
 first_transmission(const mptcp_endpoint_t *e, uint64_t dsn, int64_t t, mptcp_pkt_t *pkt)
 {
     first_ud_t u = { 0, NULL };
 
     mptcp_sent_foreach_overlap(&e->sent, dsn, dsn + 1, first_cb, &u);
-    mptcp_pkt_set_sent(pkt, t, u.p ? u.frame : pkt->frame);
-    return u.p ? mptcp_pkt_sent_ns(u.p) : t;
+    mptcp_pkt_set_sent(pkt, t, u.p ? u.frame : pkt->frame, u.p ? mptcp_pkt_sent_ns(u.p) : t);
 }
 
 void
@@ -168,31 +160,15 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         lat_dir_t *d = &lc->d[pkt->ep];
         uint64_t lo = rel(d, mptcp_pkt_dsn64(pkt)), hi = lo + pkt->seglen;
-        int64_t first_ns;
 
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(pkt->flags & MPTCP_PF_LAT_SLOT))
             return;
-        first_ns = first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], mptcp_pkt_dsn64(pkt), t, pkt);
+        first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], mptcp_pkt_dsn64(pkt), t, pkt);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;
         d->data_seen = true;
-        if (d->nacks && ack_at(d, d->nacks - 1) >= hi) {
-            /* already covered: the first DATA_ACK that did it */
-            unsigned a = 0, b = d->nacks - 1;
-            while (a < b) {
-                unsigned m = a + (b - a) / 2;
-                if (ack_at(d, m) >= hi)
-                    b = m;
-                else
-                    a = m + 1;
-            }
-            resolve(pkt, first_ns, d->acks[a].t, mptcp_pkt_deref(d->acks[a].ref)->frame);
-        } else {
-            lat_pend_t pend = { hi, first_ns, pkt };
-            mptcp_heap_push(&d->pending, NULL, &pend, sizeof(pend));
-        }
     }
 }
 
@@ -205,7 +181,7 @@ mptcp_latency_cleanup(void)
         for (int e = 0; lc && e < 2; e++) {
             g_free(lc->d[e].acks);
             lc->d[e].acks = NULL;
-            mptcp_heap_free(&lc->d[e].pending, NULL);
+            lc->d[e].nacks = lc->d[e].capacks = 0;
         }
     }
 }
@@ -213,7 +189,22 @@ mptcp_latency_cleanup(void)
 bool
 mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
 {
-    return mptcp_pkt_latency(pkt, out);
+    const lat_conn_t *lc;
+    const lat_dir_t *d;
+    unsigned a;
+    int64_t v;
+
+    if (!mptcp_pkt_latency(pkt, out))
+        return false;
+    /* the slot exists only after mptcp_latency_update() set the direction's base */
+    lc = (const lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
+    d = &lc->d[pkt->ep];
+    a = covering_ack(d, mptcp_pkt_dsn64(pkt) - d->base + pkt->seglen);
+    if (a < d->nacks && (v = d->acks[a].t - mptcp_pkt_first_ns(pkt)) >= 0) {
+        out->ns = v;
+        out->ack_frame = mptcp_pkt_deref(d->acks[a].ref)->frame;
+    }
+    return true;
 }
 
 void

@@ -435,11 +435,13 @@ mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
     return mptcp_pkt_dsn64(pkt) - pkt->dss_back_map;
 }
 
-/* {{{ the data slot: 16 bytes behind a data segment's result, for its latency and data order
- * (a 24-byte latency and a 24-byte data-order part before). Times and values that do not fit
- * the compact fields go to the packet's ext part (MPTCP_PX_*_EXT): a time not on a whole
- * microsecond or more than 71 minutes above the file's first data segment, a latency or wait of
- * 2.1 s or more that is not a whole number of microseconds, or of 35 min or more, a flight of 256 MiB or more, a first transmission in another frame. */
+/* {{{ the data slot: 8 bytes behind a data segment's result, for its latency and data order
+ * (a 24-byte latency and a 24-byte data-order part before; the latency's DATA_ACK is found again
+ * in the connection's history, mptcp-latency.c). Times and values that do not fit the compact
+ * fields go to the packet's ext part (MPTCP_PX_*_EXT): a time not on a whole microsecond or more
+ * than 71 minutes above the file's first data segment, a head-of-line wait of 2.1 s or more that
+ * is not a whole number of microseconds, or of 35 min or more, a flight of 256 MiB or more, a
+ * first transmission in another frame. */
 
 #define DSLOT_FLIGHT_BITS 28
 #define DSLOT_FLIGHT_MASK ((UINT32_C(1) << DSLOT_FLIGHT_BITS) - 1)
@@ -489,7 +491,7 @@ dslot_flags(const mptcp_dslot_t *s)
 }
 
 void
-mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame)
+mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t first_ns)
 {
     mptcp_dslot_t *s = dslot(pkt);
 
@@ -503,7 +505,10 @@ mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame)
         ext_set(pkt, MPTCP_PX_SENT_EXT)->sent_ns = t;
     }
     if (first_frame != pkt->frame) {
-        ext_set(pkt, MPTCP_PX_FIRST_EXT)->first_frame = first_frame;
+        mptcp_pkt_ext_t *e = ext_set(pkt, MPTCP_PX_FIRST_EXT);
+
+        e->first_frame = first_frame;
+        e->first_ns = first_ns;
     }
 }
 
@@ -515,15 +520,12 @@ mptcp_pkt_sent_ns(const mptcp_pkt_t *pkt)
     return time_base + (int64_t)dslot(pkt)->sent_us * 1000;
 }
 
-void
-mptcp_pkt_set_latency(mptcp_pkt_t *pkt, int64_t ns, uint32_t ack_frame)
+int64_t
+mptcp_pkt_first_ns(const mptcp_pkt_t *pkt)
 {
-    mptcp_dslot_t *s = dslot(pkt);
-
-    if (!ns32_pack(ns, &s->lat_ns)) {
-        ext_set(pkt, MPTCP_PX_LAT_EXT)->lat_ns = ns;
-    }
-    s->ack_frame = ack_frame;
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_FIRST_EXT))
+        return mptcp_pkt_ext_get(pkt)->first_ns;
+    return mptcp_pkt_sent_ns(pkt);
 }
 
 bool
@@ -534,9 +536,9 @@ mptcp_pkt_latency(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
     if (!s || !(pkt->flags & MPTCP_PF_LAT))
         return false;
     out->sent_ns = mptcp_pkt_sent_ns(pkt);
-    out->ns = mptcp_pkt_xflag(pkt, MPTCP_PX_LAT_EXT) ? mptcp_pkt_ext_get(pkt)->lat_ns : ns32_unpack(s->lat_ns);
+    out->ns = 0;
     out->first_frame = mptcp_pkt_xflag(pkt, MPTCP_PX_FIRST_EXT) ? mptcp_pkt_ext_get(pkt)->first_frame : pkt->frame;
-    out->ack_frame = s->ack_frame;
+    out->ack_frame = 0;
     return true;
 }
 

@@ -92,7 +92,7 @@ typedef struct {
     uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when the packet's
                                 * first payload byte is not within 2^32 above it (e.g. no payload) */
     int64_t sent_ns;           /**< MPTCP_PX_SENT_EXT: the data slot's time did not fit */
-    int64_t lat_ns;            /**< MPTCP_PX_LAT_EXT: the data slot's latency did not fit */
+    int64_t first_ns;          /**< MPTCP_PX_FIRST_EXT: the first transmission's time */
     uint64_t flight;           /**< MPTCP_PX_FLIGHT_EXT: the data slot's flight did not fit */
     int64_t hol_ns;            /**< MPTCP_PX_HOL_EXT: the head-of-line wait (no room for it) */
     uint32_t hol_frame;        /**< ... and the frame that closed the gap */
@@ -111,17 +111,17 @@ enum {
     MPTCP_PX_CSUM_REPAIR    = 1u << 2,   /**< sends again data of a mapping that failed */
     /* where a data slot's value did not fit its compact form (mptcp-pkt.c) */
     MPTCP_PX_SENT_EXT       = 1u << 3,   /**< ext->sent_ns */
-    MPTCP_PX_LAT_EXT        = 1u << 4,   /**< ext->lat_ns */
     MPTCP_PX_FLIGHT_EXT     = 1u << 5,   /**< ext->flight */
     MPTCP_PX_HOL_EXT        = 1u << 6,   /**< ext->hol_ns, ext->hol_frame */
-    MPTCP_PX_FIRST_EXT      = 1u << 7,   /**< ext->first_frame */
+    MPTCP_PX_FIRST_EXT      = 1u << 7,   /**< ext->first_frame, ext->first_ns */
     MPTCP_PX_DSN_EXT        = 1u << 8,   /**< ext->dsn64 (mptcp_pkt_dsn64()) */
     MPTCP_PX_ACK_EXT        = 1u << 9,   /**< ext->ack64 */
 };
 
 
 /** Latency of one data segment: first transmission of its bytes -> first covering DATA_ACK
- * (mptcp-latency.c). The read form (mptcp_pkt_latency()): stored in the data slot. */
+ * (mptcp-latency.c). The read form (mptcp_latency_get()): the times and the first frame from
+ * the data slot (mptcp_pkt_latency()), the DATA_ACK from the connection's DATA_ACK history. */
 typedef struct {
     int64_t sent_ns;           /**< absolute time of this transmission (ns) */
     int64_t ns;                /**< latency (valid when acked) */
@@ -129,13 +129,12 @@ typedef struct {
     uint32_t ack_frame;        /**< frame of the covering DATA_ACK; 0 = not acked */
 } mptcp_latency_t;
 
-/** What a data segment stores behind its result (MPTCP_PF_LAT_SLOT): 16 bytes, for the latency
- * and the data order; a value that does not fit its field here goes to ext (MPTCP_PX_*_EXT).
- * Only the accessors below (mptcp-pkt.c) read and write it. */
+/** What a data segment stores behind its result (MPTCP_PF_LAT_SLOT): 8 bytes, for the latency
+ * (its DATA_ACK is found again in the connection's history, mptcp-latency.c) and the data order;
+ * a value that does not fit its field here goes to ext (MPTCP_PX_*_EXT). Only the accessors
+ * below (mptcp-pkt.c) read and write it. */
 typedef struct {
     uint32_t sent_us;          /**< this transmission's time: microseconds above the file's base */
-    uint32_t lat_ns;           /**< latency, when ack_frame is set (ns, or us: mptcp-pkt.c) */
-    uint32_t ack_frame;        /**< frame of the covering DATA_ACK; 0 = not acked */
     uint32_t flight;           /**< bits 0-27: bytes in flight; bits 28-31: MPTCP_DO_* */
 } mptcp_dslot_t;
 
@@ -194,13 +193,15 @@ enum {
 /* The data slot (mptcp-pkt.c): setters on the first pass (of the packet itself or of a later
  * one: the forward values), getters on every pass. */
 
-/** Records the time of this data segment (t, ns) and the frame that first carried its data. */
-void mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame);
+/** Records the time of this data segment (t, ns) and the frame that first carried its data, with
+ * that frame's time first_ns (t if it is this frame). */
+void mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t first_ns);
 /** The time mptcp_pkt_set_sent() recorded. */
 int64_t mptcp_pkt_sent_ns(const mptcp_pkt_t *pkt);
-/** Records the latency (ns >= 0) and the DATA_ACK's frame. */
-void mptcp_pkt_set_latency(mptcp_pkt_t *pkt, int64_t ns, uint32_t ack_frame);
-/** The latency of a data segment whose slot holds one (MPTCP_PF_LAT): false if none. */
+/** The time of the first transmission of the segment's data. */
+int64_t mptcp_pkt_first_ns(const mptcp_pkt_t *pkt);
+/** What the slot of a data segment with a latency (MPTCP_PF_LAT) holds: the times and the first
+ * frame (ns and ack_frame 0: mptcp_latency_get() finds them); false without one. */
 bool mptcp_pkt_latency(const mptcp_pkt_t *pkt, mptcp_latency_t *out);
 /** Adds MPTCP_DO_WINDOW_FULL or MPTCP_DO_SPURIOUS to the data slot (the packet's first pass). */
 void mptcp_pkt_set_do_flag(mptcp_pkt_t *pkt, unsigned f);
