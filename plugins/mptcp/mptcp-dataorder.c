@@ -313,7 +313,8 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         do_dir_t *d = &dc->d[pkt->ep];
         uint64_t s;
 
-        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, mptcp_pkt_dsn64(pkt)))
+        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) ||
+            !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, mptcp_pkt_dsn64(pkt)))
             return;
         s = mptcp_pkt_dsn64(pkt) - d->base;
         if (s >= DO_REL_LIMIT)

@@ -341,7 +341,7 @@ record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
     }
     /* every transmission is kept (its per-packet result, for the reinjected_in link), so a
      * reinjection lists all earlier copies */
-    mptcp_sent_add(&e->sent, pkt, sf->index);
+    mptcp_sent_add(&e->sent, pkt);
 }
 
 /** What the handlers of one segment share. */

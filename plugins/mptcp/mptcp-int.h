@@ -101,9 +101,8 @@ bool mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high);
 
 typedef struct {
     mptcp_ranges_t runs;       /**< runs of contiguous segments: val = the segment's reference (a
-                                * run of one, aux = its subflow number) or where in pk */
+                                * run of one) or where in pk */
     uint32_t *pk;              /**< the segments of runs of two or more (mptcp_pkt_ref()), run by run */
-    uint16_t *pk_sf;           /**< ... and the subflow number of each */
     uint32_t n, cap;
     bool tail_open;            /**< the last segment added went to the last run in DSN order */
 } mptcp_sent_t;
@@ -111,8 +110,8 @@ typedef struct {
 /** Frees the index (its arrays are on the GLib heap: at the file's cleanup). */
 void mptcp_sent_free(mptcp_sent_t *s);
 
-/** Adds a transmission: [its DSN, + pkt->seglen) on subflow sf_index (first pass). */
-void mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint32_t sf_index);
+/** Adds a transmission: [its DSN, + pkt->seglen) on its subflow (first pass). */
+void mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt);
 
 typedef void (*mptcp_sent_visit_cb)(mptcp_pkt_t *p, uint32_t sf_index, void *ud);
 

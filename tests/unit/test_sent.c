@@ -33,8 +33,13 @@ uint8_t **mptcp_pkt_slabs = slab_of;
 
 /* ... and their DSNs in 32 bits around the anchor of one data space (mptcp-pkt.c): every value of
  * a scenario is within 2^31 of its base */
-static mptcp_pkt_space_t space[2];
+static mptcp_pkt_space_t space[2 * 3];
 mptcp_pkt_space_t *mptcp_pkt_spaces = space;
+
+/* ... and their subflows (0, 1, 2: mptcp_pkt_t.sf_ref 1, 2, 3) */
+static mptcp_subflow_t sf_obj[3] = { { .index = 0 }, { .index = 1 }, { .index = 2 } };
+static mptcp_subflow_t *sf_list[3] = { &sf_obj[0], &sf_obj[1], &sf_obj[2] };
+mptcp_subflow_t **mptcp_pkt_sfs = sf_list;
 
 uint64_t
 mptcp_pkt_wide_slow(const mptcp_pkt_t *pkt _U_, uint32_t v32 _U_, unsigned s _U_, unsigned f _U_)
@@ -45,7 +50,6 @@ mptcp_pkt_wide_slow(const mptcp_pkt_t *pkt _U_, uint32_t v32 _U_, unsigned s _U_
 static void
 set_dsn(mptcp_pkt_t *p, uint64_t dsn)
 {
-    p->sf_ref = 1;
     p->dsn32_ = (uint32_t)dsn;
     p->flags |= MPTCP_PF_HAS_DSN;
 }
@@ -130,7 +134,8 @@ scenario(const char *what, uint64_t base, uint32_t maxlen, unsigned n, unsigned 
     uint32_t sf = 0;
 
     memset(&s, 0, sizeof(s));
-    space[0].v0 = base;
+    for (unsigned i = 0; i < G_N_ELEMENTS(space); i++)
+        space[i].v0 = base;
     for (unsigned i = 0; i < n; i++) {
         mptcp_pkt_t *p = &pkts[i];
         uint32_t len = 1 + (uint32_t)(rnd() % maxlen);
@@ -153,7 +158,8 @@ scenario(const char *what, uint64_t base, uint32_t maxlen, unsigned n, unsigned 
             next += len;
             sfs[i] = sf;
         }
-        mptcp_sent_add(&s, p, sfs[i]);
+        p->sf_ref = sfs[i] + 1;
+        mptcp_sent_add(&s, p);
         for (unsigned q = 0; q < 3; q++) {
             uint64_t lo = base + rnd() % (next - base + maxlen);
             check_query(&s, i + 1, lo, lo + 1 + rnd() % (2 * (uint64_t)maxlen), what);
@@ -203,9 +209,10 @@ main(void)
         memset(&pkts[0], 0, sizeof(pkts[0]));
         space[0].v0 = UINT64_MAX - 5;
         set_dsn(&pkts[0], UINT64_MAX - 5);
+        pkts[0].sf_ref = 1;
         pkts[0].seglen = 10;
         pkts[0].frame = 1;
-        mptcp_sent_add(&s, &pkts[0], 0);
+        mptcp_sent_add(&s, &pkts[0]);
         if (s.runs.n != 0) {
             failures++;
             fprintf(stderr, "wrap: indexed\n");
