@@ -36,6 +36,24 @@ static size_t pkt_slab_left;
 static wmem_map_t *exts;           /**< result -> its rare part (MPTCP_PF_EXT; file scope) */
 static uint32_t nsfs, capsfs;      /**< mptcp_pkt_sfs: used and allocated entries */
 static uint32_t capspaces;         /**< mptcp_pkt_spaces: allocated entries (2 * nsfs used) */
+
+/** What a subflow's results share until it changes: from frame on, the connection's subflow
+ * count and the TCP layer number (4 bytes less in every result). */
+#pragma pack(push, 4)
+typedef struct {
+    uint32_t frame;
+    uint32_t nsubflows;
+    uint8_t layer;
+} sf_log_ent_t;
+#pragma pack(pop)
+
+typedef struct {
+    sf_log_ent_t *e;           /**< by ascending frame (file scope) */
+    uint32_t n;
+} sf_log_t;
+
+static sf_log_t *sf_logs;          /**< by mptcp_pkt_t.sf_ref - 1, nsfs used (file scope) */
+static uint32_t capsflogs;
 static uint32_t nslabs, capslabs;
 static int64_t time_base;          /**< data slots' times are microseconds above it */
 static bool time_base_set;
@@ -53,9 +71,85 @@ mptcp_pkt_init(void)
     exts = NULL;
     mptcp_pkt_sfs = NULL;
     mptcp_pkt_spaces = NULL;
-    nsfs = capsfs = capspaces = 0;
+    sf_logs = NULL;
+    nsfs = capsfs = capspaces = capsflogs = 0;
     time_base_set = false;
 }
+
+/* {{{ the subflow's log: a result reads the entry that holds at its frame. Entries are written
+ * only on the newest frame's first pass (the count when the analysis of the packet ends, the
+ * layer when it is stored), so no earlier result ever reads another value. */
+
+/** The entry of pkt's subflow that holds at its frame (NULL: none yet, nothing set). */
+static const sf_log_ent_t *
+sf_log_at(const mptcp_pkt_t *pkt)
+{
+    const sf_log_t *l = &sf_logs[pkt->sf_ref - 1];
+    uint32_t a = 0, b = l->n;
+
+    if (b && l->e[b - 1].frame <= pkt->frame)
+        return &l->e[b - 1];    /* mostly */
+    while (a < b) {             /* the number of entries at or below the frame */
+        uint32_t m = a + (b - a) / 2;
+        if (l->e[m].frame <= pkt->frame)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a ? &l->e[a - 1] : NULL;
+}
+
+/** The entry for pkt's frame, to be written: the last one if it is this frame's, else a copy of
+ * it added for this frame. */
+static sf_log_ent_t *
+sf_log_put(const mptcp_pkt_t *pkt)
+{
+    sf_log_t *l = &sf_logs[pkt->sf_ref - 1];
+
+    if (l->n && l->e[l->n - 1].frame == pkt->frame)
+        return &l->e[l->n - 1];
+    l->e = (sf_log_ent_t *)mptcp_grow_counted(wmem_file_scope(), l->e, l->n, l->n + 1, sizeof(*l->e));
+    if (l->n)
+        l->e[l->n] = l->e[l->n - 1];
+    else
+        memset(&l->e[0], 0, sizeof(l->e[0]));
+    l->e[l->n].frame = pkt->frame;
+    return &l->e[l->n++];
+}
+
+uint32_t
+mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt)
+{
+    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+
+    return e ? e->nsubflows : 0;
+}
+
+void
+mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
+{
+    const sf_log_ent_t *e = sf_log_at(pkt);
+
+    if (!e || e->nsubflows != n)
+        sf_log_put(pkt)->nsubflows = n;
+}
+
+/** Records the result's TCP layer number (mptcp_pkt_store()). */
+static void
+sf_log_set_layer(const mptcp_pkt_t *pkt, uint8_t layer)
+{
+    const sf_log_ent_t *e = sf_log_at(pkt);
+
+    if (!e || e->layer != layer)
+        sf_log_put(pkt)->layer = layer;
+}
+
+static uint8_t
+pkt_layer(const mptcp_pkt_t *pkt)
+{
+    return sf_log_at(pkt)->layer;
+}
+/* }}} */
 
 /* {{{ allocation and storage */
 
@@ -97,8 +191,10 @@ mptcp_pkt_ref(const mptcp_pkt_t *pkt)
     const uint8_t *p = (const uint8_t *)pkt;
 
     for (uint32_t i = nslabs; i-- > 0;) {     /* the current slab, in practice */
-        if (p >= mptcp_pkt_slabs[i] && p < mptcp_pkt_slabs[i] + PKT_SLAB_SPAN)
-            return i < PKT_REF_MAX_SLABS ? ((i << MPTCP_PKT_REF_OFF_BITS) | (uint32_t)((p - mptcp_pkt_slabs[i]) >> 2)) + 1 : 0;
+        const uint8_t *slab = mptcp_pkt_slabs[i];
+
+        if (p >= slab && p < slab + PKT_SLAB_SPAN)
+            return i < PKT_REF_MAX_SLABS ? ((i << MPTCP_PKT_REF_OFF_BITS) | (uint32_t)((p - slab) >> 2)) + 1 : 0;
     }
     return 0;
 }
@@ -156,7 +252,7 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 {
     uint32_t n = pinfo->num, ref;
 
-    pkt->layer = (uint8_t)pinfo->curr_layer_num;
+    sf_log_set_layer(pkt, (uint8_t)pinfo->curr_layer_num);
     pkt_table = (uint32_t *)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, n + 1, sizeof(*pkt_table));
     if (n >= pkt_table_used) {
         memset(pkt_table + pkt_table_used, 0, (n + 1 - pkt_table_used) * sizeof(*pkt_table));
@@ -179,7 +275,7 @@ mptcp_pkt_stored(packet_info *pinfo, uint32_t layer)
 
     if (!ref)
         return NULL;
-    if (ref != PKT_REF_PROTO_DATA && (pkt = mptcp_pkt_deref(ref))->layer == (uint8_t)layer)
+    if (ref != PKT_REF_PROTO_DATA && pkt_layer(pkt = mptcp_pkt_deref(ref)) == (uint8_t)layer)
         return pkt;
     return (mptcp_pkt_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, layer);
 }
@@ -257,6 +353,8 @@ mptcp_pkt_sf_add(mptcp_subflow_t *sf)
     mptcp_pkt_spaces = (mptcp_pkt_space_t *)mptcp_grow(wmem_file_scope(), mptcp_pkt_spaces, &capspaces, 2 * nsfs,
                                                        sizeof(*mptcp_pkt_spaces));
     memset(&mptcp_pkt_spaces[2 * (nsfs - 1)], 0, 2 * sizeof(*mptcp_pkt_spaces));
+    sf_logs = (sf_log_t *)mptcp_grow(wmem_file_scope(), sf_logs, &capsflogs, nsfs, sizeof(*sf_logs));
+    memset(&sf_logs[nsfs - 1], 0, sizeof(*sf_logs));
     return nsfs;
 }
 
@@ -267,23 +365,6 @@ mptcp_pkt_ext_const(const mptcp_pkt_t *pkt)
     const mptcp_pkt_ext_t *x = mptcp_pkt_ext_get(pkt);
 
     return x ? x : &none;
-}
-
-uint32_t
-mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt)
-{
-    return pkt->nsubflows_ == UINT16_MAX ? mptcp_pkt_ext_const(pkt)->nsubflows : pkt->nsubflows_;
-}
-
-void
-mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
-{
-    if (n < UINT16_MAX) {
-        pkt->nsubflows_ = (uint16_t)n;
-    } else {
-        pkt->nsubflows_ = UINT16_MAX;
-        mptcp_pkt_ext(pkt)->nsubflows = n;
-    }
 }
 
 /** The packet's rare part, created if needed, with the rare flag f set (a value that does not fit

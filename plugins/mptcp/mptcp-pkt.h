@@ -97,7 +97,6 @@ typedef struct {
     int64_t hol_ns;            /**< MPTCP_PX_HOL_EXT: the head-of-line wait (no room for it) */
     uint32_t hol_frame;        /**< ... and the frame that closed the gap */
     uint32_t first_frame;      /**< MPTCP_PX_FIRST_EXT: first transmission, another frame */
-    uint32_t nsubflows;        /**< mptcp_pkt_nsubflows() when it does not fit the result */
     uint16_t csum_computed;    /**< DSS checksum that the completed mapping should carry */
     uint64_t dsn64;            /**< MPTCP_PX_DSN_EXT: the DSN did not fit the result's 32 bits */
     uint64_t ack64;            /**< MPTCP_PX_ACK_EXT: the DATA_ACK did not */
@@ -139,9 +138,10 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (40 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
- * by 4-byte references, the rare part found by a flag, the small values in bit fields; 4-byte
- * aligned, so that no padding rounds it up). */
+ * (36 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
+ * by 4-byte references, the rare part found by a flag, the small values in bit fields, the
+ * connection's subflow count and the TCP layer number in a log of the subflow; 4-byte aligned,
+ * so that no padding rounds it up). */
 #pragma pack(push, 4)
 struct mptcp_pkt_s {
     uint32_t dsn32_;           /**< raw 64-bit DSN of the first payload byte, valid with
@@ -158,7 +158,6 @@ struct mptcp_pkt_s {
     uint32_t frame;            /**< this packet's frame number */
     uint32_t flags;            /**< MPTCP_PF_* */
     uint32_t seglen;
-    uint16_t nsubflows_;       /**< mptcp_pkt_nsubflows() (UINT16_MAX: the number is in ext) */
     int8_t version : 5;        /**< connection's MPTCP version when analysed (-1 unknown; the
                                 * option's field has 4 bits) */
     int8_t dir : 2;            /**< subflow direction of this segment (0 = from SYN sender) */
@@ -166,10 +165,9 @@ struct mptcp_pkt_s {
     uint8_t keys : 2;          /**< bit e set: endpoint e's key was known when analysed */
     uint8_t addr_ids_known : 2; /**< bit d set: addr_id[d] known (subflow direction d) */
     uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
-    uint8_t layer;             /**< pinfo->curr_layer_num of the TCP layer (tunnels) */
 };
 #pragma pack(pop)
-G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 40);
+G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 36);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
@@ -320,9 +318,9 @@ void mptcp_pkt_set_dsn64(mptcp_pkt_t *pkt, uint64_t dsn);
 /** Sets the DATA_ACK and MPTCP_PF_HAS_ACK (the packet's first pass). */
 void mptcp_pkt_set_ack64(mptcp_pkt_t *pkt, uint64_t ack);
 
-/** The number of subflows of the packet's connection known at it (first pass). */
+/** The number of subflows of the packet's connection known at it (first pass; 0 if not set). */
 uint32_t mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt);
-/** Sets it (first pass). */
+/** Sets it (the packet's own first pass, before mptcp_pkt_store()). */
 void mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n);
 
 /** The packet's rare-results part, created on first use (first pass only). */
