@@ -78,12 +78,6 @@ static expert_field ei_window_full = EI_INIT;
 static expert_field ei_zero_window = EI_INIT;
 static expert_field ei_spurious = EI_INIT;
 
-static int64_t
-ts_ns(const nstime_t *t)
-{
-    return (int64_t)t->secs * 1000000000 + t->nsecs;
-}
-
 /** Fixes the direction's base at its first event: the sender's IDSN when its key is known. */
 static bool
 do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
@@ -278,14 +272,17 @@ note_window(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint16_t win)
 }
 
 void
-mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+mptcp_dataorder_update(const mptcp_fp_t *fp)
 {
+    const mptcp_seg_t *seg = fp->seg;
+    mptcp_pkt_t *pkt = fp->pkt;
+    mptcp_conn_t *c = fp->c;
     do_conn_t *dc;
-    int64_t t = ts_ns(&pinfo->abs_ts);
+    int64_t t = fp->t;
     uint16_t win;
     int shift = -1;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
     if (seg->flags & TH_SYN) {
         note_syn(seg, pkt);
         return;
@@ -293,12 +290,12 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
     win = seg->window;
     if (pkt->flags & MPTCP_PF_DSS_ACK)
         shift = note_window(seg, pkt, win);
-    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0)
+    if (!c || pkt->ep < 0)
         return;
-    dc = (do_conn_t *)mptcp_pkt_conn(pkt)->do_priv;
+    dc = (do_conn_t *)c->do_priv;
     if (!dc) {
         dc = wmem_new0(wmem_file_scope(), do_conn_t);
-        mptcp_pkt_conn(pkt)->do_priv = dc;
+        c->do_priv = dc;
     }
     dc->d[pkt->ep].last_ns = t;
     if (pkt->flags & MPTCP_PF_DSS_ACK) {
@@ -306,14 +303,14 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
             peer->zero_windows++;
         /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
-        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &mptcp_pkt_conn(pkt)->ep[1 - pkt->ep], false, 0))
+        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - pkt->ep], false, 0))
             handle_ack(peer, pkt->ack64 - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         do_dir_t *d = &dc->d[pkt->ep];
         uint64_t s;
 
-        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, pkt->dsn64))
+        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &c->ep[pkt->ep], true, pkt->dsn64))
             return;
         s = pkt->dsn64 - d->base;
         if (s >= DO_REL_LIMIT)

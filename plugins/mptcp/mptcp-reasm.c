@@ -999,9 +999,12 @@ peer_direction(reasm_dir_t *pd, int pep, const mptcp_pkt_t *pkt, rec_ref_t *rr, 
 }
 
 void
-mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+mptcp_reasm_first_pass(const mptcp_fp_t *fp)
 {
-    const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
+    packet_info *pinfo = fp->pinfo;
+    const mptcp_seg_t *seg = fp->seg;
+    mptcp_pkt_t *pkt = fp->pkt;
+    const mptcp_conn_t *c = fp->c;
     reasm_conn_t *rc;
     rec_ref_t rr = { pkt, NULL };
     int ep = pkt->ep;
