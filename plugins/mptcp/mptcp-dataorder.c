@@ -166,11 +166,9 @@ syn_wscale(const mptcp_seg_t *seg)
 
 /** Records the window scale option of a subflow's first SYN and first SYN/ACK. */
 static void
-note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+note_syn(const mptcp_seg_t *seg, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
     /* by subflow direction, as the windows are looked up (0: the SYN sender) */
-    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
-
     if (!sf || pkt->dir < 0 || sf->wscale[pkt->dir] != MPTCP_WS_UNSEEN)
         return;
     sf->wscale[pkt->dir] = syn_wscale(seg);
@@ -179,15 +177,20 @@ note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 }
 
 /** The window shift of a packet carrying a DATA_ACK as its first pass knew it (-1: unknown):
- * the subflow's scales are set once, and the frame after which both were known is kept. */
+ * the subflow's scales are set once, and the frame after which both were known is kept. sf:
+ * the packet's subflow. */
 static int
-pkt_shift(const mptcp_pkt_t *pkt)
+sf_pkt_shift(const mptcp_subflow_t *sf, const mptcp_pkt_t *pkt)
 {
-    const mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
-
     if (!(pkt->flags & MPTCP_PF_DSS_ACK) || !sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
         return -1;
     return mptcp_dataorder_shift(sf, pkt->dir);
+}
+
+static int
+pkt_shift(const mptcp_pkt_t *pkt)
+{
+    return sf_pkt_shift(mptcp_pkt_sf(pkt), pkt);
 }
 
 /** The shift of the window sent in subflow direction dir, or -1 when the SYNs are missing. */
@@ -261,10 +264,10 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
 
 /** The window flags of a packet carrying a DATA_ACK; returns the shift (-1: unknown). */
 static int
-note_window(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint16_t win)
+note_window(const mptcp_seg_t *seg, const mptcp_subflow_t *sf, mptcp_pkt_t *pkt, uint16_t win)
 {
     /* RFC 8684 section 3.3.5: the window of a DATA_ACK is the data-level window */
-    int shift = pkt_shift(pkt);
+    int shift = sf_pkt_shift(sf, pkt);
 
     if (win == 0 && !(seg->flags & (TH_FIN | TH_RST)))
         pkt->flags |= MPTCP_PF_ZERO_WINDOW;
@@ -284,12 +287,12 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
     if (seg->flags & TH_SYN) {
-        note_syn(seg, pkt);
+        note_syn(seg, fp->sf, pkt);
         return;
     }
     win = seg->window;
     if (pkt->flags & MPTCP_PF_DSS_ACK)
-        shift = note_window(seg, pkt, win);
+        shift = note_window(seg, fp->sf, pkt, win);
     if (!c || pkt->ep < 0)
         return;
     dc = (do_conn_t *)c->do_priv;

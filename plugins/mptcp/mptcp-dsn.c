@@ -608,7 +608,7 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
     if (!x.c || pkt->ep < 0)
         return false;
-    x.sd = &mptcp_pkt_sf(pkt)->dir[pkt->dir];
+    x.sd = &fp->sf->dir[pkt->dir];
     x.me = &x.c->ep[pkt->ep];
     x.peer = &x.c->ep[1 - pkt->ep];
     isn_was_known = x.sd->isn_known;
@@ -633,7 +633,7 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     }
     syn_data_resolve(x.c, &x.c->ep[0], pkt);
     syn_data_resolve(x.c, &x.c->ep[1], pkt);
-    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && mptcp_pkt_sf(pkt) == x.c->master)
+    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && fp->sf == x.c->master)
         syn_data(&x);
     else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
@@ -644,6 +644,6 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     if (pkt->flags & MPTCP_PF_DSS_DSN)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
-        fp->no_earlier_copy = record_sent(x.c, x.me, mptcp_pkt_sf(pkt), pkt);
+        fp->no_earlier_copy = record_sent(x.c, x.me, fp->sf, pkt);
     return true;
 }

@@ -18,8 +18,7 @@
 mptcp_pkt_t *
 mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
 {
-    mptcp_fp_t fp = { pinfo, seg, NULL, NULL, 0, false };
-    mptcp_subflow_t *sf;
+    mptcp_fp_t fp = { pinfo, seg, NULL, NULL, NULL, 0, false };
     /* a segment with payload may get a latency and data-order result: its data slot goes
      * behind the packet's result */
     bool lat_slot = seg->seglen && mptcp_prefs.mappings;
@@ -35,12 +34,12 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
         fp.pkt->flags = MPTCP_PF_LAT_SLOT;
     fp.pkt->frame = pinfo->num;
     fp.pkt->seglen = seg->seglen;
-    sf = mptcp_conn_update(pinfo, seg, fp.pkt);
-    if (!sf) {
+    fp.sf = mptcp_conn_update(pinfo, seg, fp.pkt);
+    if (!fp.sf) {
         mptcp_pkt_discard(fp.pkt, size);
         return NULL;
     }
-    fp.c = sf->conn;           /* the stages below do not link subflows */
+    fp.c = fp.sf->conn;        /* the stages below do not link subflows */
     fp.t = mptcp_ts_ns(&pinfo->abs_ts);
     if (mptcp_prefs.mappings && mptcp_dsn_update(&fp))
         mptcp_latency_update(&fp);

@@ -264,7 +264,8 @@ typedef struct {
     packet_info *pinfo;
     const mptcp_seg_t *seg;
     mptcp_pkt_t *pkt;
-    mptcp_conn_t *c;           /**< the subflow's connection (NULL: none yet), after mptcp_conn_update */
+    mptcp_subflow_t *sf;       /**< the segment's subflow (mptcp_pkt_sf(pkt)), after mptcp_conn_update */
+    mptcp_conn_t *c;           /**< the subflow's connection (NULL: none yet) */
     int64_t t;                 /**< capture time (ns) */
     bool no_earlier_copy;      /**< mptcp-dsn.c: no earlier transmission of the sender overlaps the
                                 * segment's data (known from the reinjection search) */

@@ -1009,7 +1009,7 @@ mptcp_reasm_first_pass(const mptcp_fp_t *fp)
     rec_ref_t rr = { pkt, NULL };
     int ep = pkt->ep;
 
-    if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(mptcp_pkt_sf(pkt), pinfo->num))
+    if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(fp->sf, pinfo->num))
         return;
     rc = conn_get(c);
     if (rc->dir[1 - ep].more && rc->dir[1 - ep].more->failed && mp_fail_with_fallback(seg))
