@@ -10,6 +10,9 @@
  *   4. reassembly placement     mptcp-reasm.c    (needs 2 and mptcp.reassemble_data)
  *   5. the peer's capture       mptcp-vantage.c  (needs mptcp.peer_capture)
  *
+ * The segment's subflow, connection and capture time are found once and handed to the stages
+ * in an mptcp_fp_t (mptcp-int.h), with what one stage tells a later one.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define WS_LOG_DOMAIN "mptcp"

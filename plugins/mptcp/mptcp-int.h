@@ -254,9 +254,6 @@ enum {
 };
 
 /* ---------------------------------------------------------------------------------------- */
-/* Cross-file functions                                                                      */
-
-/* ---------------------------------------------------------------------------------------- */
 /* One segment's first pass (mptcp-firstpass.c)                                              */
 
 /** What the first-pass stages of one segment share, found once instead of by every stage. */
@@ -277,6 +274,9 @@ mptcp_ts_ns(const nstime_t *t)
 {
     return (int64_t)t->secs * 1000000000 + t->nsecs;
 }
+
+/* ---------------------------------------------------------------------------------------- */
+/* Cross-file functions                                                                      */
 
 /* mptcp-crypto.c */
 void mptcp_key_to_token_idsn(int version, uint64_t key, uint32_t *token, uint64_t *idsn);
