@@ -26,13 +26,27 @@ static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake 
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
 static uint32_t next_stream;
 
+/** addresses_equal(), with the IPv4 and IPv6 lengths compared inline (no memcmp call): it runs
+ * for every segment (the subflow lookup). */
+static inline bool
+addr_eq(const address *a, const address *b)
+{
+    if (a->type != b->type || a->len != b->len)
+        return false;
+    if (a->len == 4)
+        return memcmp(a->data, b->data, 4) == 0;
+    if (a->len == 16)
+        return memcmp(a->data, b->data, 16) == 0;
+    return addresses_equal(a, b);
+}
+
 /** Direction of the 4-tuple (src, dst) on t (0 = from addr[0]), or -1 if it is not t's. */
 static int
 tuple_dir(const mptcp_tuple_t *t, const address *src, uint16_t sport, const address *dst, uint16_t dport)
 {
     for (int d = 0; d < 2; d++) {
-        if (t->port[d] == sport && t->port[1 - d] == dport && addresses_equal(&t->addr[d], src) &&
-            addresses_equal(&t->addr[1 - d], dst))
+        if (t->port[d] == sport && t->port[1 - d] == dport && addr_eq(&t->addr[d], src) &&
+            addr_eq(&t->addr[1 - d], dst))
             return d;
     }
     return -1;

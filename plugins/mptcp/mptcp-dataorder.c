@@ -78,12 +78,6 @@ static expert_field ei_window_full = EI_INIT;
 static expert_field ei_zero_window = EI_INIT;
 static expert_field ei_spurious = EI_INIT;
 
-static int64_t
-ts_ns(const nstime_t *t)
-{
-    return (int64_t)t->secs * 1000000000 + t->nsecs;
-}
-
 /** Fixes the direction's base at its first event: the sender's IDSN when its key is known. */
 static bool
 do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
@@ -172,11 +166,9 @@ syn_wscale(const mptcp_seg_t *seg)
 
 /** Records the window scale option of a subflow's first SYN and first SYN/ACK. */
 static void
-note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+note_syn(const mptcp_seg_t *seg, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
     /* by subflow direction, as the windows are looked up (0: the SYN sender) */
-    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
-
     if (!sf || pkt->dir < 0 || sf->wscale[pkt->dir] != MPTCP_WS_UNSEEN)
         return;
     sf->wscale[pkt->dir] = syn_wscale(seg);
@@ -185,15 +177,20 @@ note_syn(const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 }
 
 /** The window shift of a packet carrying a DATA_ACK as its first pass knew it (-1: unknown):
- * the subflow's scales are set once, and the frame after which both were known is kept. */
+ * the subflow's scales are set once, and the frame after which both were known is kept. sf:
+ * the packet's subflow. */
 static int
-pkt_shift(const mptcp_pkt_t *pkt)
+sf_pkt_shift(const mptcp_subflow_t *sf, const mptcp_pkt_t *pkt)
 {
-    const mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
-
     if (!(pkt->flags & MPTCP_PF_DSS_ACK) || !sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
         return -1;
     return mptcp_dataorder_shift(sf, pkt->dir);
+}
+
+static int
+pkt_shift(const mptcp_pkt_t *pkt)
+{
+    return sf_pkt_shift(mptcp_pkt_sf(pkt), pkt);
 }
 
 /** The shift of the window sent in subflow direction dir, or -1 when the SYNs are missing. */
@@ -267,10 +264,10 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
 
 /** The window flags of a packet carrying a DATA_ACK; returns the shift (-1: unknown). */
 static int
-note_window(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint16_t win)
+note_window(const mptcp_seg_t *seg, const mptcp_subflow_t *sf, mptcp_pkt_t *pkt, uint16_t win)
 {
     /* RFC 8684 section 3.3.5: the window of a DATA_ACK is the data-level window */
-    int shift = pkt_shift(pkt);
+    int shift = sf_pkt_shift(sf, pkt);
 
     if (win == 0 && !(seg->flags & (TH_FIN | TH_RST)))
         pkt->flags |= MPTCP_PF_ZERO_WINDOW;
@@ -278,27 +275,30 @@ note_window(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint16_t win)
 }
 
 void
-mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+mptcp_dataorder_update(const mptcp_fp_t *fp)
 {
+    const mptcp_seg_t *seg = fp->seg;
+    mptcp_pkt_t *pkt = fp->pkt;
+    mptcp_conn_t *c = fp->c;
     do_conn_t *dc;
-    int64_t t = ts_ns(&pinfo->abs_ts);
+    int64_t t = fp->t;
     uint16_t win;
     int shift = -1;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
     if (seg->flags & TH_SYN) {
-        note_syn(seg, pkt);
+        note_syn(seg, fp->sf, pkt);
         return;
     }
     win = seg->window;
     if (pkt->flags & MPTCP_PF_DSS_ACK)
-        shift = note_window(seg, pkt, win);
-    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0)
+        shift = note_window(seg, fp->sf, pkt, win);
+    if (!c || pkt->ep < 0)
         return;
-    dc = (do_conn_t *)mptcp_pkt_conn(pkt)->do_priv;
+    dc = (do_conn_t *)c->do_priv;
     if (!dc) {
         dc = wmem_new0(wmem_file_scope(), do_conn_t);
-        mptcp_pkt_conn(pkt)->do_priv = dc;
+        c->do_priv = dc;
     }
     dc->d[pkt->ep].last_ns = t;
     if (pkt->flags & MPTCP_PF_DSS_ACK) {
@@ -306,15 +306,14 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
             peer->zero_windows++;
         /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
-        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &mptcp_pkt_conn(pkt)->ep[1 - pkt->ep], false, 0))
+        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - pkt->ep], false, 0))
             handle_ack(peer, mptcp_pkt_ack64(pkt) - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
         do_dir_t *d = &dc->d[pkt->ep];
         uint64_t s;
 
-        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) ||
-            !do_base(d, &mptcp_pkt_conn(pkt)->ep[pkt->ep], true, mptcp_pkt_dsn64(pkt)))
+        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &c->ep[pkt->ep], true, mptcp_pkt_dsn64(pkt)))
             return;
         s = mptcp_pkt_dsn64(pkt) - d->base;
         if (s >= DO_REL_LIMIT)

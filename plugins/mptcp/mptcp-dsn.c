@@ -167,6 +167,7 @@ undated_fill(mptcp_sfdir_t *sd, uint64_t ref)
 typedef struct {
     mptcp_pkt_t *pkt;
     uint32_t sf_index;
+    uint32_t copies;           /**< earlier transmissions visited */
 } reinj_ud_t;
 
 static void
@@ -174,6 +175,7 @@ reinj_cb(mptcp_pkt_t *earlier, uint32_t sf_index, void *ud)
 {
     reinj_ud_t *u = (reinj_ud_t *)ud;
 
+    u->copies++;
     if (sf_index != u->sf_index) {
         frames_add(&mptcp_pkt_ext(u->pkt)->reinj_of, earlier->frame);
         frames_add(&mptcp_pkt_ext(earlier)->reinj_in, u->pkt->frame);
@@ -322,26 +324,28 @@ repair_cb(mptcp_pkt_t *earlier, uint32_t sf_index _U_, void *ud)
 /* RFC 8684 section 3.3.6: data sent on one subflow that was already sent on another
  * subflow of the connection is a reinjection; repeats on the same subflow are TCP's. The
  * index of sent data is kept without the reinjection analysis too: the latency takes the
- * first transmission of a segment's data from it (mptcp-latency.c). */
-static void
-record_sent(mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
+ * first transmission of a segment's data from it (mptcp-latency.c). Returns true if it knows
+ * that no earlier transmission overlaps the segment's data (then the latency need not look). */
+static bool
+record_sent(const mptcp_conn_t *c, mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
-    reinj_ud_t u = { pkt, sf->index };
+    reinj_ud_t u = { pkt, sf->index, 0 };
     uint64_t low = mptcp_pkt_dsn64(pkt), high = low + pkt->seglen;
 
     /* RFC 8684 section 3.3.1: data of a mapping that failed its checksum is not delivered;
      * the copy sent again (on this subflow or, after MP_FAIL and a reset, another) is */
-    if (mptcp_pkt_conn(pkt) && mptcp_pkt_conn(pkt)->csum)
+    if (c->csum)
         mptcp_sent_foreach_overlap(&e->sent, low, high, repair_cb, pkt);
 
     if (mptcp_prefs.reinjections) {
         mptcp_sent_foreach_overlap(&e->sent, low, high, reinj_cb, &u);
-        if (mptcp_pkt_ext_const(pkt)->reinj_of.n)
+        if (MPTCP_UNLIKELY(u.copies) && mptcp_pkt_ext_const(pkt)->reinj_of.n)
             pkt->flags |= MPTCP_PF_REINJECTION;
     }
     /* every transmission is kept (its per-packet result, for the reinjected_in link), so a
      * reinjection lists all earlier copies */
     mptcp_sent_add(&e->sent, pkt);
+    return mptcp_prefs.reinjections && u.copies == 0;
 }
 
 /** What the handlers of one segment share. */
@@ -380,7 +384,7 @@ syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cu
     p->flags &= ~MPTCP_PF_NO_MAPPING;
     if (p != cur) {              /* the SYN's own update records it otherwise */
         p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
-        record_sent(e, mptcp_pkt_sf(p), p);
+        record_sent(c, e, mptcp_pkt_sf(p), p);
     }
 }
 
@@ -594,15 +598,17 @@ dsn_from_mappings(dsn_ctx_t *x)
 }
 
 bool
-mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+mptcp_dsn_update(mptcp_fp_t *fp)
 {
-    dsn_ctx_t x = { pinfo, seg, pkt, mptcp_pkt_conn(pkt), NULL, NULL, NULL, 0, false, 0 };
+    const mptcp_seg_t *seg = fp->seg;
+    mptcp_pkt_t *pkt = fp->pkt;
+    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, NULL, NULL, NULL, 0, false, 0 };
     bool isn_was_known;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
     if (!x.c || pkt->ep < 0)
         return false;
-    x.sd = &mptcp_pkt_sf(pkt)->dir[pkt->dir];
+    x.sd = &fp->sf->dir[pkt->dir];
     x.me = &x.c->ep[pkt->ep];
     x.peer = &x.c->ep[1 - pkt->ep];
     isn_was_known = x.sd->isn_known;
@@ -627,7 +633,7 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     }
     syn_data_resolve(x.c, &x.c->ep[0], pkt);
     syn_data_resolve(x.c, &x.c->ep[1], pkt);
-    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && mptcp_pkt_sf(pkt) == x.c->master)
+    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && fp->sf == x.c->master)
         syn_data(&x);
     else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
@@ -638,6 +644,6 @@ mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     if (pkt->flags & MPTCP_PF_DSS_DSN)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
-        record_sent(x.me, mptcp_pkt_sf(pkt), pkt);
+        fp->no_earlier_copy = record_sent(x.c, x.me, fp->sf, pkt);
     return true;
 }

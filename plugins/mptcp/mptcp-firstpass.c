@@ -10,6 +10,9 @@
  *   4. reassembly placement     mptcp-reasm.c    (needs 2 and mptcp.reassemble_data)
  *   5. the peer's capture       mptcp-vantage.c  (needs mptcp.peer_capture)
  *
+ * The segment's subflow, connection and capture time are found once and handed to the stages
+ * in an mptcp_fp_t (mptcp-int.h), with what one stage tells a later one.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define WS_LOG_DOMAIN "mptcp"
@@ -18,7 +21,7 @@
 mptcp_pkt_t *
 mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
 {
-    mptcp_pkt_t *pkt;
+    mptcp_fp_t fp = { pinfo, seg, NULL, NULL, NULL, 0, false };
     /* a segment with payload may get a latency and data-order result: its data slot goes
      * behind the packet's result */
     bool lat_slot = seg->seglen && mptcp_prefs.mappings;
@@ -29,23 +32,26 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
         return NULL;    /* plain TCP: nothing to store */
     G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(uint32_t) == 0);    /* the tail stays aligned */
     G_STATIC_ASSERT(sizeof(mptcp_dslot_t) % sizeof(uint32_t) == 0);
-    pkt = mptcp_pkt_new(size);
+    fp.pkt = mptcp_pkt_new(size);
     if (lat_slot)
-        pkt->flags = MPTCP_PF_LAT_SLOT;
-    pkt->frame = pinfo->num;
-    pkt->seglen = seg->seglen;
-    if (!mptcp_conn_update(pinfo, seg, pkt)) {
-        mptcp_pkt_discard(pkt, size);
+        fp.pkt->flags = MPTCP_PF_LAT_SLOT;
+    fp.pkt->frame = pinfo->num;
+    fp.pkt->seglen = seg->seglen;
+    fp.sf = mptcp_conn_update(pinfo, seg, fp.pkt);
+    if (!fp.sf) {
+        mptcp_pkt_discard(fp.pkt, size);
         return NULL;
     }
-    if (mptcp_prefs.mappings && mptcp_dsn_update(pinfo, seg, pkt))
-        mptcp_latency_update(pinfo, pkt);
+    fp.c = fp.sf->conn;        /* the stages below do not link subflows */
+    fp.t = mptcp_ts_ns(&pinfo->abs_ts);
+    if (mptcp_prefs.mappings && mptcp_dsn_update(&fp))
+        mptcp_latency_update(&fp);
     if (mptcp_prefs.mappings)
-        mptcp_dataorder_update(pinfo, seg, pkt);
-    if (mptcp_pkt_conn(pkt))
-        mptcp_pkt_set_nsubflows(pkt, mptcp_pkt_conn(pkt)->nsubflows);
-    mptcp_pkt_store(pinfo, pkt);
-    mptcp_reasm_first_pass(pinfo, seg, pkt);
-    mptcp_vantage_first_pass(pinfo, seg, pkt);
-    return pkt;
+        mptcp_dataorder_update(&fp);
+    if (fp.c)
+        mptcp_pkt_set_nsubflows(fp.pkt, fp.c->nsubflows);
+    mptcp_pkt_store(pinfo, fp.pkt);
+    mptcp_reasm_first_pass(&fp);
+    mptcp_vantage_first_pass(pinfo, seg, fp.pkt);
+    return fp.pkt;
 }

@@ -253,6 +253,28 @@ enum {
 };
 
 /* ---------------------------------------------------------------------------------------- */
+/* One segment's first pass (mptcp-firstpass.c)                                              */
+
+/** What the first-pass stages of one segment share, found once instead of by every stage. */
+typedef struct {
+    packet_info *pinfo;
+    const mptcp_seg_t *seg;
+    mptcp_pkt_t *pkt;
+    mptcp_subflow_t *sf;       /**< the segment's subflow (mptcp_pkt_sf(pkt)), after mptcp_conn_update */
+    mptcp_conn_t *c;           /**< the subflow's connection (NULL: none yet) */
+    int64_t t;                 /**< capture time (ns) */
+    bool no_earlier_copy;      /**< mptcp-dsn.c: no earlier transmission of the sender overlaps the
+                                * segment's data (known from the reinjection search) */
+} mptcp_fp_t;
+
+/** A capture time in ns. */
+static inline int64_t
+mptcp_ts_ns(const nstime_t *t)
+{
+    return (int64_t)t->secs * 1000000000 + t->nsecs;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Cross-file functions                                                                      */
 
 /* mptcp-crypto.c */
@@ -300,7 +322,7 @@ mptcp_subflow_t *mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir);
 void mptcp_dsn_init(void);
 /** Data sequence analysis of a segment of a linked subflow; false if it has no connection
  * endpoint to analyse (first pass). */
-bool mptcp_dsn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+bool mptcp_dsn_update(mptcp_fp_t *fp);
 /** RFC 8684 section 3.3.1: the DSS checksum of the mapping that carries pkt's data, as known
  * now (first pass): none to verify (not negotiated, or unverifiable: bytes missing or cut),
  * not complete yet, matched, failed. */
@@ -334,7 +356,7 @@ mptcp_pkt_t *mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg);
 void mptcp_reasm_register(void);
 void mptcp_reasm_handoff(void);
 /** First pass, before TCP runs: places the segment's bytes in its connection's data stream. */
-void mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+void mptcp_reasm_first_pass(const mptcp_fp_t *fp);
 /** Every pass, after TCP: the application dissection of the data this frame delivers (seg:
  * the parsed segment on the first pass, NULL after). */
 void mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const mptcp_seg_t *seg,
@@ -388,7 +410,7 @@ void mptcp_vstats_gui_cells(const mptcp_vstats_t *v, int dir, bool conn_row, cha
 
 /* mptcp-latency.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
 void mptcp_latency_register(void);
-void mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt);
+void mptcp_latency_update(const mptcp_fp_t *fp);
 /** At the file's cleanup, before mptcp_conn_cleanup(): frees the arrays on the GLib heap. */
 void mptcp_latency_cleanup(void);
 void mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt);
@@ -397,7 +419,7 @@ bool mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out);
 
 /* mptcp-dataorder.c: first pass from mptcp_first_pass; rendered into the analysis subtree */
 void mptcp_dataorder_register(void);
-void mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
+void mptcp_dataorder_update(const mptcp_fp_t *fp);
 /** At the file's cleanup, before mptcp_conn_cleanup(): frees the arrays on the GLib heap. */
 void mptcp_dataorder_cleanup(void);
 void mptcp_dataorder_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai,

@@ -53,12 +53,6 @@ static int hf_latency = -1;
 static int hf_latency_ack = -1;
 static int hf_latency_first = -1;
 
-static int64_t
-ts_ns(const nstime_t *t)
-{
-    return (int64_t)t->secs * 1000000000 + t->nsecs;
-}
-
 static uint64_t
 rel(lat_dir_t *d, uint64_t raw)
 {
@@ -130,29 +124,33 @@ first_cb(mptcp_pkt_t *p, uint32_t sf_index _U_, void *ud)
 
 /** The first transmission of the byte at raw DSN dsn sent by endpoint e: the earliest frame in
  * the endpoint's index of sent data that carried it, else this segment (time t, frame); kept in
- * the segment's data slot. */
+ * the segment's data slot. no_earlier: the data sequence stage found no earlier copy of the
+ * segment's bytes (the index is not searched). */
 static void
-first_transmission(const mptcp_endpoint_t *e, uint64_t dsn, int64_t t, mptcp_pkt_t *pkt)
+first_transmission(const mptcp_endpoint_t *e, uint64_t dsn, int64_t t, mptcp_pkt_t *pkt, bool no_earlier)
 {
     first_ud_t u = { 0, NULL };
 
-    mptcp_sent_foreach_overlap(&e->sent, dsn, dsn + 1, first_cb, &u);
+    if (!no_earlier)
+        mptcp_sent_foreach_overlap(&e->sent, dsn, dsn + 1, first_cb, &u);
     mptcp_pkt_set_sent(pkt, t, u.p ? u.frame : pkt->frame, u.p ? mptcp_pkt_sent_ns(u.p) : t);
 }
 
 void
-mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
+mptcp_latency_update(const mptcp_fp_t *fp)
 {
+    mptcp_pkt_t *pkt = fp->pkt;
+    mptcp_conn_t *c = fp->c;
     lat_conn_t *lc;
-    int64_t t = ts_ns(&pinfo->abs_ts);
+    int64_t t = fp->t;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
-    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
+    if (!c || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
         return;
-    lc = (lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
+    lc = (lat_conn_t *)c->lat_priv;
     if (!lc) {
         lc = wmem_new0(wmem_file_scope(), lat_conn_t);
-        mptcp_pkt_conn(pkt)->lat_priv = lc;
+        c->lat_priv = lc;
     }
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
     if (pkt->flags & MPTCP_PF_HAS_ACK)
@@ -164,7 +162,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(pkt->flags & MPTCP_PF_LAT_SLOT))
             return;
-        first_transmission(&mptcp_pkt_conn(pkt)->ep[pkt->ep], mptcp_pkt_dsn64(pkt), t, pkt);
+        first_transmission(&c->ep[pkt->ep], mptcp_pkt_dsn64(pkt), t, pkt, fp->no_earlier_copy);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;

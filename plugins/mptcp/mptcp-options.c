@@ -284,10 +284,11 @@ render_join(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t 
     }
 }
 
+/** The DSS option's reserved bits (p: its bytes, at least 4). */
 static void
-dss_reserved(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t)
+dss_reserved(const uint8_t *p, packet_info *pinfo, proto_tree *t)
 {
-    if (G_UNLIKELY((mptcp_tvb_u8(tvb, 2) & 0x0f) || (mptcp_tvb_u8(tvb, 3) & 0xe0)))
+    if (G_UNLIKELY((p[2] & 0x0f) || (p[3] & 0xe0)))
         expert_add_info_format(pinfo, t, &ei_reserved, "DSS reserved bits are not zero");
 }
 
@@ -304,9 +305,9 @@ dss_checksum(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t
  * without MPTCP fields): what render_dss() would leave behind without items, i.e. its expert
  * infos and the checksum's. The option parsed OK, so no item could have thrown. */
 static void
-dss_untreed(tvbuff_t *tvb, packet_info *pinfo, const mptcp_opt_t *o, const mptcp_pkt_t *pkt)
+dss_untreed(tvbuff_t *tvb, const uint8_t *p, packet_info *pinfo, const mptcp_opt_t *o, const mptcp_pkt_t *pkt)
 {
-    dss_reserved(tvb, pinfo, NULL);
+    dss_reserved(p, pinfo, NULL);
     if (o->u.dss.has_map) {
         if (G_UNLIKELY(o->u.dss.dll == 0))
             expert_add_info(pinfo, NULL, &ei_infinite_mapping);
@@ -320,7 +321,7 @@ render_dss(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *
 {
     proto_item *ti;
 
-    dss_reserved(tvb, pinfo, t);
+    dss_reserved(tvb_get_ptr(tvb, 0, 4), pinfo, t);
     proto_tree_add_bitmask(t, tvb, 3, hf_opt_flags, ett_mptcp_opt_flags, dss_flags, ENC_BIG_ENDIAN);
     if (o->u.dss.has_ack) {
         if (o->u.dss.ack8)
@@ -532,7 +533,7 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         if (MPTCP_LIKELY(o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS)) {
             /* the items below would all go to a NULL tree: only the main item's text is kept */
             proto_item_append_text(main_item, ": %s", dss_name);
-            dss_untreed(tvb, pinfo, o, pkt);
+            dss_untreed(tvb, p, pinfo, o, pkt);
             return caplen;
         }
         t = NULL;

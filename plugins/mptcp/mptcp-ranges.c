@@ -108,7 +108,9 @@ mptcp_ranges_foreach_overlap(const mptcp_ranges_t *rs, uint64_t low, uint64_t hi
 {
     unsigned i;
 
-    if (high <= low)
+    /* the last entry's reach is the highest end of all: data past it (a sender's next data in
+     * order) overlaps nothing, without the search */
+    if (high <= low || rs->n == 0 || rs->v[rs->n - 1].low + rs->v[rs->n - 1].reach <= low)
         return;
     i = upper_bound(rs, high - 1);  /* entries [0, i) start before high */
     while (i-- > 0 && rs->v[i].low + rs->v[i].reach > low) {

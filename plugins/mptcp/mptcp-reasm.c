@@ -999,14 +999,17 @@ peer_direction(reasm_dir_t *pd, int pep, const mptcp_pkt_t *pkt, rec_ref_t *rr, 
 }
 
 void
-mptcp_reasm_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+mptcp_reasm_first_pass(const mptcp_fp_t *fp)
 {
-    const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
+    packet_info *pinfo = fp->pinfo;
+    const mptcp_seg_t *seg = fp->seg;
+    mptcp_pkt_t *pkt = fp->pkt;
+    const mptcp_conn_t *c = fp->c;
     reasm_conn_t *rc;
     rec_ref_t rr = { pkt, NULL };
     int ep = pkt->ep;
 
-    if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(mptcp_pkt_sf(pkt), pinfo->num))
+    if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(fp->sf, pinfo->num))
         return;
     rc = conn_get(c);
     if (rc->dir[1 - ep].more && rc->dir[1 - ep].more->failed && mp_fail_with_fallback(seg))

@@ -50,11 +50,38 @@ mptcp_grow(wmem_allocator_t *scope, void *v, unsigned *cap, unsigned need, size_
     return wmem_realloc(scope, v, (size_t)*cap * elt);
 }
 
+/** The policy's capacities (mptcp_grow_cap(0, n) for every n up to UINT_MAX / 2), for the arrays
+ * that keep no capacity: their append finds it in 6 steps instead of ~20 of the policy's loop. */
+static const uint32_t mptcp_grow_caps[] = {
+    1, 2, 3, 4, 6, 9, 13, 19, 28, 42, 63, 94, 141, 211, 316, 474, 711, 1066, 1599, 2398, 3597, 5395,
+    8092, 12138, 18207, 27310, 40965, 61447, 92170, 138255, 207382, 311073, 466609, 699913, 1049869,
+    1574803, 2362204, 3543306, 5314959, 7972438, 11958657, 17937985, 26906977, 40360465, 60540697,
+    90811045, 136216567, 204324850, 306487275, 459730912, 689596368, 1034394552, 1551591828, 2327387742u,
+};
+
+/** mptcp_grow_cap(0, n) (n > 0). */
+static inline unsigned
+mptcp_grow_cap_of(unsigned n)
+{
+    unsigned lo = 0, hi = G_N_ELEMENTS(mptcp_grow_caps) - 1;
+
+    if (n > mptcp_grow_caps[hi])
+        return mptcp_grow_cap(0, n);
+    while (lo < hi) {              /* the first capacity >= n */
+        unsigned m = (lo + hi) / 2;
+        if (mptcp_grow_caps[m] >= n)
+            hi = m;
+        else
+            lo = m + 1;
+    }
+    return mptcp_grow_caps[lo];
+}
+
 /** mptcp_grow() for an array that keeps no capacity: it is the policy's capacity for n. */
 static inline void *
 mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, size_t elt)
 {
-    unsigned cap = n ? mptcp_grow_cap(0, n) : 0;
+    unsigned cap = n ? mptcp_grow_cap_of(n) : 0;
 
     return mptcp_grow(scope, v, &cap, need, elt);
 }

@@ -118,10 +118,9 @@ remember_tcp_stream(const mptcp_seg_t *seg, packet_info *pinfo, mptcp_subflow_t 
  * (RFC 8684 section 4). Same bookkeeping, handed to TCP for the segments with an MPTCP option
  * (mptcp-epan.c); TCP analyses the segment before it dissects the options. First pass only. */
 static void
-dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t *pkt)
+dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t *pkt, mptcp_subflow_t *sf)
 {
-    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
-    mptcp_conn_t *c = mptcp_pkt_conn(pkt);
+    mptcp_conn_t *c = sf ? sf->conn : NULL;
     mptcp_sfdir_t *sd;
 
     if (!c || !sf || pkt->dir < 0 || !mptcp_prefs.analyze)
@@ -153,6 +152,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     volatile int len = 0;
     mptcp_pkt_current_t saved;            /* not modified after TRY: needs no volatile */
     const mptcp_seg_t *outer_seg;         /* likewise */
+    mptcp_subflow_t *sf;                  /* likewise: the first pass's subflow (NULL after) */
 
     if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(mptcp_protocol)) {
         if (PINFO_FD_VISITED(pinfo))
@@ -165,9 +165,10 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             }
             pkt = mptcp_first_pass(pinfo, &seg);
         }
-        if (pkt && have_seg)
-            dupack_first_pass(&seg, pinfo, pkt);
     }
+    sf = pkt && have_seg ? mptcp_pkt_sf(pkt) : NULL;
+    if (sf)
+        dupack_first_pass(&seg, pinfo, pkt, sf);
     saved = mptcp_pkt_enter(pinfo, pkt, tree);
     outer_seg = mptcp_options_parsed(have_seg ? &seg : NULL);
     /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
@@ -183,8 +184,8 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
         mptcp_epan_tcp_dupack_disarm();
 
         if (pkt) {
-            if (have_seg && mptcp_pkt_sf(pkt) && !mptcp_pkt_sf(pkt)->tcp_stream_known)
-                remember_tcp_stream(&seg, pinfo, mptcp_pkt_sf(pkt));
+            if (sf && !sf->tcp_stream_known)     /* first pass */
+                remember_tcp_stream(&seg, pinfo, sf);
             /* a tree nobody sees or filters on gets no items: expert infos and column only */
             mptcp_analysis_render(tvb, pinfo, wanted ?
                                   mptcp_epan_tcp_tree(pinfo, layer) : NULL, pkt);

@@ -3,7 +3,8 @@
  * random ranges, sorted and unsorted inserts, repeated low edges, ranges up to 2^32 - 1 long
  * (the longest the index stores) and ranges at the top of the 64-bit space. Every overlap
  * query must visit exactly the entries a linear scan finds, and find_covering must return
- * the latest-starting covering entry (ties: the earliest frame).
+ * the latest-starting covering entry (ties: the earliest frame). Also the growable arrays'
+ * capacity table (mptcp-util.h) against the policy's loop.
  * Exit code = number of failed checks.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -144,6 +145,23 @@ main(void)
         if (rs.n != 1 || mptcp_range_high(&rs.v[0]) != 10 + (uint64_t)UINT32_MAX) {
             failures++;
             fprintf(stderr, "clamp: high %" PRIu64 "\n", rs.n ? mptcp_range_high(&rs.v[0]) : 0);
+        }
+    }
+    {
+        /* the capacity table of the growable arrays (mptcp-util.h) is the policy's loop */
+        static const unsigned big[] = { 2327387742u, 2327387743u, UINT_MAX / 2, UINT_MAX / 2 + 1, UINT_MAX };
+        for (unsigned n = 1; n <= 3000000; n++) {
+            if (mptcp_grow_cap_of(n) != mptcp_grow_cap(0, n)) {
+                failures++;
+                fprintf(stderr, "capacity of %u: %u, expected %u\n", n, mptcp_grow_cap_of(n), mptcp_grow_cap(0, n));
+                break;
+            }
+        }
+        for (unsigned i = 0; i < G_N_ELEMENTS(big); i++) {
+            if (mptcp_grow_cap_of(big[i]) != mptcp_grow_cap(0, big[i])) {
+                failures++;
+                fprintf(stderr, "capacity of %u: %u\n", big[i], mptcp_grow_cap_of(big[i]));
+            }
         }
     }
     wmem_destroy_allocator(file_scope);
