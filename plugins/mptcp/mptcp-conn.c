@@ -25,6 +25,10 @@ static mptcp_htab_t conns_by_token;
 static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake -> inferred mptcp_conn_t * */
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
 static uint32_t next_stream;
+/* The truncated HMAC expected on an MP_JOIN SYN/ACK is the one it carries when it checks out:
+ * kept (mptcp_pkt_t * -> uint64_t *) only for the packets where it is not, or that carry more
+ * than one MP_JOIN, instead of in a rare part for the SYN/ACK of every joined subflow. */
+static wmem_map_t *join_exps;
 
 /** Direction of the 4-tuple (src, dst) on t (0 = from addr[0]), or -1 if it is not t's. */
 static int
@@ -54,6 +58,7 @@ mptcp_conn_init(void)
     orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
+    join_exps = NULL;          /* file scope, made when first needed */
 }
 
 void
@@ -387,6 +392,34 @@ handle_capable(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, 
 /* }}} */
 
 /* {{{ MP_JOIN */
+/** Records the expected HMAC of an MP_JOIN SYN/ACK that carries another one (or whose packet had
+ * an MP_JOIN checked already: the last one computed is shown for each). */
+static void
+join_exp_note(const mptcp_pkt_t *pkt, uint64_t exp, uint64_t carried)
+{
+    bool again = (pkt->flags & (MPTCP_PF_JOIN_HMAC_OK | MPTCP_PF_JOIN_HMAC_BAD)) != 0;
+    uint64_t *v;
+
+    if (exp == carried && !again)
+        return;
+    if (!join_exps)
+        join_exps = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    v = (uint64_t *)wmem_map_lookup(join_exps, pkt);
+    if (!v) {
+        v = wmem_new(wmem_file_scope(), uint64_t);
+        wmem_map_insert(join_exps, pkt, v);
+    }
+    *v = exp;
+}
+
+uint64_t
+mptcp_conn_join_expected(const mptcp_pkt_t *pkt, uint64_t carried)
+{
+    const uint64_t *v = join_exps ? (const uint64_t *)wmem_map_lookup(join_exps, pkt) : NULL;
+
+    return v ? *v : carried;
+}
+
 static void
 handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o,
             mptcp_pkt_t *pkt)
@@ -435,7 +468,7 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
             int b = sender_ep(sf, d);       /* B answers the SYN */
             uint64_t exp = mptcp_join_synack_hmac(c->version, c->ep[b].key, c->ep[1 - b].key,
                                                   o->u.join.nonce, sf->dir[1 - d].nonce);
-            mptcp_pkt_ext(pkt)->join_expected_hmac = exp;
+            join_exp_note(pkt, exp, o->u.join.trunc_hmac);
             pkt->flags |= exp == o->u.join.trunc_hmac ? MPTCP_PF_JOIN_HMAC_OK : MPTCP_PF_JOIN_HMAC_BAD;
         }
         break;

@@ -296,6 +296,9 @@ void mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint1
 /** The connection's ends: those of its first subflow. */
 void mptcp_conn_ends(const mptcp_conn_t *c, const address *addr[2], uint16_t port[2]);
 mptcp_subflow_t *mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir);
+/** The truncated HMAC the first pass expected on pkt's MP_JOIN SYN/ACK option, which carries
+ * carried (RFC 8684 section 3.2). */
+uint64_t mptcp_conn_join_expected(const mptcp_pkt_t *pkt, uint64_t carried);
 
 /* mptcp-dsn.c */
 void mptcp_dsn_init(void);
