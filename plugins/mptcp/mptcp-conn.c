@@ -30,13 +30,23 @@ static uint32_t next_stream;
  * than one MP_JOIN, instead of in a rare part for the SYN/ACK of every joined subflow. */
 static wmem_map_t *join_exps;
 
-/** Direction of the 4-tuple (src, dst) on t (0 = from addr[0]), or -1 if it is not t's. */
+/** Is address i of sf's 4-tuple a (addresses_equal())? */
+static bool
+sf_addr_is(const mptcp_subflow_t *sf, int i, const address *a)
+{
+    const uint8_t *bytes = (const uint8_t *)(sf + 1) + (i ? sf->t.len[0] : 0);
+
+    return sf->t.type[i] == a->type && sf->t.len[i] == (uint32_t)a->len &&
+           (a->len == 0 || memcmp(bytes, a->data, (size_t)a->len) == 0);
+}
+
+/** Direction of the 4-tuple (src, dst) on sf (0 = from its address 0), or -1 if it is not sf's. */
 static int
-tuple_dir(const mptcp_tuple_t *t, const address *src, uint16_t sport, const address *dst, uint16_t dport)
+tuple_dir(const mptcp_subflow_t *sf, const address *src, uint16_t sport, const address *dst, uint16_t dport)
 {
     for (int d = 0; d < 2; d++) {
-        if (t->port[d] == sport && t->port[1 - d] == dport && addresses_equal(&t->addr[d], src) &&
-            addresses_equal(&t->addr[1 - d], dst))
+        if (sf->t.port[d] == sport && sf->t.port[1 - d] == dport && sf_addr_is(sf, d, src) &&
+            sf_addr_is(sf, 1 - d, dst))
             return d;
     }
     return -1;
@@ -107,18 +117,18 @@ mptcp_conn_first_subflow(const mptcp_conn_t *c)
 }
 
 void
-mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t port[2])
+mptcp_subflow_ends(const mptcp_subflow_t *sf, address addr[2], uint16_t port[2])
 {
     int cd = sf->client_dir;
 
-    addr[0] = &sf->t.addr[cd];
+    mptcp_subflow_addr(sf, cd, &addr[0]);
     port[0] = sf->t.port[cd];
-    addr[1] = &sf->t.addr[1 - cd];
+    mptcp_subflow_addr(sf, 1 - cd, &addr[1]);
     port[1] = sf->t.port[1 - cd];
 }
 
 void
-mptcp_conn_ends(const mptcp_conn_t *c, const address *addr[2], uint16_t port[2])
+mptcp_conn_ends(const mptcp_conn_t *c, address addr[2], uint16_t port[2])
 {
     mptcp_subflow_ends(mptcp_conn_first_subflow(c), addr, port);
 }
@@ -135,7 +145,7 @@ sf_cache_slot(const mptcp_seg_t *seg)
 static int
 sf_tuple_dir(const mptcp_subflow_t *sf, const mptcp_seg_t *seg)
 {
-    return tuple_dir(&sf->t, &seg->src, seg->sport, &seg->dst, seg->dport);
+    return tuple_dir(sf, &seg->src, seg->sport, &seg->dst, seg->dport);
 }
 
 mptcp_subflow_t *
@@ -167,27 +177,20 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
     return NULL;
 }
 
-/** Copies a into t->addr[i], its bytes at *bytes (inside the subflow's allocation). */
-static void
-tuple_set_addr(mptcp_tuple_t *t, int i, const address *a, uint8_t **bytes)
-{
-    if (a->len > 0)
-        memcpy(*bytes, a->data, (size_t)a->len);
-    set_address(&t->addr[i], a->type, a->len, *bytes);
-    *bytes += a->len;
-}
-
 /** Makes sf the subflow of its 4-tuple in the table (replacing an earlier one on it). */
 static void
 subflow_index(mptcp_subflow_t *sf)
 {
-    const mptcp_tuple_t *t = &sf->t;
-    uint32_t h = tuple_hash(&t->addr[0], t->port[0], &t->addr[1], t->port[1]);
+    address a[2];
+    uint32_t h;
     unsigned i = UINT_MAX;
     void **v;
 
+    mptcp_subflow_addr(sf, 0, &a[0]);
+    mptcp_subflow_addr(sf, 1, &a[1]);
+    h = tuple_hash(&a[0], sf->t.port[0], &a[1], sf->t.port[1]);
     while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
-        if (tuple_dir(&((mptcp_subflow_t *)*v)->t, &t->addr[0], t->port[0], &t->addr[1], t->port[1]) >= 0) {
+        if (tuple_dir((mptcp_subflow_t *)*v, &a[0], sf->t.port[0], &a[1], sf->t.port[1]) >= 0) {
             *v = sf;
             return;
         }
@@ -195,16 +198,25 @@ subflow_index(mptcp_subflow_t *sf)
     mptcp_htab_add(&subflows_by_tuple, wmem_file_scope(), h, sf);
 }
 
+/** A new subflow on the segment's 4-tuple, whose source is end 0 if src_is_initiator. */
 static mptcp_subflow_t *
 subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
 {
     size_t alen = (size_t)MAX(seg->src.len, 0) + (size_t)MAX(seg->dst.len, 0);
     mptcp_subflow_t *sf = (mptcp_subflow_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_subflow_t) + alen);
+    const address *end[2];
     uint8_t *bytes = (uint8_t *)(sf + 1);
     int i = src_is_initiator ? 0 : 1;
 
-    tuple_set_addr(&sf->t, i, &seg->src, &bytes);
-    tuple_set_addr(&sf->t, 1 - i, &seg->dst, &bytes);
+    end[i] = &seg->src;
+    end[1 - i] = &seg->dst;
+    for (int k = 0; k < 2; k++) {
+        sf->t.type[k] = (uint8_t)end[k]->type;
+        sf->t.len[k] = (uint32_t)MAX(end[k]->len, 0);
+        if (sf->t.len[k])
+            memcpy(bytes, end[k]->data, sf->t.len[k]);
+        bytes += sf->t.len[k];
+    }
     sf->t.port[i] = seg->sport;
     sf->t.port[1 - i] = seg->dport;
     sf->client_dir = 0;
@@ -333,8 +345,7 @@ conn_by_token(uint32_t token, const mptcp_seg_t *seg, int *ep_out)
             if (c->master) {
                 mptcp_subflow_t *m = c->master;
                 int srv_side = m->client_dir == 0 ? 1 : 0;   /* subflow side of endpoint 1 */
-                const address *recv_addr = ep == 1 ? &m->t.addr[srv_side] : &m->t.addr[1 - srv_side];
-                if (addresses_equal(recv_addr, &seg->dst))
+                if (sf_addr_is(m, ep == 1 ? srv_side : 1 - srv_side, &seg->dst))
                     score = 2;
             }
             if (score >= best_score) {   /* later connections win ties */
