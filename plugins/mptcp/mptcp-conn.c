@@ -29,6 +29,7 @@ static uint32_t next_stream;
  * kept (mptcp_pkt_t * -> uint64_t *) only for the packets where it is not, or that carry more
  * than one MP_JOIN, instead of in a rare part for the SYN/ACK of every joined subflow. */
 static wmem_map_t *join_exps;
+static mptcp_slab_t conn_slab;        /**< connections, subflows, the other modules' per-connection state */
 
 /** Is address i of sf's 4-tuple a (addresses_equal())? */
 static bool
@@ -69,6 +70,7 @@ mptcp_conn_init(void)
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
     join_exps = NULL;          /* file scope, made when first needed */
+    memset(&conn_slab, 0, sizeof(conn_slab));
 }
 
 void
@@ -88,6 +90,13 @@ mptcp_conn_cleanup(void)
     memset(&subflows_by_tuple, 0, sizeof(subflows_by_tuple));
     memset(&conns_by_token, 0, sizeof(conns_by_token));
     memset(sf_cache, 0, sizeof(sf_cache));
+    memset(&conn_slab, 0, sizeof(conn_slab));
+}
+
+void *
+mptcp_conn_alloc0(size_t size)
+{
+    return mptcp_slab_alloc0(&conn_slab, wmem_file_scope(), size);
 }
 
 bool
@@ -203,7 +212,7 @@ static mptcp_subflow_t *
 subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
 {
     size_t alen = (size_t)MAX(seg->src.len, 0) + (size_t)MAX(seg->dst.len, 0);
-    mptcp_subflow_t *sf = (mptcp_subflow_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_subflow_t) + alen);
+    mptcp_subflow_t *sf = (mptcp_subflow_t *)mptcp_conn_alloc0(sizeof(mptcp_subflow_t) + alen);
     const address *end[2];
     uint8_t *bytes = (uint8_t *)(sf + 1);
     int i = src_is_initiator ? 0 : 1;
@@ -229,7 +238,7 @@ subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
 static mptcp_conn_t *
 conn_new(packet_info *pinfo, int version)
 {
-    mptcp_conn_t *c = wmem_new0(wmem_file_scope(), mptcp_conn_t);
+    mptcp_conn_t *c = (mptcp_conn_t *)mptcp_conn_alloc0(sizeof(mptcp_conn_t));
 
     c->stream = next_stream++;
     c->version = version;

@@ -297,7 +297,7 @@ mptcp_dataorder_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *
         return;
     dc = (do_conn_t *)mptcp_pkt_conn(pkt)->do_priv;
     if (!dc) {
-        dc = wmem_new0(wmem_file_scope(), do_conn_t);
+        dc = (do_conn_t *)mptcp_conn_alloc0(sizeof(do_conn_t));
         mptcp_pkt_conn(pkt)->do_priv = dc;
     }
     dc->d[pkt->ep].last_ns = t;

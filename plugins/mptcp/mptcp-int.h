@@ -291,6 +291,8 @@ void mptcp_conn_init(void);
 void mptcp_conn_cleanup(void);
 mptcp_subflow_t *mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
 bool mptcp_conn_any(void);
+/** size zeroed bytes of file scope for a connection's or subflow's state (never freed alone). */
+void *mptcp_conn_alloc0(size_t size);
 mptcp_conn_t *mptcp_conn_by_stream(uint32_t stream);
 uint32_t mptcp_conn_count(void);
 /** The connection's first subflow (the initial one when its handshake was captured). */

@@ -155,7 +155,7 @@ mptcp_latency_update(packet_info *pinfo, mptcp_pkt_t *pkt)
         return;
     lc = (lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
     if (!lc) {
-        lc = wmem_new0(wmem_file_scope(), lat_conn_t);
+        lc = (lat_conn_t *)mptcp_conn_alloc0(sizeof(lat_conn_t));
         mptcp_pkt_conn(pkt)->lat_priv = lc;
     }
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */

@@ -389,7 +389,7 @@ conn_get(const mptcp_conn_t *c)
     reasm_conn_t *rc = (reasm_conn_t *)c->reasm_priv;
 
     if (!rc) {
-        rc = wmem_new0(wmem_file_scope(), reasm_conn_t);
+        rc = (reasm_conn_t *)mptcp_conn_alloc0(sizeof(reasm_conn_t));
         ((mptcp_conn_t *)c)->reasm_priv = rc;
     }
     return rc;

@@ -59,6 +59,38 @@ mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, 
     return mptcp_grow(scope, v, &cap, need, elt);
 }
 
+/* ---- slab -------------------------------------------------------------------------------- */
+
+/** Small objects that live as long as their wmem scope (never freed one by one), carved from
+ * 64 KiB slabs 8 bytes apart: wmem's block allocator puts a 16-byte header before each
+ * allocation and rounds it up to 16 bytes (the per-connection structures: tens of thousands of
+ * connections on a busy server). */
+#define MPTCP_SLAB_SIZE (64 * 1024)
+
+typedef struct {
+    uint8_t *next;                 /**< the current slab's first free byte */
+    size_t left;
+} mptcp_slab_t;
+
+/** size zeroed bytes from s (scope: the slabs' wmem allocator, always the same for s). */
+static inline void *
+mptcp_slab_alloc0(mptcp_slab_t *s, wmem_allocator_t *scope, size_t size)
+{
+    void *p;
+
+    size = (size + 7) & ~(size_t)7;
+    if (size > MPTCP_SLAB_SIZE / 16)
+        return wmem_alloc0(scope, size);
+    if (size > s->left) {
+        s->next = (uint8_t *)wmem_alloc(scope, MPTCP_SLAB_SIZE);
+        s->left = MPTCP_SLAB_SIZE;
+    }
+    p = s->next;
+    s->next += size;
+    s->left -= size;
+    return memset(p, 0, size);
+}
+
 /* ---- hash table of pointers by a 32-bit key ---------------------------------------------- */
 
 /** Open addressing, linear probing, load at most 3/4, no removal: a 32-bit key (a token, or a
