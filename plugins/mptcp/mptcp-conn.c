@@ -13,15 +13,17 @@
 
 #include <epan/dissectors/packet-tcp.h>
 
-static mptcp_htab_t subflows_by_tuple; /**< tuple_hash() -> mptcp_subflow_t * (latest on its tuple) */
+static mptcp_htab_t subflows_by_tuple; /**< tuple_hash() -> the ref of the latest subflow on its tuple */
 /* the map's answers for recently seen 4-tuples, by port bits: comparing a subflow's tuple is
  * cheaper than hashing two addresses per packet; emptied whenever the map changes */
 #define SF_CACHE_SIZE 16
 static mptcp_subflow_t *sf_cache[SF_CACHE_SIZE];
-/* token -> the mptcp_conn_t * that registered it, or, once two did, a wmem_array_t of them in
- * registration order (pointer tagged with TOKEN_LIST): no array for the usual lone owner */
-#define TOKEN_LIST ((uintptr_t)1)
+/* token -> (1 + the stream of the connection that registered it) << 1, or, once two did,
+ * (its index in token_lists) << 1 | TOKEN_LIST: a wmem_array_t of the connections in
+ * registration order; no array for the usual lone owner */
+#define TOKEN_LIST UINT32_C(1)
 static mptcp_htab_t conns_by_token;
+static wmem_array_t *token_lists;      /**< wmem_array_t * of mptcp_conn_t *, by index */
 static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake -> inferred mptcp_conn_t * */
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
 static uint32_t next_stream;
@@ -67,6 +69,7 @@ mptcp_conn_init(void)
     memset(sf_cache, 0, sizeof(sf_cache));
     memset(&conns_by_token, 0, sizeof(conns_by_token));
     orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    token_lists = NULL;        /* file scope, made when first needed */
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
     join_exps = NULL;          /* file scope, made when first needed */
@@ -162,8 +165,7 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
 {
     mptcp_subflow_t *sf;
     unsigned slot, i = UINT_MAX;
-    uint32_t h;
-    void **v;
+    uint32_t h, *v;
     int d;
 
     slot = sf_cache_slot(seg);
@@ -175,7 +177,7 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
     }
     h = tuple_hash(&seg->src, seg->sport, &seg->dst, seg->dport);
     while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
-        sf = (mptcp_subflow_t *)*v;
+        sf = mptcp_pkt_sfs[*v - 1];
         if ((d = sf_tuple_dir(sf, seg)) >= 0) {
             sf_cache[slot] = sf;
             if (dir)
@@ -191,20 +193,19 @@ static void
 subflow_index(mptcp_subflow_t *sf)
 {
     address a[2];
-    uint32_t h;
+    uint32_t h, *v;
     unsigned i = UINT_MAX;
-    void **v;
 
     mptcp_subflow_addr(sf, 0, &a[0]);
     mptcp_subflow_addr(sf, 1, &a[1]);
     h = tuple_hash(&a[0], sf->t.port[0], &a[1], sf->t.port[1]);
     while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
-        if (tuple_dir((mptcp_subflow_t *)*v, &a[0], sf->t.port[0], &a[1], sf->t.port[1]) >= 0) {
-            *v = sf;
+        if (tuple_dir(mptcp_pkt_sfs[*v - 1], &a[0], sf->t.port[0], &a[1], sf->t.port[1]) >= 0) {
+            *v = sf->ref;
             return;
         }
     }
-    mptcp_htab_add(&subflows_by_tuple, wmem_file_scope(), h, sf);
+    mptcp_htab_add(&subflows_by_tuple, wmem_file_scope(), h, sf->ref);
 }
 
 /** A new subflow on the segment's 4-tuple, whose source is end 0 if src_is_initiator. */
@@ -284,19 +285,24 @@ token_register(mptcp_conn_t *c, int ep)
 {
     uint32_t tok = c->ep[ep].token;
     unsigned i = UINT_MAX;
-    void **v = mptcp_htab_next(&conns_by_token, tok, &i);   /* one slot per token */
+    uint32_t *v = mptcp_htab_next(&conns_by_token, tok, &i);   /* one slot per token */
     wmem_array_t *arr;
 
     if (!v) {
-        mptcp_htab_add(&conns_by_token, wmem_file_scope(), tok, c);
+        mptcp_htab_add(&conns_by_token, wmem_file_scope(), tok, (c->stream + 1) << 1);
         return;
     }
-    if ((uintptr_t)*v & TOKEN_LIST) {
-        arr = (wmem_array_t *)((uintptr_t)*v & ~TOKEN_LIST);
+    if (*v & TOKEN_LIST) {
+        arr = *(wmem_array_t **)wmem_array_index(token_lists, *v >> 1);
     } else {
+        mptcp_conn_t *first = mptcp_conn_by_stream((*v >> 1) - 1);
+
+        if (!token_lists)
+            token_lists = wmem_array_new(wmem_file_scope(), sizeof(wmem_array_t *));
         arr = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
-        wmem_array_append_one(arr, *v);
-        *v = (void *)((uintptr_t)arr | TOKEN_LIST);
+        wmem_array_append_one(arr, first);
+        *v = wmem_array_get_count(token_lists) << 1 | TOKEN_LIST;
+        wmem_array_append_one(token_lists, arr);
     }
     wmem_array_append_one(arr, c);
 }
@@ -306,14 +312,18 @@ static mptcp_conn_t *const *
 token_owners(uint32_t token, guint *n)
 {
     unsigned i = UINT_MAX;
-    void **v = mptcp_htab_next(&conns_by_token, token, &i);
+    uint32_t *v = mptcp_htab_next(&conns_by_token, token, &i);
     wmem_array_t *arr;
 
-    if (!v || !((uintptr_t)*v & TOKEN_LIST)) {
-        *n = v ? 1 : 0;
-        return (mptcp_conn_t *const *)v;
+    if (!v) {
+        *n = 0;
+        return NULL;
     }
-    arr = (wmem_array_t *)((uintptr_t)*v & ~TOKEN_LIST);
+    if (!(*v & TOKEN_LIST)) {  /* the lone owner, in the table of all connections */
+        *n = 1;
+        return (mptcp_conn_t *const *)wmem_array_index(all_conns, (*v >> 1) - 1);
+    }
+    arr = *(wmem_array_t **)wmem_array_index(token_lists, *v >> 1);
     *n = wmem_array_get_count(arr);
     return (mptcp_conn_t *const *)wmem_array_get_raw(arr);
 }
