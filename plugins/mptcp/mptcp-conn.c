@@ -31,6 +31,12 @@ static uint32_t next_stream;
  * kept (mptcp_pkt_t * -> uint64_t *) only for the packets where it is not, or that carry more
  * than one MP_JOIN, instead of in a rare part for the SYN/ACK of every joined subflow. */
 static wmem_map_t *join_exps;
+/* first pass, by (stream << 1 | endpoint) + 1: address id -> mptcp_addr_t announced by the
+ * endpoint (a wmem_map_t each); most connections announce none */
+static wmem_map_t *ep_addrs;
+/* first pass, by subflow ref: the results (mptcp_pkt_t *, a wmem_array_t) analysed before the
+ * subflow had a connection, filled in when it gets one (most subflows have one from the start) */
+static wmem_map_t *orphans;
 static mptcp_slab_t conn_slab;        /**< connections, subflows, the other modules' per-connection state */
 
 /** Is address i of sf's 4-tuple a (addresses_equal())? */
@@ -70,6 +76,8 @@ mptcp_conn_init(void)
     memset(&conns_by_token, 0, sizeof(conns_by_token));
     orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     token_lists = NULL;        /* file scope, made when first needed */
+    ep_addrs = NULL;
+    orphans = NULL;
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
     join_exps = NULL;          /* file scope, made when first needed */
@@ -90,6 +98,7 @@ mptcp_conn_cleanup(void)
         }
     }
     all_conns = NULL;          /* the file scope goes next */
+    ep_addrs = orphans = NULL;
     memset(&subflows_by_tuple, 0, sizeof(subflows_by_tuple));
     memset(&conns_by_token, 0, sizeof(conns_by_token));
     memset(sf_cache, 0, sizeof(sf_cache));
@@ -257,13 +266,30 @@ static int sender_ep(const mptcp_subflow_t *sf, int dir);
 static void
 adopt_orphans(mptcp_conn_t *c, mptcp_subflow_t *sf)
 {
-    for (guint i = 0; sf->orphans && i < wmem_array_get_count(sf->orphans); i++) {
-        mptcp_pkt_t *p = *(mptcp_pkt_t **)wmem_array_index(sf->orphans, i);
+    wmem_array_t *arr = orphans ? (wmem_array_t *)wmem_map_remove(orphans, GUINT_TO_POINTER(sf->ref)) : NULL;
+
+    for (guint i = 0; arr && i < wmem_array_get_count(arr); i++) {
+        mptcp_pkt_t *p = *(mptcp_pkt_t **)wmem_array_index(arr, i);
 
         p->ep = sender_ep(sf, p->dir);
         p->version = c->version;
     }
-    sf->orphans = NULL;        /* file scope: freed with the file */
+}                              /* the array is file scope: freed with the file */
+
+/** Keeps pkt, analysed while its subflow sf has no connection, for adopt_orphans(). */
+static void
+orphan_add(const mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
+{
+    wmem_array_t *arr;
+
+    if (!orphans)
+        orphans = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    arr = (wmem_array_t *)wmem_map_lookup(orphans, GUINT_TO_POINTER(sf->ref));
+    if (!arr) {
+        arr = wmem_array_new(wmem_file_scope(), sizeof(mptcp_pkt_t *));
+        wmem_map_insert(orphans, GUINT_TO_POINTER(sf->ref), arr);
+    }
+    wmem_array_append_one(arr, pkt);
 }
 
 static void
@@ -517,12 +543,30 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
 /* }}} */
 
 /* {{{ addresses, priority, close */
+/** The addresses endpoint ep of c announced (address id -> mptcp_addr_t); NULL if none yet and
+ * not create. */
+static wmem_map_t *
+ep_addr_map(const mptcp_conn_t *c, int ep, bool create)
+{
+    void *key = GUINT_TO_POINTER((c->stream << 1 | (uint32_t)ep) + 1);
+    wmem_map_t *m = ep_addrs ? (wmem_map_t *)wmem_map_lookup(ep_addrs, key) : NULL;
+
+    if (!m && create) {
+        if (!ep_addrs)
+            ep_addrs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        m = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        wmem_map_insert(ep_addrs, key, m);
+    }
+    return m;
+}
+
 static void
 handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
 {
     mptcp_conn_t *c = sf->conn;
     mptcp_endpoint_t *e;
     mptcp_addr_t *a;
+    wmem_map_t *addrs;
     int ep;
 
     if (!c || o->u.add.echo)
@@ -535,10 +579,9 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
         mptcp_pkt_ext(pkt)->add_expected_hmac = exp;
         pkt->flags |= exp == o->u.add.hmac ? MPTCP_PF_ADD_HMAC_OK : MPTCP_PF_ADD_HMAC_BAD;
     }
-    if (!e->addrs)
-        e->addrs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    addrs = ep_addr_map(c, ep, true);
     /* RFC 8684 section 3.4.1: an address id identifies one address until it is removed */
-    a = (mptcp_addr_t *)wmem_map_lookup(e->addrs, GUINT_TO_POINTER(o->u.add.addr_id));
+    a = (mptcp_addr_t *)wmem_map_lookup(addrs, GUINT_TO_POINTER(o->u.add.addr_id));
     if (a && !a->removed && (a->addr.len != (o->u.add.ipv6 ? 16 : 4) ||
                              memcmp(a->addr.data, o->u.add.addr, a->addr.len) != 0 || a->port != o->u.add.port))
         pkt->flags |= MPTCP_PF_ADDR_ID_REUSED;
@@ -547,7 +590,7 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
                        o->u.add.ipv6 ? 16 : 4, o->u.add.addr);
     a->port = o->u.add.port;
     a->frame = pinfo->num;
-    wmem_map_insert(e->addrs, GUINT_TO_POINTER(o->u.add.addr_id), a);
+    wmem_map_insert(addrs, GUINT_TO_POINTER(o->u.add.addr_id), a);
 }
 
 static void
@@ -555,14 +598,14 @@ handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned opto
                mptcp_pkt_t *pkt)
 {
     mptcp_conn_t *c = sf->conn;
-    mptcp_endpoint_t *e;
+    wmem_map_t *addrs;
 
     if (!c)
         return;
-    e = &c->ep[sender_ep(sf, d)];
-    for (unsigned i = 0; i < o->u.rm.count && e->addrs; i++) {
+    addrs = ep_addr_map(c, sender_ep(sf, d), false);
+    for (unsigned i = 0; i < o->u.rm.count && addrs; i++) {
         uint8_t id = mptcp_tvb_u8(seg->tvb, optoff + 3 + i);
-        mptcp_addr_t *a = (mptcp_addr_t *)wmem_map_lookup(e->addrs, GUINT_TO_POINTER(id));
+        mptcp_addr_t *a = (mptcp_addr_t *)wmem_map_lookup(addrs, GUINT_TO_POINTER(id));
         if (a) {
             a->removed = true;
             mptcp_pkt_ext_t *x = mptcp_pkt_ext(pkt);
@@ -818,10 +861,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     handle_options(pinfo, seg, sf, d, pkt, &has_capable, &has_join);
     post_handshake_checks(pinfo, seg, sf, d, pkt, has_capable, has_join);
     snapshot_into_pkt(sf, d, pkt);
-    if (!sf->conn) {
-        if (!sf->orphans)
-            sf->orphans = wmem_array_new(wmem_file_scope(), sizeof(mptcp_pkt_t *));
-        wmem_array_append_one(sf->orphans, pkt);
-    }
+    if (!sf->conn)
+        orphan_add(sf, pkt);
     return sf;
 }

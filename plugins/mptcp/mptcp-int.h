@@ -139,7 +139,6 @@ typedef struct {
     mptcp_pkt_t *syn_pkt;      /**< the SYN (its subflow: mptcp_pkt_sf(syn_pkt)), placed once the key is
                                 * known or at fallback */
     const uint8_t *syn_bytes;  /**< its captured payload (file scope), for Follow's first pass */
-    wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
     uint32_t token;            /**< most significant 32 bits of H(key) (RFC 8684 section 3.1) */
     uint32_t syn_len;
     uint32_t syn_rel;          /**< its length: Linux numbers the data after it from IDSN + 1, so
@@ -222,8 +221,6 @@ struct mptcp_sf {
     mptcp_conn_t *conn;        /**< NULL until linked (JOIN with unknown token) */
     void *claim_conv;          /**< mptcp-reasm.c: the subflow's TCP conversation it claimed
                                 * (conversation_t *; NULL: none yet) */
-    wmem_array_t *orphans;     /**< mptcp_pkt_t * analysed before the subflow had a connection
-                                * (first pass; filled in when it gets one) */
     uint32_t index;            /**< subflow number within its connection (0 = initial) */
     uint32_t ref;              /**< 1 + its index in mptcp_pkt_sfs (mptcp_pkt_t.sf_ref) */
     uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
