@@ -154,6 +154,8 @@ def test_join_binds_by_token_ownership(tshark, tmp_path, version, server_opens_j
     assert got[n - 1][2] == str(op_rel)
     assert got[n][2] == str(ans_rel)
     assert got[join_synack][3] == "1" and got[join_ack][3] == "1"
+    exp = both_passes(tshark, path, ["mptcp.join.expected_hmac"])
+    assert exp[join_synack] == [str(struct.unpack("!Q", mac_b[:8])[0])]
     assert got[n][5] == ("1" if server_opens_join else "0")
     assert got[n][6:8] == ["2", "0"]           # address ids from the JOIN SYN and SYN/ACK
     assert got[1][6:8] == ["0", "0"]           # the initial subflow: id 0 on both sides
@@ -170,6 +172,10 @@ def test_join_hmac_mismatch_gives_expert(tshark, tmp_path):
     got = rows(tshark, path, ["mptcp.join.hmac_valid", "mptcp.join.hmac_bad"])
     assert got[len(fr) - 1][0] == "0" and got[len(fr)][0] == "0"
     assert tshark.count(path, "mptcp.join.hmac_bad") == 2
+    # the SYN/ACK shows the HMAC the keys and nonces give, not the one it carries, on both passes
+    mac_b = hmac_full(1, KEY_S, KEY_C, struct.pack("!II", 2, 1))
+    exp = both_passes(tshark, path, ["mptcp.join.expected_hmac"])
+    assert exp[len(fr) - 1] == [str(struct.unpack("!Q", mac_b[:8])[0])]
 
 
 def test_unknown_token_and_fallback(tshark, tmp_path):

@@ -13,40 +13,55 @@
 
 #include <epan/dissectors/packet-tcp.h>
 
-static mptcp_htab_t subflows_by_tuple; /**< tuple_hash() -> mptcp_subflow_t * (latest on its tuple) */
+static mptcp_htab_t subflows_by_tuple; /**< tuple_hash() -> the ref of the latest subflow on its tuple */
 /* the map's answers for recently seen 4-tuples, by port bits: comparing a subflow's tuple is
  * cheaper than hashing two addresses per packet; emptied whenever the map changes */
 #define SF_CACHE_SIZE 16
 static mptcp_subflow_t *sf_cache[SF_CACHE_SIZE];
-/* token -> the mptcp_conn_t * that registered it, or, once two did, a wmem_array_t of them in
- * registration order (pointer tagged with TOKEN_LIST): no array for the usual lone owner */
-#define TOKEN_LIST ((uintptr_t)1)
+/* token -> (1 + the stream of the connection that registered it) << 1, or, once two did,
+ * (its index in token_lists) << 1 | TOKEN_LIST: a wmem_array_t of the connections in
+ * registration order; no array for the usual lone owner */
+#define TOKEN_LIST UINT32_C(1)
 static mptcp_htab_t conns_by_token;
+static wmem_array_t *token_lists;      /**< wmem_array_t * of mptcp_conn_t *, by index */
 static wmem_map_t *orphan_tokens;      /**< JOIN token of no captured handshake -> inferred mptcp_conn_t * */
 static wmem_array_t *all_conns;        /**< mptcp_conn_t *, by stream */
 static uint32_t next_stream;
+/* The truncated HMAC expected on an MP_JOIN SYN/ACK is the one it carries when it checks out:
+ * kept (mptcp_pkt_t * -> uint64_t *) only for the packets where it is not, or that carry more
+ * than one MP_JOIN, instead of in a rare part for the SYN/ACK of every joined subflow. */
+static wmem_map_t *join_exps;
+/* first pass, by (stream << 1 | endpoint) + 1: address id -> mptcp_addr_t announced by the
+ * endpoint (a wmem_map_t each); most connections announce none */
+static wmem_map_t *ep_addrs;
+/* first pass, by subflow ref: the results (mptcp_pkt_t *, a wmem_array_t) analysed before the
+ * subflow had a connection, filled in when it gets one (most subflows have one from the start) */
+static wmem_map_t *orphans;
+static mptcp_slab_t conn_slab;        /**< connections, subflows, the other modules' per-connection state */
 
-/** addresses_equal(), with the IPv4 and IPv6 lengths compared inline (no memcmp call): it runs
- * for every segment (the subflow lookup). */
+/** Is address i of sf's 4-tuple a (addresses_equal())? The IPv4 and IPv6 lengths are compared
+ * inline (no memcmp call): it runs for every segment (the subflow lookup). */
 static inline bool
-addr_eq(const address *a, const address *b)
+sf_addr_is(const mptcp_subflow_t *sf, int i, const address *a)
 {
-    if (a->type != b->type || a->len != b->len)
+    const uint8_t *bytes = (const uint8_t *)(sf + 1) + (i ? sf->t.len[0] : 0);
+
+    if (sf->t.type[i] != a->type || sf->t.len[i] != (uint32_t)a->len)
         return false;
     if (a->len == 4)
-        return memcmp(a->data, b->data, 4) == 0;
+        return memcmp(bytes, a->data, 4) == 0;
     if (a->len == 16)
-        return memcmp(a->data, b->data, 16) == 0;
-    return addresses_equal(a, b);
+        return memcmp(bytes, a->data, 16) == 0;
+    return a->len == 0 || memcmp(bytes, a->data, (size_t)a->len) == 0;
 }
 
-/** Direction of the 4-tuple (src, dst) on t (0 = from addr[0]), or -1 if it is not t's. */
+/** Direction of the 4-tuple (src, dst) on sf (0 = from its address 0), or -1 if it is not sf's. */
 static int
-tuple_dir(const mptcp_tuple_t *t, const address *src, uint16_t sport, const address *dst, uint16_t dport)
+tuple_dir(const mptcp_subflow_t *sf, const address *src, uint16_t sport, const address *dst, uint16_t dport)
 {
     for (int d = 0; d < 2; d++) {
-        if (t->port[d] == sport && t->port[1 - d] == dport && addr_eq(&t->addr[d], src) &&
-            addr_eq(&t->addr[1 - d], dst))
+        if (sf->t.port[d] == sport && sf->t.port[1 - d] == dport && sf_addr_is(sf, d, src) &&
+            sf_addr_is(sf, 1 - d, dst))
             return d;
     }
     return -1;
@@ -66,8 +81,13 @@ mptcp_conn_init(void)
     memset(sf_cache, 0, sizeof(sf_cache));
     memset(&conns_by_token, 0, sizeof(conns_by_token));
     orphan_tokens = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    token_lists = NULL;        /* file scope, made when first needed */
+    ep_addrs = NULL;
+    orphans = NULL;
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
+    join_exps = NULL;          /* file scope, made when first needed */
+    memset(&conn_slab, 0, sizeof(conn_slab));
 }
 
 void
@@ -84,9 +104,17 @@ mptcp_conn_cleanup(void)
         }
     }
     all_conns = NULL;          /* the file scope goes next */
+    ep_addrs = orphans = NULL;
     memset(&subflows_by_tuple, 0, sizeof(subflows_by_tuple));
     memset(&conns_by_token, 0, sizeof(conns_by_token));
     memset(sf_cache, 0, sizeof(sf_cache));
+    memset(&conn_slab, 0, sizeof(conn_slab));
+}
+
+void *
+mptcp_conn_alloc0(size_t size)
+{
+    return mptcp_slab_alloc0(&conn_slab, wmem_file_scope(), size);
 }
 
 bool
@@ -116,18 +144,18 @@ mptcp_conn_first_subflow(const mptcp_conn_t *c)
 }
 
 void
-mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t port[2])
+mptcp_subflow_ends(const mptcp_subflow_t *sf, address addr[2], uint16_t port[2])
 {
     int cd = sf->client_dir;
 
-    addr[0] = &sf->t.addr[cd];
+    mptcp_subflow_addr(sf, cd, &addr[0]);
     port[0] = sf->t.port[cd];
-    addr[1] = &sf->t.addr[1 - cd];
+    mptcp_subflow_addr(sf, 1 - cd, &addr[1]);
     port[1] = sf->t.port[1 - cd];
 }
 
 void
-mptcp_conn_ends(const mptcp_conn_t *c, const address *addr[2], uint16_t port[2])
+mptcp_conn_ends(const mptcp_conn_t *c, address addr[2], uint16_t port[2])
 {
     mptcp_subflow_ends(mptcp_conn_first_subflow(c), addr, port);
 }
@@ -144,7 +172,7 @@ sf_cache_slot(const mptcp_seg_t *seg)
 static int
 sf_tuple_dir(const mptcp_subflow_t *sf, const mptcp_seg_t *seg)
 {
-    return tuple_dir(&sf->t, &seg->src, seg->sport, &seg->dst, seg->dport);
+    return tuple_dir(sf, &seg->src, seg->sport, &seg->dst, seg->dport);
 }
 
 mptcp_subflow_t *
@@ -152,8 +180,7 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
 {
     mptcp_subflow_t *sf;
     unsigned slot, i = UINT_MAX;
-    uint32_t h;
-    void **v;
+    uint32_t h, *v;
     int d;
 
     slot = sf_cache_slot(seg);
@@ -165,7 +192,7 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
     }
     h = tuple_hash(&seg->src, seg->sport, &seg->dst, seg->dport);
     while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
-        sf = (mptcp_subflow_t *)*v;
+        sf = mptcp_pkt_sfs[*v - 1];
         if ((d = sf_tuple_dir(sf, seg)) >= 0) {
             sf_cache[slot] = sf;
             if (dir)
@@ -176,44 +203,45 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
     return NULL;
 }
 
-/** Copies a into t->addr[i], its bytes at *bytes (inside the subflow's allocation). */
-static void
-tuple_set_addr(mptcp_tuple_t *t, int i, const address *a, uint8_t **bytes)
-{
-    if (a->len > 0)
-        memcpy(*bytes, a->data, (size_t)a->len);
-    set_address(&t->addr[i], a->type, a->len, *bytes);
-    *bytes += a->len;
-}
-
 /** Makes sf the subflow of its 4-tuple in the table (replacing an earlier one on it). */
 static void
 subflow_index(mptcp_subflow_t *sf)
 {
-    const mptcp_tuple_t *t = &sf->t;
-    uint32_t h = tuple_hash(&t->addr[0], t->port[0], &t->addr[1], t->port[1]);
+    address a[2];
+    uint32_t h, *v;
     unsigned i = UINT_MAX;
-    void **v;
 
+    mptcp_subflow_addr(sf, 0, &a[0]);
+    mptcp_subflow_addr(sf, 1, &a[1]);
+    h = tuple_hash(&a[0], sf->t.port[0], &a[1], sf->t.port[1]);
     while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
-        if (tuple_dir(&((mptcp_subflow_t *)*v)->t, &t->addr[0], t->port[0], &t->addr[1], t->port[1]) >= 0) {
-            *v = sf;
+        if (tuple_dir(mptcp_pkt_sfs[*v - 1], &a[0], sf->t.port[0], &a[1], sf->t.port[1]) >= 0) {
+            *v = sf->ref;
             return;
         }
     }
-    mptcp_htab_add(&subflows_by_tuple, wmem_file_scope(), h, sf);
+    mptcp_htab_add(&subflows_by_tuple, wmem_file_scope(), h, sf->ref);
 }
 
+/** A new subflow on the segment's 4-tuple, whose source is end 0 if src_is_initiator. */
 static mptcp_subflow_t *
 subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
 {
     size_t alen = (size_t)MAX(seg->src.len, 0) + (size_t)MAX(seg->dst.len, 0);
-    mptcp_subflow_t *sf = (mptcp_subflow_t *)wmem_alloc0(wmem_file_scope(), sizeof(mptcp_subflow_t) + alen);
+    mptcp_subflow_t *sf = (mptcp_subflow_t *)mptcp_conn_alloc0(sizeof(mptcp_subflow_t) + alen);
+    const address *end[2];
     uint8_t *bytes = (uint8_t *)(sf + 1);
     int i = src_is_initiator ? 0 : 1;
 
-    tuple_set_addr(&sf->t, i, &seg->src, &bytes);
-    tuple_set_addr(&sf->t, 1 - i, &seg->dst, &bytes);
+    end[i] = &seg->src;
+    end[1 - i] = &seg->dst;
+    for (int k = 0; k < 2; k++) {
+        sf->t.type[k] = (uint8_t)end[k]->type;
+        sf->t.len[k] = (uint32_t)MAX(end[k]->len, 0);
+        if (sf->t.len[k])
+            memcpy(bytes, end[k]->data, sf->t.len[k]);
+        bytes += sf->t.len[k];
+    }
     sf->t.port[i] = seg->sport;
     sf->t.port[1 - i] = seg->dport;
     sf->client_dir = 0;
@@ -226,7 +254,7 @@ subflow_new(const mptcp_seg_t *seg, bool src_is_initiator)
 static mptcp_conn_t *
 conn_new(packet_info *pinfo, int version)
 {
-    mptcp_conn_t *c = wmem_new0(wmem_file_scope(), mptcp_conn_t);
+    mptcp_conn_t *c = (mptcp_conn_t *)mptcp_conn_alloc0(sizeof(mptcp_conn_t));
 
     c->stream = next_stream++;
     c->version = version;
@@ -244,13 +272,30 @@ static int sender_ep(const mptcp_subflow_t *sf, int dir);
 static void
 adopt_orphans(mptcp_conn_t *c, mptcp_subflow_t *sf)
 {
-    for (guint i = 0; sf->orphans && i < wmem_array_get_count(sf->orphans); i++) {
-        mptcp_pkt_t *p = *(mptcp_pkt_t **)wmem_array_index(sf->orphans, i);
+    wmem_array_t *arr = orphans ? (wmem_array_t *)wmem_map_remove(orphans, GUINT_TO_POINTER(sf->ref)) : NULL;
+
+    for (guint i = 0; arr && i < wmem_array_get_count(arr); i++) {
+        mptcp_pkt_t *p = *(mptcp_pkt_t **)wmem_array_index(arr, i);
 
         p->ep = sender_ep(sf, p->dir);
         p->version = c->version;
     }
-    sf->orphans = NULL;        /* file scope: freed with the file */
+}                              /* the array is file scope: freed with the file */
+
+/** Keeps pkt, analysed while its subflow sf has no connection, for adopt_orphans(). */
+static void
+orphan_add(const mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
+{
+    wmem_array_t *arr;
+
+    if (!orphans)
+        orphans = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    arr = (wmem_array_t *)wmem_map_lookup(orphans, GUINT_TO_POINTER(sf->ref));
+    if (!arr) {
+        arr = wmem_array_new(wmem_file_scope(), sizeof(mptcp_pkt_t *));
+        wmem_map_insert(orphans, GUINT_TO_POINTER(sf->ref), arr);
+    }
+    wmem_array_append_one(arr, pkt);
 }
 
 static void
@@ -272,19 +317,24 @@ token_register(mptcp_conn_t *c, int ep)
 {
     uint32_t tok = c->ep[ep].token;
     unsigned i = UINT_MAX;
-    void **v = mptcp_htab_next(&conns_by_token, tok, &i);   /* one slot per token */
+    uint32_t *v = mptcp_htab_next(&conns_by_token, tok, &i);   /* one slot per token */
     wmem_array_t *arr;
 
     if (!v) {
-        mptcp_htab_add(&conns_by_token, wmem_file_scope(), tok, c);
+        mptcp_htab_add(&conns_by_token, wmem_file_scope(), tok, (c->stream + 1) << 1);
         return;
     }
-    if ((uintptr_t)*v & TOKEN_LIST) {
-        arr = (wmem_array_t *)((uintptr_t)*v & ~TOKEN_LIST);
+    if (*v & TOKEN_LIST) {
+        arr = *(wmem_array_t **)wmem_array_index(token_lists, *v >> 1);
     } else {
+        mptcp_conn_t *first = mptcp_conn_by_stream((*v >> 1) - 1);
+
+        if (!token_lists)
+            token_lists = wmem_array_new(wmem_file_scope(), sizeof(wmem_array_t *));
         arr = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
-        wmem_array_append_one(arr, *v);
-        *v = (void *)((uintptr_t)arr | TOKEN_LIST);
+        wmem_array_append_one(arr, first);
+        *v = wmem_array_get_count(token_lists) << 1 | TOKEN_LIST;
+        wmem_array_append_one(token_lists, arr);
     }
     wmem_array_append_one(arr, c);
 }
@@ -294,14 +344,18 @@ static mptcp_conn_t *const *
 token_owners(uint32_t token, guint *n)
 {
     unsigned i = UINT_MAX;
-    void **v = mptcp_htab_next(&conns_by_token, token, &i);
+    uint32_t *v = mptcp_htab_next(&conns_by_token, token, &i);
     wmem_array_t *arr;
 
-    if (!v || !((uintptr_t)*v & TOKEN_LIST)) {
-        *n = v ? 1 : 0;
-        return (mptcp_conn_t *const *)v;
+    if (!v) {
+        *n = 0;
+        return NULL;
     }
-    arr = (wmem_array_t *)((uintptr_t)*v & ~TOKEN_LIST);
+    if (!(*v & TOKEN_LIST)) {  /* the lone owner, in the table of all connections */
+        *n = 1;
+        return (mptcp_conn_t *const *)wmem_array_index(all_conns, (*v >> 1) - 1);
+    }
+    arr = *(wmem_array_t **)wmem_array_index(token_lists, *v >> 1);
     *n = wmem_array_get_count(arr);
     return (mptcp_conn_t *const *)wmem_array_get_raw(arr);
 }
@@ -342,8 +396,7 @@ conn_by_token(uint32_t token, const mptcp_seg_t *seg, int *ep_out)
             if (c->master) {
                 mptcp_subflow_t *m = c->master;
                 int srv_side = m->client_dir == 0 ? 1 : 0;   /* subflow side of endpoint 1 */
-                const address *recv_addr = ep == 1 ? &m->t.addr[srv_side] : &m->t.addr[1 - srv_side];
-                if (addresses_equal(recv_addr, &seg->dst))
+                if (sf_addr_is(m, ep == 1 ? srv_side : 1 - srv_side, &seg->dst))
                     score = 2;
             }
             if (score >= best_score) {   /* later connections win ties */
@@ -401,6 +454,34 @@ handle_capable(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, 
 /* }}} */
 
 /* {{{ MP_JOIN */
+/** Records the expected HMAC of an MP_JOIN SYN/ACK that carries another one (or whose packet had
+ * an MP_JOIN checked already: the last one computed is shown for each). */
+static void
+join_exp_note(const mptcp_pkt_t *pkt, uint64_t exp, uint64_t carried)
+{
+    bool again = (pkt->flags & (MPTCP_PF_JOIN_HMAC_OK | MPTCP_PF_JOIN_HMAC_BAD)) != 0;
+    uint64_t *v;
+
+    if (exp == carried && !again)
+        return;
+    if (!join_exps)
+        join_exps = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    v = (uint64_t *)wmem_map_lookup(join_exps, pkt);
+    if (!v) {
+        v = wmem_new(wmem_file_scope(), uint64_t);
+        wmem_map_insert(join_exps, pkt, v);
+    }
+    *v = exp;
+}
+
+uint64_t
+mptcp_conn_join_expected(const mptcp_pkt_t *pkt, uint64_t carried)
+{
+    const uint64_t *v = join_exps ? (const uint64_t *)wmem_map_lookup(join_exps, pkt) : NULL;
+
+    return v ? *v : carried;
+}
+
 static void
 handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o,
             mptcp_pkt_t *pkt)
@@ -449,7 +530,7 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
             int b = sender_ep(sf, d);       /* B answers the SYN */
             uint64_t exp = mptcp_join_synack_hmac(c->version, c->ep[b].key, c->ep[1 - b].key,
                                                   o->u.join.nonce, sf->dir[1 - d].nonce);
-            mptcp_pkt_ext(pkt)->join_expected_hmac = exp;
+            join_exp_note(pkt, exp, o->u.join.trunc_hmac);
             pkt->flags |= exp == o->u.join.trunc_hmac ? MPTCP_PF_JOIN_HMAC_OK : MPTCP_PF_JOIN_HMAC_BAD;
         }
         break;
@@ -468,12 +549,30 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
 /* }}} */
 
 /* {{{ addresses, priority, close */
+/** The addresses endpoint ep of c announced (address id -> mptcp_addr_t); NULL if none yet and
+ * not create. */
+static wmem_map_t *
+ep_addr_map(const mptcp_conn_t *c, int ep, bool create)
+{
+    void *key = GUINT_TO_POINTER((c->stream << 1 | (uint32_t)ep) + 1);
+    wmem_map_t *m = ep_addrs ? (wmem_map_t *)wmem_map_lookup(ep_addrs, key) : NULL;
+
+    if (!m && create) {
+        if (!ep_addrs)
+            ep_addrs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        m = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        wmem_map_insert(ep_addrs, key, m);
+    }
+    return m;
+}
+
 static void
 handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *pkt)
 {
     mptcp_conn_t *c = sf->conn;
     mptcp_endpoint_t *e;
     mptcp_addr_t *a;
+    wmem_map_t *addrs;
     int ep;
 
     if (!c || o->u.add.echo)
@@ -486,10 +585,9 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
         mptcp_pkt_ext(pkt)->add_expected_hmac = exp;
         pkt->flags |= exp == o->u.add.hmac ? MPTCP_PF_ADD_HMAC_OK : MPTCP_PF_ADD_HMAC_BAD;
     }
-    if (!e->addrs)
-        e->addrs = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    addrs = ep_addr_map(c, ep, true);
     /* RFC 8684 section 3.4.1: an address id identifies one address until it is removed */
-    a = (mptcp_addr_t *)wmem_map_lookup(e->addrs, GUINT_TO_POINTER(o->u.add.addr_id));
+    a = (mptcp_addr_t *)wmem_map_lookup(addrs, GUINT_TO_POINTER(o->u.add.addr_id));
     if (a && !a->removed && (a->addr.len != (o->u.add.ipv6 ? 16 : 4) ||
                              memcmp(a->addr.data, o->u.add.addr, a->addr.len) != 0 || a->port != o->u.add.port))
         pkt->flags |= MPTCP_PF_ADDR_ID_REUSED;
@@ -498,7 +596,7 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
                        o->u.add.ipv6 ? 16 : 4, o->u.add.addr);
     a->port = o->u.add.port;
     a->frame = pinfo->num;
-    wmem_map_insert(e->addrs, GUINT_TO_POINTER(o->u.add.addr_id), a);
+    wmem_map_insert(addrs, GUINT_TO_POINTER(o->u.add.addr_id), a);
 }
 
 static void
@@ -506,14 +604,14 @@ handle_rm_addr(const mptcp_seg_t *seg, mptcp_subflow_t *sf, int d, unsigned opto
                mptcp_pkt_t *pkt)
 {
     mptcp_conn_t *c = sf->conn;
-    mptcp_endpoint_t *e;
+    wmem_map_t *addrs;
 
     if (!c)
         return;
-    e = &c->ep[sender_ep(sf, d)];
-    for (unsigned i = 0; i < o->u.rm.count && e->addrs; i++) {
+    addrs = ep_addr_map(c, sender_ep(sf, d), false);
+    for (unsigned i = 0; i < o->u.rm.count && addrs; i++) {
         uint8_t id = mptcp_tvb_u8(seg->tvb, optoff + 3 + i);
-        mptcp_addr_t *a = (mptcp_addr_t *)wmem_map_lookup(e->addrs, GUINT_TO_POINTER(id));
+        mptcp_addr_t *a = (mptcp_addr_t *)wmem_map_lookup(addrs, GUINT_TO_POINTER(id));
         if (a) {
             a->removed = true;
             mptcp_pkt_ext_t *x = mptcp_pkt_ext(pkt);
@@ -769,10 +867,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     handle_options(pinfo, seg, sf, d, pkt, &has_capable, &has_join);
     post_handshake_checks(pinfo, seg, sf, d, pkt, has_capable, has_join);
     snapshot_into_pkt(sf, d, pkt);
-    if (!sf->conn) {
-        if (!sf->orphans)
-            sf->orphans = wmem_array_new(wmem_file_scope(), sizeof(mptcp_pkt_t *));
-        wmem_array_append_one(sf->orphans, pkt);
-    }
+    if (!sf->conn)
+        orphan_add(sf, pkt);
     return sf;
 }

@@ -57,7 +57,7 @@ static et_dissector_info_t mptcp_et_info = { &mptcp_endpoint_filter_type };
 
 /** The connection's identity: client and server address/port of its first subflow. */
 static void
-conn_identity(const mptcp_tap_info_t *ti, const address **addr, uint16_t *port)
+conn_identity(const mptcp_tap_info_t *ti, address *addr, uint16_t *port)
 {
     mptcp_conn_ends(mptcp_pkt_conn(ti->pkt), addr, port);
 }
@@ -67,7 +67,7 @@ mptcp_conv_packet(void *pct, packet_info *pinfo, epan_dissect_t *edt _U_, const 
 {
     conv_hash_t *hash = (conv_hash_t *)pct;
     const mptcp_tap_info_t *ti = (const mptcp_tap_info_t *)vip;
-    const address *addr[2];
+    address addr[2];
     uint16_t port[2];
     int s, r;
 
@@ -77,7 +77,7 @@ mptcp_conv_packet(void *pct, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     r = 1 - s;
     hash->flags = flags;
     conn_identity(ti, addr, port);
-    add_conversation_table_data_with_conv_id(hash, addr[s], addr[r], port[s], port[r],
+    add_conversation_table_data_with_conv_id(hash, &addr[s], &addr[r], port[s], port[r],
                                              (conv_id_t)mptcp_pkt_conn(ti->pkt)->stream, 1, pinfo->fd->pkt_len,
                                              &pinfo->rel_ts, &pinfo->abs_ts, &mptcp_ct_info, CONVERSATION_TCP);
     return TAP_PACKET_REDRAW;
@@ -88,7 +88,7 @@ mptcp_endpoint_packet(void *pit, packet_info *pinfo, epan_dissect_t *edt _U_, co
 {
     conv_hash_t *hash = (conv_hash_t *)pit;
     const mptcp_tap_info_t *ti = (const mptcp_tap_info_t *)vip;
-    const address *addr[2];
+    address addr[2];
     uint16_t port[2];
     int s, r;
 
@@ -98,8 +98,8 @@ mptcp_endpoint_packet(void *pit, packet_info *pinfo, epan_dissect_t *edt _U_, co
     r = 1 - s;
     hash->flags = flags;
     conn_identity(ti, addr, port);
-    add_endpoint_table_data(hash, addr[s], port[s], TRUE, 1, pinfo->fd->pkt_len, &mptcp_et_info, ENDPOINT_TCP);
-    add_endpoint_table_data(hash, addr[r], port[r], FALSE, 1, pinfo->fd->pkt_len, &mptcp_et_info, ENDPOINT_TCP);
+    add_endpoint_table_data(hash, &addr[s], port[s], TRUE, 1, pinfo->fd->pkt_len, &mptcp_et_info, ENDPOINT_TCP);
+    add_endpoint_table_data(hash, &addr[r], port[r], FALSE, 1, pinfo->fd->pkt_len, &mptcp_et_info, ENDPOINT_TCP);
     return TAP_PACKET_REDRAW;
 }
 

@@ -47,6 +47,14 @@ typedef struct {
     mptcp_pkt_t *pkt;          /**< its result: the data slot gets the wait */
 } do_pend_t;
 
+/** What a direction has only while bytes are missing below captured ones (GLib heap: made at
+ * the first gap, freed when the gaps close and nothing waits; in-order data never has it). */
+typedef struct {
+    do_iv_t *iv;               /**< sorted, disjoint, all above complete (NULL when none) */
+    mptcp_heap_t pending;      /**< do_pend_t, smallest start first (freed whenever it empties) */
+    unsigned niv, capiv;
+} do_gaps_t;
+
 /** One direction of data (by sending endpoint); fields ordered by size. */
 typedef struct {
     uint64_t base;             /**< raw DSN of relative 0 */
@@ -54,13 +62,12 @@ typedef struct {
     uint64_t ack;              /**< highest DATA_ACK of the peer that counts */
     uint64_t edge;             /**< right edge: highest DATA_ACK + data window */
     uint64_t complete;         /**< every byte below it has been captured */
-    do_iv_t *iv;               /**< sorted, disjoint, all above complete (NULL when none) */
-    mptcp_heap_t pending;      /**< do_pend_t, smallest start first (freed whenever it empties) */
-    /* statistics (first pass) */
+    do_gaps_t *gaps;           /**< NULL: no gap, nothing waits */
+    /* statistics (first pass; packet counts fit 32 bits, as frame numbers do) */
     int64_t limited_since, limited_ns, last_ns;
-    uint64_t zero_windows;     /**< DATA_ACKs of the peer with window 0 */
-    uint64_t spurious_pkts, spurious_bytes;
-    unsigned niv, capiv;
+    uint64_t spurious_bytes;
+    uint32_t zero_windows;     /**< DATA_ACKs of the peer with window 0 */
+    uint32_t spurious_pkts;
     bool based, keyed;
     bool has_end, has_ack, has_edge, has_complete;
     bool limited;              /**< window-full since limited_since, not yet reopened */
@@ -98,36 +105,59 @@ do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
 }
 
 /* {{{ captured bytes above the complete point */
+static do_gaps_t *
+gaps_of(do_dir_t *d)
+{
+    if (!d->gaps)
+        d->gaps = g_new0(do_gaps_t, 1);
+    return d->gaps;
+}
+
+/** Frees the direction's gap state once the gaps are closed and nothing waits. */
+static void
+gaps_release(do_dir_t *d)
+{
+    do_gaps_t *g = d->gaps;
+
+    if (!g || g->niv || g->pending.n)
+        return;
+    g_free(g->iv);
+    mptcp_heap_free(&g->pending, NULL);
+    g_free(g);
+    d->gaps = NULL;
+}
+
 static void
 iv_add_gap(do_dir_t *d, uint64_t lo, uint64_t hi)
 {
+    do_gaps_t *g = gaps_of(d);
     unsigned i = 0, j;
 
-    while (i < d->niv && d->iv[i].hi < lo)
+    while (i < g->niv && g->iv[i].hi < lo)
         i++;
     /* merge every interval that overlaps or touches [lo, hi) */
-    for (j = i; j < d->niv && d->iv[j].lo <= hi; j++) {
-        lo = MIN(lo, d->iv[j].lo);
-        hi = MAX(hi, d->iv[j].hi);
+    for (j = i; j < g->niv && g->iv[j].lo <= hi; j++) {
+        lo = MIN(lo, g->iv[j].lo);
+        hi = MAX(hi, g->iv[j].hi);
     }
     if (j == i) {
-        d->iv = (do_iv_t *)mptcp_grow(NULL, d->iv, &d->capiv, d->niv + 1, sizeof(do_iv_t));
-        memmove(&d->iv[i + 1], &d->iv[i], (d->niv - i) * sizeof(do_iv_t));
-        d->niv++;
+        g->iv = (do_iv_t *)mptcp_grow(NULL, g->iv, &g->capiv, g->niv + 1, sizeof(do_iv_t));
+        memmove(&g->iv[i + 1], &g->iv[i], (g->niv - i) * sizeof(do_iv_t));
+        g->niv++;
     } else if (j > i + 1) {
-        memmove(&d->iv[i + 1], &d->iv[j], (d->niv - j) * sizeof(do_iv_t));
-        d->niv -= j - i - 1;
+        memmove(&g->iv[i + 1], &g->iv[j], (g->niv - j) * sizeof(do_iv_t));
+        g->niv -= j - i - 1;
     }
-    d->iv[i].lo = lo;
-    d->iv[i].hi = hi;
+    g->iv[i].lo = lo;
+    g->iv[i].hi = hi;
     /* the complete point runs through the first interval if it touches it */
-    if (d->iv[0].lo <= d->complete) {
-        d->complete = MAX(d->complete, d->iv[0].hi);
-        memmove(&d->iv[0], &d->iv[1], (d->niv - 1) * sizeof(do_iv_t));
-        if (--d->niv == 0) {
-            g_free(d->iv);         /* the gaps are closed: no array kept */
-            d->iv = NULL;
-            d->capiv = 0;
+    if (g->iv[0].lo <= d->complete) {
+        d->complete = MAX(d->complete, g->iv[0].hi);
+        memmove(&g->iv[0], &g->iv[1], (g->niv - 1) * sizeof(do_iv_t));
+        if (--g->niv == 0) {
+            g_free(g->iv);         /* the gaps are closed: no array kept */
+            g->iv = NULL;
+            g->capiv = 0;
         }
     }
 }
@@ -139,7 +169,7 @@ iv_add(do_dir_t *d, uint64_t lo, uint64_t hi)
         return;
     if (lo < d->complete)
         lo = d->complete;
-    if (MPTCP_LIKELY(lo == d->complete && (d->niv == 0 || d->iv[0].lo > hi))) {
+    if (MPTCP_LIKELY(lo == d->complete && (!d->gaps || d->gaps->niv == 0 || d->gaps->iv[0].lo > hi))) {
         d->complete = hi;          /* in order: what the general case ends with, no entry */
         return;
     }
@@ -250,16 +280,20 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
     }
     if (s > d->complete) {
         do_pend_t pend = { s, t, pkt };
-        mptcp_heap_push(&d->pending, NULL, &pend, sizeof(pend));
+        mptcp_heap_push(&gaps_of(d)->pending, NULL, &pend, sizeof(pend));
         mptcp_pkt_reserve_hol(pkt);
     }
     iv_add(d, s, e);
-    for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->pending)) && top->start <= d->complete;) {
+    if (MPTCP_LIKELY(!d->gaps))
+        return;
+    for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->gaps->pending)) &&
+                               top->start <= d->complete;) {
         mptcp_pkt_set_hol(top->pkt, t - top->t, pkt->frame);
-        mptcp_heap_pop(&d->pending, sizeof(do_pend_t));
-        if (!d->pending.n)
-            mptcp_heap_free(&d->pending, NULL);
+        mptcp_heap_pop(&d->gaps->pending, sizeof(do_pend_t));
+        if (!d->gaps->pending.n)
+            mptcp_heap_free(&d->gaps->pending, NULL);
     }
+    gaps_release(d);
 }
 
 /** The window flags of a packet carrying a DATA_ACK; returns the shift (-1: unknown). */
@@ -297,7 +331,7 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
         return;
     dc = (do_conn_t *)c->do_priv;
     if (!dc) {
-        dc = wmem_new0(wmem_file_scope(), do_conn_t);
+        dc = (do_conn_t *)mptcp_conn_alloc0(sizeof(do_conn_t));
         c->do_priv = dc;
     }
     dc->d[pkt->ep].last_ns = t;
@@ -329,10 +363,14 @@ mptcp_dataorder_cleanup(void)
         do_conn_t *dc = (do_conn_t *)mptcp_conn_by_stream(i)->do_priv;
 
         for (int e = 0; dc && e < 2; e++) {
-            g_free(dc->d[e].iv);
-            dc->d[e].iv = NULL;
-            dc->d[e].niv = dc->d[e].capiv = 0;
-            mptcp_heap_free(&dc->d[e].pending, NULL);
+            do_gaps_t *g = dc->d[e].gaps;
+
+            if (g) {
+                g_free(g->iv);
+                mptcp_heap_free(&g->pending, NULL);
+                g_free(g);
+                dc->d[e].gaps = NULL;
+            }
         }
     }
 }

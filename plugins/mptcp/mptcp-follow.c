@@ -376,13 +376,13 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     bool changed = false;
 
     if (fi->client_port == 0) {
-        const address *addr[2];
+        address addr[2];
         uint16_t port[2];
 
         mptcp_conn_ends(c, addr, port);
-        copy_address(&fi->client_ip, addr[0]);
+        copy_address(&fi->client_ip, &addr[0]);
         fi->client_port = port[0];
-        copy_address(&fi->server_ip, addr[1]);
+        copy_address(&fi->server_ip, &addr[1]);
         fi->server_port = port[1];
     }
     for (int k = 0; k < 2; k++)

@@ -138,7 +138,6 @@ typedef struct {
     mptcp_pkt_t *syn_pkt;      /**< the SYN (its subflow: mptcp_pkt_sf(syn_pkt)), placed once the key is
                                 * known or at fallback */
     const uint8_t *syn_bytes;  /**< its captured payload (file scope), for Follow's first pass */
-    wmem_map_t *addrs;         /**< address id -> mptcp_addr_t announced by this endpoint */
     uint32_t token;            /**< most significant 32 bits of H(key) (RFC 8684 section 3.1) */
     uint32_t syn_len;
     uint32_t syn_rel;          /**< its length: Linux numbers the data after it from IDSN + 1, so
@@ -209,33 +208,42 @@ typedef struct {
 } mptcp_sfdir_t;
 
 /** A subflow's TCP 4-tuple: [0] the SYN sender (or the first sender seen), [1] its peer. The
- * addresses' bytes follow the subflow in its allocation. */
+ * addresses' bytes follow the subflow in its allocation, [0]'s first (mptcp_subflow_addr()):
+ * 16 bytes instead of two 24-byte address structures. */
 typedef struct {
-    address addr[2];
+    uint32_t len[2];           /**< address lengths */
     uint16_t port[2];
+    uint8_t type[2];           /**< address_type (< 256: AT_END_OF_LIST plus the registered ones) */
 } mptcp_tuple_t;
 
 struct mptcp_sf {
     mptcp_conn_t *conn;        /**< NULL until linked (JOIN with unknown token) */
     void *claim_conv;          /**< mptcp-reasm.c: the subflow's TCP conversation it claimed
                                 * (conversation_t *; NULL: none yet) */
-    wmem_array_t *orphans;     /**< mptcp_pkt_t * analysed before the subflow had a connection
-                                * (first pass; filled in when it gets one) */
-    mptcp_tuple_t t;           /**< the 4-tuple (the key of the subflow table, mptcp-conn.c) */
     uint32_t index;            /**< subflow number within its connection (0 = initial) */
     uint32_t ref;              /**< 1 + its index in mptcp_pkt_sfs (mptcp_pkt_t.sf_ref) */
     uint32_t tcp_stream;       /**< tcp.stream, once TCP has seen it */
     uint32_t claim_from;       /**< mptcp-reasm.c: the claim holds from this frame on */
     uint32_t wscale_frame;     /**< the frame after which both are known (0: not yet) */
+    mptcp_tuple_t t;           /**< the 4-tuple (the key of the subflow table, mptcp-conn.c) */
     uint8_t wscale[2];         /**< per direction, its first SYN: MPTCP_WS_* (mptcp-dataorder.c) */
-    uint8_t client_dir;        /**< which subflow direction (0/1) the connection's client sends on */
+    uint8_t client_dir : 1;    /**< which subflow direction (0/1) the connection's client sends on */
+    uint8_t addr_ids_known : 2; /**< bit d set: dir[d].addr_id was announced (JOIN) or is 0 (initial) */
     bool tcp_stream_known : 1;
     bool is_join : 1;          /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
     bool syn_seen : 1, synack_seen : 1;
     bool dupack_attached : 1;  /**< a segment with an MPTCP option was seen (first pass) */
-    uint8_t addr_ids_known;    /**< bit d set: dir[d].addr_id was announced (JOIN) or is 0 (initial) */
     mptcp_sfdir_t dir[2];
 };
+
+/** Address i of the subflow's 4-tuple (mptcp_tuple_t): valid as long as the subflow (file scope). */
+static inline void
+mptcp_subflow_addr(const mptcp_subflow_t *sf, int i, address *out)
+{
+    const uint8_t *bytes = (const uint8_t *)(sf + 1) + (i ? sf->t.len[0] : 0);
+
+    set_address(out, sf->t.type[i], (int)sf->t.len[i], sf->t.len[i] ? bytes : NULL);
+}
 
 /** The connection of a result's subflow (NULL while it has none): a subflow is linked at most
  * once, and the results analysed before that are its orphans, adopted then, so this is the
@@ -301,6 +309,8 @@ void mptcp_conn_init(void);
 void mptcp_conn_cleanup(void);
 mptcp_subflow_t *mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
 bool mptcp_conn_any(void);
+/** size zeroed bytes of file scope for a connection's or subflow's state (never freed alone). */
+void *mptcp_conn_alloc0(size_t size);
 mptcp_conn_t *mptcp_conn_by_stream(uint32_t stream);
 uint32_t mptcp_conn_count(void);
 /** The connection's first subflow (the initial one when its handshake was captured). */
@@ -312,11 +322,15 @@ mptcp_conn_subflow(const mptcp_conn_t *c, uint32_t i)
 {
     return c->subflows[i];
 }
-/** Client end [0] and server end [1] of a subflow: the client is the connection's client. */
-void mptcp_subflow_ends(const mptcp_subflow_t *sf, const address *addr[2], uint16_t port[2]);
+/** Client end [0] and server end [1] of a subflow: the client is the connection's client. The
+ * addresses' bytes are the subflow's (file scope). */
+void mptcp_subflow_ends(const mptcp_subflow_t *sf, address addr[2], uint16_t port[2]);
 /** The connection's ends: those of its first subflow. */
-void mptcp_conn_ends(const mptcp_conn_t *c, const address *addr[2], uint16_t port[2]);
+void mptcp_conn_ends(const mptcp_conn_t *c, address addr[2], uint16_t port[2]);
 mptcp_subflow_t *mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir);
+/** The truncated HMAC the first pass expected on pkt's MP_JOIN SYN/ACK option, which carries
+ * carried (RFC 8684 section 3.2). */
+uint64_t mptcp_conn_join_expected(const mptcp_pkt_t *pkt, uint64_t carried);
 
 /* mptcp-dsn.c */
 void mptcp_dsn_init(void);

@@ -149,7 +149,7 @@ mptcp_latency_update(const mptcp_fp_t *fp)
         return;
     lc = (lat_conn_t *)c->lat_priv;
     if (!lc) {
-        lc = wmem_new0(wmem_file_scope(), lat_conn_t);
+        lc = (lat_conn_t *)mptcp_conn_alloc0(sizeof(lat_conn_t));
         c->lat_priv = lc;
     }
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */

@@ -182,7 +182,7 @@ render_join_check(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_
         proto_item_set_generated(ti);
         if (o->u.join.kind == MPTCP_JOIN_SYNACK) {
             ti = proto_tree_add_uint64(t, hf_join_expected_hmac, tvb, 0, 0,
-                                       mptcp_pkt_ext_const(pkt)->join_expected_hmac);
+                                       mptcp_conn_join_expected(pkt, o->u.join.trunc_hmac));
             proto_item_set_generated(ti);
         }
         if (pkt->flags & MPTCP_PF_JOIN_HMAC_BAD)

@@ -86,7 +86,6 @@ typedef struct {
 typedef struct {
     mptcp_frames_t reinj_of;   /**< earlier frames (other subflows) with the same data */
     mptcp_frames_t reinj_in;   /**< later frames (other subflows); filled on later packets' first pass */
-    uint64_t join_expected_hmac; /**< truncated HMAC expected on a JOIN SYN/ACK (if computed) */
     uint64_t add_expected_hmac;
     wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for */
     uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when the packet's

@@ -389,7 +389,7 @@ conn_get(const mptcp_conn_t *c)
     reasm_conn_t *rc = (reasm_conn_t *)c->reasm_priv;
 
     if (!rc) {
-        rc = wmem_new0(wmem_file_scope(), reasm_conn_t);
+        rc = (reasm_conn_t *)mptcp_conn_alloc0(sizeof(reasm_conn_t));
         ((mptcp_conn_t *)c)->reasm_priv = rc;
     }
     return rc;
@@ -1089,7 +1089,7 @@ typedef struct {
 static uint32_t
 as_first_subflow(const app_ctx_t *x, packet_info *pinfo, endpoints_t *save)
 {
-    const address *addr[2];
+    address addr[2];
     uint16_t port[2];
     int e = x->ep == 0 ? 0 : 1;
 
@@ -1098,8 +1098,8 @@ as_first_subflow(const app_ctx_t *x, packet_info *pinfo, endpoints_t *save)
     copy_address_shallow(&save->dst, &pinfo->dst);
     save->sport = pinfo->srcport;
     save->dport = pinfo->destport;
-    copy_address_shallow(&pinfo->src, addr[e]);
-    copy_address_shallow(&pinfo->dst, addr[1 - e]);
+    copy_address_shallow(&pinfo->src, &addr[e]);
+    copy_address_shallow(&pinfo->dst, &addr[1 - e]);
     pinfo->srcport = port[e];
     pinfo->destport = port[1 - e];
     return x->conn->inferred ? 0 : port[1];

@@ -434,11 +434,11 @@ mptcp_stats_sf_role(const conn_stat_t *c, const sf_stat_t *ss)
 void
 mptcp_stats_sf_ends(const mptcp_subflow_t *sf, char addr[2][WS_INET6_ADDRSTRLEN], uint16_t port[2])
 {
-    const address *a[2];
+    address a[2];
 
     mptcp_subflow_ends(sf, a, port);
-    address_to_str_buf(a[0], addr[0], WS_INET6_ADDRSTRLEN);
-    address_to_str_buf(a[1], addr[1], WS_INET6_ADDRSTRLEN);
+    address_to_str_buf(&a[0], addr[0], WS_INET6_ADDRSTRLEN);
+    address_to_str_buf(&a[1], addr[1], WS_INET6_ADDRSTRLEN);
 }
 
 double

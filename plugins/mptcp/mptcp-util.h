@@ -86,15 +86,52 @@ mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, 
     return mptcp_grow(scope, v, &cap, need, elt);
 }
 
-/* ---- hash table of pointers by a 32-bit key ---------------------------------------------- */
+/* ---- slab -------------------------------------------------------------------------------- */
+
+/** Small objects that live as long as their wmem scope (never freed one by one), carved from
+ * 64 KiB slabs 8 bytes apart: wmem's block allocator puts a 16-byte header before each
+ * allocation and rounds it up to 16 bytes (the per-connection structures: tens of thousands of
+ * connections on a busy server). */
+#define MPTCP_SLAB_SIZE (64 * 1024)
+
+typedef struct {
+    uint8_t *next;                 /**< the current slab's first free byte */
+    size_t left;
+} mptcp_slab_t;
+
+/** size zeroed bytes from s (scope: the slabs' wmem allocator, always the same for s). */
+static inline void *
+mptcp_slab_alloc0(mptcp_slab_t *s, wmem_allocator_t *scope, size_t size)
+{
+    void *p;
+
+    size = (size + 7) & ~(size_t)7;
+    if (size > MPTCP_SLAB_SIZE / 16)
+        return wmem_alloc0(scope, size);
+    if (size > s->left) {
+        s->next = (uint8_t *)wmem_alloc(scope, MPTCP_SLAB_SIZE);
+        s->left = MPTCP_SLAB_SIZE;
+    }
+    p = s->next;
+    s->next += size;
+    s->left -= size;
+    return memset(p, 0, size);
+}
+
+/* ---- hash table of 32-bit values by a 32-bit key ----------------------------------------- */
 
 /** Open addressing, linear probing, load at most 3/4, no removal: a 32-bit key (a token, or a
- * hash the caller computes) and a pointer per slot, 12 bytes, where a wmem_map entry is a
- * 24-byte item with its allocation header plus a bucket (the subflow and token tables hold two
- * entries per connection). Equal keys may repeat: the caller tells their values apart. */
+ * hash the caller computes) and a non-zero 32-bit value (a reference the caller resolves) per
+ * 8-byte slot, where a wmem_map entry is a 24-byte item with its allocation header plus a bucket
+ * (the subflow and token tables hold two entries per connection). Equal keys may repeat: the
+ * caller tells their values apart. */
 typedef struct {
-    uint32_t *keys;
-    void **vals;                   /**< NULL: an empty slot */
+    uint32_t key;
+    uint32_t val;                  /**< 0: an empty slot */
+} mptcp_htab_slot_t;
+
+typedef struct {
+    mptcp_htab_slot_t *s;
     unsigned n, cap;               /**< cap: 0 or a power of two */
 } mptcp_htab_t;
 
@@ -105,53 +142,51 @@ mptcp_htab_home(const mptcp_htab_t *t, uint32_t key)
 }
 
 /** The slots holding key, one after the other: *i = UINT_MAX for the first; returns a pointer to
- * the slot's value (which the caller may replace by another non-NULL one), NULL after the last. */
-static inline void **
+ * the slot's value (which the caller may replace by another non-zero one), NULL after the last. */
+static inline uint32_t *
 mptcp_htab_next(const mptcp_htab_t *t, uint32_t key, unsigned *i)
 {
     unsigned j;
 
     if (!t->cap)
         return NULL;
-    for (j = *i == UINT_MAX ? mptcp_htab_home(t, key) : (*i + 1) & (t->cap - 1); t->vals[j];
+    for (j = *i == UINT_MAX ? mptcp_htab_home(t, key) : (*i + 1) & (t->cap - 1); t->s[j].val;
          j = (j + 1) & (t->cap - 1)) {
-        if (t->keys[j] == key) {
+        if (t->s[j].key == key) {
             *i = j;
-            return &t->vals[j];
+            return &t->s[j].val;
         }
     }
     return NULL;
 }
 
 static inline void
-mptcp_htab_put(mptcp_htab_t *t, uint32_t key, void *val)
+mptcp_htab_put(mptcp_htab_t *t, uint32_t key, uint32_t val)
 {
     unsigned j = mptcp_htab_home(t, key);
 
-    while (t->vals[j])
+    while (t->s[j].val)
         j = (j + 1) & (t->cap - 1);
-    t->keys[j] = key;
-    t->vals[j] = val;
+    t->s[j].key = key;
+    t->s[j].val = val;
     t->n++;
 }
 
-/** Adds val (not NULL) under key; scope: the wmem allocator of the table. */
+/** Adds val (not 0) under key; scope: the wmem allocator of the table. */
 static inline void
-mptcp_htab_add(mptcp_htab_t *t, wmem_allocator_t *scope, uint32_t key, void *val)
+mptcp_htab_add(mptcp_htab_t *t, wmem_allocator_t *scope, uint32_t key, uint32_t val)
 {
     if ((t->n + 1) * 4 > t->cap * 3) {
         mptcp_htab_t old = *t;
 
         t->cap = old.cap ? old.cap * 2 : 16;
         t->n = 0;
-        t->keys = (uint32_t *)wmem_alloc(scope, t->cap * sizeof(uint32_t));
-        t->vals = (void **)wmem_alloc0(scope, t->cap * sizeof(void *));
+        t->s = (mptcp_htab_slot_t *)wmem_alloc0(scope, t->cap * sizeof(mptcp_htab_slot_t));
         for (unsigned i = 0; i < old.cap; i++) {
-            if (old.vals[i])
-                mptcp_htab_put(t, old.keys[i], old.vals[i]);
+            if (old.s[i].val)
+                mptcp_htab_put(t, old.s[i].key, old.s[i].val);
         }
-        wmem_free(scope, old.keys);
-        wmem_free(scope, old.vals);
+        wmem_free(scope, old.s);
     }
     mptcp_htab_put(t, key, val);
 }
