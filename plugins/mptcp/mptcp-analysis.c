@@ -79,8 +79,8 @@ render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_
         ti = proto_tree_add_string(t, hf_subflows, tvb, 0, 0, wmem_strbuf_get_str(sb));
         proto_item_set_generated(ti);
     }
-    if (pkt->version >= 0) {
-        ti = proto_tree_add_uint(t, hf_version, tvb, 0, 0, (uint32_t)pkt->version);
+    if (mptcp_pkt_version(pkt) >= 0) {
+        ti = proto_tree_add_uint(t, hf_version, tvb, 0, 0, (uint32_t)mptcp_pkt_version(pkt));
         proto_item_set_generated(ti);
     }
     if (c->inferred) {
@@ -88,13 +88,13 @@ render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_
         proto_item_append_text(ti, " (handshake not captured: grouped by data sequence numbers)");
         proto_item_set_generated(ti);
     }
-    if (pkt->keys & 1) {
+    if (mptcp_pkt_keys(pkt) & 1) {
         ti = proto_tree_add_uint64(t, hf_client_key, tvb, 0, 0, c->ep[0].key);
         proto_item_set_generated(ti);
         ti = proto_tree_add_uint(t, hf_client_token, tvb, 0, 0, c->ep[0].token);
         proto_item_set_generated(ti);
     }
-    if (pkt->keys & 2) {
+    if (mptcp_pkt_keys(pkt) & 2) {
         ti = proto_tree_add_uint64(t, hf_server_key, tvb, 0, 0, c->ep[1].key);
         proto_item_set_generated(ti);
         ti = proto_tree_add_uint(t, hf_server_token, tvb, 0, 0, c->ep[1].token);
@@ -107,8 +107,8 @@ render_connection(proto_tree *t, tvbuff_t *tvb, packet_info *pinfo, const mptcp_
     ti = proto_tree_add_boolean(t, hf_sf_backup, tvb, 0, 0, (pkt->flags & MPTCP_PF_BACKUP) != 0);
     proto_item_set_generated(ti);
     for (int d = 0; d < 2; d++) {
-        if (pkt->addr_ids_known & (1u << d)) {
-            ti = proto_tree_add_uint(t, hf_sf_addrid[d], tvb, 0, 0, pkt->addr_id[d]);
+        if (mptcp_pkt_addr_ids_known(pkt) & (1u << d)) {
+            ti = proto_tree_add_uint(t, hf_sf_addrid[d], tvb, 0, 0, mptcp_pkt_addr_id(pkt, d));
             proto_item_set_generated(ti);
         }
     }
@@ -124,10 +124,10 @@ render_frames(proto_tree *t, int hf, tvbuff_t *tvb, const mptcp_frames_t *f)
 }
 
 /** Flags for which mptcp_analysis_render() adds an expert info or a column note. */
-#define RENDER_NOTE_FLAGS (MPTCP_PF_NO_MAPPING | MPTCP_PF_ECHO_MISMATCH | MPTCP_PF_FASTCLOSE_BAD | \
-                           MPTCP_PF_ADDR_ID_REUSED | MPTCP_PF_JOIN_REJECTED | MPTCP_PF_FALLBACK | \
-                           MPTCP_PF_REINJECTION | MPTCP_PF_ZERO_WINDOW | MPTCP_PF_LOST_ON_PATH | \
-                           MPTCP_PF_PEER_NOTE)
+#define RENDER_NOTE_FLAGS (MPTCP_PF_NO_MAPPING | MPTCP_PF_FALLBACK | MPTCP_PF_REINJECTION | \
+                           MPTCP_PF_ZERO_WINDOW | MPTCP_PF_LOST_ON_PATH | MPTCP_PF_PEER_NOTE)
+#define RENDER_NOTE_XFLAGS (MPTCP_PX_ECHO_MISMATCH | MPTCP_PX_FASTCLOSE_BAD | MPTCP_PX_ADDR_ID_REUSED | \
+                            MPTCP_PX_JOIN_REJECTED)
 
 void
 mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_pkt_t *pkt)
@@ -137,7 +137,8 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
 
     if (!mptcp_pkt_sf(pkt) || !mptcp_prefs.analyze)
         return;
-    if (!tcp_tree && !(pkt->flags & RENDER_NOTE_FLAGS) && !mptcp_dataorder_has_note(pkt))
+    if (!tcp_tree && !(pkt->flags & RENDER_NOTE_FLAGS) && !mptcp_pkt_xflag(pkt, RENDER_NOTE_XFLAGS) &&
+        !mptcp_dataorder_has_note(pkt))
         return;     /* no items wanted (packet-mptcp.c) and no expert info or column note */
     ai = proto_tree_add_item(tcp_tree, hf_analysis, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(ai);
@@ -163,13 +164,13 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
     }
     if (pkt->flags & MPTCP_PF_NO_MAPPING)
         expert_add_info(pinfo, ai, &ei_missing_mapping);
-    if (pkt->flags & MPTCP_PF_ECHO_MISMATCH)
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_ECHO_MISMATCH))
         expert_add_info(pinfo, ai, &ei_echoed_key_mismatch);
-    if (pkt->flags & MPTCP_PF_FASTCLOSE_BAD)
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_FASTCLOSE_BAD))
         expert_add_info(pinfo, ai, &ei_fastclose_key);
-    if (pkt->flags & MPTCP_PF_ADDR_ID_REUSED)
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_ADDR_ID_REUSED))
         expert_add_info(pinfo, ai, &ei_addr_id_reused);
-    if (pkt->flags & MPTCP_PF_JOIN_REJECTED)
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_JOIN_REJECTED))
         expert_add_info(pinfo, ai, &ei_join_rejected);
     if (pkt->flags & MPTCP_PF_FALLBACK) {
         ti = proto_tree_add_boolean(t, hf_fallback, tvb, 0, 0, TRUE);

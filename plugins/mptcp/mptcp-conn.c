@@ -274,12 +274,16 @@ adopt_orphans(mptcp_conn_t *c, mptcp_subflow_t *sf)
 {
     wmem_array_t *arr = orphans ? (wmem_array_t *)wmem_map_remove(orphans, GUINT_TO_POINTER(sf->ref)) : NULL;
 
-    for (guint i = 0; arr && i < wmem_array_get_count(arr); i++) {
+    guint n = arr ? wmem_array_get_count(arr) : 0;
+
+    for (guint i = 0; i < n; i++) {
         mptcp_pkt_t *p = *(mptcp_pkt_t **)wmem_array_index(arr, i);
 
-        p->ep = sender_ep(sf, p->dir);
-        p->version = c->version;
+        mptcp_pkt_set_flag2(p, MPTCP_PF_EP_SHIFT, sender_ep(sf, mptcp_pkt_dir(p)));
     }
+    /* every earlier result of the subflow is an orphan: its entries of the subflow's log */
+    if (n)
+        mptcp_pkt_adopt_version(sf->ref, (*(mptcp_pkt_t **)wmem_array_index(arr, n - 1))->frame, c->version);
 }                              /* the array is file scope: freed with the file */
 
 /** Keeps pkt, analysed while its subflow sf has no connection, for adopt_orphans(). */
@@ -446,7 +450,7 @@ handle_capable(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, 
     if (o->u.cap.has_recvkey) {
         mptcp_endpoint_t *peer = &c->ep[1 - ep];
         if (peer->key_known && peer->key != o->u.cap.recvkey)
-            pkt->flags |= MPTCP_PF_ECHO_MISMATCH;
+            mptcp_pkt_ext(pkt)->flags |= MPTCP_PX_ECHO_MISMATCH;
         else
             endpoint_set_key(c, 1 - ep, o->u.cap.recvkey);
     }
@@ -590,7 +594,7 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
     a = (mptcp_addr_t *)wmem_map_lookup(addrs, GUINT_TO_POINTER(o->u.add.addr_id));
     if (a && !a->removed && (a->addr.len != (o->u.add.ipv6 ? 16 : 4) ||
                              memcmp(a->addr.data, o->u.add.addr, a->addr.len) != 0 || a->port != o->u.add.port))
-        pkt->flags |= MPTCP_PF_ADDR_ID_REUSED;
+        mptcp_pkt_ext(pkt)->flags |= MPTCP_PX_ADDR_ID_REUSED;
     a = wmem_new0(wmem_file_scope(), mptcp_addr_t);
     alloc_address_wmem(wmem_file_scope(), &a->addr, o->u.add.ipv6 ? AT_IPv6 : AT_IPv4,
                        o->u.add.ipv6 ? 16 : 4, o->u.add.addr);
@@ -633,7 +637,7 @@ handle_fastclose(mptcp_subflow_t *sf, int d, const mptcp_opt_t *o, mptcp_pkt_t *
         return;
     peer = &c->ep[1 - sender_ep(sf, d)];
     if (peer->key_known && peer->key != o->u.fastclose.key)
-        pkt->flags |= MPTCP_PF_FASTCLOSE_BAD;
+        mptcp_pkt_ext(pkt)->flags |= MPTCP_PX_FASTCLOSE_BAD;
 }
 /* }}} */
 
@@ -826,7 +830,7 @@ post_handshake_checks(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_
     }
     /* RFC 8684 section 3.2: a SYN/ACK answering an MP_JOIN SYN must carry MP_JOIN */
     if (syn && ack && sf->is_join && !has_join)
-        pkt->flags |= MPTCP_PF_JOIN_REJECTED;
+        mptcp_pkt_ext(pkt)->flags |= MPTCP_PX_JOIN_REJECTED;
     /* RFC 8684 section 3.4: the initial subflow's addresses have id 0 */
     if (sf->conn && sf == sf->conn->master)
         sf->addr_ids_known = 3;
@@ -836,19 +840,15 @@ post_handshake_checks(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_
 static void
 snapshot_into_pkt(const mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt)
 {
-    pkt->addr_ids_known = sf->addr_ids_known;
-    pkt->addr_id[0] = sf->dir[0].addr_id;
-    pkt->addr_id[1] = sf->dir[1].addr_id;
+    const uint8_t ids[2] = {sf->dir[0].addr_id, sf->dir[1].addr_id};
+    const mptcp_conn_t *c = sf->conn;
+
     if (sf->dir[0].backup || sf->dir[1].backup)
         pkt->flags |= MPTCP_PF_BACKUP;
-    if (sf->conn) {
-        pkt->ep = sender_ep(sf, d);
-        pkt->version = sf->conn->version;
-        pkt->keys = (uint8_t)((sf->conn->ep[0].key_known ? 1 : 0) | (sf->conn->ep[1].key_known ? 2 : 0));
-    } else {
-        pkt->ep = -1;
-        pkt->version = -1;
-    }
+    mptcp_pkt_set_flag2(pkt, MPTCP_PF_EP_SHIFT, c ? sender_ep(sf, d) : -1);
+    mptcp_pkt_set_state(pkt, c ? c->version : -1,
+                        c ? (c->ep[0].key_known ? 1u : 0u) | (c->ep[1].key_known ? 2u : 0u) : 0u,
+                        sf->addr_ids_known, ids);
 }
 
 mptcp_subflow_t *
@@ -863,7 +863,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     if (!sf)
         return NULL;
     pkt->sf_ref = sf->ref;
-    pkt->dir = d;
+    mptcp_pkt_set_flag2(pkt, MPTCP_PF_DIR_SHIFT, d);
     handle_options(pinfo, seg, sf, d, pkt, &has_capable, &has_join);
     post_handshake_checks(pinfo, seg, sf, d, pkt, has_capable, has_join);
     snapshot_into_pkt(sf, d, pkt);

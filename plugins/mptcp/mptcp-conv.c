@@ -73,7 +73,7 @@ mptcp_conv_packet(void *pct, packet_info *pinfo, epan_dissect_t *edt _U_, const 
 
     if (mptcp_epan_tcp_dupack_tap_data(vip))
         return TAP_PACKET_DONT_REDRAW;          /* TCP's, not ours */
-    s = ti->pkt->ep;
+    s = mptcp_pkt_ep(ti->pkt);
     r = 1 - s;
     hash->flags = flags;
     conn_identity(ti, addr, port);
@@ -94,7 +94,7 @@ mptcp_endpoint_packet(void *pit, packet_info *pinfo, epan_dissect_t *edt _U_, co
 
     if (mptcp_epan_tcp_dupack_tap_data(vip))
         return TAP_PACKET_DONT_REDRAW;          /* TCP's, not ours */
-    s = ti->pkt->ep;
+    s = mptcp_pkt_ep(ti->pkt);
     r = 1 - s;
     hash->flags = flags;
     conn_identity(ti, addr, port);
@@ -109,7 +109,7 @@ mptcp_conv_tap(packet_info *pinfo, const mptcp_pkt_t *pkt)
 {
     mptcp_tap_info_t *ti;
 
-    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0 || !have_tap_listener(mptcp_tap))
+    if (!mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0 || !have_tap_listener(mptcp_tap))
         return;
     ti = wmem_new0(pinfo->pool, mptcp_tap_info_t);
     ti->pkt = pkt;

@@ -199,10 +199,10 @@ static void
 note_syn(const mptcp_seg_t *seg, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
     /* by subflow direction, as the windows are looked up (0: the SYN sender) */
-    if (!sf || pkt->dir < 0 || sf->wscale[pkt->dir] != MPTCP_WS_UNSEEN)
+    if (!sf || mptcp_pkt_dir(pkt) < 0 || sf->wscale[mptcp_pkt_dir(pkt)] != MPTCP_WS_UNSEEN)
         return;
-    sf->wscale[pkt->dir] = syn_wscale(seg);
-    if (sf->wscale[1 - pkt->dir] != MPTCP_WS_UNSEEN)
+    sf->wscale[mptcp_pkt_dir(pkt)] = syn_wscale(seg);
+    if (sf->wscale[1 - mptcp_pkt_dir(pkt)] != MPTCP_WS_UNSEEN)
         sf->wscale_frame = pkt->frame;     /* known for the packets after this one */
 }
 
@@ -214,7 +214,7 @@ sf_pkt_shift(const mptcp_subflow_t *sf, const mptcp_pkt_t *pkt)
 {
     if (!(pkt->flags & MPTCP_PF_DSS_ACK) || !sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
         return -1;
-    return mptcp_dataorder_shift(sf, pkt->dir);
+    return mptcp_dataorder_shift(sf, mptcp_pkt_dir(pkt));
 }
 
 static int
@@ -327,27 +327,27 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
     win = seg->window;
     if (pkt->flags & MPTCP_PF_DSS_ACK)
         shift = note_window(seg, fp->sf, pkt, win);
-    if (!c || pkt->ep < 0)
+    if (!c || mptcp_pkt_ep(pkt) < 0)
         return;
     dc = (do_conn_t *)c->do_priv;
     if (!dc) {
         dc = (do_conn_t *)mptcp_conn_alloc0(sizeof(do_conn_t));
         c->do_priv = dc;
     }
-    dc->d[pkt->ep].last_ns = t;
+    dc->d[mptcp_pkt_ep(pkt)].last_ns = t;
     if (pkt->flags & MPTCP_PF_DSS_ACK) {
-        do_dir_t *peer = &dc->d[1 - pkt->ep];
+        do_dir_t *peer = &dc->d[1 - mptcp_pkt_ep(pkt)];
         if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
             peer->zero_windows++;
         /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
-        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - pkt->ep], false, 0))
+        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - mptcp_pkt_ep(pkt)], false, 0))
             handle_ack(peer, mptcp_pkt_ack64(pkt) - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
     }
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
-        do_dir_t *d = &dc->d[pkt->ep];
+        do_dir_t *d = &dc->d[mptcp_pkt_ep(pkt)];
         uint64_t s;
 
-        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &c->ep[pkt->ep], true, mptcp_pkt_dsn64(pkt)))
+        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &c->ep[mptcp_pkt_ep(pkt)], true, mptcp_pkt_dsn64(pkt)))
             return;
         s = mptcp_pkt_dsn64(pkt) - d->base;
         if (s >= DO_REL_LIMIT)

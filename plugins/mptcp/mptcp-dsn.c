@@ -374,7 +374,8 @@ syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cu
     if (e->key_known) {
         mptcp_pkt_set_dsn64(p, mptcp_ep_rel_base(e) + 1);
         p->flags |= MPTCP_PF_HAS_DSN;
-        p->keys |= (uint8_t)(1u << p->ep);      /* the DSN is relative to that key */
+        /* the DSN is relative to that key */
+        mptcp_pkt_ext(p)->flags |= (uint16_t)(MPTCP_PX_KEY0 << mptcp_pkt_ep(p));
     } else if (c->fallback) {
         mptcp_pkt_set_dsn64(p, 1);
         p->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_FB_POS;
@@ -606,11 +607,11 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     bool isn_was_known;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
-    if (!x.c || pkt->ep < 0)
+    if (!x.c || mptcp_pkt_ep(pkt) < 0)
         return false;
-    x.sd = &fp->sf->dir[pkt->dir];
-    x.me = &x.c->ep[pkt->ep];
-    x.peer = &x.c->ep[1 - pkt->ep];
+    x.sd = &fp->sf->dir[mptcp_pkt_dir(pkt)];
+    x.me = &x.c->ep[mptcp_pkt_ep(pkt)];
+    x.peer = &x.c->ep[1 - mptcp_pkt_ep(pkt)];
     isn_was_known = x.sd->isn_known;
     if (!x.sd->isn_known && pkt->seglen > 0)
         narrow_isn(x.sd, seg);

@@ -336,7 +336,7 @@ dir_start(fdir_t *d, const mptcp_pkt_t *pkt, int e, uint64_t first_dsn)
     if (d->started)
         return;
     d->started = true;
-    if (pkt->keys & (1u << e))
+    if (mptcp_pkt_keys(pkt) & (1u << e))
         d->base = mptcp_ep_rel_base(&mptcp_pkt_conn(pkt)->ep[e]) + 1;
     else
         d->base = first_dsn - MPTCP_REL_BASE_HEADROOM;
@@ -372,7 +372,7 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     const mptcp_pkt_t *pkt = st->pkt;
     const mptcp_conn_t *c = mptcp_pkt_conn(pkt);
     fstate_t *fs = state_for(fi);
-    int e = pkt->ep;
+    int e = mptcp_pkt_ep(pkt);
     bool changed = false;
 
     if (fi->client_port == 0) {

@@ -145,7 +145,7 @@ mptcp_latency_update(const mptcp_fp_t *fp)
     int64_t t = fp->t;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
-    if (!c || pkt->ep < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
+    if (!c || mptcp_pkt_ep(pkt) < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
         return;
     lc = (lat_conn_t *)c->lat_priv;
     if (!lc) {
@@ -154,15 +154,15 @@ mptcp_latency_update(const mptcp_fp_t *fp)
     }
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
     if (pkt->flags & MPTCP_PF_HAS_ACK)
-        handle_ack(&lc->d[1 - pkt->ep], pkt, t);
+        handle_ack(&lc->d[1 - mptcp_pkt_ep(pkt)], pkt, t);
     if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
-        lat_dir_t *d = &lc->d[pkt->ep];
+        lat_dir_t *d = &lc->d[mptcp_pkt_ep(pkt)];
         uint64_t lo = rel(d, mptcp_pkt_dsn64(pkt)), hi = lo + pkt->seglen;
 
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(pkt->flags & MPTCP_PF_LAT_SLOT))
             return;
-        first_transmission(&c->ep[pkt->ep], mptcp_pkt_dsn64(pkt), t, pkt, fp->no_earlier_copy);
+        first_transmission(&c->ep[mptcp_pkt_ep(pkt)], mptcp_pkt_dsn64(pkt), t, pkt, fp->no_earlier_copy);
         pkt->flags |= MPTCP_PF_LAT;
         if (!d->data_seen || hi > d->max_end)
             d->max_end = hi;
@@ -196,7 +196,7 @@ mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
         return false;
     /* the slot exists only after mptcp_latency_update() set the direction's base */
     lc = (const lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
-    d = &lc->d[pkt->ep];
+    d = &lc->d[mptcp_pkt_ep(pkt)];
     a = covering_ack(d, mptcp_pkt_dsn64(pkt) - d->base + pkt->seglen);
     if (a < d->nacks && (v = d->acks[a].t - mptcp_pkt_first_ns(pkt)) >= 0) {
         out->ns = v;

@@ -521,7 +521,7 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     pkt = mptcp_pkt_current(pinfo);
     p = tvb_get_ptr(tvb, 0, caplen);
     if (!(o = parsed_dss(p, caplen))) {
-        mptcp_opt_parse(p, caplen, pkt ? pkt->version : -1, &parsed);
+        mptcp_opt_parse(p, caplen, pkt ? mptcp_pkt_version(pkt) : -1, &parsed);
         o = &parsed;
     }
 

@@ -38,12 +38,17 @@ static uint32_t nsfs, capsfs;      /**< mptcp_pkt_sfs: used and allocated entrie
 static uint32_t capspaces;         /**< mptcp_pkt_spaces: allocated entries (2 * nsfs used) */
 
 /** What a subflow's results share until it changes: from frame on, the connection's subflow
- * count and the TCP layer number (4 bytes less in every result). */
+ * count, the TCP layer number and the connection state results are rendered with (8 bytes
+ * less in every result). */
 #pragma pack(push, 4)
 typedef struct {
     uint32_t frame;
     uint32_t nsubflows;
     uint8_t layer;
+    int8_t version;            /**< the connection's MPTCP version (-1 unknown) */
+    uint8_t keys;              /**< bit e set: endpoint e's key known */
+    uint8_t addr_ids_known;    /**< bit d set: addr_id[d] known (subflow direction d) */
+    uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
 } sf_log_ent_t;
 #pragma pack(pop)
 
@@ -77,8 +82,10 @@ mptcp_pkt_init(void)
 }
 
 /* {{{ the subflow's log: a result reads the entry that holds at its frame. Entries are written
- * only on the newest frame's first pass (the count when the analysis of the packet ends, the
- * layer when it is stored), so no earlier result ever reads another value. */
+ * only on the newest frame's first pass (the connection state when the packet is analysed, the
+ * count when its analysis ends, the layer when it is stored), so no earlier result ever reads
+ * another value; except the version of orphans, rewritten when they are adopted, as their
+ * results were before (mptcp_pkt_adopt_version()). */
 
 /** The entry of pkt's subflow that holds at its frame (NULL: none yet, nothing set). */
 static const sf_log_ent_t *
@@ -148,6 +155,67 @@ static uint8_t
 pkt_layer(const mptcp_pkt_t *pkt)
 {
     return sf_log_at(pkt)->layer;
+}
+
+int
+mptcp_pkt_version(const mptcp_pkt_t *pkt)
+{
+    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+
+    return e ? e->version : -1;
+}
+
+unsigned
+mptcp_pkt_keys(const mptcp_pkt_t *pkt)
+{
+    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+    unsigned k = e ? e->keys : 0;
+
+    if (pkt->flags & MPTCP_PF_EXT)
+        k |= (mptcp_pkt_ext_find(pkt)->flags / MPTCP_PX_KEY0) & 3u;
+    return k;
+}
+
+unsigned
+mptcp_pkt_addr_ids_known(const mptcp_pkt_t *pkt)
+{
+    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+
+    return e ? e->addr_ids_known : 0;
+}
+
+unsigned
+mptcp_pkt_addr_id(const mptcp_pkt_t *pkt, int d)
+{
+    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+
+    return e ? e->addr_id[d & 1] : 0;
+}
+
+void
+mptcp_pkt_set_state(mptcp_pkt_t *pkt, int version, unsigned keys, unsigned addr_ids_known, const uint8_t addr_id[2])
+{
+    const sf_log_ent_t *e = sf_log_at(pkt);
+    sf_log_ent_t *w;
+
+    if (e && e->version == version && e->keys == keys && e->addr_ids_known == addr_ids_known &&
+        e->addr_id[0] == addr_id[0] && e->addr_id[1] == addr_id[1])
+        return;
+    w = sf_log_put(pkt);
+    w->version = (int8_t)version;
+    w->keys = (uint8_t)keys;
+    w->addr_ids_known = (uint8_t)addr_ids_known;
+    w->addr_id[0] = addr_id[0];
+    w->addr_id[1] = addr_id[1];
+}
+
+void
+mptcp_pkt_adopt_version(uint32_t sf_ref, uint32_t last, int version)
+{
+    sf_log_t *l = &sf_logs[sf_ref - 1];
+
+    for (uint32_t i = 0; i < l->n && l->e[i].frame <= last; i++)
+        l->e[i].version = (int8_t)version;
 }
 /* }}} */
 
@@ -476,7 +544,7 @@ mptcp_pkt_set_dsn64(mptcp_pkt_t *pkt, uint64_t dsn)
 {
     uint32_t v32 = 0;
 
-    wide_set(pkt, dsn, pkt->dir & 1, &v32, MPTCP_PX_DSN_EXT);
+    wide_set(pkt, dsn, (unsigned)mptcp_pkt_dir(pkt) & 1u, &v32, MPTCP_PX_DSN_EXT);
     pkt->dsn32_ = v32;
     pkt->flags |= MPTCP_PF_HAS_DSN;
 }
@@ -486,7 +554,7 @@ mptcp_pkt_set_ack64(mptcp_pkt_t *pkt, uint64_t ack)
 {
     uint32_t v32 = 0;
 
-    wide_set(pkt, ack, 1 - (pkt->dir & 1), &v32, MPTCP_PX_ACK_EXT);
+    wide_set(pkt, ack, 1u - ((unsigned)mptcp_pkt_dir(pkt) & 1u), &v32, MPTCP_PX_ACK_EXT);
     pkt->ack32_ = v32;
     pkt->flags |= MPTCP_PF_HAS_ACK;
 }
@@ -707,10 +775,10 @@ pkt_endpoint(const mptcp_pkt_t *pkt, bool peer)
 {
     int e;
 
-    if (!pkt || !mptcp_pkt_conn(pkt) || pkt->ep < 0)
+    if (!pkt || !mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0)
         return NULL;
-    e = peer ? 1 - pkt->ep : pkt->ep;
-    return (pkt->keys & (1u << e)) ? &mptcp_pkt_conn(pkt)->ep[e] : NULL;
+    e = peer ? 1 - mptcp_pkt_ep(pkt) : mptcp_pkt_ep(pkt);
+    return (mptcp_pkt_keys(pkt) & (1u << e)) ? &mptcp_pkt_conn(pkt)->ep[e] : NULL;
 }
 
 void

@@ -46,35 +46,34 @@ enum {
     MPTCP_PF_JOIN_HMAC_BAD  = 1u << 6,
     MPTCP_PF_ADD_HMAC_OK    = 1u << 7,
     MPTCP_PF_ADD_HMAC_BAD   = 1u << 8,
-    MPTCP_PF_ECHO_MISMATCH  = 1u << 9,
-    MPTCP_PF_UNKNOWN_TOKEN  = 1u << 10,
-    MPTCP_PF_FALLBACK       = 1u << 11,
-    MPTCP_PF_FASTCLOSE_BAD  = 1u << 12,
-    MPTCP_PF_INFINITE_MAP   = 1u << 13,
-    MPTCP_PF_DATA_FIN       = 1u << 14,
-    MPTCP_PF_CSUM_OK        = 1u << 15,
-    MPTCP_PF_CSUM_BAD       = 1u << 16,
-    MPTCP_PF_CSUM_UNVERIFIED = 1u << 17,
-    MPTCP_PF_DSS_DSN        = 1u << 18,  /**< the DSS option's DSN is known (mptcp_pkt_dss_dsn64()) */
-    MPTCP_PF_DSS_ACK        = 1u << 19,
-    MPTCP_PF_BACKUP         = 1u << 20,  /**< a side of the subflow had asked for backup priority */
-    MPTCP_PF_ADDR_ID_REUSED = 1u << 21,  /**< ADD_ADDR announces a known id with another address */
-    MPTCP_PF_JOIN_REJECTED  = 1u << 22,  /**< SYN/ACK on a join subflow without MP_JOIN */
-    MPTCP_PF_DSS_DSN_EXT    = 1u << 23,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
-    MPTCP_PF_LAT_SLOT       = 1u << 24,  /**< an mptcp_dslot_t follows the result (payload) */
-    MPTCP_PF_LAT            = 1u << 25,  /**< ... and holds the segment's latency */
-    MPTCP_PF_FB_POS         = 1u << 26,  /**< dsn64 is the byte's position (1 = first) in the
+    MPTCP_PF_UNKNOWN_TOKEN  = 1u << 9,
+    MPTCP_PF_FALLBACK       = 1u << 10,
+    MPTCP_PF_INFINITE_MAP   = 1u << 11,
+    MPTCP_PF_DATA_FIN       = 1u << 12,
+    MPTCP_PF_CSUM_OK        = 1u << 13,
+    MPTCP_PF_CSUM_BAD       = 1u << 14,
+    MPTCP_PF_CSUM_UNVERIFIED = 1u << 15,
+    MPTCP_PF_DSS_DSN        = 1u << 16,  /**< the DSS option's DSN is known (mptcp_pkt_dss_dsn64()) */
+    MPTCP_PF_DSS_ACK        = 1u << 17,
+    MPTCP_PF_BACKUP         = 1u << 18,  /**< a side of the subflow had asked for backup priority */
+    MPTCP_PF_DSS_DSN_EXT    = 1u << 19,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
+    MPTCP_PF_LAT_SLOT       = 1u << 20,  /**< an mptcp_dslot_t follows the result (payload) */
+    MPTCP_PF_LAT            = 1u << 21,  /**< ... and holds the segment's latency */
+    MPTCP_PF_FB_POS         = 1u << 22,  /**< dsn64 is the byte's position (1 = first) in the
                                           * plain TCP stream of a connection that fell back
                                           * before any key was seen: no DSN exists */
-    MPTCP_PF_LATE_DSN       = 1u << 27,  /**< dsn64 was learnt after this packet's first pass
+    MPTCP_PF_LATE_DSN       = 1u << 23,  /**< dsn64 was learnt after this packet's first pass
                                           * (its subflow's ISN pinned later): shown with -2 and
                                           * in the GUI; Follow and the statistics, fed on the
                                           * first pass, leave it out on every pass */
-    MPTCP_PF_ZERO_WINDOW    = 1u << 28,  /**< DATA_ACK with window 0 (mptcp-dataorder.c) */
-    MPTCP_PF_LOST_ON_PATH   = 1u << 29,  /**< sent here, never in the peer capture (mptcp-vantage.c) */
-    MPTCP_PF_PEER_NOTE      = 1u << 30,  /**< carries the peer capture's error message */
+    MPTCP_PF_ZERO_WINDOW    = 1u << 24,  /**< DATA_ACK with window 0 (mptcp-dataorder.c) */
+    MPTCP_PF_LOST_ON_PATH   = 1u << 25,  /**< sent here, never in the peer capture (mptcp-vantage.c) */
+    MPTCP_PF_PEER_NOTE      = 1u << 26,  /**< carries the peer capture's error message */
+    /* bits 27-28: the subflow direction, 29-30: the endpoint (mptcp_pkt_dir(), mptcp_pkt_ep()) */
 };
-/** The packet has a rare part (mptcp_pkt_ext_get()); a define: the enum's values fit an int. */
+/** Where mptcp_pkt_dir() and mptcp_pkt_ep() keep their 2 bits (two's complement) in the flags. */
+#define MPTCP_PF_DIR_SHIFT 27
+#define MPTCP_PF_EP_SHIFT 29
 #define MPTCP_PF_EXT (1u << 31)
 
 typedef struct {
@@ -114,6 +113,15 @@ enum {
     MPTCP_PX_FIRST_EXT      = 1u << 7,   /**< ext->first_frame, ext->first_ns */
     MPTCP_PX_DSN_EXT        = 1u << 8,   /**< ext->dsn64 (mptcp_pkt_dsn64()) */
     MPTCP_PX_ACK_EXT        = 1u << 9,   /**< ext->ack64 */
+    /* rare notes of the connection analysis (mptcp-conn.c) */
+    MPTCP_PX_ECHO_MISMATCH  = 1u << 10,
+    MPTCP_PX_FASTCLOSE_BAD  = 1u << 11,
+    MPTCP_PX_ADDR_ID_REUSED = 1u << 12,  /**< ADD_ADDR announces a known id with another address */
+    MPTCP_PX_JOIN_REJECTED  = 1u << 13,  /**< SYN/ACK on a join subflow without MP_JOIN */
+    MPTCP_PX_KEY0           = 1u << 14,  /**< endpoint 0's key known at this packet although the
+                                          * subflow's log says not (an MP_CAPABLE SYN's data
+                                          * placed later, mptcp-dsn.c); MPTCP_PX_KEY0 << 1 for
+                                          * endpoint 1 */
 };
 
 
@@ -137,10 +145,11 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (36 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
- * by 4-byte references, the rare part found by a flag, the small values in bit fields, the
- * connection's subflow count and the TCP layer number in a log of the subflow; 4-byte aligned,
- * so that no padding rounds it up). */
+ * (32 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
+ * by 4-byte references, the rare part found by a flag, the direction and the endpoint in flag
+ * bits; what changes only at a few frames of the subflow (the connection's subflow count and
+ * version, the keys and address ids known, the TCP layer number) in a log of the subflow;
+ * 4-byte aligned, so that no padding rounds it up). */
 #pragma pack(push, 4)
 struct mptcp_pkt_s {
     uint32_t dsn32_;           /**< raw 64-bit DSN of the first payload byte, valid with
@@ -157,16 +166,9 @@ struct mptcp_pkt_s {
     uint32_t frame;            /**< this packet's frame number */
     uint32_t flags;            /**< MPTCP_PF_* */
     uint32_t seglen;
-    int8_t version : 5;        /**< connection's MPTCP version when analysed (-1 unknown; the
-                                * option's field has 4 bits) */
-    int8_t dir : 2;            /**< subflow direction of this segment (0 = from SYN sender) */
-    int8_t ep : 2;             /**< connection endpoint that sent it (0 client, 1 server, -1 unknown) */
-    uint8_t keys : 2;          /**< bit e set: endpoint e's key was known when analysed */
-    uint8_t addr_ids_known : 2; /**< bit d set: addr_id[d] known (subflow direction d) */
-    uint8_t addr_id[2];        /**< address ids of the subflow's initiator [0] and responder [1] */
 };
 #pragma pack(pop)
-G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 36);
+G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 32);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
@@ -267,6 +269,53 @@ mptcp_pkt_xflag(const mptcp_pkt_t *pkt, unsigned f)
     return (pkt->flags & MPTCP_PF_EXT) && (mptcp_pkt_ext_find(pkt)->flags & f);
 }
 
+/** A 2-bit field of the flags at shift sh, as -2..1 (two's complement). */
+static inline int
+mptcp_pkt_flag2(const mptcp_pkt_t *pkt, unsigned sh)
+{
+    return (int)((pkt->flags >> sh & 3u) ^ 2u) - 2;
+}
+
+/** Sets it (v in -2..1). */
+static inline void
+mptcp_pkt_set_flag2(mptcp_pkt_t *pkt, unsigned sh, int v)
+{
+    pkt->flags = (pkt->flags & ~(3u << sh)) | ((uint32_t)v & 3u) << sh;
+}
+
+/** The subflow direction of this segment (0 = from the SYN sender). */
+static inline int
+mptcp_pkt_dir(const mptcp_pkt_t *pkt)
+{
+    return mptcp_pkt_flag2(pkt, MPTCP_PF_DIR_SHIFT);
+}
+
+/** The connection endpoint that sent it (0 client, 1 server, -1 unknown). */
+static inline int
+mptcp_pkt_ep(const mptcp_pkt_t *pkt)
+{
+    return mptcp_pkt_flag2(pkt, MPTCP_PF_EP_SHIFT);
+}
+
+/* What the subflow's log holds at the packet's frame (mptcp-pkt.c; every pass). */
+
+/** The connection's MPTCP version when analysed (-1 unknown). */
+int mptcp_pkt_version(const mptcp_pkt_t *pkt);
+/** Bit e set: endpoint e's key was known when analysed. */
+unsigned mptcp_pkt_keys(const mptcp_pkt_t *pkt);
+/** Bit d set: mptcp_pkt_addr_id(pkt, d) is known (subflow direction d). */
+unsigned mptcp_pkt_addr_ids_known(const mptcp_pkt_t *pkt);
+/** The address id of the subflow's initiator (d 0) or responder (d 1). */
+unsigned mptcp_pkt_addr_id(const mptcp_pkt_t *pkt, int d);
+
+/** Records the connection state the packet is rendered with (its own first pass, after sf_ref
+ * and frame): the version, the keys known (bit e: endpoint e) and the address ids. */
+void mptcp_pkt_set_state(mptcp_pkt_t *pkt, int version, unsigned keys, unsigned addr_ids_known,
+                         const uint8_t addr_id[2]);
+/** Orphans adopted (mptcp-conn.c): the results of subflow sf_ref up to frame last read
+ * version from now on. */
+void mptcp_pkt_adopt_version(uint32_t sf_ref, uint32_t last, int version);
+
 /* The 64-bit DSN and DATA_ACK in 32 bits: the low bits, expanded around an anchor of the data
  * space on the result's subflow (its direction for the DSN, the other one for the DATA_ACK) that
  * holds from a frame on and never changes once set, so every pass decodes the same value; a
@@ -300,15 +349,18 @@ mptcp_pkt_wide(const mptcp_pkt_t *pkt, uint32_t v32, unsigned s, unsigned f)
 static inline uint64_t
 mptcp_pkt_dsn64(const mptcp_pkt_t *pkt)
 {
-    return (pkt->flags & MPTCP_PF_HAS_DSN) ? mptcp_pkt_wide(pkt, pkt->dsn32_, pkt->dir & 1, MPTCP_PX_DSN_EXT) : 0;
+    unsigned s = pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u;      /* mptcp_pkt_dir() & 1 */
+
+    return (pkt->flags & MPTCP_PF_HAS_DSN) ? mptcp_pkt_wide(pkt, pkt->dsn32_, s, MPTCP_PX_DSN_EXT) : 0;
 }
 
 /** Raw 64-bit DATA_ACK (0 without MPTCP_PF_HAS_ACK). */
 static inline uint64_t
 mptcp_pkt_ack64(const mptcp_pkt_t *pkt)
 {
-    return (pkt->flags & MPTCP_PF_HAS_ACK) ? mptcp_pkt_wide(pkt, pkt->ack32_, 1 - (pkt->dir & 1), MPTCP_PX_ACK_EXT)
-                                           : 0;
+    unsigned s = 1u - (pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u);
+
+    return (pkt->flags & MPTCP_PF_HAS_ACK) ? mptcp_pkt_wide(pkt, pkt->ack32_, s, MPTCP_PX_ACK_EXT) : 0;
 }
 
 /** Sets the DSN and MPTCP_PF_HAS_DSN (first pass: of this packet, or later for an earlier one;

@@ -494,9 +494,9 @@ rec_compact(mptcp_pkt_t *pkt, tvbuff_t *tvb)
     if (rec_is_compact(pkt))
         return;
     r = rec_full(pkt);
-    if (!r || pkt->ep < 0 || r->chunk[1 - pkt->ep] || (r->flags & ~REC_FLAGS_MASK))
+    if (!r || mptcp_pkt_ep(pkt) < 0 || r->chunk[1 - mptcp_pkt_ep(pkt)] || (r->flags & ~REC_FLAGS_MASK))
         return;
-    own = r->chunk[pkt->ep];
+    own = r->chunk[mptcp_pkt_ep(pkt)];
     if (own && (!tvb || !chunk_is_own_call(own, pkt, tvb)))
         return;
     v = REC_TAG | r->flags << REC_FLAGS_SHIFT;
@@ -538,7 +538,7 @@ rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
         buf->op.flags = (v & REC_NOTHING) ? OPF_NOTHING : 0;
         buf->op.to = pkt->seglen;
         buf->op.dsn = mptcp_pkt_dsn64(pkt);
-        buf->rec.chunk[pkt->ep] = &buf->ch;
+        buf->rec.chunk[mptcp_pkt_ep(pkt)] = &buf->ch;
     }
     return &buf->rec;
 }
@@ -1007,7 +1007,7 @@ mptcp_reasm_first_pass(const mptcp_fp_t *fp)
     const mptcp_conn_t *c = fp->c;
     reasm_conn_t *rc;
     rec_ref_t rr = { pkt, NULL };
-    int ep = pkt->ep;
+    int ep = mptcp_pkt_ep(pkt);
 
     if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(fp->sf, pinfo->num))
         return;
@@ -1645,7 +1645,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     proto_item *di;
     app_ctx_t x;
 
-    if (!reasm_on || !mptcp_pkt_conn(pkt) || pkt->ep < 0)   /* a connection: a subflow */
+    if (!reasm_on || !mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0)   /* a connection: a subflow */
         return;
     if (seg && !mptcp_pkt_conn(pkt)->fallback)
         claim_update(pinfo, seg, pkt);
@@ -1669,7 +1669,7 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     render_rec(&x, rec, tvb, di);
     /* the peer's direction first: its deliveries come from this frame's Data ACK */
     for (int k = 0; k < 2; k++) {
-        int ep = k == 0 ? 1 - pkt->ep : pkt->ep;
+        int ep = k == 0 ? 1 - mptcp_pkt_ep(pkt) : mptcp_pkt_ep(pkt);
 
         if (!rec->chunk[ep])
             continue;

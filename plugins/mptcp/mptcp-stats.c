@@ -268,7 +268,7 @@ reinjection_origin(const mptcp_pkt_t *pkt)
         u.frame = MIN(u.frame, of->v[i]);
     /* the sender's index of transmissions names each frame's subflow */
     dsn = mptcp_pkt_dsn64(pkt);
-    mptcp_sent_foreach_overlap(&c->ep[pkt->ep].sent, dsn, dsn + pkt->seglen, origin_cb, &u);
+    mptcp_sent_foreach_overlap(&c->ep[mptcp_pkt_ep(pkt)].sent, dsn, dsn + pkt->seglen, origin_cb, &u);
     if (u.sf_index < 0 || (uint32_t)u.sf_index >= c->nsubflows)
         return NULL;
     return mptcp_conn_subflow(c, (uint32_t)u.sf_index);
@@ -338,7 +338,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
              sf_stat_t **sp, sf_stat_t **origin_sp, bool *created)
 {
     const mptcp_pkt_t *pkt = st->pkt;
-    int e = pkt->ep;
+    int e = mptcp_pkt_ep(pkt);
     int64_t t = rel_ns(pinfo);
     conn_stat_t *c = conn_stat_get(s, mptcp_pkt_conn(pkt), created);
     sf_stat_t *ss = sf_stat_get(c, mptcp_pkt_sf(pkt));

@@ -21,7 +21,7 @@ mptcp_tap_segment(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
     unsigned cap, end;
     uint8_t len;
 
-    if (!mptcp_pkt_conn(pkt) || pkt->ep < 0 || !have_tap_listener(segment_tap))
+    if (!mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0 || !have_tap_listener(segment_tap))
         return;
     cap = tvb_captured_length(tvb);
     if (cap < 20)

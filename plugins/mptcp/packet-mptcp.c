@@ -123,9 +123,9 @@ dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t 
     mptcp_conn_t *c = sf ? sf->conn : NULL;
     mptcp_sfdir_t *sd;
 
-    if (!c || !sf || pkt->dir < 0 || !mptcp_prefs.analyze)
+    if (!c || !sf || mptcp_pkt_dir(pkt) < 0 || !mptcp_prefs.analyze)
         return;                /* the built-in updated the bits only with mptcp.analyze_mptcp */
-    sd = &sf->dir[pkt->dir];
+    sd = &sf->dir[mptcp_pkt_dir(pkt)];
     /* TCP consults the bits only for a pure ACK, and its verdict changes only where they differ:
      * lend the stand-in then (its conversation lookup costs ~1,000 instructions a packet) */
     if (sf->dupack_attached && seg->nopts && seg->seglen == 0 && !(seg->flags & (TH_SYN | TH_FIN | TH_RST)) &&
