@@ -106,6 +106,13 @@ sf_log_at(const mptcp_pkt_t *pkt)
     return a ? &l->e[a - 1] : NULL;
 }
 
+/** sf_log_at() for the getters: also NULL for a result without a subflow. */
+static const sf_log_ent_t *
+sf_log_of(const mptcp_pkt_t *pkt)
+{
+    return pkt->sf_ref ? sf_log_at(pkt) : NULL;
+}
+
 /** The entry for pkt's frame, to be written: the last one if it is this frame's, else a copy of
  * it added for this frame. */
 static sf_log_ent_t *
@@ -127,7 +134,7 @@ sf_log_put(const mptcp_pkt_t *pkt)
 uint32_t
 mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt)
 {
-    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+    const sf_log_ent_t *e = sf_log_of(pkt);
 
     return e ? e->nsubflows : 0;
 }
@@ -160,7 +167,7 @@ pkt_layer(const mptcp_pkt_t *pkt)
 int
 mptcp_pkt_version(const mptcp_pkt_t *pkt)
 {
-    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+    const sf_log_ent_t *e = sf_log_of(pkt);
 
     return e ? e->version : -1;
 }
@@ -168,7 +175,7 @@ mptcp_pkt_version(const mptcp_pkt_t *pkt)
 unsigned
 mptcp_pkt_keys(const mptcp_pkt_t *pkt)
 {
-    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+    const sf_log_ent_t *e = sf_log_of(pkt);
     unsigned k = e ? e->keys : 0;
 
     if (pkt->flags & MPTCP_PF_EXT)
@@ -179,7 +186,7 @@ mptcp_pkt_keys(const mptcp_pkt_t *pkt)
 unsigned
 mptcp_pkt_addr_ids_known(const mptcp_pkt_t *pkt)
 {
-    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+    const sf_log_ent_t *e = sf_log_of(pkt);
 
     return e ? e->addr_ids_known : 0;
 }
@@ -187,7 +194,7 @@ mptcp_pkt_addr_ids_known(const mptcp_pkt_t *pkt)
 unsigned
 mptcp_pkt_addr_id(const mptcp_pkt_t *pkt, int d)
 {
-    const sf_log_ent_t *e = pkt->sf_ref ? sf_log_at(pkt) : NULL;
+    const sf_log_ent_t *e = sf_log_of(pkt);
 
     return e ? e->addr_id[d & 1] : 0;
 }
