@@ -5,8 +5,9 @@
  * beyond what a result stores.
  *
  * Memory (bench/RESULTS.md): results are carved from 64 KiB slabs, a frame-indexed table
- * holds one pointer per frame, a data segment's latency lives behind its result, and the DSS
- * mapping's DSN is a 4-byte distance below the segment's DSN; rare values go to mptcp_pkt_ext_t.
+ * holds 1.25 bytes per frame (a reference per 16 frames and a byte each, the distance above it),
+ * a data segment's latency lives behind its result, and the DSS mapping's DSN is a 4-byte
+ * distance below the segment's DSN; rare values go to mptcp_pkt_ext_t.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -26,11 +27,22 @@ mptcp_prefs_t mptcp_prefs;
  * removal per packet. */
 static mptcp_pkt_current_t current;
 
-static uint32_t *pkt_table;        /**< frame number -> first stored result's reference (mptcp_pkt_ref(),
-                                    * 0 = none; file scope) */
-static uint32_t pkt_table_len;     /**< allocated entries */
-static uint32_t pkt_table_used;    /**< entries [0, used) are written (0 or a reference); the rest of
-                                    * the allocation is never touched, so it costs no memory */
+/** The frame table's group of PKT_GROUP frames: a frame's first stored result is base plus a
+ * distance in reference units (20 bytes per 16 frames instead of a 4-byte reference each). */
+#define PKT_GROUP 16
+#define PKT_DIST_NONE 0                    /**< dist[]: no result for this frame */
+#define PKT_DIST_ELSEWHERE 0xFF            /**< dist[]: the reference is in pkt_far */
+#define PKT_DIST_MAX (PKT_DIST_ELSEWHERE - 2)   /**< dist[] = 1 + distance up to this */
+typedef struct {
+    uint32_t base;             /**< the group's first stored reference (0: none yet) */
+    uint8_t dist[PKT_GROUP];   /**< per frame: PKT_DIST_NONE, 1 + distance above base or PKT_DIST_ELSEWHERE */
+} pkt_group_t;
+
+static pkt_group_t *pkt_table;     /**< by frame number / PKT_GROUP (file scope) */
+static uint32_t pkt_table_len;     /**< allocated groups */
+static uint32_t pkt_table_used;    /**< groups [0, used) are written; the rest of the allocation is
+                                    * never touched, so it costs no memory */
+static wmem_map_t *pkt_far;        /**< frame -> reference that no distance holds (file scope) */
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
 static wmem_map_t *exts;           /**< result -> its rare part (MPTCP_PF_EXT; file scope) */
@@ -69,6 +81,7 @@ mptcp_pkt_init(void)
     pkt_table = NULL;          /* the file scope that held it is gone */
     pkt_table_len = 0;
     pkt_table_used = 0;
+    pkt_far = NULL;
     pkt_slab = NULL;
     pkt_slab_left = 0;
     mptcp_pkt_slabs = NULL;
@@ -319,25 +332,81 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 #endif
 }
 
-/* Per-packet results by frame number: one 4-byte reference per frame instead of a proto-data
- * list node per packet. A second MPTCP layer in the same frame (tunnels) goes to proto data. */
+/* Per-packet results by frame number instead of a proto-data list node per packet: in groups of
+ * PKT_GROUP frames, one reference (the first stored in the group) and a byte per frame, the
+ * distance of the frame's first result above it. Results are carved in frame order, so the
+ * distance is at most PKT_GROUP - 1 results (and a slab's unused tail: a reference counts
+ * 4-byte units across slabs); a larger one, one below the base or a frame whose results are
+ * all in proto data goes to pkt_far. A second MPTCP layer in the same frame (tunnels) goes to
+ * proto data. */
+
+/** The group of frame n, written (groups up to n's zeroed first). */
+static pkt_group_t *
+pkt_group_put(uint32_t n)
+{
+    uint32_t g = n / PKT_GROUP;
+
+    pkt_table = (pkt_group_t *)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, g + 1,
+                                          sizeof(*pkt_table));
+    if (g >= pkt_table_used) {
+        memset(pkt_table + pkt_table_used, 0, (g + 1 - pkt_table_used) * sizeof(*pkt_table));
+        pkt_table_used = g + 1;
+    }
+    return &pkt_table[g];
+}
+
+/** Records ref (PKT_REF_PROTO_DATA: proto data) as the first result of frame n, in group gr. */
+static void
+pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref)
+{
+    if (ref != PKT_REF_PROTO_DATA) {
+        uint32_t d;
+
+        if (!gr->base)
+            gr->base = ref;
+        d = ref - gr->base;     /* wraps (too large) below the base */
+        if (d <= PKT_DIST_MAX) {
+            gr->dist[n % PKT_GROUP] = (uint8_t)(d + 1);
+            return;
+        }
+    }
+    if (!pkt_far)
+        pkt_far = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    wmem_map_insert(pkt_far, GUINT_TO_POINTER(n), GUINT_TO_POINTER(ref));
+    gr->dist[n % PKT_GROUP] = PKT_DIST_ELSEWHERE;
+}
+
+/** The reference of frame n's first result: 0 none, PKT_REF_PROTO_DATA. */
+static uint32_t
+pkt_table_get(uint32_t n)
+{
+    const pkt_group_t *gr;
+    unsigned d;
+
+    if (n / PKT_GROUP >= pkt_table_used)
+        return 0;
+    gr = &pkt_table[n / PKT_GROUP];
+    d = gr->dist[n % PKT_GROUP];
+    if (d == PKT_DIST_NONE)
+        return 0;
+    if (d != PKT_DIST_ELSEWHERE)
+        return gr->base + d - 1;
+    return GPOINTER_TO_UINT(wmem_map_lookup(pkt_far, GUINT_TO_POINTER(n)));
+}
 
 void
 mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 {
     uint32_t n = pinfo->num, ref;
+    pkt_group_t *gr;
 
     sf_log_set_layer(pkt, (uint8_t)pinfo->curr_layer_num);
-    pkt_table = (uint32_t *)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, n + 1, sizeof(*pkt_table));
-    if (n >= pkt_table_used) {
-        memset(pkt_table + pkt_table_used, 0, (n + 1 - pkt_table_used) * sizeof(*pkt_table));
-        pkt_table_used = n + 1;
-    }
-    if (!pkt_table[n] && (ref = mptcp_pkt_ref(pkt)) != 0) {
-        pkt_table[n] = ref;
+    gr = pkt_group_put(n);
+    if (gr->dist[n % PKT_GROUP] == PKT_DIST_NONE && (ref = mptcp_pkt_ref(pkt)) != 0) {
+        pkt_table_set(gr, n, ref);
     } else {
-        if (!pkt_table[n])
-            pkt_table[n] = PKT_REF_PROTO_DATA;
+        if (gr->dist[n % PKT_GROUP] == PKT_DIST_NONE)
+            pkt_table_set(gr, n, PKT_REF_PROTO_DATA);
         p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
     }
 }
@@ -345,7 +414,7 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 mptcp_pkt_t *
 mptcp_pkt_stored(packet_info *pinfo, uint32_t layer)
 {
-    uint32_t ref = pinfo->num < pkt_table_used ? pkt_table[pinfo->num] : 0;
+    uint32_t ref = pkt_table_get(pinfo->num);
     mptcp_pkt_t *pkt;
 
     if (!ref)
