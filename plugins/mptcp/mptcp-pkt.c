@@ -5,7 +5,7 @@
  * beyond what a result stores.
  *
  * Memory (bench/RESULTS.md): results are carved from 64 KiB slabs, a frame-indexed table
- * holds 1.25 bytes per frame (a reference per 16 frames and a byte each, the distance above it),
+ * holds 3 bits per frame (a reference per 32 frames and the size class of each frame's result),
  * a data segment's latency lives behind its result, and the DSS mapping's DSN is a 4-byte
  * distance below the segment's DSN; rare values go to mptcp_pkt_ext_t.
  *
@@ -14,6 +14,8 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 #include "mptcp-epan.h"
+
+#include <wsutil/bits_count_ones.h>
 
 int proto_mptcp = -1;
 mptcp_subflow_t **mptcp_pkt_sfs;
@@ -27,22 +29,20 @@ mptcp_prefs_t mptcp_prefs;
  * removal per packet. */
 static mptcp_pkt_current_t current;
 
-/** The frame table's group of PKT_GROUP frames: a frame's first stored result is base plus a
- * distance in reference units (20 bytes per 16 frames instead of a 4-byte reference each). */
-#define PKT_GROUP 16
-#define PKT_DIST_NONE 0                    /**< dist[]: no result for this frame */
-#define PKT_DIST_ELSEWHERE 0xFF            /**< dist[]: the reference is in pkt_far */
-#define PKT_DIST_MAX (PKT_DIST_ELSEWHERE - 2)   /**< dist[] = 1 + distance up to this */
+/** The frame table's group of PKT_GROUP frames (mptcp_pkt_store()): 12 bytes instead of a
+ * 4-byte reference per frame. */
+#define PKT_GROUP 32
 typedef struct {
-    uint32_t base;             /**< the group's first stored reference (0: none yet) */
-    uint8_t dist[PKT_GROUP];   /**< per frame: PKT_DIST_NONE, 1 + distance above base or PKT_DIST_ELSEWHERE */
+    uint32_t base;             /**< the group's first stored reference (0: none yet;
+                                * PKT_GROUP_LISTED: the references are in pkt_listed) */
+    uint32_t lo, hi;           /**< bit i of both: frame i's size code (0: no result) */
 } pkt_group_t;
 
 static pkt_group_t *pkt_table;     /**< by frame number / PKT_GROUP (file scope) */
 static uint32_t pkt_table_len;     /**< allocated groups */
 static uint32_t pkt_table_used;    /**< groups [0, used) are written; the rest of the allocation is
                                     * never touched, so it costs no memory */
-static wmem_map_t *pkt_far;        /**< frame -> reference that no distance holds (file scope) */
+static wmem_map_t *pkt_listed;     /**< 1 + group -> its PKT_GROUP references (file scope) */
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
 static wmem_map_t *exts;           /**< result -> its rare part (MPTCP_PF_EXT; file scope) */
@@ -81,7 +81,7 @@ mptcp_pkt_init(void)
     pkt_table = NULL;          /* the file scope that held it is gone */
     pkt_table_len = 0;
     pkt_table_used = 0;
-    pkt_far = NULL;
+    pkt_listed = NULL;
     pkt_slab = NULL;
     pkt_slab_left = 0;
     mptcp_pkt_slabs = NULL;
@@ -265,6 +265,12 @@ G_STATIC_ASSERT((UINT32_C(1) << MPTCP_PKT_REF_OFF_BITS) * 4 == PKT_SLAB_SIZE);
 #define PKT_REF_MAX_SLABS ((uint32_t)((UINT64_C(1) << (32 - MPTCP_PKT_REF_OFF_BITS)) - 1))
 #define PKT_REF_PROTO_DATA UINT32_MAX      /**< this frame's results are all in proto data */
 
+/** The head-of-line wait behind a data slot (MPTCP_DO_HOL_SLOT). */
+typedef struct {
+    uint32_t ns;
+    uint32_t frame;
+} dslot_hol_t;
+
 static void
 slab_add(uint8_t *slab)
 {
@@ -332,13 +338,39 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 #endif
 }
 
-/* Per-packet results by frame number instead of a proto-data list node per packet: in groups of
- * PKT_GROUP frames, one reference (the first stored in the group) and a byte per frame, the
- * distance of the frame's first result above it. Results are carved in frame order, so the
- * distance is at most PKT_GROUP - 1 results (and a slab's unused tail: a reference counts
- * 4-byte units across slabs); a larger one, one below the base or a frame whose results are
- * all in proto data goes to pkt_far. A second MPTCP layer in the same frame (tunnels) goes to
- * proto data. */
+/* Per-packet results by frame number instead of a proto-data list node per packet. Results are
+ * carved in frame order, one after the other, so in a group of PKT_GROUP frames a frame's first
+ * result is the group's first reference plus the sizes of the results stored before it: each
+ * frame keeps its result's size code in two bits, and the sum is three bit counts. A frame's
+ * code is written only above all others, once its reference is checked against the sum, so no
+ * stored frame's sum ever changes. A group whose references do not follow so (it crosses into a
+ * new slab, a second TCP layer's result lies between, one is in proto data, a result grew after
+ * it was stored) lists them in pkt_listed instead: about one group a slab. A second MPTCP layer
+ * in the same frame (tunnels) goes to proto data. */
+
+/* A result's size in reference units, by size code (pkt_size_code()): 4-byte units; address
+ * sanitizer builds number the results. */
+#ifdef __SANITIZE_ADDRESS__
+#define PKT_UNITS(size) 1u
+#else
+#define PKT_UNITS(size) ((uint32_t)(PKT_SLAB_ROUND(size) / 4))
+#endif
+#define PKT_U1 PKT_UNITS(sizeof(mptcp_pkt_t))
+#define PKT_U2 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t))
+#define PKT_U3 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + sizeof(dslot_hol_t))
+#define PKT_GROUP_LISTED UINT32_MAX        /**< pkt_group_t.base: the group is in pkt_listed */
+
+static unsigned pkt_size_code(const mptcp_pkt_t *pkt);
+
+/** The distance of the result of group gr's frame k above its base: the sizes before it. */
+static uint32_t
+pkt_group_dist(const pkt_group_t *gr, unsigned k)
+{
+    uint32_t m = (UINT32_C(1) << k) - 1, lo = gr->lo & m, hi = gr->hi & m;
+
+    return PKT_U1 * (uint32_t)ws_count_ones(lo & ~hi) + PKT_U2 * (uint32_t)ws_count_ones(hi & ~lo) +
+           PKT_U3 * (uint32_t)ws_count_ones(lo & hi);
+}
 
 /** The group of frame n, written (groups up to n's zeroed first). */
 static pkt_group_t *
@@ -355,25 +387,43 @@ pkt_group_put(uint32_t n)
     return &pkt_table[g];
 }
 
-/** Records ref (PKT_REF_PROTO_DATA: proto data) as the first result of frame n, in group gr. */
-static void
-pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref)
+/** Moves group gr (number g) to pkt_listed; returns its references by frame. */
+static uint32_t *
+pkt_group_list(pkt_group_t *gr, uint32_t g)
 {
-    if (ref != PKT_REF_PROTO_DATA) {
-        uint32_t d;
+    uint32_t *refs = wmem_alloc0_array(wmem_file_scope(), uint32_t, PKT_GROUP);
 
+    for (unsigned k = 0; k < PKT_GROUP; k++)
+        if (((gr->lo | gr->hi) >> k) & 1)
+            refs[k] = gr->base + pkt_group_dist(gr, k);
+    if (!pkt_listed)
+        pkt_listed = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    wmem_map_insert(pkt_listed, GUINT_TO_POINTER(g + 1), refs);
+    gr->base = PKT_GROUP_LISTED;
+    gr->lo = gr->hi = 0;
+    return refs;
+}
+
+/** Records ref (PKT_REF_PROTO_DATA: proto data) as the first result of frame n (group gr),
+ * whose size code is c. */
+static void
+pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref, unsigned c)
+{
+    unsigned k = n % PKT_GROUP;
+
+    if (gr->base != PKT_GROUP_LISTED && ref != PKT_REF_PROTO_DATA) {
         if (!gr->base)
             gr->base = ref;
-        d = ref - gr->base;     /* wraps (too large) below the base */
-        if (d <= PKT_DIST_MAX) {
-            gr->dist[n % PKT_GROUP] = (uint8_t)(d + 1);
+        if (((gr->lo | gr->hi) >> k) == 0 && ref == gr->base + pkt_group_dist(gr, k)) {
+            gr->lo |= (uint32_t)(c & 1) << k;
+            gr->hi |= (uint32_t)(c >> 1) << k;
             return;
         }
     }
-    if (!pkt_far)
-        pkt_far = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    wmem_map_insert(pkt_far, GUINT_TO_POINTER(n), GUINT_TO_POINTER(ref));
-    gr->dist[n % PKT_GROUP] = PKT_DIST_ELSEWHERE;
+    if (gr->base == PKT_GROUP_LISTED)
+        ((uint32_t *)wmem_map_lookup(pkt_listed, GUINT_TO_POINTER(n / PKT_GROUP + 1)))[k] = ref;
+    else
+        pkt_group_list(gr, n / PKT_GROUP)[k] = ref;
 }
 
 /** The reference of frame n's first result: 0 none, PKT_REF_PROTO_DATA. */
@@ -381,17 +431,14 @@ static uint32_t
 pkt_table_get(uint32_t n)
 {
     const pkt_group_t *gr;
-    unsigned d;
+    unsigned k = n % PKT_GROUP;
 
     if (n / PKT_GROUP >= pkt_table_used)
         return 0;
     gr = &pkt_table[n / PKT_GROUP];
-    d = gr->dist[n % PKT_GROUP];
-    if (d == PKT_DIST_NONE)
-        return 0;
-    if (d != PKT_DIST_ELSEWHERE)
-        return gr->base + d - 1;
-    return GPOINTER_TO_UINT(wmem_map_lookup(pkt_far, GUINT_TO_POINTER(n)));
+    if (gr->base == PKT_GROUP_LISTED)
+        return ((const uint32_t *)wmem_map_lookup(pkt_listed, GUINT_TO_POINTER(n / PKT_GROUP + 1)))[k];
+    return (((gr->lo | gr->hi) >> k) & 1) ? gr->base + pkt_group_dist(gr, k) : 0;
 }
 
 void
@@ -402,13 +449,13 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 
     sf_log_set_layer(pkt, (uint8_t)pinfo->curr_layer_num);
     gr = pkt_group_put(n);
-    if (gr->dist[n % PKT_GROUP] == PKT_DIST_NONE && (ref = mptcp_pkt_ref(pkt)) != 0) {
-        pkt_table_set(gr, n, ref);
-    } else {
-        if (gr->dist[n % PKT_GROUP] == PKT_DIST_NONE)
-            pkt_table_set(gr, n, PKT_REF_PROTO_DATA);
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
+    if (!pkt_table_get(n)) {
+        ref = mptcp_pkt_ref(pkt);
+        pkt_table_set(gr, n, ref ? ref : PKT_REF_PROTO_DATA, pkt_size_code(pkt));
+        if (ref)
+            return;
     }
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
 }
 
 mptcp_pkt_t *
@@ -697,12 +744,6 @@ ns32_unpack(uint32_t v)
     return (v & NS32_US) ? (int64_t)(v & ~NS32_US) * 1000 : (int64_t)v;
 }
 
-/** The head-of-line wait behind the slot (MPTCP_DO_HOL_SLOT). */
-typedef struct {
-    uint32_t ns;
-    uint32_t frame;
-} dslot_hol_t;
-
 static mptcp_dslot_t *
 dslot(const mptcp_pkt_t *pkt)
 {
@@ -713,6 +754,16 @@ static unsigned
 dslot_flags(const mptcp_dslot_t *s)
 {
     return s->flight >> DSLOT_FLIGHT_BITS;
+}
+
+/** The frame table's size code of a stored result: 1 the result alone, 2 with its data slot, 3
+ * with the head-of-line wait behind that too. */
+static unsigned
+pkt_size_code(const mptcp_pkt_t *pkt)
+{
+    const mptcp_dslot_t *s = dslot(pkt);
+
+    return !s ? 1 : (dslot_flags(s) & MPTCP_DO_HOL_SLOT) ? 3 : 2;
 }
 
 void
