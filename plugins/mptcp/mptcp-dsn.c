@@ -359,6 +359,9 @@ typedef struct {
     uint64_t relseq;           /**< 64-bit relative subflow sequence number of the segment */
     bool have_relseq;
     uint64_t dss_dsn;          /**< the DSS mapping's 64-bit DSN (MPTCP_PF_DSS_DSN) */
+    uint64_t dss_raw;          /**< ... as the option carries it (dss_raw64: all 64 bits) */
+    bool dss_raw64;
+    bool dss_one_raw;          /**< the packet's DSS mappings all carry the same one */
 } dsn_ctx_t;
 
 /* The data of an MP_CAPABLE SYN (TCP Fast Open, RFC 8684 appendix B) gets its place once the
@@ -475,7 +478,6 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
         mptcp_pkt_set_dsn64(pkt, dsn + (relseq - ssn64));
         pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-        mptcp_pkt_set_map_frame(pkt, 0);
     }
 }
 
@@ -491,7 +493,6 @@ infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
     if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
         mptcp_pkt_set_dsn64(x->pkt, dsn + (x->relseq - ssn64));
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-        mptcp_pkt_set_map_frame(x->pkt, 0);
     }
 }
 
@@ -505,7 +506,12 @@ dss_map(dsn_ctx_t *x, const mptcp_opt_t *o)
     /* the upper half of a 32-bit DSN is a guess until a 64-bit DSN or the key is seen */
     bool exact = o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact);
 
+    /* each DSS option renders the packet's mapping DSN, derived from its own raw DSN */
+    if ((x->pkt->flags & MPTCP_PF_DSS_DSN) && (x->dss_raw != o->u.dss.dsn || x->dss_raw64 != o->u.dss.dsn8))
+        x->dss_one_raw = false;
     x->dss_dsn = dsn;
+    x->dss_raw = o->u.dss.dsn;
+    x->dss_raw64 = o->u.dss.dsn8;
     x->pkt->flags |= MPTCP_PF_DSS_DSN;
     me->dsn_ref = dsn;
     me->dsn_ref_known = true;
@@ -603,7 +609,7 @@ mptcp_dsn_update(mptcp_fp_t *fp)
 {
     const mptcp_seg_t *seg = fp->seg;
     mptcp_pkt_t *pkt = fp->pkt;
-    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, NULL, NULL, NULL, 0, false, 0 };
+    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, NULL, NULL, NULL, 0, false, 0, 0, false, true };
     bool isn_was_known;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
@@ -643,7 +649,7 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     else if (!x.have_relseq && pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         undated_keep(x.sd, x.me, seg, pkt);
     if (pkt->flags & MPTCP_PF_DSS_DSN)
-        mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
+        mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn, x.dss_raw, x.dss_raw64, x.dss_one_raw);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
         fp->no_earlier_copy = record_sent(x.c, x.me, fp->sf, pkt);
     return true;

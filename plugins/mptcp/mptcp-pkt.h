@@ -56,7 +56,8 @@ enum {
     MPTCP_PF_DSS_DSN        = 1u << 16,  /**< the DSS option's DSN is known (mptcp_pkt_dss_dsn64()) */
     MPTCP_PF_DSS_ACK        = 1u << 17,
     MPTCP_PF_BACKUP         = 1u << 18,  /**< a side of the subflow had asked for backup priority */
-    MPTCP_PF_DSS_DSN_EXT    = 1u << 19,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
+    MPTCP_PF_DSS_DSN_EXT    = 1u << 19,  /**< the DSS mapping's DSN is ext->dss_dsn64, not the
+                                          * option's (mptcp_pkt_dss_dsn64()) */
     MPTCP_PF_LAT_SLOT       = 1u << 20,  /**< an mptcp_dslot_t follows the result (payload) */
     MPTCP_PF_LAT            = 1u << 21,  /**< ... and holds the segment's latency */
     MPTCP_PF_FB_POS         = 1u << 22,  /**< dsn64 is the byte's position (1 = first) in the
@@ -87,8 +88,9 @@ typedef struct {
     mptcp_frames_t reinj_in;   /**< later frames (other subflows); filled on later packets' first pass */
     uint64_t add_expected_hmac;
     wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for */
-    uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when the packet's
-                                * first payload byte is not within 2^32 above it (e.g. no payload) */
+    uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when its 32-bit form
+                                * is not within 2^31 of the packet's own DSN (e.g. no payload) or the
+                                * packet's DSS options carry different ones */
     int64_t sent_ns;           /**< MPTCP_PX_SENT_EXT: the data slot's time did not fit */
     int64_t first_ns;          /**< MPTCP_PX_FIRST_EXT: the first transmission's time */
     uint64_t flight;           /**< MPTCP_PX_FLIGHT_EXT: the data slot's flight did not fit */
@@ -145,10 +147,12 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (32 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
+ * (28 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
  * by 4-byte references, the rare part found by a flag, the direction and the endpoint in flag
  * bits; what changes only at a few frames of the subflow (the connection's subflow count and
- * version, the keys and address ids known, the TCP layer number) in a log of the subflow;
+ * version, the keys and address ids known, the TCP layer number) in a log of the subflow; the
+ * DSS mapping's DSN derived again from the option when rendered, the frame of a mapping used by
+ * a later segment in a side list (mptcp_pkt_dss_dsn64(), mptcp_pkt_map_frame());
  * 4-byte aligned, so that no padding rounds it up). */
 #pragma pack(push, 4)
 struct mptcp_pkt_s {
@@ -159,16 +163,12 @@ struct mptcp_pkt_s {
                                 * a compact value, 0 = none) */
     uint32_t sf_ref;           /**< its subflow: 1 + index in mptcp_pkt_sfs, 0 = none;
                                 * read with mptcp_pkt_sf(), its connection with mptcp_pkt_conn() */
-    uint32_t dss_back_map;     /**< with MPTCP_PF_DSS_DSN and not MPTCP_PF_DSS_DSN_EXT: dsn64 minus
-                                * the DSN of the packet's DSS mapping (mptcp_pkt_dss_dsn64());
-                                * else the frame that carried the mapping used, 0 = none
-                                * (mptcp_pkt_map_frame()): both is rare, the DSN then goes to ext */
     uint32_t frame;            /**< this packet's frame number */
     uint32_t flags;            /**< MPTCP_PF_* */
     uint32_t seglen;
 };
 #pragma pack(pop)
-G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 32);
+G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 28);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
@@ -380,26 +380,21 @@ mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);
 /** Read access to the rare results: a zeroed static when the packet has none. */
 const mptcp_pkt_ext_t *mptcp_pkt_ext_const(const mptcp_pkt_t *pkt);
 
-/** The frame that carried the mapping of the packet's first payload byte (0 = none or this one). */
-static inline uint32_t
-mptcp_pkt_map_frame(const mptcp_pkt_t *pkt)
-{
-    return (pkt->flags & (MPTCP_PF_DSS_DSN | MPTCP_PF_DSS_DSN_EXT)) == MPTCP_PF_DSS_DSN ? 0 : pkt->dss_back_map;
-}
+/** The frame that carried the mapping of the packet's first payload byte (0 = none or this one;
+ * every pass). */
+uint32_t mptcp_pkt_map_frame(const mptcp_pkt_t *pkt);
+/** Sets it (the packet's own first pass, after its DSN and MPTCP_PF_MAP_IN_PKT; once). */
+void mptcp_pkt_set_map_frame(mptcp_pkt_t *pkt, uint32_t frame);
 
-/** Sets it (first pass, before mptcp_pkt_set_dss_dsn64()). */
-static inline void
-mptcp_pkt_set_map_frame(mptcp_pkt_t *pkt, uint32_t frame)
-{
-    pkt->dss_back_map = frame;
-}
+/** Records the raw 64-bit DSN of the packet's DSS mapping (after dsn64 and its flag are set),
+ * which every DSS mapping option of the packet carries as raw (its low 32 bits unless raw64);
+ * one_raw false: they carry different ones. Kept in ext only when mptcp_pkt_dss_dsn64() would
+ * not derive it from raw. */
+void mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn, uint64_t raw, bool raw64, bool one_raw);
 
-/** Stores the raw 64-bit DSN of the packet's DSS mapping (after dsn64, its flag and the map
- * frame are set). */
-void mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn);
-
-/** Raw 64-bit DSN of the packet's DSS mapping (valid with MPTCP_PF_DSS_DSN). */
-uint64_t mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt);
+/** Raw 64-bit DSN of the packet's DSS mapping (valid with MPTCP_PF_DSS_DSN), for a DSS option of
+ * the packet that carries raw (raw64: all 64 bits). */
+uint64_t mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt, uint64_t raw, bool raw64);
 
 /** Adds a generated 64-bit data-level item (DSN or DATA_ACK) in the data space of the packet's
  * sender (peer false) or receiver (peer true): relative to that endpoint's IDSN when its key
