@@ -157,13 +157,13 @@ render_add_addr_hmac(packet_info *pinfo, proto_tree *t, proto_item *hmac_item, c
 {
     proto_item *ti;
 
-    if (!pkt || !(pkt->flags & (MPTCP_PF_ADD_HMAC_OK | MPTCP_PF_ADD_HMAC_BAD)))
+    if (!pkt || !((pkt->flags & MPTCP_PF_ADD_HMAC_OK) || mptcp_pkt_xflag(pkt, MPTCP_PX_ADD_HMAC_BAD)))
         return;
     ti = proto_tree_add_boolean(t, hf_add_hmac_valid, NULL, 0, 0, (pkt->flags & MPTCP_PF_ADD_HMAC_OK) != 0);
     proto_item_set_generated(ti);
     ti = proto_tree_add_uint64(t, hf_add_expected_hmac, NULL, 0, 0, mptcp_pkt_ext_const(pkt)->add_expected_hmac);
     proto_item_set_generated(ti);
-    if (pkt->flags & MPTCP_PF_ADD_HMAC_BAD)
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_ADD_HMAC_BAD))
         expert_add_info(pinfo, hmac_item, &ei_add_hmac_bad);
 }
 

@@ -75,6 +75,7 @@ typedef struct {
 
 static map_frame_t *mapfs;         /**< by ascending result frame (file scope) */
 static uint32_t nmapfs, capmapfs;
+static wmem_map_t *short_reasm;    /**< short result -> its reassembly record (file scope; rare) */
 
 void
 mptcp_pkt_init(void)
@@ -94,6 +95,7 @@ mptcp_pkt_init(void)
     time_base_set = false;
     mapfs = NULL;
     nmapfs = capmapfs = 0;
+    short_reasm = NULL;
 }
 
 /* {{{ the subflow's log: a result reads the entry that holds at its frame. Entries are written
@@ -566,6 +568,7 @@ mptcp_pkt_set_dsn64(mptcp_pkt_t *pkt, uint64_t dsn)
 {
     uint32_t v32 = 0;
 
+    DISSECTOR_ASSERT(!(pkt->flags & MPTCP_PF_SHORT));     /* a DSN comes with payload */
     wide_set(pkt, dsn, (unsigned)mptcp_pkt_dir(pkt) & 1u, &v32, MPTCP_PX_DSN_EXT);
     pkt->dsn32_ = v32;
     pkt->flags |= MPTCP_PF_HAS_DSN;
@@ -611,6 +614,29 @@ mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt, uint64_t raw, bool raw64)
     if (pkt->flags & MPTCP_PF_DSS_DSN_EXT)
         return mptcp_pkt_ext_const(pkt)->dss_dsn64;
     return dss_derive(pkt, raw, raw64);
+}
+
+/* The reassembly record of a short result: a DATA_ACK rarely gets one (it declares a hole or
+ * delivers bytes that waited), so a map instead of 4 bytes in every short result. */
+uint32_t
+mptcp_pkt_short_reasm_ref(const mptcp_pkt_t *pkt)
+{
+    return short_reasm ? GPOINTER_TO_UINT(wmem_map_lookup(short_reasm, pkt)) : 0;
+}
+
+void
+mptcp_pkt_set_reasm_ref(mptcp_pkt_t *pkt, uint32_t v)
+{
+    if (!(pkt->flags & MPTCP_PF_SHORT)) {
+        pkt->reasm_ref_ = v;
+        return;
+    }
+    if (!short_reasm)
+        short_reasm = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    if (v)
+        wmem_map_insert(short_reasm, pkt, GUINT_TO_POINTER(v));
+    else
+        wmem_map_remove(short_reasm, pkt);
 }
 
 /* The frames of the mappings that later segments' DSNs come from (mptcp_pkt_map_frame()). */

@@ -45,7 +45,7 @@ enum {
     MPTCP_PF_JOIN_HMAC_OK   = 1u << 5,
     MPTCP_PF_JOIN_HMAC_BAD  = 1u << 6,
     MPTCP_PF_ADD_HMAC_OK    = 1u << 7,
-    MPTCP_PF_ADD_HMAC_BAD   = 1u << 8,
+    MPTCP_PF_SHORT          = 1u << 8,   /**< a short result: no dsn32_, reasm_ref_, seglen_ */
     MPTCP_PF_UNKNOWN_TOKEN  = 1u << 9,
     MPTCP_PF_FALLBACK       = 1u << 10,
     MPTCP_PF_INFINITE_MAP   = 1u << 11,
@@ -118,6 +118,7 @@ enum {
     /* rare notes of the connection analysis (mptcp-conn.c) */
     MPTCP_PX_ECHO_MISMATCH  = 1u << 10,
     MPTCP_PX_FASTCLOSE_BAD  = 1u << 11,
+    MPTCP_PX_ADD_HMAC_BAD   = 1u << 4,   /**< the ADD_ADDR HMAC (ext->add_expected_hmac) is wrong */
     MPTCP_PX_ADDR_ID_REUSED = 1u << 12,  /**< ADD_ADDR announces a known id with another address */
     MPTCP_PX_JOIN_REJECTED  = 1u << 13,  /**< SYN/ACK on a join subflow without MP_JOIN */
     MPTCP_PX_KEY0           = 1u << 14,  /**< endpoint 0's key known at this packet although the
@@ -147,7 +148,7 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (28 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
+ * (28 bytes, 16 without payload and DSS mapping (MPTCP_PF_SHORT): the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
  * by 4-byte references, the rare part found by a flag, the direction and the endpoint in flag
  * bits; what changes only at a few frames of the subflow (the connection's subflow count and
  * version, the keys and address ids known, the TCP layer number) in a log of the subflow; the
@@ -156,19 +157,24 @@ typedef struct {
  * 4-byte aligned, so that no padding rounds it up). */
 #pragma pack(push, 4)
 struct mptcp_pkt_s {
-    uint32_t dsn32_;           /**< raw 64-bit DSN of the first payload byte, valid with
-                                * MPTCP_PF_HAS_DSN: mptcp_pkt_dsn64(), mptcp_pkt_set_dsn64() */
-    uint32_t ack32_;           /**< raw 64-bit DATA_ACK (MPTCP_PF_HAS_ACK): mptcp_pkt_ack64() */
-    uint32_t reasm_ref;        /**< mptcp-reasm.c: the frame's reassembly record (a reference or
-                                * a compact value, 0 = none) */
-    uint32_t sf_ref;           /**< its subflow: 1 + index in mptcp_pkt_sfs, 0 = none;
-                                * read with mptcp_pkt_sf(), its connection with mptcp_pkt_conn() */
     uint32_t frame;            /**< this packet's frame number */
     uint32_t flags;            /**< MPTCP_PF_* */
-    uint32_t seglen;
+    uint32_t sf_ref;           /**< its subflow: 1 + index in mptcp_pkt_sfs, 0 = none;
+                                * read with mptcp_pkt_sf(), its connection with mptcp_pkt_conn() */
+    uint32_t ack32_;           /**< raw 64-bit DATA_ACK (MPTCP_PF_HAS_ACK): mptcp_pkt_ack64() */
+    /* a short result (MPTCP_PF_SHORT: no payload, no DSS mapping) ends here (MPTCP_PKT_SHORT_SIZE) */
+    uint32_t dsn32_;           /**< raw 64-bit DSN of the first payload byte, valid with
+                                * MPTCP_PF_HAS_DSN: mptcp_pkt_dsn64(), mptcp_pkt_set_dsn64() */
+    uint32_t reasm_ref_;       /**< mptcp-reasm.c: the frame's reassembly record (a reference or
+                                * a compact value, 0 = none): mptcp_pkt_reasm_ref() */
+    uint32_t seglen_;          /**< the payload's length: mptcp_pkt_seglen() */
 };
 #pragma pack(pop)
 G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 28);
+/** The size of a short result: a segment without payload and without a DSS mapping (a pure
+ * DATA_ACK), 19% of the packets of a bulk transfer. */
+#define MPTCP_PKT_SHORT_SIZE 16
+G_STATIC_ASSERT(offsetof(struct mptcp_pkt_s, dsn32_) == MPTCP_PKT_SHORT_SIZE);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
@@ -296,6 +302,26 @@ mptcp_pkt_ep(const mptcp_pkt_t *pkt)
 {
     return mptcp_pkt_flag2(pkt, MPTCP_PF_EP_SHIFT);
 }
+
+/** The payload's length (0 in a short result). */
+static inline uint32_t
+mptcp_pkt_seglen(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_SHORT) ? 0 : pkt->seglen_;
+}
+
+/** The reassembly record of a short result (mptcp-pkt.c; rare: a DATA_ACK that delivers data). */
+uint32_t mptcp_pkt_short_reasm_ref(const mptcp_pkt_t *pkt);
+
+/** The frame's reassembly record, for mptcp-reasm.c (0 = none). */
+static inline uint32_t
+mptcp_pkt_reasm_ref(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_SHORT) ? mptcp_pkt_short_reasm_ref(pkt) : pkt->reasm_ref_;
+}
+
+/** Sets it (a short result's goes to a side table). */
+void mptcp_pkt_set_reasm_ref(mptcp_pkt_t *pkt, uint32_t v);
 
 /* What the subflow's log holds at the packet's frame (mptcp-pkt.c; every pass). */
 
