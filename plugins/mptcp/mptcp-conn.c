@@ -587,7 +587,10 @@ handle_add_addr(packet_info *pinfo, mptcp_subflow_t *sf, int d, const mptcp_opt_
         uint64_t exp = mptcp_add_addr_hmac(e->key, c->ep[1 - ep].key, o->u.add.addr_id, o->u.add.addr,
                                            o->u.add.ipv6 ? 16 : 4, o->u.add.has_port, o->u.add.port);
         mptcp_pkt_ext(pkt)->add_expected_hmac = exp;
-        pkt->flags |= exp == o->u.add.hmac ? MPTCP_PF_ADD_HMAC_OK : MPTCP_PF_ADD_HMAC_BAD;
+        if (exp == o->u.add.hmac)
+            pkt->flags |= MPTCP_PF_ADD_HMAC_OK;
+        else
+            mptcp_pkt_ext(pkt)->flags |= MPTCP_PX_ADD_HMAC_BAD;
     }
     addrs = ep_addr_map(c, ep, true);
     /* RFC 8684 section 3.4.1: an address id identifies one address until it is removed */

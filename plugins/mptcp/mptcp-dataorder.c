@@ -268,7 +268,7 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
     if ((pkt->flags & MPTCP_PF_REINJECTION) && d->has_ack && d->ack >= e) {
         mptcp_pkt_set_do_flag(pkt, MPTCP_DO_SPURIOUS);
         d->spurious_pkts++;
-        d->spurious_bytes += pkt->seglen;
+        d->spurious_bytes += mptcp_pkt_seglen(pkt);
     }
     d->max_end = d->has_end ? MAX(d->max_end, e) : e;
     d->has_end = true;
@@ -343,7 +343,7 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
         if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - mptcp_pkt_ep(pkt)], false, 0))
             handle_ack(peer, mptcp_pkt_ack64(pkt) - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
     }
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && mptcp_pkt_seglen(pkt) > 0) {
         do_dir_t *d = &dc->d[mptcp_pkt_ep(pkt)];
         uint64_t s;
 
@@ -352,7 +352,7 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
         s = mptcp_pkt_dsn64(pkt) - d->base;
         if (s >= DO_REL_LIMIT)
             return;                        /* below the base: not this data space */
-        handle_data(d, pkt, s, s + pkt->seglen, t);
+        handle_data(d, pkt, s, s + mptcp_pkt_seglen(pkt), t);
     }
 }
 
@@ -460,7 +460,7 @@ mptcp_dataorder_summary(const mptcp_conn_t *conn, int ep, const GPtrArray *data_
         }
         if (r->flags & MPTCP_DO_SPURIOUS) {
             out->spurious_pkts++;
-            out->spurious_bytes += p->seglen;
+            out->spurious_bytes += mptcp_pkt_seglen(p);
         }
     }
     qsort(fl, nf, sizeof(*fl), cmp_u64);

@@ -251,7 +251,7 @@ checksum_segment(const mptcp_seg_t *seg, mptcp_pkt_t *pkt, uint32_t map_frame, u
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;
         return;
     }
-    have = pkt->seglen;
+    have = mptcp_pkt_seglen(pkt);
     if (offset + have > data_len)
         have = (uint32_t)(data_len - offset);
     from = (uint32_t)(acc->next - offset);          /* skip bytes already summed */
@@ -330,7 +330,7 @@ static bool
 record_sent(const mptcp_conn_t *c, mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
 {
     reinj_ud_t u = { pkt, sf->index, 0 };
-    uint64_t low = mptcp_pkt_dsn64(pkt), high = low + pkt->seglen;
+    uint64_t low = mptcp_pkt_dsn64(pkt), high = low + mptcp_pkt_seglen(pkt);
 
     /* RFC 8684 section 3.3.1: data of a mapping that failed its checksum is not delivered;
      * the copy sent again (on this subflow or, after MP_FAIL and a reset, another) is */
@@ -359,6 +359,9 @@ typedef struct {
     uint64_t relseq;           /**< 64-bit relative subflow sequence number of the segment */
     bool have_relseq;
     uint64_t dss_dsn;          /**< the DSS mapping's 64-bit DSN (MPTCP_PF_DSS_DSN) */
+    uint64_t dss_raw;          /**< ... as the option carries it (dss_raw64: all 64 bits) */
+    bool dss_raw64;
+    bool dss_one_raw;          /**< the packet's DSS mappings all carry the same one */
 } dsn_ctx_t;
 
 /* The data of an MP_CAPABLE SYN (TCP Fast Open, RFC 8684 appendix B) gets its place once the
@@ -404,7 +407,7 @@ syn_data(dsn_ctx_t *x)
 {
     mptcp_endpoint_t *me = x->me;
     int cap = tvb_captured_length_remaining(x->seg->tvb, x->seg->hlen);
-    uint32_t n = cap > 0 ? MIN((uint32_t)cap, x->pkt->seglen) : 0;
+    uint32_t n = cap > 0 ? MIN((uint32_t)cap, mptcp_pkt_seglen(x->pkt)) : 0;
 
     if (me->syn_pkt)
         return;                  /* a retransmitted SYN: the first one holds the place */
@@ -412,8 +415,8 @@ syn_data(dsn_ctx_t *x)
     me->syn_len = n;
     me->syn_bytes = n ? (const uint8_t *)wmem_memdup(wmem_file_scope(), tvb_get_ptr(x->seg->tvb, x->seg->hlen, n), n)
                       : NULL;
-    x->sd->syn_data = x->pkt->seglen;
-    me->syn_rel = x->pkt->seglen;
+    x->sd->syn_data = mptcp_pkt_seglen(x->pkt);
+    me->syn_rel = mptcp_pkt_seglen(x->pkt);
     syn_data_resolve(x->c, me, x->pkt);
 }
 
@@ -472,10 +475,9 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     }
     mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num);
     /* a mapping carried by the packet itself is used first */
-    if (pkt->seglen > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
+    if (mptcp_pkt_seglen(pkt) > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
         mptcp_pkt_set_dsn64(pkt, dsn + (relseq - ssn64));
         pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-        mptcp_pkt_set_map_frame(pkt, 0);
     }
 }
 
@@ -488,10 +490,9 @@ infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
 
     if (!m || m->val + (ssn64 - m->low) != dsn || mptcp_range_high(m) - ssn64 < UINT32_MAX / 2)
         mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num);
-    if (x->pkt->seglen > 0 && x->relseq >= ssn64) {
+    if (mptcp_pkt_seglen(x->pkt) > 0 && x->relseq >= ssn64) {
         mptcp_pkt_set_dsn64(x->pkt, dsn + (x->relseq - ssn64));
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
-        mptcp_pkt_set_map_frame(x->pkt, 0);
     }
 }
 
@@ -505,7 +506,12 @@ dss_map(dsn_ctx_t *x, const mptcp_opt_t *o)
     /* the upper half of a 32-bit DSN is a guess until a 64-bit DSN or the key is seen */
     bool exact = o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact);
 
+    /* each DSS option renders the packet's mapping DSN, derived from its own raw DSN */
+    if ((x->pkt->flags & MPTCP_PF_DSS_DSN) && (x->dss_raw != o->u.dss.dsn || x->dss_raw64 != o->u.dss.dsn8))
+        x->dss_one_raw = false;
     x->dss_dsn = dsn;
+    x->dss_raw = o->u.dss.dsn;
+    x->dss_raw64 = o->u.dss.dsn8;
     x->pkt->flags |= MPTCP_PF_DSS_DSN;
     me->dsn_ref = dsn;
     me->dsn_ref_known = true;
@@ -603,7 +609,7 @@ mptcp_dsn_update(mptcp_fp_t *fp)
 {
     const mptcp_seg_t *seg = fp->seg;
     mptcp_pkt_t *pkt = fp->pkt;
-    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, NULL, NULL, NULL, 0, false, 0 };
+    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, NULL, NULL, NULL, 0, false, 0, 0, false, true };
     bool isn_was_known;
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
@@ -613,7 +619,7 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     x.me = &x.c->ep[mptcp_pkt_ep(pkt)];
     x.peer = &x.c->ep[1 - mptcp_pkt_ep(pkt)];
     isn_was_known = x.sd->isn_known;
-    if (!x.sd->isn_known && pkt->seglen > 0)
+    if (!x.sd->isn_known && mptcp_pkt_seglen(pkt) > 0)
         narrow_isn(x.sd, seg);
     x.have_relseq = rel_ssn64(x.sd, seg->seq, &x.relseq);
 
@@ -634,16 +640,16 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     }
     syn_data_resolve(x.c, &x.c->ep[0], pkt);
     syn_data_resolve(x.c, &x.c->ep[1], pkt);
-    if (pkt->seglen > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && fp->sf == x.c->master)
+    if (mptcp_pkt_seglen(pkt) > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && fp->sf == x.c->master)
         syn_data(&x);
-    else if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
+    else if (mptcp_pkt_seglen(pkt) > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);
     if (!isn_was_known && x.have_relseq && x.sd->search && x.sd->search->undated)
         undated_fill(x.sd, x.relseq);
-    else if (!x.have_relseq && pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
+    else if (!x.have_relseq && mptcp_pkt_seglen(pkt) > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         undated_keep(x.sd, x.me, seg, pkt);
     if (pkt->flags & MPTCP_PF_DSS_DSN)
-        mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn);
+        mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn, x.dss_raw, x.dss_raw64, x.dss_one_raw);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
         fp->no_earlier_copy = record_sent(x.c, x.me, fp->sf, pkt);
     return true;

@@ -18,14 +18,29 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 
+/** Whether the segment carries a DSS mapping (RFC 8684 section 3.3) the analysis reads. */
+static bool
+has_dss_map(const mptcp_seg_t *seg)
+{
+    for (unsigned i = 0; i < seg->nopts; i++) {
+        const mptcp_opt_t *o = &seg->opts[i];
+
+        if (o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS && o->u.dss.has_map)
+            return true;
+    }
+    return false;
+}
+
 mptcp_pkt_t *
 mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
 {
     mptcp_fp_t fp = { pinfo, seg, NULL, NULL, NULL, 0, false };
     /* a segment with payload may get a latency and data-order result: its data slot goes
-     * behind the packet's result */
+     * behind the packet's result; one without payload and mapping (a pure DATA_ACK) gets no
+     * DSN, length or (mostly) reassembly record: a short result */
     bool lat_slot = seg->seglen && mptcp_prefs.mappings;
-    size_t size = sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_dslot_t) : 0);
+    bool short_res = !seg->seglen && !has_dss_map(seg);
+    size_t size = short_res ? MPTCP_PKT_SHORT_SIZE : sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_dslot_t) : 0);
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
     if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
@@ -33,10 +48,10 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
     G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(uint32_t) == 0);    /* the tail stays aligned */
     G_STATIC_ASSERT(sizeof(mptcp_dslot_t) % sizeof(uint32_t) == 0);
     fp.pkt = mptcp_pkt_new(size);
-    if (lat_slot)
-        fp.pkt->flags = MPTCP_PF_LAT_SLOT;
+    fp.pkt->flags = short_res ? MPTCP_PF_SHORT : lat_slot ? MPTCP_PF_LAT_SLOT : 0;
     fp.pkt->frame = pinfo->num;
-    fp.pkt->seglen = seg->seglen;
+    if (!short_res)
+        fp.pkt->seglen_ = seg->seglen;
     fp.sf = mptcp_conn_update(pinfo, seg, fp.pkt);
     if (!fp.sf) {
         mptcp_pkt_discard(fp.pkt, size);

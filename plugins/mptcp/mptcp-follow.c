@@ -387,11 +387,11 @@ follow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const 
     }
     for (int k = 0; k < 2; k++)
         changed |= place_syn_data(fi, fs, c, k, pinfo);
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && pkt->seglen > 0) {
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && mptcp_pkt_seglen(pkt) > 0) {
         fdir_t *d = &fs->d[e];
         unsigned cap = tvb_captured_length(st->tvb);
         unsigned avail = cap > st->hlen ? cap - st->hlen : 0;
-        uint64_t n = MIN((uint64_t)avail, (uint64_t)pkt->seglen), off;
+        uint64_t n = MIN((uint64_t)avail, (uint64_t)mptcp_pkt_seglen(pkt)), off;
 
         dir_start(d, pkt, e, mptcp_pkt_dsn64(pkt));
         off = mptcp_pkt_dsn64(pkt) - d->base;

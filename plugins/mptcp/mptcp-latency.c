@@ -155,9 +155,9 @@ mptcp_latency_update(const mptcp_fp_t *fp)
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
     if (pkt->flags & MPTCP_PF_HAS_ACK)
         handle_ack(&lc->d[1 - mptcp_pkt_ep(pkt)], pkt, t);
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && pkt->seglen > 0) {
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && mptcp_pkt_seglen(pkt) > 0) {
         lat_dir_t *d = &lc->d[mptcp_pkt_ep(pkt)];
-        uint64_t lo = rel(d, mptcp_pkt_dsn64(pkt)), hi = lo + pkt->seglen;
+        uint64_t lo = rel(d, mptcp_pkt_dsn64(pkt)), hi = lo + mptcp_pkt_seglen(pkt);
 
         /* far below the first DSN seen: not this data space (the slot exists: payload) */
         if (lo >= UINT64_C(1) << 62 || !(pkt->flags & MPTCP_PF_LAT_SLOT))
@@ -197,7 +197,7 @@ mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
     /* the slot exists only after mptcp_latency_update() set the direction's base */
     lc = (const lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
     d = &lc->d[mptcp_pkt_ep(pkt)];
-    a = covering_ack(d, mptcp_pkt_dsn64(pkt) - d->base + pkt->seglen);
+    a = covering_ack(d, mptcp_pkt_dsn64(pkt) - d->base + mptcp_pkt_seglen(pkt));
     if (a < d->nacks && (v = d->acks[a].t - mptcp_pkt_first_ns(pkt)) >= 0) {
         out->ns = v;
         out->ack_frame = mptcp_pkt_deref(d->acks[a].ref)->frame;
@@ -212,7 +212,7 @@ mptcp_latency_render(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
     const mptcp_latency_t *res = &lat;
     proto_item *ti;
 
-    if (!(pkt->flags & MPTCP_PF_HAS_DSN) || pkt->seglen == 0 || !mptcp_latency_get(pkt, &lat))
+    if (!(pkt->flags & MPTCP_PF_HAS_DSN) || mptcp_pkt_seglen(pkt) == 0 || !mptcp_latency_get(pkt, &lat))
         return;
     if (res->first_frame != pkt->frame) {
         ti = proto_tree_add_uint(t, hf_latency_first, tvb, 0, 0, res->first_frame);

@@ -145,10 +145,10 @@ render_dss_ack(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
 }
 
 static void
-render_dss_dsn(tvbuff_t *tvb, proto_tree *t, const mptcp_pkt_t *pkt)
+render_dss_dsn(tvbuff_t *tvb, proto_tree *t, const mptcp_opt_t *o, const mptcp_pkt_t *pkt)
 {
     if (pkt && (pkt->flags & MPTCP_PF_DSS_DSN))
-        mptcp_pkt_add_dsn_item(t, hf_dss_dsn, tvb, pkt, mptcp_pkt_dss_dsn64(pkt), false);
+        mptcp_pkt_add_dsn_item(t, hf_dss_dsn, tvb, pkt, mptcp_pkt_dss_dsn64(pkt, o->u.dss.dsn, o->u.dss.dsn8), false);
 }
 
 /** RFC 8684 section 3.4.1: the ADD_ADDR HMAC checked with the connection's keys. */
@@ -157,13 +157,13 @@ render_add_addr_hmac(packet_info *pinfo, proto_tree *t, proto_item *hmac_item, c
 {
     proto_item *ti;
 
-    if (!pkt || !(pkt->flags & (MPTCP_PF_ADD_HMAC_OK | MPTCP_PF_ADD_HMAC_BAD)))
+    if (!pkt || !((pkt->flags & MPTCP_PF_ADD_HMAC_OK) || mptcp_pkt_xflag(pkt, MPTCP_PX_ADD_HMAC_BAD)))
         return;
     ti = proto_tree_add_boolean(t, hf_add_hmac_valid, NULL, 0, 0, (pkt->flags & MPTCP_PF_ADD_HMAC_OK) != 0);
     proto_item_set_generated(ti);
     ti = proto_tree_add_uint64(t, hf_add_expected_hmac, NULL, 0, 0, mptcp_pkt_ext_const(pkt)->add_expected_hmac);
     proto_item_set_generated(ti);
-    if (pkt->flags & MPTCP_PF_ADD_HMAC_BAD)
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_ADD_HMAC_BAD))
         expert_add_info(pinfo, hmac_item, &ei_add_hmac_bad);
 }
 
@@ -341,7 +341,7 @@ render_dss(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t *
         /* RFC 8684 section 3.3.1: a data-level length of 0 is the infinite mapping */
         if (o->u.dss.dll == 0)
             expert_add_info(pinfo, ti, &ei_infinite_mapping);
-        render_dss_dsn(tvb, t, pkt);
+        render_dss_dsn(tvb, t, o, pkt);
         if (o->u.dss.has_csum)
             dss_checksum(tvb, pinfo, t, o, pkt);
     }

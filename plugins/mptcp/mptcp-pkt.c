@@ -75,6 +75,20 @@ static uint32_t nslabs, capslabs;
 static int64_t time_base;          /**< data slots' times are microseconds above it */
 static bool time_base_set;
 
+/** The frame of a mapping that a later segment's DSN comes from: rare on Linux, whose segments
+ * carry their own mapping (MPTCP_PF_MAP_IN_PKT), so a list of them instead of 4 bytes in every
+ * result; set on the packets' first passes, i.e. by ascending frame. */
+#pragma pack(push, 4)
+typedef struct {
+    const mptcp_pkt_t *pkt;
+    uint32_t frame;            /**< the mapping's */
+} map_frame_t;
+#pragma pack(pop)
+
+static map_frame_t *mapfs;         /**< by ascending result frame (file scope) */
+static uint32_t nmapfs, capmapfs;
+static wmem_map_t *short_reasm;    /**< short result -> its reassembly record (file scope; rare) */
+
 void
 mptcp_pkt_init(void)
 {
@@ -92,6 +106,9 @@ mptcp_pkt_init(void)
     sf_logs = NULL;
     nsfs = capsfs = capspaces = capsflogs = 0;
     time_base_set = false;
+    mapfs = NULL;
+    nmapfs = capmapfs = 0;
+    short_reasm = NULL;
 }
 
 /* {{{ the subflow's log: a result reads the entry that holds at its frame. Entries are written
@@ -667,6 +684,7 @@ mptcp_pkt_set_dsn64(mptcp_pkt_t *pkt, uint64_t dsn)
 {
     uint32_t v32 = 0;
 
+    DISSECTOR_ASSERT(!(pkt->flags & MPTCP_PF_SHORT));     /* a DSN comes with payload */
     wide_set(pkt, dsn, (unsigned)mptcp_pkt_dir(pkt) & 1u, &v32, MPTCP_PX_DSN_EXT);
     pkt->dsn32_ = v32;
     pkt->flags |= MPTCP_PF_HAS_DSN;
@@ -683,28 +701,92 @@ mptcp_pkt_set_ack64(mptcp_pkt_t *pkt, uint64_t ack)
 }
 /* }}} */
 
-/* The DSS mapping's DSN, kept as its distance below the first payload byte's (4 bytes in
- * every packet's result instead of 8, shared with the map frame: a packet whose DSS maps its
- * own payload has none); rare other cases go to the packet's ext part. */
-void
-mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn)
+/* The DSS mapping's DSN: derived again, when rendered, from the DSN the option carries and the
+ * packet's own DSN (4 bytes less in every result); rare other cases go to the packet's ext part.
+ * RFC 8684 section 3.3: with flag m clear the option carries the low 32 bits of the 64-bit
+ * DSN, so it stands for the value with those bits nearest the packet's own DSN (the payload's
+ * mapping covers it, at most 64 KiB below it on Linux). */
+static uint64_t
+dss_derive(const mptcp_pkt_t *pkt, uint64_t raw, bool raw64)
 {
     uint64_t dsn = mptcp_pkt_dsn64(pkt);
 
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && dsn - dss_dsn <= UINT32_MAX && !pkt->dss_back_map) {
-        pkt->dss_back_map = (uint32_t)(dsn - dss_dsn);
-    } else {
-        mptcp_pkt_ext(pkt)->dss_dsn64 = dss_dsn;
-        pkt->flags |= MPTCP_PF_DSS_DSN_EXT;
-    }
+    return raw64 ? raw : dsn + (uint64_t)(int64_t)(int32_t)((uint32_t)raw - (uint32_t)dsn);
+}
+
+void
+mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn, uint64_t raw, bool raw64, bool one_raw)
+{
+    /* without a DSN now, a later one (an ISN pinned later) would change the derivation */
+    if (one_raw && (raw64 || (pkt->flags & MPTCP_PF_HAS_DSN)) && dss_derive(pkt, raw, raw64) == dss_dsn)
+        return;
+    mptcp_pkt_ext(pkt)->dss_dsn64 = dss_dsn;
+    pkt->flags |= MPTCP_PF_DSS_DSN_EXT;
 }
 
 uint64_t
-mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt)
+mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt, uint64_t raw, bool raw64)
 {
     if (pkt->flags & MPTCP_PF_DSS_DSN_EXT)
         return mptcp_pkt_ext_const(pkt)->dss_dsn64;
-    return mptcp_pkt_dsn64(pkt) - pkt->dss_back_map;
+    return dss_derive(pkt, raw, raw64);
+}
+
+/* The reassembly record of a short result: a DATA_ACK rarely gets one (it declares a hole or
+ * delivers bytes that waited), so a map instead of 4 bytes in every short result. */
+uint32_t
+mptcp_pkt_short_reasm_ref(const mptcp_pkt_t *pkt)
+{
+    return short_reasm ? GPOINTER_TO_UINT(wmem_map_lookup(short_reasm, pkt)) : 0;
+}
+
+void
+mptcp_pkt_set_reasm_ref(mptcp_pkt_t *pkt, uint32_t v)
+{
+    if (!(pkt->flags & MPTCP_PF_SHORT)) {
+        pkt->reasm_ref_ = v;
+        return;
+    }
+    if (!short_reasm)
+        short_reasm = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    if (v)
+        wmem_map_insert(short_reasm, pkt, GUINT_TO_POINTER(v));
+    else
+        wmem_map_remove(short_reasm, pkt);
+}
+
+/* The frames of the mappings that later segments' DSNs come from (mptcp_pkt_map_frame()). */
+
+void
+mptcp_pkt_set_map_frame(mptcp_pkt_t *pkt, uint32_t frame)
+{
+    if (!frame)
+        return;                 /* the default */
+    DISSECTOR_ASSERT(!nmapfs || mapfs[nmapfs - 1].pkt->frame <= pkt->frame);
+    mapfs = (map_frame_t *)mptcp_grow(wmem_file_scope(), mapfs, &capmapfs, nmapfs + 1, sizeof(*mapfs));
+    mapfs[nmapfs].pkt = pkt;
+    mapfs[nmapfs++].frame = frame;
+}
+
+uint32_t
+mptcp_pkt_map_frame(const mptcp_pkt_t *pkt)
+{
+    uint32_t a = 0, b = nmapfs;
+
+    if (!b || (pkt->flags & MPTCP_PF_MAP_IN_PKT))
+        return 0;
+    while (a < b) {             /* the first entry at or above the packet's frame */
+        uint32_t m = a + (b - a) / 2;
+        if (mapfs[m].pkt->frame < pkt->frame)
+            a = m + 1;
+        else
+            b = m;
+    }
+    for (; a < nmapfs && mapfs[a].pkt->frame == pkt->frame; a++) {
+        if (mapfs[a].pkt == pkt)
+            return mapfs[a].frame;
+    }
+    return 0;
 }
 
 /* {{{ the data slot: 8 bytes behind a data segment's result, for its latency and data order

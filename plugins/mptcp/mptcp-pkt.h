@@ -45,7 +45,7 @@ enum {
     MPTCP_PF_JOIN_HMAC_OK   = 1u << 5,
     MPTCP_PF_JOIN_HMAC_BAD  = 1u << 6,
     MPTCP_PF_ADD_HMAC_OK    = 1u << 7,
-    MPTCP_PF_ADD_HMAC_BAD   = 1u << 8,
+    MPTCP_PF_SHORT          = 1u << 8,   /**< a short result: no dsn32_, reasm_ref_, seglen_ */
     MPTCP_PF_UNKNOWN_TOKEN  = 1u << 9,
     MPTCP_PF_FALLBACK       = 1u << 10,
     MPTCP_PF_INFINITE_MAP   = 1u << 11,
@@ -56,7 +56,8 @@ enum {
     MPTCP_PF_DSS_DSN        = 1u << 16,  /**< the DSS option's DSN is known (mptcp_pkt_dss_dsn64()) */
     MPTCP_PF_DSS_ACK        = 1u << 17,
     MPTCP_PF_BACKUP         = 1u << 18,  /**< a side of the subflow had asked for backup priority */
-    MPTCP_PF_DSS_DSN_EXT    = 1u << 19,  /**< the DSS mapping's DSN is ext->dss_dsn64 */
+    MPTCP_PF_DSS_DSN_EXT    = 1u << 19,  /**< the DSS mapping's DSN is ext->dss_dsn64, not the
+                                          * option's (mptcp_pkt_dss_dsn64()) */
     MPTCP_PF_LAT_SLOT       = 1u << 20,  /**< an mptcp_dslot_t follows the result (payload) */
     MPTCP_PF_LAT            = 1u << 21,  /**< ... and holds the segment's latency */
     MPTCP_PF_FB_POS         = 1u << 22,  /**< dsn64 is the byte's position (1 = first) in the
@@ -87,8 +88,9 @@ typedef struct {
     mptcp_frames_t reinj_in;   /**< later frames (other subflows); filled on later packets' first pass */
     uint64_t add_expected_hmac;
     wmem_array_t *rm_addrs;    /**< REMOVE_ADDR: the mptcp_addr_t * each removed id stood for */
-    uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when the packet's
-                                * first payload byte is not within 2^32 above it (e.g. no payload) */
+    uint64_t dss_dsn64;        /**< MPTCP_PF_DSS_DSN_EXT: the DSS mapping's DSN, when its 32-bit form
+                                * is not within 2^31 of the packet's own DSN (e.g. no payload) or the
+                                * packet's DSS options carry different ones */
     int64_t sent_ns;           /**< MPTCP_PX_SENT_EXT: the data slot's time did not fit */
     int64_t first_ns;          /**< MPTCP_PX_FIRST_EXT: the first transmission's time */
     uint64_t flight;           /**< MPTCP_PX_FLIGHT_EXT: the data slot's flight did not fit */
@@ -116,6 +118,7 @@ enum {
     /* rare notes of the connection analysis (mptcp-conn.c) */
     MPTCP_PX_ECHO_MISMATCH  = 1u << 10,
     MPTCP_PX_FASTCLOSE_BAD  = 1u << 11,
+    MPTCP_PX_ADD_HMAC_BAD   = 1u << 4,   /**< the ADD_ADDR HMAC (ext->add_expected_hmac) is wrong */
     MPTCP_PX_ADDR_ID_REUSED = 1u << 12,  /**< ADD_ADDR announces a known id with another address */
     MPTCP_PX_JOIN_REJECTED  = 1u << 13,  /**< SYN/ACK on a join subflow without MP_JOIN */
     MPTCP_PX_KEY0           = 1u << 14,  /**< endpoint 0's key known at this packet although the
@@ -145,30 +148,33 @@ typedef struct {
 } mptcp_dslot_t;
 
 /** First-pass result for one TCP segment of an MPTCP subflow; compact, one per packet
- * (32 bytes: the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
+ * (28 bytes, 16 without payload and DSS mapping (MPTCP_PF_SHORT): the 64-bit DSN and DATA_ACK in 32 bits each, the subflow and the reassembly record
  * by 4-byte references, the rare part found by a flag, the direction and the endpoint in flag
  * bits; what changes only at a few frames of the subflow (the connection's subflow count and
- * version, the keys and address ids known, the TCP layer number) in a log of the subflow;
+ * version, the keys and address ids known, the TCP layer number) in a log of the subflow; the
+ * DSS mapping's DSN derived again from the option when rendered, the frame of a mapping used by
+ * a later segment in a side list (mptcp_pkt_dss_dsn64(), mptcp_pkt_map_frame());
  * 4-byte aligned, so that no padding rounds it up). */
 #pragma pack(push, 4)
 struct mptcp_pkt_s {
-    uint32_t dsn32_;           /**< raw 64-bit DSN of the first payload byte, valid with
-                                * MPTCP_PF_HAS_DSN: mptcp_pkt_dsn64(), mptcp_pkt_set_dsn64() */
-    uint32_t ack32_;           /**< raw 64-bit DATA_ACK (MPTCP_PF_HAS_ACK): mptcp_pkt_ack64() */
-    uint32_t reasm_ref;        /**< mptcp-reasm.c: the frame's reassembly record (a reference or
-                                * a compact value, 0 = none) */
-    uint32_t sf_ref;           /**< its subflow: 1 + index in mptcp_pkt_sfs, 0 = none;
-                                * read with mptcp_pkt_sf(), its connection with mptcp_pkt_conn() */
-    uint32_t dss_back_map;     /**< with MPTCP_PF_DSS_DSN and not MPTCP_PF_DSS_DSN_EXT: dsn64 minus
-                                * the DSN of the packet's DSS mapping (mptcp_pkt_dss_dsn64());
-                                * else the frame that carried the mapping used, 0 = none
-                                * (mptcp_pkt_map_frame()): both is rare, the DSN then goes to ext */
     uint32_t frame;            /**< this packet's frame number */
     uint32_t flags;            /**< MPTCP_PF_* */
-    uint32_t seglen;
+    uint32_t sf_ref;           /**< its subflow: 1 + index in mptcp_pkt_sfs, 0 = none;
+                                * read with mptcp_pkt_sf(), its connection with mptcp_pkt_conn() */
+    uint32_t ack32_;           /**< raw 64-bit DATA_ACK (MPTCP_PF_HAS_ACK): mptcp_pkt_ack64() */
+    /* a short result (MPTCP_PF_SHORT: no payload, no DSS mapping) ends here (MPTCP_PKT_SHORT_SIZE) */
+    uint32_t dsn32_;           /**< raw 64-bit DSN of the first payload byte, valid with
+                                * MPTCP_PF_HAS_DSN: mptcp_pkt_dsn64(), mptcp_pkt_set_dsn64() */
+    uint32_t reasm_ref_;       /**< mptcp-reasm.c: the frame's reassembly record (a reference or
+                                * a compact value, 0 = none): mptcp_pkt_reasm_ref() */
+    uint32_t seglen_;          /**< the payload's length: mptcp_pkt_seglen() */
 };
 #pragma pack(pop)
-G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 32);
+G_STATIC_ASSERT(sizeof(struct mptcp_pkt_s) == 28);
+/** The size of a short result: a segment without payload and without a DSS mapping (a pure
+ * DATA_ACK), 19% of the packets of a bulk transfer. */
+#define MPTCP_PKT_SHORT_SIZE 16
+G_STATIC_ASSERT(offsetof(struct mptcp_pkt_s, dsn32_) == MPTCP_PKT_SHORT_SIZE);
 
 /** Data-level order of one data segment (mptcp-dataorder.c). The read form
  * (mptcp_pkt_dataorder()): stored in the data slot. */
@@ -297,6 +303,26 @@ mptcp_pkt_ep(const mptcp_pkt_t *pkt)
     return mptcp_pkt_flag2(pkt, MPTCP_PF_EP_SHIFT);
 }
 
+/** The payload's length (0 in a short result). */
+static inline uint32_t
+mptcp_pkt_seglen(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_SHORT) ? 0 : pkt->seglen_;
+}
+
+/** The reassembly record of a short result (mptcp-pkt.c; rare: a DATA_ACK that delivers data). */
+uint32_t mptcp_pkt_short_reasm_ref(const mptcp_pkt_t *pkt);
+
+/** The frame's reassembly record, for mptcp-reasm.c (0 = none). */
+static inline uint32_t
+mptcp_pkt_reasm_ref(const mptcp_pkt_t *pkt)
+{
+    return (pkt->flags & MPTCP_PF_SHORT) ? mptcp_pkt_short_reasm_ref(pkt) : pkt->reasm_ref_;
+}
+
+/** Sets it (a short result's goes to a side table). */
+void mptcp_pkt_set_reasm_ref(mptcp_pkt_t *pkt, uint32_t v);
+
 /* What the subflow's log holds at the packet's frame (mptcp-pkt.c; every pass). */
 
 /** The connection's MPTCP version when analysed (-1 unknown). */
@@ -380,26 +406,21 @@ mptcp_pkt_ext_t *mptcp_pkt_ext(mptcp_pkt_t *pkt);
 /** Read access to the rare results: a zeroed static when the packet has none. */
 const mptcp_pkt_ext_t *mptcp_pkt_ext_const(const mptcp_pkt_t *pkt);
 
-/** The frame that carried the mapping of the packet's first payload byte (0 = none or this one). */
-static inline uint32_t
-mptcp_pkt_map_frame(const mptcp_pkt_t *pkt)
-{
-    return (pkt->flags & (MPTCP_PF_DSS_DSN | MPTCP_PF_DSS_DSN_EXT)) == MPTCP_PF_DSS_DSN ? 0 : pkt->dss_back_map;
-}
+/** The frame that carried the mapping of the packet's first payload byte (0 = none or this one;
+ * every pass). */
+uint32_t mptcp_pkt_map_frame(const mptcp_pkt_t *pkt);
+/** Sets it (the packet's own first pass, after its DSN and MPTCP_PF_MAP_IN_PKT; once). */
+void mptcp_pkt_set_map_frame(mptcp_pkt_t *pkt, uint32_t frame);
 
-/** Sets it (first pass, before mptcp_pkt_set_dss_dsn64()). */
-static inline void
-mptcp_pkt_set_map_frame(mptcp_pkt_t *pkt, uint32_t frame)
-{
-    pkt->dss_back_map = frame;
-}
+/** Records the raw 64-bit DSN of the packet's DSS mapping (after dsn64 and its flag are set),
+ * which every DSS mapping option of the packet carries as raw (its low 32 bits unless raw64);
+ * one_raw false: they carry different ones. Kept in ext only when mptcp_pkt_dss_dsn64() would
+ * not derive it from raw. */
+void mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn, uint64_t raw, bool raw64, bool one_raw);
 
-/** Stores the raw 64-bit DSN of the packet's DSS mapping (after dsn64, its flag and the map
- * frame are set). */
-void mptcp_pkt_set_dss_dsn64(mptcp_pkt_t *pkt, uint64_t dss_dsn);
-
-/** Raw 64-bit DSN of the packet's DSS mapping (valid with MPTCP_PF_DSS_DSN). */
-uint64_t mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt);
+/** Raw 64-bit DSN of the packet's DSS mapping (valid with MPTCP_PF_DSS_DSN), for a DSS option of
+ * the packet that carries raw (raw64: all 64 bits). */
+uint64_t mptcp_pkt_dss_dsn64(const mptcp_pkt_t *pkt, uint64_t raw, bool raw64);
 
 /** Adds a generated 64-bit data-level item (DSN or DATA_ACK) in the data space of the packet's
  * sender (peer false) or receiver (peer true): relative to that endpoint's IDSN when its key

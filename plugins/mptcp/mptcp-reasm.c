@@ -242,13 +242,13 @@ claim_prior_handle(const mptcp_subflow_t *sf)
     return h == claim_handle ? NULL : h;
 }
 
-/* Per subflow: the claim in mptcp_subflow_t; per frame: mptcp_pkt_t.reasm_ref (reasm_rec_t,
+/* Per subflow: the claim in mptcp_subflow_t; per frame: mptcp_pkt_reasm_ref() (reasm_rec_t,
  * by a 4-byte reference); per connection: mptcp_conn_t.reasm_priv (reasm_conn_t). Direct
  * pointers or table indexes: no map lookup per packet. */
 static uint32_t claim_called_in; /**< the last frame in which TCP called the claim handler */
 static uint32_t next_id;
-/* The full records, by index (a result's reasm_ref >> 1, minus 1): the indexes of records
- * made compact are used again. And the delivered_in values of compact records (file scope). */
+/* The full records, by index (a result's mptcp_pkt_reasm_ref() >> 1, minus 1): the indexes of
+ * records made compact are used again. And the delivered_in values of compact records (file scope). */
 static reasm_rec_t **recs;
 static uint32_t nrecs, caprecs;
 static uint32_t *recs_free;
@@ -270,7 +270,7 @@ reasm_init(void)
     nrecs = caprecs = nfree = capfree = ndelivs = capdelivs = 0;
 }
 
-/* pkt->reasm_ref: 0 none; bit 0 clear: a full record, 1 + its index in recs above bit 0;
+/* mptcp_pkt_reasm_ref(pkt): 0 none; bit 0 clear: a full record, 1 + its index in recs above bit 0;
  * bit 0 set: a record in its compact form (most data frames, once their first pass is over):
  * the RF_* flags, whether the frame delivers exactly its own payload in its sender's direction
  * with one dissector call on it (the in-order case: the chunk and its operation follow from the
@@ -288,7 +288,7 @@ reasm_init(void)
 static bool
 rec_is_compact(const mptcp_pkt_t *pkt)
 {
-    return (pkt->reasm_ref & REC_TAG) != 0;
+    return (mptcp_pkt_reasm_ref(pkt) & REC_TAG) != 0;
 }
 
 /** A compact record's delivered_in (v: its value). */
@@ -331,14 +331,16 @@ rec_with_delivered(const mptcp_pkt_t *pkt, uint32_t v, uint32_t frame)
 static reasm_rec_t *
 rec_full(const mptcp_pkt_t *pkt)
 {
-    return pkt->reasm_ref ? recs[(pkt->reasm_ref >> 1) - 1] : NULL;
+    uint32_t v = mptcp_pkt_reasm_ref(pkt);
+
+    return v ? recs[(v >> 1) - 1] : NULL;
 }
 
 /** Gives up the full record's index (it is freed or made compact). */
 static void
 rec_release(const mptcp_pkt_t *pkt)
 {
-    uint32_t idx = (pkt->reasm_ref >> 1) - 1;
+    uint32_t idx = (mptcp_pkt_reasm_ref(pkt) >> 1) - 1;
 
     recs[idx] = NULL;
     recs_free = (uint32_t *)mptcp_grow(wmem_file_scope(), recs_free, &capfree, nfree + 1, sizeof(*recs_free));
@@ -364,7 +366,7 @@ rec_get(const mptcp_pkt_t *pkt, bool create)
             idx = nrecs++;
         }
         recs[idx] = r;
-        ((mptcp_pkt_t *)pkt)->reasm_ref = (idx + 1) << 1;   /* this module's part of the result */
+        mptcp_pkt_set_reasm_ref((mptcp_pkt_t *)pkt, (idx + 1) << 1);   /* this module's part of the result */
     }
     return r;
 }
@@ -468,7 +470,7 @@ chunk_is_own_call(const reasm_chunk_t *ch, const mptcp_pkt_t *pkt, tvbuff_t *tvb
 {
     const reasm_op_t *op = ch->ops;
 
-    return ch->dsn == mptcp_pkt_dsn64(pkt) && ch->len == pkt->seglen && ch->own_len == ch->len && !ch->extra &&
+    return ch->dsn == mptcp_pkt_dsn64(pkt) && ch->len == mptcp_pkt_seglen(pkt) && ch->own_len == ch->len && !ch->extra &&
            ch->len > 0 && tvb_captured_length(tvb) >= 13 && ch->own_tvb_off == tcp_hlen(tvb) && ch->nops == 1 &&
            op->kind == OP_CALL && op->from == 0 && op->to == ch->len && op->dsn == ch->dsn && op->id == 0 &&
            op->len == 0 && op->n == 0 && (op->flags & ~OPF_NOTHING) == 0;
@@ -507,7 +509,7 @@ rec_compact(mptcp_pkt_t *pkt, tvbuff_t *tvb)
     v = rec_with_delivered(pkt, v, r->delivered_in);
     rec_release(pkt);
     wmem_free(wmem_file_scope(), r);
-    pkt->reasm_ref = v == REC_TAG ? 0 : v;
+    mptcp_pkt_set_reasm_ref(pkt, v == REC_TAG ? 0 : v);
 }
 
 /** The record, full or compact, for reading (every pass): a compact one is expanded into buf.
@@ -521,7 +523,7 @@ typedef struct {
 static const reasm_rec_t *
 rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
 {
-    uint32_t v = pkt->reasm_ref;
+    uint32_t v = mptcp_pkt_reasm_ref(pkt);
 
     if (!rec_is_compact(pkt))
         return rec_full(pkt);
@@ -530,13 +532,13 @@ rec_view(const mptcp_pkt_t *pkt, tvbuff_t *tvb, rec_buf_t *buf)
     buf->rec.delivered_in = rec_delivered(pkt, v);
     if ((v & REC_OWN_CALL) && tvb) {
         buf->ch.dsn = mptcp_pkt_dsn64(pkt);
-        buf->ch.len = buf->ch.own_len = pkt->seglen;
+        buf->ch.len = buf->ch.own_len = mptcp_pkt_seglen(pkt);
         buf->ch.own_tvb_off = tcp_hlen(tvb);
         buf->ch.ops = &buf->op;
         buf->ch.nops = 1;
         buf->op.kind = OP_CALL;
         buf->op.flags = (v & REC_NOTHING) ? OPF_NOTHING : 0;
-        buf->op.to = pkt->seglen;
+        buf->op.to = mptcp_pkt_seglen(pkt);
         buf->op.dsn = mptcp_pkt_dsn64(pkt);
         buf->rec.chunk[mptcp_pkt_ep(pkt)] = &buf->ch;
     }
@@ -629,7 +631,7 @@ waiting_insert(reasm_dir_t *d, uint64_t s, uint64_t e, const uint8_t *p, uint32_
 static bool
 waiting_refers(const reasm_more_t *m, uint32_t i, const mptcp_pkt_t *pkt)
 {
-    for (; i < m->nw && m->w[i].dsn < mptcp_pkt_dsn64(pkt) + pkt->seglen; i++) {
+    for (; i < m->nw && m->w[i].dsn < mptcp_pkt_dsn64(pkt) + mptcp_pkt_seglen(pkt); i++) {
         if (m->w[i].pkt == pkt)
             return true;
     }
@@ -653,12 +655,12 @@ static void failed_prune(reasm_dir_t *d, bool limit);
 static void
 rec_set_delivered(mptcp_pkt_t *pkt, uint32_t frame)
 {
-    uint32_t v = pkt->reasm_ref;
+    uint32_t v = mptcp_pkt_reasm_ref(pkt);
 
     if (!rec_is_compact(pkt))
         rec_get(pkt, true)->delivered_in = frame;
     else if ((v >> REC_FLAGS_SHIFT) & RF_WAITING)
-        pkt->reasm_ref = rec_with_delivered(pkt, v, frame);
+        mptcp_pkt_set_reasm_ref(pkt, rec_with_delivered(pkt, v, frame));
 }
 
 /** An alt copy's bytes wait in the place of a failed copy's: its frame shows them as waiting
@@ -666,14 +668,14 @@ rec_set_delivered(mptcp_pkt_t *pkt, uint32_t frame)
 static void
 rec_mark_waiting(mptcp_pkt_t *pkt)
 {
-    uint32_t v = pkt->reasm_ref;
+    uint32_t v = mptcp_pkt_reasm_ref(pkt);
 
     if (!rec_is_compact(pkt)) {
         reasm_rec_t *r = rec_get(pkt, true);
         if (!(r->flags & RF_WAITS))
             r->flags |= RF_WAITING;
     } else if (!((v >> REC_FLAGS_SHIFT) & RF_WAITS)) {
-        pkt->reasm_ref = v | (uint32_t)RF_WAITING << REC_FLAGS_SHIFT;
+        mptcp_pkt_set_reasm_ref(pkt, v | (uint32_t)RF_WAITING << REC_FLAGS_SHIFT);
     }
 }
 
@@ -926,7 +928,7 @@ static void
 place(reasm_dir_t *d, int ep, const mptcp_conn_t *c, packet_info *pinfo, const mptcp_seg_t *seg,
       const mptcp_pkt_t *pkt, rec_ref_t *rr)
 {
-    uint64_t s = mptcp_pkt_dsn64(pkt), e = s + pkt->seglen;
+    uint64_t s = mptcp_pkt_dsn64(pkt), e = s + mptcp_pkt_seglen(pkt);
     reasm_rec_t *rec = rec_of(rr);
     mptcp_csum_state_t st;
     reasm_chunk_t *ch;
@@ -1017,16 +1019,16 @@ mptcp_reasm_first_pass(const mptcp_fp_t *fp)
 
     peer_direction(&rc->dir[1 - ep], 1 - ep, pkt, &rr, pinfo->num);
 
-    if (pkt->seglen > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK) &&
+    if (mptcp_pkt_seglen(pkt) > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK) &&
         !rc->dir[ep].truncated) {
         /* no mapping known for it (e.g. the subflow's ISN is not pinned down yet in a capture that
          * misses the handshake): handing it to the application out of place would mix streams */
         rec_of(&rr)->flags |= RF_CLAIMED | RF_UNPLACED;
     }
-    if (pkt->seglen > 0 && (pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK)) {
+    if (mptcp_pkt_seglen(pkt) > 0 && (pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_FALLBACK)) {
         reasm_dir_t *d = &rc->dir[ep];
 
-        if (!d->truncated && tvb_captured_length_remaining(seg->tvb, seg->hlen) < (int)pkt->seglen) {
+        if (!d->truncated && tvb_captured_length_remaining(seg->tvb, seg->hlen) < (int)mptcp_pkt_seglen(pkt)) {
             /* snap length: no bytes to place from here on; per-subflow dissection as before */
             d->truncated = true;
             rec_of(&rr)->flags |= RF_TRUNCATED;
@@ -1582,7 +1584,7 @@ claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
     bool claimed = sf->claim_conv != NULL;
-    bool not_called = claimed && sf->claim_from <= pinfo->num && pkt->seglen > 0 && claim_called_in != pinfo->num;
+    bool not_called = claimed && sf->claim_from <= pinfo->num && mptcp_pkt_seglen(pkt) > 0 && claim_called_in != pinfo->num;
     conversation_t *conv = NULL;
     reasm_rec_t *rec;
 

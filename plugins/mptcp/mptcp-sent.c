@@ -37,7 +37,7 @@ pk_append(mptcp_sent_t *s, uint32_t ref)
 void
 mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt)
 {
-    uint64_t low = mptcp_pkt_dsn64(pkt), high = low + pkt->seglen;
+    uint64_t low = mptcp_pkt_dsn64(pkt), high = low + mptcp_pkt_seglen(pkt);
     mptcp_range_t *last = s->runs.n ? &s->runs.v[s->runs.n - 1] : NULL;
     uint32_t ref = mptcp_pkt_ref(pkt);
 
@@ -91,7 +91,7 @@ run_cb(const mptcp_range_t *r, void *ud)
     while (a < b) {             /* the first segment of the run that ends after low */
         uint32_t m = a + (b - a) / 2;
         p = mptcp_pkt_deref(pk[m]);
-        if (mptcp_pkt_dsn64(p) + p->seglen <= q->low)
+        if (mptcp_pkt_dsn64(p) + mptcp_pkt_seglen(p) <= q->low)
             a = m + 1;
         else
             b = m;

@@ -132,7 +132,7 @@ gui_do_add(gui_do_t *g, const mptcp_pkt_t *pkt)
         mptcp_stats_lat_add(&g->hol, r->hol_ns);
     if (r->flags & MPTCP_DO_SPURIOUS) {
         g->spur_pkts++;
-        g->spur_bytes += pkt->seglen;
+        g->spur_bytes += mptcp_pkt_seglen(pkt);
     }
 }
 
@@ -268,7 +268,7 @@ reinjection_origin(const mptcp_pkt_t *pkt)
         u.frame = MIN(u.frame, of->v[i]);
     /* the sender's index of transmissions names each frame's subflow */
     dsn = mptcp_pkt_dsn64(pkt);
-    mptcp_sent_foreach_overlap(&c->ep[mptcp_pkt_ep(pkt)].sent, dsn, dsn + pkt->seglen, origin_cb, &u);
+    mptcp_sent_foreach_overlap(&c->ep[mptcp_pkt_ep(pkt)].sent, dsn, dsn + mptcp_pkt_seglen(pkt), origin_cb, &u);
     if (u.sf_index < 0 || (uint32_t)u.sf_index >= c->nsubflows)
         return NULL;
     return mptcp_conn_subflow(c, (uint32_t)u.sf_index);
@@ -282,15 +282,15 @@ dir_count(dir_stat_t *d, const mptcp_segment_tap_t *st, int64_t t)
     d->packets++;
     when_first(&d->first_pkt, t);
     d->last_pkt = t;
-    if (pkt->seglen) {
+    if (mptcp_pkt_seglen(pkt)) {
         d->data_packets++;
-        d->bytes += pkt->seglen;
+        d->bytes += mptcp_pkt_seglen(pkt);
         when_first(&d->first_data, t);
         d->last_data = t;
     }
     if (pkt->flags & MPTCP_PF_REINJECTION) {
         d->reinj_pkts++;
-        d->reinj_bytes += pkt->seglen;
+        d->reinj_bytes += mptcp_pkt_seglen(pkt);
     }
     if (pkt->flags & MPTCP_PF_DATA_FIN)
         when_first(&d->data_fin, t);
@@ -327,7 +327,7 @@ unique_syn_data(conn_stat_t *c, const mptcp_conn_t *conn, uint32_t frame)
 
         if (!c->syn_counted[k] && syn && (syn->flags & MPTCP_PF_HAS_DSN) && syn->frame <= frame) {
             c->syn_counted[k] = true;
-            unique_add(c, k, mptcp_pkt_dsn64(syn), syn->seglen);
+            unique_add(c, k, mptcp_pkt_dsn64(syn), mptcp_pkt_seglen(syn));
         }
     }
 }
@@ -353,23 +353,23 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
     c->last = MAX(c->last, t);
     dir_count(&c->d[e], st, t);
     dir_count(&ss->d[e], st, t);
-    mptcp_vstats_add(&c->vantage, &ss->vantage, pinfo->num, e, pkt->seglen);
+    mptcp_vstats_add(&c->vantage, &ss->vantage, pinfo->num, e, mptcp_pkt_seglen(pkt));
 
     if (pkt->flags & MPTCP_PF_REINJECTION) {
         const mptcp_subflow_t *o = reinjection_origin(pkt);
         if (o) {
             sf_stat_t *os = sf_stat_get(c, o);
             os->d[e].caused_pkts++;
-            os->d[e].caused_bytes += pkt->seglen;
+            os->d[e].caused_bytes += mptcp_pkt_seglen(pkt);
             *origin_sp = os;
         }
     }
     unique_syn_data(c, mptcp_pkt_conn(pkt), pkt->frame);
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && pkt->seglen) {
+    if ((pkt->flags & MPTCP_PF_HAS_DSN) && !(pkt->flags & MPTCP_PF_LATE_DSN) && mptcp_pkt_seglen(pkt)) {
         mptcp_latency_t ll;
         const mptcp_latency_t *lat = mptcp_latency_get(pkt, &ll) ? &ll : NULL;
 
-        unique_add(c, e, mptcp_pkt_dsn64(pkt), pkt->seglen);
+        unique_add(c, e, mptcp_pkt_dsn64(pkt), mptcp_pkt_seglen(pkt));
         dataorder_packet(c, e, pkt, gui);
         if (lat && lat->first_frame == pkt->frame) {
             if (gui) {
@@ -398,7 +398,7 @@ mptcp_stats_packet(stats_t *s, packet_info *pinfo, const mptcp_segment_tap_t *st
         ss->unknown_token = true;
     if (pkt->flags & MPTCP_PF_JOIN_HMAC_BAD)
         c->hmac_join_bad++;
-    if (pkt->flags & MPTCP_PF_ADD_HMAC_BAD)
+    if (mptcp_pkt_xflag(pkt, MPTCP_PX_ADD_HMAC_BAD))
         c->hmac_add_bad++;
     if (pkt->flags & MPTCP_PF_FALLBACK)
         c->fallback = true;
@@ -728,7 +728,7 @@ gui_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, const voi
                             c->conn->inferred ? ", inferred (handshake not captured)" : ""));
     gui_sf_rows(c, ss);
     gui_fill_conn(c);
-    if (((const mptcp_segment_tap_t *)data)->pkt->seglen) {
+    if (mptcp_pkt_seglen(((const mptcp_segment_tap_t *)data)->pkt)) {
         /* the share of every subflow changes with the connection's bytes */
         for (guint k = 0; k < c->sfs->len; k++) {
             sf_stat_t *s2 = (sf_stat_t *)g_ptr_array_index(c->sfs, k);

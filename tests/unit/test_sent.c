@@ -103,7 +103,7 @@ check_query(const mptcp_sent_t *s, unsigned n, uint64_t lo, uint64_t hi, const c
 
     v.n = 0;
     for (unsigned i = 0; i < n; i++) {
-        if (mptcp_pkt_dsn64(&pkts[i]) < hi && mptcp_pkt_dsn64(&pkts[i]) + pkts[i].seglen > lo)
+        if (mptcp_pkt_dsn64(&pkts[i]) < hi && mptcp_pkt_dsn64(&pkts[i]) + pkts[i].seglen_ > lo)
             want[nw++] = pkts[i].frame;
     }
     qsort(want, nw, sizeof(want[0]), ref_cmp);
@@ -143,10 +143,10 @@ scenario(const char *what, uint64_t base, uint32_t maxlen, unsigned n, unsigned 
 
         memset(p, 0, sizeof(*p));
         p->frame = i + 1;
-        p->seglen = len;
+        p->seglen_ = len;
         if (dice < repeat_pct && i > 0) {
             const mptcp_pkt_t *e = &pkts[rnd() % i];
-            set_dsn(p, mptcp_pkt_dsn64(e) + (rnd() % 4 == 0 ? rnd() % e->seglen : 0));
+            set_dsn(p, mptcp_pkt_dsn64(e) + (rnd() % 4 == 0 ? rnd() % e->seglen_ : 0));
             sfs[i] = (uint32_t)(rnd() % 3);
         } else if (dice < repeat_pct + 3 && next > base + maxlen) {
             set_dsn(p, next - 1 - rnd() % maxlen);               /* out of order */
@@ -210,7 +210,7 @@ main(void)
         space[0].v0 = UINT64_MAX - 5;
         set_dsn(&pkts[0], UINT64_MAX - 5);
         pkts[0].sf_ref = 1;
-        pkts[0].seglen = 10;
+        pkts[0].seglen_ = 10;
         pkts[0].frame = 1;
         mptcp_sent_add(&s, &pkts[0]);
         if (s.runs.n != 0) {
