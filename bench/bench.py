@@ -3,7 +3,7 @@
 
     bench/bench.py [--capture FILE] [--repeat N] [--callgrind SMALLFILE] [--no-builtin] [--no-timing]
                    [--scale CAP...] [--scale-2pass] [--scale-instr CAP[:N]...] [--flood FLOOD.pcap]
-                   [--conns-rss CONNSN.pcap...] [--conns-split N...] [--cachesim CAP [--cachesim-1pass]]
+                   [--conns-rss CONNSN.pcap...] [--conns-split N...] [--cachesim CAP [--cachesim-1pass]] [--fixed-seed]
                    [--reasm HTTPCAP...]
 
 Configurations, run interleaved and repeated (min and median reported):
@@ -28,6 +28,8 @@ entries), single pass and -2.
 --cachesim: cachegrind's cache model (32 KiB L1i and L1d, 512 KiB last level) on CAP, filter mode,
 single pass and -2, per packet (the run minus a 10-packet run): instructions, L1 and last-level
 misses, model cycles = instructions + 12 x L1 misses + 40 x last-level misses, ratios to the floor.
+--fixed-seed: g_random_int() made a constant (bench/fixed-seed.c, preloaded), so that wmem maps hash
+alike in every run and instruction counts repeat exactly: for comparing two builds step by step.
 --reasm: max RSS of the data-level reassembly (mptcp.reassemble_data) with an application
 dissector, on captures from `bench/synth.py http` (HTTP over two subflows, half of the segments
 out of DSN order): memory must grow with what is outstanding, not with what was delivered.
@@ -64,12 +66,15 @@ def env_for(with_plugin, tmp):
     cfg.mkdir(exist_ok=True)
     empty = Path(tmp) / "empty"
     empty.mkdir(exist_ok=True)
+    if FIXED_SEED:
+        e["LD_PRELOAD"] = FIXED_SEED
     e.update(HOME=tmp, WIRESHARK_CONFIG_DIR=str(cfg), TZ="UTC",
              WIRESHARK_PLUGIN_DIR=str(BUILD / "plugins") if with_plugin else str(empty))
     return e
 
 
 EXTRA = []      # --tshark-arg: the same arguments for every configuration
+FIXED_SEED = None   # --fixed-seed: the preload library that makes g_random_int() a constant
 
 
 def config_args(name):
@@ -331,6 +336,9 @@ def main():
                     help="cachegrind cache model on CAP: instructions, misses and model cycles per packet")
     ap.add_argument("--cachesim-1pass", action="store_true", help="--cachesim: single pass only")
     ap.add_argument("--keep", type=Path, help="directory to keep the callgrind profiles in")
+    ap.add_argument("--fixed-seed", action="store_true",
+                    help="a constant g_random_int() (bench/fixed-seed.c preloaded): wmem maps hash the same "
+                         "way in every run, so instruction counts repeat exactly (A/B steps)")
     args = ap.parse_args()
     EXTRA.extend(args.tshark_arg)
     subprocess.run(["cmake", "--build", str(BUILD)], check=True, capture_output=True)
@@ -338,6 +346,11 @@ def main():
     cases = [(m, tp) for m in ("filter", "fields") for tp in (False, True)]
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o777)
+        if args.fixed_seed:
+            global FIXED_SEED
+            FIXED_SEED = str(Path(tmp) / "fixed-seed.so")
+            subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", FIXED_SEED, str(REPO / "bench/fixed-seed.c")],
+                           check=True)
         if not args.no_timing:
             ensure_capture(args.capture)
             results = {}

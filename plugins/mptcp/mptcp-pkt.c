@@ -4,10 +4,11 @@
  * every layer reads. The model layer: nothing here knows about options, connections or trees
  * beyond what a result stores.
  *
- * Memory (bench/RESULTS.md): results are carved from 64 KiB slabs, a frame-indexed table
- * holds 3 bits per frame (a reference per 32 frames and the size class of each frame's result),
- * a data segment's latency lives behind its result, and the DSS mapping's DSN is a 4-byte
- * distance below the segment's DSN; rare values go to mptcp_pkt_ext_t.
+ * Memory (bench/RESULTS.md): results are carved from 64 KiB slabs (28 bytes, 16 for a packet
+ * without payload or DSS mapping, 36 with a data segment's slot for its latency and data order),
+ * a frame-indexed table holds 4 bits per frame (a reference per 32 frames and the size class of
+ * each frame's result), the DSS mapping's DSN is derived again from the option when it is shown;
+ * rare values go to mptcp_pkt_ext_t.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -29,13 +30,13 @@ mptcp_prefs_t mptcp_prefs;
  * removal per packet. */
 static mptcp_pkt_current_t current;
 
-/** The frame table's group of PKT_GROUP frames (mptcp_pkt_store()): 12 bytes instead of a
+/** The frame table's group of PKT_GROUP frames (mptcp_pkt_store()): 16 bytes instead of a
  * 4-byte reference per frame. */
 #define PKT_GROUP 32
 typedef struct {
     uint32_t base;             /**< the group's first stored reference (0: none yet;
                                 * PKT_GROUP_LISTED: the references are in pkt_listed) */
-    uint32_t lo, hi;           /**< bit i of both: frame i's size code (0: no result) */
+    uint32_t lo, hi, top;      /**< bit i of the three: frame i's size code (0: no result) */
 } pkt_group_t;
 
 static pkt_group_t *pkt_table;     /**< by frame number / PKT_GROUP (file scope) */
@@ -358,7 +359,7 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 /* Per-packet results by frame number instead of a proto-data list node per packet. Results are
  * carved in frame order, one after the other, so in a group of PKT_GROUP frames a frame's first
  * result is the group's first reference plus the sizes of the results stored before it: each
- * frame keeps its result's size code in two bits, and the sum is three bit counts. A frame's
+ * frame keeps its result's size code in three bits, and the sum is four bit counts. A frame's
  * code is written only above all others, once its reference is checked against the sum, so no
  * stored frame's sum ever changes. A group whose references do not follow so (it crosses into a
  * new slab, a second TCP layer's result lies between, one is in proto data, a result grew after
@@ -366,15 +367,16 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
  * in the same frame (tunnels) goes to proto data. */
 
 /* A result's size in reference units, by size code (pkt_size_code()): 4-byte units; address
- * sanitizer builds number the results. */
+ * sanitizer builds number the results. Codes 1-3 in lo and hi, 4 alone in top. */
 #ifdef __SANITIZE_ADDRESS__
 #define PKT_UNITS(size) 1u
 #else
 #define PKT_UNITS(size) ((uint32_t)(PKT_SLAB_ROUND(size) / 4))
 #endif
-#define PKT_U1 PKT_UNITS(sizeof(mptcp_pkt_t))
-#define PKT_U2 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t))
-#define PKT_U3 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + sizeof(dslot_hol_t))
+#define PKT_U1 PKT_UNITS(MPTCP_PKT_SHORT_SIZE)
+#define PKT_U2 PKT_UNITS(sizeof(mptcp_pkt_t))
+#define PKT_U3 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t))
+#define PKT_U4 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + sizeof(dslot_hol_t))
 #define PKT_GROUP_LISTED UINT32_MAX        /**< pkt_group_t.base: the group is in pkt_listed */
 
 static unsigned pkt_size_code(const mptcp_pkt_t *pkt);
@@ -386,7 +388,7 @@ pkt_group_dist(const pkt_group_t *gr, unsigned k)
     uint32_t m = (UINT32_C(1) << k) - 1, lo = gr->lo & m, hi = gr->hi & m;
 
     return PKT_U1 * (uint32_t)ws_count_ones(lo & ~hi) + PKT_U2 * (uint32_t)ws_count_ones(hi & ~lo) +
-           PKT_U3 * (uint32_t)ws_count_ones(lo & hi);
+           PKT_U3 * (uint32_t)ws_count_ones(lo & hi) + PKT_U4 * (uint32_t)ws_count_ones(gr->top & m);
 }
 
 /** The group of frame n, written (groups up to n's zeroed first). */
@@ -411,13 +413,13 @@ pkt_group_list(pkt_group_t *gr, uint32_t g)
     uint32_t *refs = wmem_alloc0_array(wmem_file_scope(), uint32_t, PKT_GROUP);
 
     for (unsigned k = 0; k < PKT_GROUP; k++)
-        if (((gr->lo | gr->hi) >> k) & 1)
+        if (((gr->lo | gr->hi | gr->top) >> k) & 1)
             refs[k] = gr->base + pkt_group_dist(gr, k);
     if (!pkt_listed)
         pkt_listed = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     wmem_map_insert(pkt_listed, GUINT_TO_POINTER(g + 1), refs);
     gr->base = PKT_GROUP_LISTED;
-    gr->lo = gr->hi = 0;
+    gr->lo = gr->hi = gr->top = 0;
     return refs;
 }
 
@@ -431,9 +433,10 @@ pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref, unsigned c)
     if (gr->base != PKT_GROUP_LISTED && ref != PKT_REF_PROTO_DATA) {
         if (!gr->base)
             gr->base = ref;
-        if (((gr->lo | gr->hi) >> k) == 0 && ref == gr->base + pkt_group_dist(gr, k)) {
+        if (((gr->lo | gr->hi | gr->top) >> k) == 0 && ref == gr->base + pkt_group_dist(gr, k)) {
             gr->lo |= (uint32_t)(c & 1) << k;
-            gr->hi |= (uint32_t)(c >> 1) << k;
+            gr->hi |= (uint32_t)(c >> 1 & 1) << k;
+            gr->top |= (uint32_t)(c >> 2) << k;
             return;
         }
     }
@@ -455,7 +458,7 @@ pkt_table_get(uint32_t n)
     gr = &pkt_table[n / PKT_GROUP];
     if (gr->base == PKT_GROUP_LISTED)
         return ((const uint32_t *)wmem_map_lookup(pkt_listed, GUINT_TO_POINTER(n / PKT_GROUP + 1)))[k];
-    return (((gr->lo | gr->hi) >> k) & 1) ? gr->base + pkt_group_dist(gr, k) : 0;
+    return (((gr->lo | gr->hi | gr->top) >> k) & 1) ? gr->base + pkt_group_dist(gr, k) : 0;
 }
 
 void
@@ -838,14 +841,16 @@ dslot_flags(const mptcp_dslot_t *s)
     return s->flight >> DSLOT_FLIGHT_BITS;
 }
 
-/** The frame table's size code of a stored result: 1 the result alone, 2 with its data slot, 3
- * with the head-of-line wait behind that too. */
+/** The frame table's size code of a stored result: 1 a short one (MPTCP_PF_SHORT), 2 the result
+ * alone, 3 with its data slot, 4 with the head-of-line wait behind that too. */
 static unsigned
 pkt_size_code(const mptcp_pkt_t *pkt)
 {
     const mptcp_dslot_t *s = dslot(pkt);
 
-    return !s ? 1 : (dslot_flags(s) & MPTCP_DO_HOL_SLOT) ? 3 : 2;
+    if (pkt->flags & MPTCP_PF_SHORT)
+        return 1;
+    return !s ? 2 : (dslot_flags(s) & MPTCP_DO_HOL_SLOT) ? 4 : 3;
 }
 
 void
