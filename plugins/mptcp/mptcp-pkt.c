@@ -44,6 +44,8 @@ static uint32_t pkt_table_len;     /**< allocated groups */
 static uint32_t pkt_table_used;    /**< groups [0, used) are written; the rest of the allocation is
                                     * never touched, so it costs no memory */
 static wmem_map_t *pkt_listed;     /**< 1 + group -> its PKT_GROUP references (file scope) */
+static uint32_t pkt_next_group;    /**< the group whose sizes pkt_next_dist sums (UINT32_MAX: none) */
+static uint32_t pkt_next_dist;     /**< the sum of its size codes: the next result's distance */
 static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
 static size_t pkt_slab_left;
 static wmem_map_t *exts;           /**< result -> its rare part (MPTCP_PF_EXT; file scope) */
@@ -97,6 +99,7 @@ mptcp_pkt_init(void)
     pkt_table_len = 0;
     pkt_table_used = 0;
     pkt_listed = NULL;
+    pkt_next_group = UINT32_MAX;
     pkt_slab = NULL;
     pkt_slab_left = 0;
     mptcp_pkt_slabs = NULL;
@@ -428,15 +431,21 @@ pkt_group_list(pkt_group_t *gr, uint32_t g)
 static void
 pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref, unsigned c)
 {
+    static const uint32_t units[5] = {0, PKT_U1, PKT_U2, PKT_U3, PKT_U4};
     unsigned k = n % PKT_GROUP;
+    uint32_t dist;
 
     if (gr->base != PKT_GROUP_LISTED && ref != PKT_REF_PROTO_DATA) {
         if (!gr->base)
             gr->base = ref;
-        if (((gr->lo | gr->hi | gr->top) >> k) == 0 && ref == gr->base + pkt_group_dist(gr, k)) {
+        /* all codes are below k: the distance is their sum, kept for the group being filled */
+        dist = n / PKT_GROUP == pkt_next_group ? pkt_next_dist : pkt_group_dist(gr, k);
+        if (((gr->lo | gr->hi | gr->top) >> k) == 0 && ref == gr->base + dist) {
             gr->lo |= (uint32_t)(c & 1) << k;
             gr->hi |= (uint32_t)(c >> 1 & 1) << k;
             gr->top |= (uint32_t)(c >> 2) << k;
+            pkt_next_group = n / PKT_GROUP;
+            pkt_next_dist = dist + units[c];
             return;
         }
     }
@@ -444,6 +453,17 @@ pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref, unsigned c)
         ((uint32_t *)wmem_map_lookup(pkt_listed, GUINT_TO_POINTER(n / PKT_GROUP + 1)))[k] = ref;
     else
         pkt_group_list(gr, n / PKT_GROUP)[k] = ref;
+}
+
+/** Whether frame n (group gr) has a result. */
+static bool
+pkt_table_has(const pkt_group_t *gr, uint32_t n)
+{
+    unsigned k = n % PKT_GROUP;
+
+    if (gr->base == PKT_GROUP_LISTED)
+        return ((const uint32_t *)wmem_map_lookup(pkt_listed, GUINT_TO_POINTER(n / PKT_GROUP + 1)))[k] != 0;
+    return (((gr->lo | gr->hi | gr->top) >> k) & 1) != 0;
 }
 
 /** The reference of frame n's first result: 0 none, PKT_REF_PROTO_DATA. */
@@ -469,7 +489,7 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 
     sf_log_set_layer(pkt, (uint8_t)pinfo->curr_layer_num);
     gr = pkt_group_put(n);
-    if (!pkt_table_get(n)) {
+    if (!pkt_table_has(gr, n)) {
         ref = mptcp_pkt_ref(pkt);
         pkt_table_set(gr, n, ref ? ref : PKT_REF_PROTO_DATA, pkt_size_code(pkt));
         if (ref)
