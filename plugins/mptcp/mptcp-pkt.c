@@ -380,6 +380,7 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 #define PKT_U2 PKT_UNITS(sizeof(mptcp_pkt_t))
 #define PKT_U3 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t))
 #define PKT_U4 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + sizeof(dslot_hol_t))
+static const uint32_t pkt_units[5] = {0, PKT_U1, PKT_U2, PKT_U3, PKT_U4};   /* by size code */
 #define PKT_GROUP_LISTED UINT32_MAX        /**< pkt_group_t.base: the group is in pkt_listed */
 
 static unsigned pkt_size_code(const mptcp_pkt_t *pkt);
@@ -431,7 +432,6 @@ pkt_group_list(pkt_group_t *gr, uint32_t g)
 static void
 pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref, unsigned c)
 {
-    static const uint32_t units[5] = {0, PKT_U1, PKT_U2, PKT_U3, PKT_U4};
     unsigned k = n % PKT_GROUP;
     uint32_t dist;
 
@@ -445,7 +445,7 @@ pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref, unsigned c)
             gr->hi |= (uint32_t)(c >> 1 & 1) << k;
             gr->top |= (uint32_t)(c >> 2) << k;
             pkt_next_group = n / PKT_GROUP;
-            pkt_next_dist = dist + units[c];
+            pkt_next_dist = dist + pkt_units[c];
             return;
         }
     }
@@ -481,13 +481,13 @@ pkt_table_get(uint32_t n)
     return (((gr->lo | gr->hi | gr->top) >> k) & 1) ? gr->base + pkt_group_dist(gr, k) : 0;
 }
 
-void
-mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
+/** mptcp_pkt_store() but for the common case below. */
+static MPTCP_NOINLINE void
+pkt_store_slow(packet_info *pinfo, mptcp_pkt_t *pkt)
 {
     uint32_t n = pinfo->num, ref;
     pkt_group_t *gr;
 
-    sf_log_set_layer(pkt, (uint8_t)pinfo->curr_layer_num);
     gr = pkt_group_put(n);
     if (!pkt_table_has(gr, n)) {
         ref = mptcp_pkt_ref(pkt);
@@ -496,6 +496,35 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
             return;
     }
     p_add_proto_data(wmem_file_scope(), pinfo, proto_mptcp_plugin, pinfo->curr_layer_num, pkt);
+}
+
+void
+mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
+{
+    uint32_t n = pinfo->num, g = n / PKT_GROUP, k = n % PKT_GROUP, off;
+    const uint8_t *slab;
+    pkt_group_t *gr;
+
+    sf_log_set_layer(pkt, (uint8_t)pinfo->curr_layer_num);
+    /* mostly: the next frame of the group being filled, its result in the newest slab just
+     * after the group's last one */
+    if (g == pkt_next_group && g < pkt_table_used && nslabs && nslabs - 1 < PKT_REF_MAX_SLABS) {
+        gr = &pkt_table[g];
+        slab = mptcp_pkt_slabs[nslabs - 1];
+        off = (uint32_t)(((const uint8_t *)pkt - slab) >> 2);
+        if ((const uint8_t *)pkt >= slab && (const uint8_t *)pkt < slab + PKT_SLAB_SPAN && gr->base != PKT_GROUP_LISTED &&
+            ((gr->lo | gr->hi | gr->top) >> k) == 0 &&
+            ((nslabs - 1) << MPTCP_PKT_REF_OFF_BITS | off) + 1 == gr->base + pkt_next_dist) {
+            unsigned c = pkt_size_code(pkt);
+
+            gr->lo |= (uint32_t)(c & 1) << k;
+            gr->hi |= (uint32_t)(c >> 1 & 1) << k;
+            gr->top |= (uint32_t)(c >> 2) << k;
+            pkt_next_dist += pkt_units[c];
+            return;
+        }
+    }
+    pkt_store_slow(pinfo, pkt);
 }
 
 mptcp_pkt_t *
