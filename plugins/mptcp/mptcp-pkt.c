@@ -698,7 +698,7 @@ wide_pack(const mptcp_pkt_t *pkt, uint64_t v, unsigned s, uint32_t *v32)
     sp = &mptcp_pkt_spaces[2 * (pkt->sf_ref - 1) + s];
     if (!sp->last_frame) {
         sp->v0 = v;
-    } else if (v - (a = space_anchor(sp, pkt->frame)) + WIDE_NEAR >= 2 * WIDE_NEAR) {
+    } else if (v - (a = sp->nmore ? space_anchor(sp, pkt->frame) : sp->v0) + WIDE_NEAR >= 2 * WIDE_NEAR) {
         if (pkt->frame >= sp->last_frame) {
             sp->more = (struct mptcp_pkt_anchor *)mptcp_grow_counted(wmem_file_scope(), sp->more, sp->nmore,
                                                                      sp->nmore + 1, sizeof(*sp->more));
