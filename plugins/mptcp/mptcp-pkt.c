@@ -812,6 +812,13 @@ mptcp_pkt_set_reasm_ref(mptcp_pkt_t *pkt, uint32_t v)
 void
 mptcp_pkt_set_map_frame(mptcp_pkt_t *pkt, uint32_t frame)
 {
+    if (nmapfs && mapfs[nmapfs - 1].pkt == pkt) {     /* set again on the packet's first pass */
+        if (frame)
+            mapfs[nmapfs - 1].frame = frame;
+        else
+            nmapfs--;
+        return;
+    }
     if (!frame)
         return;                 /* the default */
     DISSECTOR_ASSERT(!nmapfs || mapfs[nmapfs - 1].pkt->frame <= pkt->frame);
