@@ -22,21 +22,35 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 
-/** One DATA_ACK of the history: its value and frame are those of the packet's result (12 bytes
- * instead of 24: one entry per increasing DATA_ACK of every connection). */
-#pragma pack(push, 4)
+/** One DATA_ACK of the history: its value and frame are those of the packet's result, its time
+ * above the base of the stretch its packet falls in (8 bytes instead of 12: one entry per
+ * increasing DATA_ACK of every connection). */
 typedef struct {
-    int64_t t;                 /**< ns */
+    uint32_t dt;               /**< time above its stretch's base, in the stretch's unit */
     uint32_t ref;              /**< the segment that carried it (mptcp_pkt_ref()): ack64, frame */
 } lat_ack_t;
-#pragma pack(pop)
-G_STATIC_ASSERT(sizeof(lat_ack_t) == 12);
+
+/** The histories' times, file-wide: from the result first_ref on (results are made in frame
+ * order, so the references of the DATA_ACKs grow), times are base + dt * unit; a time that does
+ * not fit the last stretch (earlier than its base, more than 2^32 units above it, or a finer
+ * resolution than its unit) starts a new one, whose base is STRETCH_HEADROOM units earlier (a
+ * capture's times may go back a little). A capture in microseconds needs one for 71 min. */
+typedef struct {
+    int64_t base;              /**< ns */
+    uint32_t first_ref;
+    uint32_t unit;             /**< ns: 1000 when the base is a whole number of microseconds */
+} lat_stretch_t;
+
+#define STRETCH_HEADROOM (INT64_C(1) << 24)
+
+static lat_stretch_t *stretches;   /**< by ascending first_ref (GLib heap: mptcp_latency_cleanup()) */
+static unsigned nstretches;
 
 typedef struct {
     uint64_t base;             /**< raw DSN of relative 0 */
     uint64_t max_end;          /**< highest relative end of data seen */
-    lat_ack_t *acks;           /**< strictly increasing DATA_ACK */
-    unsigned nacks, capacks;
+    lat_ack_t *acks;           /**< strictly increasing DATA_ACK (capacity: mptcp_grow_counted()) */
+    unsigned nacks;
     bool base_set;
     bool data_seen;
 } lat_dir_t;
@@ -70,6 +84,39 @@ ack_at(const lat_dir_t *d, unsigned i)
     return mptcp_pkt_ack64(mptcp_pkt_deref(d->acks[i].ref)) - d->base;
 }
 
+/** Time t of the result ref (not below the last stretch's first_ref) in 32 bits: dt. */
+static uint32_t
+time_pack(uint32_t ref, int64_t t)
+{
+    lat_stretch_t *s = nstretches ? &stretches[nstretches - 1] : NULL;
+
+    if (!s || t < s->base || (t - s->base) % s->unit || (t - s->base) / s->unit > UINT32_MAX) {
+        stretches = (lat_stretch_t *)mptcp_grow_counted(NULL, stretches, nstretches, nstretches + 1,
+                                                        sizeof(*stretches));
+        s = &stretches[nstretches++];
+        s->first_ref = ref;
+        s->unit = t % 1000 ? 1 : 1000;
+        s->base = t - STRETCH_HEADROOM * s->unit;
+    }
+    return (uint32_t)((t - s->base) / s->unit);
+}
+
+/** The time of history entry a. */
+static int64_t
+time_at(const lat_ack_t *a)
+{
+    unsigned lo = 0, hi = nstretches - 1;
+
+    while (lo < hi) {          /* the last stretch with first_ref <= ref: mostly the only one */
+        unsigned m = hi - (hi - lo) / 2;
+        if (stretches[m].first_ref <= a->ref)
+            lo = m;
+        else
+            hi = m - 1;
+    }
+    return stretches[lo].base + (int64_t)a->dt * stretches[lo].unit;
+}
+
 /** The peer's DATA_ACK in pkt (mptcp_pkt_ack64(pkt), raw) covers the data of d up to it. */
 static void
 handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
@@ -81,9 +128,11 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
         return;
     if (d->nacks && a <= ack_at(d, d->nacks - 1))
         return;
-    d->acks = (lat_ack_t *)mptcp_grow(NULL, d->acks, &d->capacks, d->nacks + 1, sizeof(lat_ack_t));
+    /* the packet being analysed has the newest result: its reference is the highest so far */
+    DISSECTOR_ASSERT(!nstretches || ref > stretches[nstretches - 1].first_ref);
+    d->acks = (lat_ack_t *)mptcp_grow_counted(NULL, d->acks, d->nacks, d->nacks + 1, sizeof(lat_ack_t));
     d->acks[d->nacks].ref = ref;
-    d->acks[d->nacks].t = t;
+    d->acks[d->nacks].dt = time_pack(ref, t);
     d->nacks++;
 }
 
@@ -179,9 +228,12 @@ mptcp_latency_cleanup(void)
         for (int e = 0; lc && e < 2; e++) {
             g_free(lc->d[e].acks);
             lc->d[e].acks = NULL;
-            lc->d[e].nacks = lc->d[e].capacks = 0;
+            lc->d[e].nacks = 0;
         }
     }
+    g_free(stretches);
+    stretches = NULL;
+    nstretches = 0;
 }
 
 bool
@@ -198,7 +250,7 @@ mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
     lc = (const lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
     d = &lc->d[mptcp_pkt_ep(pkt)];
     a = covering_ack(d, mptcp_pkt_dsn64(pkt) - d->base + pkt->seglen);
-    if (a < d->nacks && (v = d->acks[a].t - mptcp_pkt_first_ns(pkt)) >= 0) {
+    if (a < d->nacks && (v = time_at(&d->acks[a]) - mptcp_pkt_first_ns(pkt)) >= 0) {
         out->ns = v;
         out->ack_frame = mptcp_pkt_deref(d->acks[a].ref)->frame;
     }
