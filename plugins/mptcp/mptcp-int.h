@@ -101,9 +101,14 @@ bool mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high);
 
 typedef struct {
     mptcp_ranges_t runs;       /**< runs of contiguous segments: val = the segment's reference (a
-                                * run of one) or where in pk */
-    uint32_t *pk;              /**< the segments of runs of two or more (mptcp_pkt_ref()), run by run */
-    uint32_t n, cap;
+                                * run of one) or where in the sequence below */
+    /* the segments of runs of two or more (mptcp_pkt_ref()), run by run, in groups of
+     * MPTCP_SENT_GROUP: a group's first reference whole, the others as deltas (mptcp-sent.c) */
+    uint32_t *grp;             /**< per group: [2g] its first reference, [2g + 1] its deltas' offset */
+    uint8_t *deltas;           /**< the other references: the difference to the one before, varint */
+    uint32_t n;                /**< segments in the sequence */
+    uint32_t ndeltas;          /**< bytes used in deltas */
+    uint32_t last;             /**< the last segment's reference */
     bool tail_open;            /**< the last segment added went to the last run in DSN order */
 } mptcp_sent_t;
 
