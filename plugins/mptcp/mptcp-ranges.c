@@ -284,6 +284,11 @@ maps_extend(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t 
     maps_piece(m, t, UINT64_MAX, &last);
     if (last.len > 0xffff || last.frame >= MAPS_RUN || frame < last.frame || frame - last.frame > 0xffff)
         return false;
+    if (maps_is_run(t) && (m->pieces[(t->frame & ~MAPS_RUN) + 1] >= MAPS_RUN_MAX ||
+                           (t->frame & ~MAPS_RUN) + m->pieces[(t->frame & ~MAPS_RUN) + 1] + 1 != m->npieces))
+        return false;           /* full, or not the last run made */
+    if (!mptcp_ranges_extend_last(&m->r, low + len))
+        return false;
     if (!maps_is_run(t)) {
         at = m->npieces;
         p = maps_pieces_add(m, 3);
@@ -292,14 +297,12 @@ maps_extend(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t 
         t->frame = MAPS_RUN | at;
     } else {
         at = t->frame & ~MAPS_RUN;
-        if (m->pieces[at + 1] >= MAPS_RUN_MAX || at + m->pieces[at + 1] + 1 != m->npieces)
-            return false;
         maps_pieces_add(m, 1);
     }
     p = m->pieces + at;
     p[2 + p[1] - 1] = last.len | (frame - last.frame) << 16;
     p[1]++;
-    return mptcp_ranges_extend_last(&m->r, low + len);     /* within MAPS_RUN_SPAN: it can */
+    return true;
 }
 
 /** Makes the run at entry i an entry per mapping again. */
