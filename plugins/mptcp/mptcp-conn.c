@@ -99,8 +99,8 @@ mptcp_conn_cleanup(void)
         mptcp_sent_free(&c->ep[0].sent);
         mptcp_sent_free(&c->ep[1].sent);
         for (uint32_t k = 0; k < c->nsubflows; k++) {     /* a subflow with mappings is linked */
-            mptcp_ranges_free(&c->subflows[k]->dir[0].maps);
-            mptcp_ranges_free(&c->subflows[k]->dir[1].maps);
+            mptcp_maps_free(&c->subflows[k]->dir[0].maps);
+            mptcp_maps_free(&c->subflows[k]->dir[1].maps);
         }
     }
     all_conns = NULL;          /* the file scope goes next */

@@ -149,12 +149,12 @@ undated_fill(mptcp_sfdir_t *sd, uint64_t ref)
     for (guint i = 0; i < wmem_array_get_count(sd->search->undated); i++) {
         const undated_t *u = (const undated_t *)wmem_array_index(sd->search->undated, i);
         uint64_t rel = mptcp_expand32(ref, u->seq - sd->isn - sd->syn_data), ssn64;
-        const mptcp_range_t *m;
+        mptcp_range_t m;
 
         if (u->has_map && rel >= (ssn64 = mptcp_expand32(rel, u->ssn)) && rel < ssn64 + u->dlen) {
             mptcp_pkt_set_dsn64(u->pkt, u->dsn + (rel - ssn64));
-        } else if ((m = mptcp_ranges_find_covering(&sd->maps, rel)) != NULL) {
-            mptcp_pkt_set_dsn64(u->pkt, m->val + (rel - m->low));
+        } else if (mptcp_maps_find_covering(&sd->maps, rel, &m)) {
+            mptcp_pkt_set_dsn64(u->pkt, m.val + (rel - m.low));
         } else {
             continue;
         }
@@ -469,11 +469,12 @@ dss_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn, uint32_t dlen, bool 
     if (MPTCP_UNLIKELY(o->u.dss.has_csum) && !exact) {
         pkt->flags |= MPTCP_PF_CSUM_UNVERIFIED;   /* the pseudo-header needs all 64 bits */
     } else if (o->u.dss.has_csum && relseq >= ssn64 && relseq < ssn64 + dlen) {
-        const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, ssn64);
-        checksum_segment(x->seg, pkt, m && m->low == ssn64 ? m->frame : x->pinfo->num, dsn, o->u.dss.ssn,
+        mptcp_range_t m;
+        bool found = mptcp_maps_find_covering(&x->sd->maps, ssn64, &m);
+        checksum_segment(x->seg, pkt, found && m.low == ssn64 ? m.frame : x->pinfo->num, dsn, o->u.dss.ssn,
                          o->u.dss.dll, o->u.dss.csum, dlen, relseq - ssn64);
     }
-    mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num);
+    mptcp_maps_insert(&x->sd->maps, ssn64, ssn64 + dlen, dsn, x->pinfo->num);
     /* a mapping carried by the packet itself is used first */
     if (mptcp_pkt_seglen(pkt) > 0 && relseq >= ssn64 && relseq < ssn64 + dlen) {
         mptcp_pkt_set_dsn64(pkt, dsn + (relseq - ssn64));
@@ -486,10 +487,11 @@ static void
 infinite_place(dsn_ctx_t *x, const mptcp_opt_t *o, uint64_t dsn)
 {
     uint64_t ssn64 = mptcp_expand32(x->relseq, o->u.dss.ssn);
-    const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, ssn64);
+    mptcp_range_t m;
 
-    if (!m || m->val + (ssn64 - m->low) != dsn || mptcp_range_high(m) - ssn64 < UINT32_MAX / 2)
-        mptcp_ranges_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num);
+    if (!mptcp_maps_find_covering(&x->sd->maps, ssn64, &m) || m.val + (ssn64 - m.low) != dsn ||
+        mptcp_range_high(&m) - ssn64 < UINT32_MAX / 2)
+        mptcp_maps_insert(&x->sd->maps, ssn64, ssn64 + UINT32_MAX, dsn, x->pinfo->num);
     if (mptcp_pkt_seglen(x->pkt) > 0 && x->relseq >= ssn64) {
         mptcp_pkt_set_dsn64(x->pkt, dsn + (x->relseq - ssn64));
         x->pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
@@ -538,10 +540,10 @@ capable_data_map(dsn_ctx_t *x, const mptcp_opt_t *o)
     mptcp_endpoint_t *me = x->me;
     uint64_t relseq = x->relseq, dsn = me->idsn + 1;
 
-    mptcp_ranges_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num);
+    mptcp_maps_insert(&x->sd->maps, 1, 1 + (uint64_t)o->u.cap.dll, dsn, x->pinfo->num);
     if (o->u.cap.has_csum && relseq >= 1 && relseq < 1 + (uint64_t)o->u.cap.dll) {
-        const mptcp_range_t *m = mptcp_ranges_find_covering(&x->sd->maps, 1);
-        checksum_segment(x->seg, x->pkt, m ? m->frame : x->pinfo->num, dsn, 1, o->u.cap.dll,
+        mptcp_range_t m;
+        checksum_segment(x->seg, x->pkt, mptcp_maps_find_covering(&x->sd->maps, 1, &m) ? m.frame : x->pinfo->num, dsn, 1, o->u.cap.dll,
                          o->u.cap.csum, o->u.cap.dll, relseq - 1);
     }
     if (!me->dsn_ref_known) {
@@ -560,13 +562,13 @@ static void
 fallback_place(dsn_ctx_t *x)
 {
     uint64_t pos = x->relseq + x->sd->syn_data;
+    mptcp_range_t m;
 
-    if (x->sd->maps.n) {
-        const mptcp_range_t *m = &x->sd->maps.v[x->sd->maps.n - 1];
-        if (x->relseq >= m->low) {
-            mptcp_pkt_set_dsn64(x->pkt, m->val + (x->relseq - m->low));
+    if (mptcp_maps_last(&x->sd->maps, &m)) {
+        if (x->relseq >= m.low) {
+            mptcp_pkt_set_dsn64(x->pkt, m.val + (x->relseq - m.low));
             x->pkt->flags |= MPTCP_PF_HAS_DSN;
-            mptcp_pkt_set_map_frame(x->pkt, m->frame);
+            mptcp_pkt_set_map_frame(x->pkt, m.frame);
         }
     } else if (x->me->key_known) {
         mptcp_pkt_set_dsn64(x->pkt, mptcp_ep_rel_base(x->me) + pos);
@@ -583,13 +585,13 @@ static void
 dsn_from_mappings(dsn_ctx_t *x)
 {
     mptcp_pkt_t *pkt = x->pkt;
-    const mptcp_range_t *m = x->have_relseq ? mptcp_ranges_find_covering(&x->sd->maps, x->relseq) : NULL;
+    mptcp_range_t m;
 
-    if (m) {
-        mptcp_pkt_set_dsn64(pkt, m->val + (x->relseq - m->low));
+    if (x->have_relseq && mptcp_maps_find_covering(&x->sd->maps, x->relseq, &m)) {
+        mptcp_pkt_set_dsn64(pkt, m.val + (x->relseq - m.low));
         pkt->flags |= MPTCP_PF_HAS_DSN;
-        mptcp_pkt_set_map_frame(pkt, m->frame == x->pinfo->num ? 0 : m->frame);
-    } else if (x->c->fallback && x->have_relseq && (x->sd->maps.n || mptcp_pkt_sf(pkt) == x->c->master)) {
+        mptcp_pkt_set_map_frame(pkt, m.frame == x->pinfo->num ? 0 : m.frame);
+    } else if (x->c->fallback && x->have_relseq && (x->sd->maps.r.n || mptcp_pkt_sf(pkt) == x->c->master)) {
         fallback_place(x);
     } else if (x->c->fallback || (!x->have_relseq && x->seg->nopts)) {
         /* plain TCP after fallback: no data-level mapping is expected; or the subflow's
@@ -640,7 +642,7 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     }
     syn_data_resolve(x.c, &x.c->ep[0], pkt);
     syn_data_resolve(x.c, &x.c->ep[1], pkt);
-    if (mptcp_pkt_seglen(pkt) > 0 && (seg->flags & TH_SYN) && !x.sd->maps.n && fp->sf == x.c->master)
+    if (mptcp_pkt_seglen(pkt) > 0 && (seg->flags & TH_SYN) && !x.sd->maps.r.n && fp->sf == x.c->master)
         syn_data(&x);
     else if (mptcp_pkt_seglen(pkt) > 0 && !(pkt->flags & MPTCP_PF_HAS_DSN))
         dsn_from_mappings(&x);

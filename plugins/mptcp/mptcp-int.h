@@ -61,7 +61,8 @@ typedef struct {
     uint64_t val;              /**< mapping: DSN of low; sent-data run: see mptcp-sent.c */
     uint32_t len;
     union {                    /**< the entry's tag (mptcp_ranges_insert()) */
-        uint32_t frame;        /**< mapping: the frame that carried it */
+        uint32_t frame;        /**< mapping: the frame that carried it (mptcp_maps_t: or a run's
+                                * pieces, mptcp-ranges.c) */
         uint32_t aux;          /**< sent-data run: a run of one's subflow number */
     };
     uint32_t reach;            /**< max(high) over this entry and all before it, minus low (> 0;
@@ -96,14 +97,38 @@ void mptcp_ranges_free(mptcp_ranges_t *rs);
  * longer than 2^32 - 1. */
 bool mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high);
 
+/** A subflow direction's DSS mappings (mptcp-ranges.c): an interval index whose entry is a
+ * mapping [ssn, ssn + dll) -> DSN (64-bit raw) with the frame that carried it, or a run of
+ * mappings that continue each other, their lengths and frames in pieces. */
+typedef struct {
+    mptcp_ranges_t r;
+    uint32_t *pieces;
+    uint32_t npieces;
+} mptcp_maps_t;
+
+/** Adds the mapping [low, high) -> dsn carried by frame; a repeat (same low, length and DSN) is
+ * not added (the first frame stays its owner). */
+void mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, uint32_t frame);
+/** The mapping that covers pos: the latest-starting one (ties: the earliest frame); false if none. */
+bool mptcp_maps_find_covering(const mptcp_maps_t *m, uint64_t pos, mptcp_range_t *out);
+/** The mapping with the highest low (the last added of those); false if there is none. */
+bool mptcp_maps_last(const mptcp_maps_t *m, mptcp_range_t *out);
+/** Frees the index (on the GLib heap: at the file's cleanup, mptcp_conn_cleanup()). */
+void mptcp_maps_free(mptcp_maps_t *m);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Index of the data an endpoint sent (mptcp-sent.c): every transmission by DSN range.       */
 
 typedef struct {
     mptcp_ranges_t runs;       /**< runs of contiguous segments: val = the segment's reference (a
-                                * run of one) or where in pk */
-    uint32_t *pk;              /**< the segments of runs of two or more (mptcp_pkt_ref()), run by run */
-    uint32_t n, cap;
+                                * run of one) or where in the sequence below */
+    /* the segments of runs of two or more (mptcp_pkt_ref()), run by run, in groups of
+     * MPTCP_SENT_GROUP: a group's first reference whole, the others as deltas (mptcp-sent.c) */
+    uint32_t *grp;             /**< per group: [2g] its first reference, [2g + 1] its deltas' offset */
+    uint8_t *deltas;           /**< the other references: the difference to the one before, varint */
+    uint32_t n;                /**< segments in the sequence */
+    uint32_t ndeltas;          /**< bytes used in deltas */
+    uint32_t last;             /**< the last segment's reference */
     bool tail_open;            /**< the last segment added went to the last run in DSN order */
 } mptcp_sent_t;
 
@@ -193,7 +218,7 @@ typedef struct {
 /** One direction of a subflow. Index 0 = from the subflow's SYN sender. Fields ordered by size. */
 typedef struct {
     uint64_t ssn_ref;          /**< last 64-bit relative subflow seq (first pass only) */
-    mptcp_ranges_t maps;       /**< DSS mappings: [ssn, ssn+dll) -> dsn (64-bit raw) */
+    mptcp_maps_t maps;         /**< DSS mappings: [ssn, ssn+dll) -> dsn (64-bit raw) */
     mptcp_isn_search_t *search; /**< SYN not captured: the ISN's search (NULL: not needed) */
     uint32_t isn;              /**< raw ISN; relative subflow seq = raw - isn (RFC 8684 section 3.3.1) */
     uint32_t nonce;

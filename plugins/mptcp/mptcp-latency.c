@@ -22,24 +22,50 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 
-/** One DATA_ACK of the history: its value and frame are those of the packet's result (12 bytes
- * instead of 24: one entry per increasing DATA_ACK of every connection). */
-#pragma pack(push, 4)
+/* One DATA_ACK of the history: its value and frame are those of the packet's result (its
+ * reference, mptcp_pkt_ref()), its time a 32-bit dt above the base of the stretch its result
+ * falls in. The history is a sequence in groups of ACK_GROUP: the first entry of a group whole,
+ * the others as the differences of reference and dt to the entry before, varints
+ * (mptcp_varint_put()): consecutive DATA_ACKs of a connection are mostly a few packets and
+ * microseconds apart, ~2.5 bytes an entry instead of 8 (one entry per increasing DATA_ACK of
+ * every connection). An entry is found from its group's first in at most ACK_GROUP - 1 steps. */
+#define ACK_GROUP 32
+
+/** The histories' times, file-wide: from the result first_ref on (results are made in frame
+ * order, so the references of the DATA_ACKs grow), times are base + dt * unit; a time that does
+ * not fit the last stretch (earlier than its base, more than 2^32 units above it, or a finer
+ * resolution than its unit) starts a new one, whose base is STRETCH_HEADROOM units earlier (a
+ * capture's times may go back a little). A capture in microseconds needs one for 71 min. */
 typedef struct {
-    int64_t t;                 /**< ns */
-    uint32_t ref;              /**< the segment that carried it (mptcp_pkt_ref()): ack64, frame */
-} lat_ack_t;
-#pragma pack(pop)
-G_STATIC_ASSERT(sizeof(lat_ack_t) == 12);
+    int64_t base;              /**< ns */
+    uint32_t first_ref;
+    uint32_t unit;             /**< ns: 1000 when the base is a whole number of microseconds */
+} lat_stretch_t;
+
+#define STRETCH_HEADROOM (INT64_C(1) << 24)
+
+static lat_stretch_t *stretches;   /**< by ascending first_ref (GLib heap: mptcp_latency_cleanup()) */
+static unsigned nstretches;
 
 typedef struct {
     uint64_t base;             /**< raw DSN of relative 0 */
     uint64_t max_end;          /**< highest relative end of data seen */
-    lat_ack_t *acks;           /**< strictly increasing DATA_ACK */
-    unsigned nacks, capacks;
+    uint32_t *grp;             /**< per group of the history: [3g] its first entry's reference,
+                                * [3g + 1] its dt, [3g + 2] where its differences start */
+    uint8_t *deltas;           /**< the differences (capacity: mptcp_grow_counted()) */
+    unsigned nacks;            /**< entries: strictly increasing DATA_ACKs */
+    unsigned ndeltas;          /**< bytes used in deltas */
+    uint32_t last_ref;         /**< the last entry's reference */
     bool base_set;
     bool data_seen;
 } lat_dir_t;
+
+/** A position in a history: entry i. */
+typedef struct {
+    unsigned i;
+    uint32_t ref, dt;
+    const uint8_t *p;          /**< the next entry's differences */
+} ack_cur_t;
 
 typedef struct {
     lat_dir_t d[2];            /**< by sending endpoint (0 client, 1 server) */
@@ -63,11 +89,89 @@ rel(lat_dir_t *d, uint64_t raw)
     return raw - d->base;
 }
 
-/** Relative DATA_ACK of history entry i (the base is set: rel() ran for it). */
 static uint64_t
-ack_at(const lat_dir_t *d, unsigned i)
+ack_of(const lat_dir_t *d, uint32_t ref)
 {
-    return mptcp_pkt_ack64(mptcp_pkt_deref(d->acks[i].ref)) - d->base;
+    return mptcp_pkt_ack64(mptcp_pkt_deref(ref)) - d->base;
+}
+
+/** The cursor at the first entry of group g. */
+static void
+ack_group(const lat_dir_t *d, unsigned g, ack_cur_t *c)
+{
+    c->i = g * ACK_GROUP;
+    c->ref = d->grp[3 * g];
+    c->dt = d->grp[3 * g + 1];
+    c->p = d->deltas ? d->deltas + d->grp[3 * g + 2] : NULL;   /* NULL: the group's only one yet */
+}
+
+/** Moves the cursor to the next entry (there is one). */
+static void
+ack_next(const lat_dir_t *d, ack_cur_t *c)
+{
+    if (++c->i % ACK_GROUP == 0) {
+        ack_group(d, c->i / ACK_GROUP, c);
+    } else {
+        c->ref += mptcp_varint_get(&c->p);
+        c->dt += mptcp_varint_get(&c->p);
+    }
+}
+
+/** Appends an entry (ref above the last one's). */
+static void
+ack_append(lat_dir_t *d, uint32_t ref, uint32_t dt)
+{
+    if (d->nacks % ACK_GROUP == 0) {
+        unsigned g = d->nacks / ACK_GROUP;
+
+        d->grp = (uint32_t *)mptcp_grow_counted(NULL, d->grp, 3 * g, 3 * g + 3, sizeof(*d->grp));
+        d->grp[3 * g] = ref;
+        d->grp[3 * g + 1] = dt;
+        d->grp[3 * g + 2] = d->ndeltas;
+    } else {
+        ack_cur_t c;            /* the last entry's dt: from its group's first */
+
+        for (ack_group(d, (d->nacks - 1) / ACK_GROUP, &c); c.i < d->nacks - 1;)
+            ack_next(d, &c);
+        d->deltas = (uint8_t *)mptcp_grow_counted(NULL, d->deltas, d->ndeltas, d->ndeltas + 10, 1);
+        d->ndeltas += mptcp_varint_put(d->deltas + d->ndeltas, ref - c.ref);
+        d->ndeltas += mptcp_varint_put(d->deltas + d->ndeltas, dt - c.dt);
+    }
+    d->last_ref = ref;
+    d->nacks++;
+}
+
+/** Time t of the result ref (not below the last stretch's first_ref) in 32 bits: dt. */
+static uint32_t
+time_pack(uint32_t ref, int64_t t)
+{
+    lat_stretch_t *s = nstretches ? &stretches[nstretches - 1] : NULL;
+
+    if (!s || t < s->base || (t - s->base) % s->unit || (t - s->base) / s->unit > UINT32_MAX) {
+        stretches = (lat_stretch_t *)mptcp_grow_counted(NULL, stretches, nstretches, nstretches + 1,
+                                                        sizeof(*stretches));
+        s = &stretches[nstretches++];
+        s->first_ref = ref;
+        s->unit = t % 1000 ? 1 : 1000;
+        s->base = t - STRETCH_HEADROOM * s->unit;
+    }
+    return (uint32_t)((t - s->base) / s->unit);
+}
+
+/** The time of the history entry at c. */
+static int64_t
+time_at(const ack_cur_t *c)
+{
+    unsigned lo = 0, hi = nstretches - 1;
+
+    while (lo < hi) {          /* the last stretch with first_ref <= ref: mostly the only one */
+        unsigned m = hi - (hi - lo) / 2;
+        if (stretches[m].first_ref <= c->ref)
+            lo = m;
+        else
+            hi = m - 1;
+    }
+    return stretches[lo].base + (int64_t)c->dt * stretches[lo].unit;
 }
 
 /** The peer's DATA_ACK in pkt (mptcp_pkt_ack64(pkt), raw) covers the data of d up to it. */
@@ -79,30 +183,34 @@ handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
 
     if (!ref || (d->data_seen && a > d->max_end + MPTCP_ACK_TRUST_WINDOW))
         return;
-    if (d->nacks && a <= ack_at(d, d->nacks - 1))
+    if (d->nacks && a <= ack_of(d, d->last_ref))
         return;
-    d->acks = (lat_ack_t *)mptcp_grow(NULL, d->acks, &d->capacks, d->nacks + 1, sizeof(lat_ack_t));
-    d->acks[d->nacks].ref = ref;
-    d->acks[d->nacks].t = t;
-    d->nacks++;
+    /* the packet being analysed has the newest result: its reference is the highest so far */
+    DISSECTOR_ASSERT(!nstretches || ref > stretches[nstretches - 1].first_ref);
+    ack_append(d, ref, time_pack(ref, t));
 }
 
-/** The first DATA_ACK of the history that covers relative DSN end (d->nacks: none yet). */
-static unsigned
-covering_ack(const lat_dir_t *d, uint64_t end)
+/** The first DATA_ACK of the history that covers relative DSN end: false if none does yet; else
+ * the cursor at it. */
+static bool
+covering_ack(const lat_dir_t *d, uint64_t end, ack_cur_t *c)
 {
-    unsigned a = 0, b = d->nacks;
+    unsigned lo = 1, hi = (d->nacks + ACK_GROUP - 1) / ACK_GROUP, g = 0;
 
-    if (!b || ack_at(d, b - 1) < end)
-        return d->nacks;        /* mostly, on the first pass */
-    while (a < b) {
-        unsigned m = a + (b - a) / 2;
-        if (ack_at(d, m) >= end)
-            b = m;
-        else
-            a = m + 1;
+    if (!d->nacks || ack_of(d, d->last_ref) < end)
+        return false;           /* mostly, on the first pass */
+    while (lo < hi) {           /* the last group whose first entry does not cover end */
+        unsigned m = lo + (hi - lo) / 2;
+        if (ack_of(d, d->grp[3 * m]) < end) {
+            g = m;
+            lo = m + 1;
+        } else {
+            hi = m;
+        }
     }
-    return a;
+    for (ack_group(d, g, c); ack_of(d, c->ref) < end;)
+        ack_next(d, c);         /* the last entry covers it */
+    return true;
 }
 
 typedef struct {
@@ -177,11 +285,16 @@ mptcp_latency_cleanup(void)
         lat_conn_t *lc = (lat_conn_t *)mptcp_conn_by_stream(i)->lat_priv;
 
         for (int e = 0; lc && e < 2; e++) {
-            g_free(lc->d[e].acks);
-            lc->d[e].acks = NULL;
-            lc->d[e].nacks = lc->d[e].capacks = 0;
+            g_free(lc->d[e].grp);
+            g_free(lc->d[e].deltas);
+            lc->d[e].grp = NULL;
+            lc->d[e].deltas = NULL;
+            lc->d[e].nacks = lc->d[e].ndeltas = 0;
         }
     }
+    g_free(stretches);
+    stretches = NULL;
+    nstretches = 0;
 }
 
 bool
@@ -189,7 +302,7 @@ mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
 {
     const lat_conn_t *lc;
     const lat_dir_t *d;
-    unsigned a;
+    ack_cur_t c;
     int64_t v;
 
     if (!mptcp_pkt_latency(pkt, out))
@@ -197,10 +310,10 @@ mptcp_latency_get(const mptcp_pkt_t *pkt, mptcp_latency_t *out)
     /* the slot exists only after mptcp_latency_update() set the direction's base */
     lc = (const lat_conn_t *)mptcp_pkt_conn(pkt)->lat_priv;
     d = &lc->d[mptcp_pkt_ep(pkt)];
-    a = covering_ack(d, mptcp_pkt_dsn64(pkt) - d->base + mptcp_pkt_seglen(pkt));
-    if (a < d->nacks && (v = d->acks[a].t - mptcp_pkt_first_ns(pkt)) >= 0) {
+    if (covering_ack(d, mptcp_pkt_dsn64(pkt) - d->base + mptcp_pkt_seglen(pkt), &c) &&
+        (v = time_at(&c) - mptcp_pkt_first_ns(pkt)) >= 0) {
         out->ns = v;
-        out->ack_frame = mptcp_pkt_deref(d->acks[a].ref)->frame;
+        out->ack_frame = mptcp_pkt_deref(c.ref)->frame;
     }
     return true;
 }

@@ -1,7 +1,8 @@
 /* mptcp-ranges.c
  * Sorted interval index over 64-bit sequence space, used for DSS mappings (subflow
- * sequence -> data sequence) and for the runs of data each endpoint sent (mptcp-sent.c:
- * reinjections, and first transmissions for the latency).
+ * sequence -> data sequence; mptcp_maps_t below: runs of mappings that continue each other in
+ * one entry) and for the runs of data each endpoint sent (mptcp-sent.c: reinjections, and first
+ * transmissions for the latency).
  *
  * Entries are kept sorted by their low edge in a growable array, each with the maximum
  * high edge of all entries up to it (as a 32-bit reach above its low edge: 28 bytes an
@@ -48,6 +49,25 @@ reach_at(const mptcp_ranges_t *rs, unsigned i)
     return (uint32_t)(m - rs->v[i].low);
 }
 
+/** Puts [low, low + len) at pos (upper_bound(rs, low)). */
+static void
+ranges_put(mptcp_ranges_t *rs, unsigned pos, uint64_t low, uint32_t len, uint64_t val, uint32_t tag)
+{
+    rs->v = (mptcp_range_t *)mptcp_grow(NULL, rs->v, &rs->cap, rs->n + 1, sizeof(mptcp_range_t));
+    memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(mptcp_range_t));
+    rs->v[pos].low = low;
+    rs->v[pos].len = len;
+    rs->v[pos].val = val;
+    rs->v[pos].frame = tag;
+    rs->n++;
+    for (unsigned i = pos; i < rs->n; i++) {
+        uint32_t reach = reach_at(rs, i);
+        if (i > pos && rs->v[i].reach == reach)
+            break;          /* the rest is unchanged */
+        rs->v[i].reach = reach;
+    }
+}
+
 void
 mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t val, uint32_t tag)
 {
@@ -64,19 +84,7 @@ mptcp_ranges_insert(mptcp_ranges_t *rs, uint64_t low, uint64_t high, uint64_t va
         if (rs->v[i].len == len && rs->v[i].val == val)
             return;
     }
-    rs->v = (mptcp_range_t *)mptcp_grow(NULL, rs->v, &rs->cap, rs->n + 1, sizeof(mptcp_range_t));
-    memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(mptcp_range_t));
-    rs->v[pos].low = low;
-    rs->v[pos].len = len;
-    rs->v[pos].val = val;
-    rs->v[pos].frame = tag;
-    rs->n++;
-    for (unsigned i = pos; i < rs->n; i++) {
-        uint32_t reach = reach_at(rs, i);
-        if (i > pos && rs->v[i].reach == reach)
-            break;          /* the rest is unchanged */
-        rs->v[i].reach = reach;
-    }
+    ranges_put(rs, pos, low, len, val, tag);
 }
 
 void
@@ -141,6 +149,223 @@ mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64_t pos)
 
     mptcp_ranges_foreach_overlap(rs, pos, pos + 1, cover_cb, &c);
     return c.best;
+}
+
+/* ---- DSS mappings ---------------------------------------------------------------------- */
+
+/* A subflow direction's DSS mappings (RFC 8684 section 3.3.1): Linux with TSO/GSO makes a new
+ * mapping per skb, each continuing the one before in subflow sequence and DSN (up to 64 KiB).
+ * Such a run of up to MAPS_RUN_MAX mappings is one entry (28 bytes) whose mappings (pieces) are 4
+ * bytes each in pieces: every question is answered from the mappings themselves, as with an
+ * entry each. Only the last entry is extended, and a mapping that starts inside a run of two or
+ * more (a remapping, rare) splits it into its mappings first: no entry starts inside a run, so
+ * its last mapping is the last one in subflow sequence order if the run is last.
+ * A run's pieces: [0] its first mapping's frame, [1] the count n, then per mapping but the last:
+ * its length | (the next one's frame - its frame) << 16. A mapping carried by a frame >= 2^31 is
+ * a run of one (the entry's frame field tells a run by MAPS_RUN). */
+#define MAPS_RUN UINT32_C(0x80000000)
+#define MAPS_RUN_MAX 64
+#define MAPS_RUN_SPAN (UINT32_C(1) << 30)
+
+static bool
+maps_is_run(const mptcp_range_t *e)
+{
+    return (e->frame & MAPS_RUN) != 0;
+}
+
+/** The mapping of entry e at offset off from its low (UINT64_MAX: its last). */
+static void
+maps_piece(const mptcp_maps_t *m, const mptcp_range_t *e, uint64_t off, mptcp_range_t *out)
+{
+    const uint32_t *p;
+    uint32_t at = 0, frame, j;
+
+    *out = *e;
+    if (!maps_is_run(e))
+        return;
+    p = m->pieces + (e->frame & ~MAPS_RUN);
+    frame = p[0];
+    for (j = 0; j + 1 < p[1] && off >= (uint64_t)at + (p[2 + j] & 0xffff); j++) {
+        at += p[2 + j] & 0xffff;
+        frame += p[2 + j] >> 16;
+    }
+    out->low = e->low + at;
+    out->val = e->val + at;
+    out->len = j + 1 < p[1] ? (p[2 + j] & 0xffff) : e->len - at;
+    out->frame = frame;
+}
+
+typedef struct {
+    const mptcp_maps_t *m;
+    uint64_t pos;
+    mptcp_range_t best;
+    bool found;
+} maps_cover_t;
+
+static bool
+maps_cover_cb(const mptcp_range_t *r, void *ud)
+{
+    maps_cover_t *c = (maps_cover_t *)ud;
+    mptcp_range_t p;
+
+    /* the latest-starting covering mapping is the most specific one; ties keep the earliest frame */
+    maps_piece(c->m, r, c->pos - r->low, &p);
+    if (!c->found || p.low > c->best.low || (p.low == c->best.low && p.frame < c->best.frame))
+        c->best = p;
+    c->found = true;
+    return true;
+}
+
+bool
+mptcp_maps_find_covering(const mptcp_maps_t *m, uint64_t pos, mptcp_range_t *out)
+{
+    maps_cover_t c;
+
+    c.m = m;
+    c.pos = pos;
+    c.found = false;
+    mptcp_ranges_foreach_overlap(&m->r, pos, pos + 1, maps_cover_cb, &c);
+    if (c.found)
+        *out = c.best;
+    return c.found;
+}
+
+bool
+mptcp_maps_last(const mptcp_maps_t *m, mptcp_range_t *out)
+{
+    if (!m->r.n)
+        return false;
+    maps_piece(m, &m->r.v[m->r.n - 1], UINT64_MAX, out);
+    return true;
+}
+
+typedef struct {
+    const mptcp_maps_t *m;
+    uint64_t low, val;
+    uint32_t len;
+    bool repeat;
+    const mptcp_range_t *run;  /**< a run of two or more that holds low */
+} maps_scan_t;
+
+static bool
+maps_scan_cb(const mptcp_range_t *r, void *ud)
+{
+    maps_scan_t *s = (maps_scan_t *)ud;
+    mptcp_range_t p;
+
+    maps_piece(s->m, r, s->low - r->low, &p);
+    if (p.low == s->low && p.len == s->len && p.val == s->val) {
+        s->repeat = true;
+        return false;
+    }
+    if (maps_is_run(r) && s->m->pieces[(r->frame & ~MAPS_RUN) + 1] > 1)
+        s->run = r;
+    return true;
+}
+
+static uint32_t *
+maps_pieces_add(mptcp_maps_t *m, uint32_t k)
+{
+    m->pieces = (uint32_t *)mptcp_grow_counted(NULL, m->pieces, m->npieces, m->npieces + k, sizeof(uint32_t));
+    m->npieces += k;
+    return m->pieces + m->npieces - k;
+}
+
+/** Extends the last entry by the mapping that continues it, if it can. */
+static bool
+maps_extend(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t frame)
+{
+    mptcp_range_t *t = m->r.n ? &m->r.v[m->r.n - 1] : NULL, last;
+    uint32_t at, *p;
+
+    if (!t || mptcp_range_high(t) != low || t->val + t->len != dsn || len > 0xffff || frame >= MAPS_RUN ||
+        (uint64_t)t->len + len > MAPS_RUN_SPAN)
+        return false;
+    maps_piece(m, t, UINT64_MAX, &last);
+    if (last.len > 0xffff || last.frame >= MAPS_RUN || frame < last.frame || frame - last.frame > 0xffff)
+        return false;
+    if (maps_is_run(t) && (m->pieces[(t->frame & ~MAPS_RUN) + 1] >= MAPS_RUN_MAX ||
+                           (t->frame & ~MAPS_RUN) + m->pieces[(t->frame & ~MAPS_RUN) + 1] + 1 != m->npieces))
+        return false;           /* full, or not the last run made */
+    if (!mptcp_ranges_extend_last(&m->r, low + len))
+        return false;
+    if (!maps_is_run(t)) {
+        at = m->npieces;
+        p = maps_pieces_add(m, 3);
+        p[0] = t->frame;
+        p[1] = 1;
+        t->frame = MAPS_RUN | at;
+    } else {
+        at = t->frame & ~MAPS_RUN;
+        maps_pieces_add(m, 1);
+    }
+    p = m->pieces + at;
+    p[2 + p[1] - 1] = last.len | (frame - last.frame) << 16;
+    p[1]++;
+    return true;
+}
+
+/** Makes the run at entry i an entry per mapping again. */
+static void
+maps_split(mptcp_maps_t *m, unsigned i)
+{
+    mptcp_range_t e = m->r.v[i], part[MAPS_RUN_MAX];
+    unsigned n = m->pieces[(e.frame & ~MAPS_RUN) + 1];
+    mptcp_ranges_t *rs = &m->r;
+    uint64_t off = 0;
+
+    for (unsigned k = 0; k < n; k++) {
+        maps_piece(m, &e, off, &part[k]);
+        off += part[k].len;
+    }
+    rs->v = (mptcp_range_t *)mptcp_grow(NULL, rs->v, &rs->cap, rs->n + n - 1, sizeof(mptcp_range_t));
+    memmove(&rs->v[i + n], &rs->v[i + 1], (rs->n - i - 1) * sizeof(mptcp_range_t));
+    memcpy(&rs->v[i], part, n * sizeof(mptcp_range_t));
+    rs->n += n - 1;
+    for (unsigned k = i; k < rs->n; k++) {
+        uint32_t reach = reach_at(rs, k);
+        if (k >= i + n && rs->v[k].reach == reach)
+            break;          /* the rest is unchanged */
+        rs->v[k].reach = reach;
+    }
+}
+
+void
+mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, uint32_t frame)
+{
+    maps_scan_t s;
+    uint32_t tag = frame;
+
+    if (high <= low)
+        return;
+    s.m = m;
+    s.low = low;
+    s.val = dsn;
+    s.len = high - low > UINT32_MAX ? UINT32_MAX : (uint32_t)(high - low);
+    s.repeat = false;
+    s.run = NULL;
+    /* a repeat of a mapping keeps its first frame */
+    mptcp_ranges_foreach_overlap(&m->r, low, low + 1, maps_scan_cb, &s);
+    if (s.repeat || maps_extend(m, low, s.len, dsn, frame))
+        return;
+    if (s.run)
+        maps_split(m, (unsigned)(s.run - m->r.v));
+    if (frame >= MAPS_RUN) {
+        uint32_t *p = maps_pieces_add(m, 2);
+        p[0] = frame;
+        p[1] = 1;
+        tag = MAPS_RUN | (m->npieces - 2);
+    }
+    ranges_put(&m->r, upper_bound(&m->r, low), low, s.len, dsn, tag);
+}
+
+void
+mptcp_maps_free(mptcp_maps_t *m)
+{
+    mptcp_ranges_free(&m->r);
+    g_free(m->pieces);
+    m->pieces = NULL;
+    m->npieces = 0;
 }
 
 /* RFC 8684 section 3.3: "the 64-bit DSN is ... inferred from the 32 least significant

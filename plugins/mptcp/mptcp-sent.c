@@ -8,18 +8,23 @@
  * A sender mostly sends new data in order, so consecutive segments that continue each other
  * share one entry (a run) of the interval index (mptcp-ranges.c), whichever subflow each took.
  * A run of one segment holds its per-packet result's reference itself; a longer run's segments
- * are one 4-byte reference (mptcp_pkt_ref()) each in an array, in the order added, side by side
- * and ascending in DSN: 4 bytes a segment instead of a 28-byte entry, also when the scheduler
- * alternates subflows on every segment (many short connections of a server), and never more
- * than one entry a segment. A segment's subflow is its result's. The array is on the GLib heap,
- * freed at the file's cleanup (mptcp_sent_free()).
+ * are a sequence of references (mptcp_pkt_ref()), in the order added, side by side and
+ * ascending in DSN: never more than one entry a segment, also when the scheduler alternates
+ * subflows on every segment (many short connections of a server). Results are made in frame
+ * order, so the references in the sequence mostly grow by a little (the results of the packets
+ * in between): each is kept as the difference to the one before, a zigzag varint (one byte
+ * while less than 64 references apart, ~256 bytes of results), except the first of each group
+ * of MPTCP_SENT_GROUP, kept whole with where its group's differences start: ~1.3 bytes a
+ * segment instead of 4, and a segment is found from its group's first in at most
+ * MPTCP_SENT_GROUP - 1 steps. A segment's subflow is its result's. The arrays are on the GLib
+ * heap, freed at the file's cleanup (mptcp_sent_free()).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "mptcp-int.h"
 
-/* A run's val: its segment's reference << 1, or, for two or more segments, first index in pk
- * << 32 | count << 1 | 1. */
+/* A run's val: its segment's reference << 1, or, for two or more segments, its first index in
+ * the sequence << 32 | count << 1 | 1. */
 #define RUN_SINGLE(r) (((r)->val & 1) == 0)
 #define RUN_REF(r) ((uint32_t)((r)->val >> 1))
 #define SINGLE_VAL(ref) ((uint64_t)(ref) << 1)
@@ -27,11 +32,57 @@
 #define RUN_COUNT(r) ((uint32_t)(r)->val >> 1)
 #define RUN_VAL(first, count) ((uint64_t)(first) << 32 | (uint64_t)(count) << 1 | 1)
 
+#define MPTCP_SENT_GROUP 32
+
 static void
 pk_append(mptcp_sent_t *s, uint32_t ref)
 {
-    s->pk = (uint32_t *)mptcp_grow(NULL, s->pk, &s->cap, s->n + 1, sizeof(*s->pk));
-    s->pk[s->n++] = ref;
+    if (s->n % MPTCP_SENT_GROUP == 0) {
+        uint32_t g = s->n / MPTCP_SENT_GROUP;
+
+        s->grp = (uint32_t *)mptcp_grow_counted(NULL, s->grp, 2 * g, 2 * g + 2, sizeof(*s->grp));
+        s->grp[2 * g] = ref;
+        s->grp[2 * g + 1] = s->ndeltas;
+    } else {
+        s->deltas = (uint8_t *)mptcp_grow_counted(NULL, s->deltas, s->ndeltas, s->ndeltas + 5, 1);
+        s->ndeltas += mptcp_varint_put(s->deltas + s->ndeltas, ref - s->last);
+    }
+    s->last = ref;
+    s->n++;
+}
+
+/** A position in the sequence: segment i, its reference, where the next difference is. */
+typedef struct {
+    uint32_t i, ref;
+    const uint8_t *p;
+} pk_cur_t;
+
+/** The cursor at the first segment of group g. */
+static void
+pk_group(const mptcp_sent_t *s, uint32_t g, pk_cur_t *c)
+{
+    c->i = g * MPTCP_SENT_GROUP;
+    c->ref = s->grp[2 * g];
+    c->p = s->deltas ? s->deltas + s->grp[2 * g + 1] : NULL;   /* NULL: the group's only one yet */
+}
+
+/** Moves the cursor to the next segment (there is one). */
+static void
+pk_next(const mptcp_sent_t *s, pk_cur_t *c)
+{
+    if (++c->i % MPTCP_SENT_GROUP == 0)
+        pk_group(s, c->i / MPTCP_SENT_GROUP, c);
+    else
+        c->ref += mptcp_varint_get(&c->p);
+}
+
+/** The cursor at segment i. */
+static void
+pk_seek(const mptcp_sent_t *s, uint32_t i, pk_cur_t *c)
+{
+    pk_group(s, i / MPTCP_SENT_GROUP, c);
+    while (c->i < i)
+        pk_next(s, c);
 }
 
 void
@@ -44,7 +95,7 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt)
     if (high <= low || !ref)
         return;
     /* the segment continues the run the previous one went to, which sorts last: it joins it
-     * (a run's segments stay side by side at the end of pk) */
+     * (a run's segments stay side by side at the end of the sequence) */
     if (s->tail_open && mptcp_range_high(last) == low && (RUN_SINGLE(last) || RUN_COUNT(last) < INT32_MAX) &&
         mptcp_ranges_extend_last(&s->runs, high)) {
         if (RUN_SINGLE(last)) {
@@ -63,9 +114,11 @@ void
 mptcp_sent_free(mptcp_sent_t *s)
 {
     mptcp_ranges_free(&s->runs);
-    g_free(s->pk);
-    s->pk = NULL;
-    s->n = s->cap = 0;
+    g_free(s->grp);
+    g_free(s->deltas);
+    s->grp = NULL;
+    s->deltas = NULL;
+    s->n = s->ndeltas = 0;
 }
 
 typedef struct {
@@ -76,36 +129,69 @@ typedef struct {
     mptcp_pkt_t *local[32];
 } query_t;
 
+static void
+hit_add(query_t *q, mptcp_pkt_t *p)
+{
+    if (q->n == q->cap) {
+        mptcp_pkt_t **h = g_new(mptcp_pkt_t *, q->cap * 2);
+        memcpy(h, q->hits, q->n * sizeof(*h));
+        if (q->hits != q->local)
+            g_free(q->hits);
+        q->hits = h;
+        q->cap *= 2;
+    }
+    q->hits[q->n++] = p;
+}
+
+static bool
+pk_ends_by(uint32_t ref, uint64_t low)
+{
+    const mptcp_pkt_t *p = mptcp_pkt_deref(ref);
+
+    return mptcp_pkt_dsn64(p) + mptcp_pkt_seglen(p) <= low;
+}
+
+/** The cursor at the first segment of the run [first, end) of the sequence that ends after low
+ * (the run does: it overlaps the question): from the last segment at a group's start (or the
+ * run's first) that does not. */
+static void
+run_lower(const mptcp_sent_t *s, uint32_t first, uint32_t end, uint64_t low, pk_cur_t *c)
+{
+    uint32_t from = first, lo = first / MPTCP_SENT_GROUP + 1, hi = (end - 1) / MPTCP_SENT_GROUP + 1;
+
+    pk_seek(s, end - 1, c);
+    if (mptcp_pkt_dsn64(mptcp_pkt_deref(c->ref)) <= low)
+        return;                 /* mostly: a question about the run's newest segment */
+    while (lo < hi) {           /* groups lo..hi-1 start inside the run */
+        uint32_t m = lo + (hi - lo) / 2;
+        if (pk_ends_by(s->grp[2 * m], low)) {
+            from = m * MPTCP_SENT_GROUP;
+            lo = m + 1;
+        } else {
+            hi = m;
+        }
+    }
+    for (pk_seek(s, from, c); c->i < end - 1 && pk_ends_by(c->ref, low);)
+        pk_next(s, c);
+}
+
 static bool
 run_cb(const mptcp_range_t *r, void *ud)
 {
     query_t *q = (query_t *)ud;
-    bool single = RUN_SINGLE(r);
-    uint32_t single_ref = RUN_REF(r);
-    const uint32_t *pk = single ? &single_ref : q->s->pk + RUN_FIRST(r);
-    uint32_t a = 0, b = single ? 1 : RUN_COUNT(r), count = b;
+    uint32_t end = RUN_FIRST(r) + RUN_COUNT(r);
     mptcp_pkt_t *p;
+    pk_cur_t c;
 
-    if (mptcp_pkt_dsn64(mptcp_pkt_deref(pk[b - 1])) <= q->low)
-        a = b - 1;              /* mostly: a question about the run's newest segment */
-    while (a < b) {             /* the first segment of the run that ends after low */
-        uint32_t m = a + (b - a) / 2;
-        p = mptcp_pkt_deref(pk[m]);
-        if (mptcp_pkt_dsn64(p) + mptcp_pkt_seglen(p) <= q->low)
-            a = m + 1;
-        else
-            b = m;
+    if (RUN_SINGLE(r)) {        /* its segment overlaps [low, high) */
+        hit_add(q, mptcp_pkt_deref(RUN_REF(r)));
+        return true;
     }
-    for (; a < count && mptcp_pkt_dsn64(p = mptcp_pkt_deref(pk[a])) < q->high; a++) {
-        if (q->n == q->cap) {
-            mptcp_pkt_t **h = g_new(mptcp_pkt_t *, q->cap * 2);
-            memcpy(h, q->hits, q->n * sizeof(*h));
-            if (q->hits != q->local)
-                g_free(q->hits);
-            q->hits = h;
-            q->cap *= 2;
-        }
-        q->hits[q->n++] = p;
+    for (run_lower(q->s, RUN_FIRST(r), end, q->low, &c); mptcp_pkt_dsn64(p = mptcp_pkt_deref(c.ref)) < q->high;
+         pk_next(q->s, &c)) {
+        hit_add(q, p);
+        if (c.i == end - 1)
+            break;
     }
     return true;
 }

@@ -86,6 +86,38 @@ mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, 
     return mptcp_grow(scope, v, &cap, need, elt);
 }
 
+/* ---- differences as varints ------------------------------------------------------------ */
+
+/** Writes diff (a difference of two 32-bit values, modulo 2^32) at p, zigzag encoded in 7-bit
+ * groups: 1 byte while it is within +-63, at most 5; returns the bytes written. The sequences
+ * of growing references per data segment or DATA_ACK keep most of their values so. */
+static inline unsigned
+mptcp_varint_put(uint8_t *p, uint32_t diff)
+{
+    uint32_t z = (diff << 1) ^ (0u - (diff >> 31));
+    unsigned n = 0;
+
+    for (; z >= 0x80; z >>= 7)
+        p[n++] = (uint8_t)(z | 0x80);
+    p[n++] = (uint8_t)z;
+    return n;
+}
+
+/** Reads the difference mptcp_varint_put() wrote at *p (to add, modulo 2^32) and moves *p on. */
+static inline uint32_t
+mptcp_varint_get(const uint8_t **p)
+{
+    uint32_t z = 0;
+
+    for (unsigned sh = 0;; sh += 7) {
+        uint8_t b = *(*p)++;
+        z |= (uint32_t)(b & 0x7f) << sh;
+        if (!(b & 0x80))
+            break;
+    }
+    return (z >> 1) ^ (0u - (z & 1));
+}
+
 /* ---- slab -------------------------------------------------------------------------------- */
 
 /** Small objects that live as long as their wmem scope (never freed one by one), carved from

@@ -3,7 +3,8 @@
  * random ranges, sorted and unsorted inserts, repeated low edges, ranges up to 2^32 - 1 long
  * (the longest the index stores) and ranges at the top of the 64-bit space. Every overlap
  * query must visit exactly the entries a linear scan finds, and find_covering must return
- * the latest-starting covering entry (ties: the earliest frame). Also the growable arrays'
+ * the latest-starting covering entry (ties: the earliest frame). The DSS mappings' index, whose
+ * entries hold runs of mappings, against an entry per mapping. Also the growable arrays'
  * capacity table (mptcp-util.h) against the policy's loop.
  * Exit code = number of failed checks.
  *
@@ -127,6 +128,80 @@ scenario(const char *what, uint64_t base, uint64_t spread, uint64_t maxlen, unsi
     }
 }
 
+static bool
+same_range(const mptcp_range_t *a, const mptcp_range_t *b)
+{
+    return a->low == b->low && a->len == b->len && a->val == b->val && a->frame == b->frame;
+}
+
+/* The DSS mappings' index (mptcp_maps_t: runs of mappings that continue each other in one entry)
+ * against an entry per mapping (mptcp_ranges_t): mostly mappings that continue the one before,
+ * with repeats, remappings inside earlier runs, frame jumps, frames >= 2^31 and infinite
+ * mappings; every covering question and the last mapping must get the same mapping. */
+static void
+maps_scenario(const char *what, uint64_t base, unsigned n, unsigned remap_pct)
+{
+    mptcp_ranges_t plain = { NULL, 0, 0 };
+    mptcp_maps_t maps;
+    uint64_t next = base, dsn = UINT64_C(1) << 40;
+    uint32_t frame = 1;
+
+    memset(&maps, 0, sizeof(maps));
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t low = next, len = 1 + rnd() % 65535, d = dsn;
+        unsigned dice = (unsigned)(rnd() % 100);
+        mptcp_range_t a, b;
+        bool fa, fb;
+        uint32_t f;
+
+        frame += rnd() % 50 == 0 ? 70000 : (uint32_t)(rnd() % 3);
+        f = rnd() % 200 == 0 ? frame | UINT32_C(0x80000000) : frame;   /* a frame >= 2^31 now and then */
+        if (dice < remap_pct && next > base) {          /* a remapping of earlier bytes */
+            low = base + rnd() % (next - base);
+            d = rnd() % 2 ? dsn + 5 * low : dsn - (next - low);
+        } else if (dice < remap_pct + 10 && plain.n) {   /* a repeat */
+            const mptcp_range_t *r = &plain.v[rnd() % plain.n];
+            low = r->low, len = r->len, d = r->val;
+        } else if (dice < remap_pct + 12) {
+            len = UINT32_MAX;                            /* infinite */
+        } else if (dice < remap_pct + 20) {
+            d += 1 + rnd() % 100;                        /* the DSN jumps: another subflow's data between */
+        }
+        if (low == next) {
+            next += len == UINT32_MAX ? 1 + rnd() % 65535 : len;
+            dsn = d + (next - low);
+        }
+        mptcp_ranges_insert(&plain, low, low + len, d, f);
+        mptcp_maps_insert(&maps, low, low + len, d, f);
+        for (unsigned q = 0; q < 4; q++) {
+            uint64_t pos = q == 0 ? low : base + rnd() % (next - base + 70000);
+            const mptcp_range_t *r = mptcp_ranges_find_covering(&plain, pos);
+            fb = mptcp_maps_find_covering(&maps, pos, &b);
+            if ((r != NULL) != fb || (r && !same_range(r, &b))) {
+                failures++;
+                fprintf(stderr, "%s: #%u covering %" PRIu64 ": frame %u, expected %u\n", what, i, pos,
+                        fb ? b.frame : 0, r ? r->frame : 0);
+                return;
+            }
+        }
+        fa = plain.n != 0;
+        if (fa)
+            a = plain.v[plain.n - 1];
+        fb = mptcp_maps_last(&maps, &b);
+        if (fa != fb || (fa && !same_range(&a, &b))) {
+            failures++;
+            fprintf(stderr, "%s: #%u last: frame %u, expected %u\n", what, i, fb ? b.frame : 0, fa ? a.frame : 0);
+            return;
+        }
+    }
+    if (remap_pct == 0 && maps.r.n * 2 > plain.n) {
+        failures++;
+        fprintf(stderr, "%s: %u entries for %u mappings: runs are not shared\n", what, maps.r.n, plain.n);
+    }
+    mptcp_ranges_free(&plain);
+    mptcp_maps_free(&maps);
+}
+
 int
 main(void)
 {
@@ -138,6 +213,10 @@ main(void)
     scenario("long ranges in order", 0, UINT64_C(1) << 34, UINT32_MAX, MAXN, true);
     scenario("top of the space", UINT64_MAX - (UINT64_C(1) << 33), UINT64_C(1) << 33, UINT32_MAX, MAXN, false);
     scenario("tiny ranges", 0, 300, 3, MAXN, false);
+    maps_scenario("mappings in order", 1, 20000, 0);
+    maps_scenario("mappings, some remapped", 1, 20000, 3);
+    maps_scenario("mappings, many remapped", 1, 5000, 30);
+    maps_scenario("mappings at the top of the space", UINT64_MAX - (UINT64_C(1) << 34), 5000, 3);
     {
         /* a range longer than 2^32 - 1 is kept as 2^32 - 1 long */
         mptcp_ranges_t rs = { NULL, 0, 0 };
