@@ -523,7 +523,8 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         o = &parsed;
     }
 
-    col_set_str(pinfo->cinfo, COL_PROTOCOL, "MPTCP");
+    if (pinfo->cinfo)      /* without columns (tshark -q), col_set_str() still checks the string's scope */
+        col_set_str(pinfo->cinfo, COL_PROTOCOL, "MPTCP");
     /* the protocol item always (Wireshark 4.4+ builds frame.protocols from it); the option's
      * items only on a tree somebody sees or filters on (expert infos and the column always) */
     main_item = proto_tree_add_item(tree, proto_mptcp, tvb, 0, -1, ENC_NA);
