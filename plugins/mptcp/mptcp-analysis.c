@@ -129,17 +129,14 @@ render_frames(proto_tree *t, int hf, tvbuff_t *tvb, const mptcp_frames_t *f)
 #define RENDER_NOTE_XFLAGS (MPTCP_PX_ECHO_MISMATCH | MPTCP_PX_FASTCLOSE_BAD | MPTCP_PX_ADDR_ID_REUSED | \
                             MPTCP_PX_JOIN_REJECTED)
 
-void
-mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_pkt_t *pkt)
+/* The subtree, its expert infos and column notes. Not inlined: the tests in front of it
+ * (mptcp_analysis_render) run on every packet and mostly end there. */
+static G_GNUC_NO_INLINE void
+render_analysis(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_pkt_t *pkt)
 {
     proto_item *ai, *ti;
     proto_tree *t;
 
-    if (!mptcp_pkt_sf(pkt) || !mptcp_prefs.analyze)
-        return;
-    if (!tcp_tree && !(pkt->flags & RENDER_NOTE_FLAGS) && !mptcp_pkt_xflag(pkt, RENDER_NOTE_XFLAGS) &&
-        !mptcp_dataorder_has_note(pkt))
-        return;     /* no items wanted (packet-mptcp.c) and no expert info or column note */
     ai = proto_tree_add_item(tcp_tree, hf_analysis, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(ai);
     t = proto_item_add_subtree(ai, ett_analysis);
@@ -193,6 +190,17 @@ mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, m
         expert_add_info(pinfo, ai, &ei_reinjection);
         col_append_str(pinfo->cinfo, COL_INFO, " [MPTCP Reinjection]");
     }
+}
+
+void
+mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_pkt_t *pkt)
+{
+    if (!mptcp_pkt_sf(pkt) || !mptcp_prefs.analyze)
+        return;
+    if (!tcp_tree && !(pkt->flags & RENDER_NOTE_FLAGS) && !mptcp_pkt_xflag(pkt, RENDER_NOTE_XFLAGS) &&
+        !mptcp_dataorder_has_note(pkt))
+        return;     /* no items wanted (packet-mptcp.c) and no expert info or column note */
+    render_analysis(tvb, pinfo, tcp_tree, pkt);
 }
 
 void

@@ -1,6 +1,7 @@
 /* mptcp-conv.c
  * The "MPTCP" conversation and endpoint tables (tshark -z conv,mptcp / -z endpoints,mptcp and
- * the GUI's Conversations/Endpoints dialogs), fed by the plugin's "mptcp" tap.
+ * the GUI's Conversations/Endpoints dialogs), fed by the plugin's "mptcp" tap (queued by
+ * mptcp_tap_segment(), mptcp-tap.c).
  *
  * One conversation row per MPTCP connection (not per direction, not per subflow): every
  * packet of every subflow is added under the connection's identity, the addresses and
@@ -16,8 +17,6 @@
 
 #include <epan/tap.h>
 #include <epan/conversation_table.h>
-
-static int mptcp_tap = -1;
 
 static const char *
 mptcp_conv_filter_type(conv_item_t *conv, conv_filter_type_e filter)
@@ -103,23 +102,10 @@ mptcp_endpoint_packet(void *pit, packet_info *pinfo, epan_dissect_t *edt _U_, co
     return TAP_PACKET_REDRAW;
 }
 
-/** Queues the packet on the "mptcp" tap: packets of subflows linked to a connection. */
-void
-mptcp_conv_tap(packet_info *pinfo, const mptcp_pkt_t *pkt)
-{
-    mptcp_tap_info_t *ti;
-
-    if (!mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0 || !have_tap_listener(mptcp_tap))
-        return;
-    ti = wmem_new0(pinfo->pool, mptcp_tap_info_t);
-    ti->pkt = pkt;
-    tap_queue_packet(mptcp_tap, pinfo, ti);
-}
-
 void
 mptcp_conv_register(void)
 {
-    /* same name as the built-in tap: register_tap returns its id */
-    mptcp_tap = register_tap("mptcp");
+    /* same name as the built-in tap (register_tap returns its id); mptcp-tap.c queues it */
+    register_tap("mptcp");
     register_conversation_table(proto_mptcp, FALSE, mptcp_conv_packet, mptcp_endpoint_packet);
 }

@@ -42,12 +42,6 @@ mptcp_epan_watch_add(header_field_info *hfi)
     watched[nwatched++] = hfi;
 }
 
-const void *
-mptcp_epan_tree_data(proto_tree *tree)
-{
-    return tree ? PTREE_DATA(tree) : NULL;
-}
-
 bool
 mptcp_epan_tree_wanted(proto_tree *tree, uint32_t frame)
 {
@@ -104,6 +98,7 @@ mptcp_epan_tcp_stream(const packet_info *pinfo, const address *src, const addres
  * handler), and the plugin's listeners skip it (mptcp_epan_tcp_dupack_tap_data). */
 static struct tcp_analysis *armed_tcpd;
 static const void *armed_tap_data;
+bool mptcp_epan_dupack_armed;       /**< armed_tcpd != NULL */
 #if MPTCP_WS_VERSION < 404
 static struct mptcp_analysis armed_ops;
 #endif
@@ -128,6 +123,7 @@ mptcp_epan_tcp_dupack_arm(packet_info *pinfo, const address *src, const address 
     armed_ops.mp_operations = conn_ops;
     tcpd->mptcp_analysis = &armed_ops;
     armed_tcpd = tcpd;
+    mptcp_epan_dupack_armed = true;
     armed_tap_data = tcpd;
 #else
     (void)pinfo; (void)src; (void)dst; (void)sport; (void)dport; (void)conn_ops; (void)fwd_ops;
@@ -135,12 +131,13 @@ mptcp_epan_tcp_dupack_arm(packet_info *pinfo, const address *src, const address 
 }
 
 void
-mptcp_epan_tcp_dupack_disarm(void)
+mptcp_epan_tcp_dupack_disarm_armed(void)
 {
     if (armed_tcpd) {
         armed_tcpd->mptcp_analysis = NULL;
         armed_tcpd = NULL;
     }
+    mptcp_epan_dupack_armed = false;
 }
 
 bool

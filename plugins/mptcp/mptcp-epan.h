@@ -21,8 +21,12 @@
 void mptcp_epan_watch_reset(void);
 /** Watches hfi (NULL is ignored): its use in a filter, column or -e field makes items wanted. */
 void mptcp_epan_watch_add(header_field_info *hfi);
-/** What identifies tree's dissection (its tree data). */
-const void *mptcp_epan_tree_data(proto_tree *tree);
+/** What identifies tree's dissection (its tree data). Inline: it runs for every packet. */
+static inline const void *
+mptcp_epan_tree_data(proto_tree *tree)
+{
+    return tree ? PTREE_DATA(tree) : NULL;
+}
 /** True for a visible tree, a tree that is not faked, or once a watched field is referenced;
  * frame: the frame dissected (a scan that found no watched field holds for the pass's later frames). */
 bool mptcp_epan_tree_wanted(proto_tree *tree, uint32_t frame);
@@ -47,8 +51,16 @@ void mptcp_epan_tcp_dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
  * fwd_ops for the segment's direction; nothing on 4.4+, where the built-in never does it. */
 void mptcp_epan_tcp_dupack_arm(packet_info *pinfo, const address *src, const address *dst, uint16_t sport,
                                uint16_t dport, uint8_t conn_ops, uint8_t fwd_ops);
+/** Whether a stand-in is lent (mptcp_epan_tcp_dupack_disarm() tests it inline: once or twice a packet). */
+extern bool mptcp_epan_dupack_armed;
+void mptcp_epan_tcp_dupack_disarm_armed(void);
 /** Takes it back (after TCP's sequence analysis, before TCP queues its "mptcp" tap). */
-void mptcp_epan_tcp_dupack_disarm(void);
+static inline void
+mptcp_epan_tcp_dupack_disarm(void)
+{
+    if (mptcp_epan_dupack_armed)
+        mptcp_epan_tcp_dupack_disarm_armed();
+}
 /** True if data is what TCP queued on the "mptcp" tap for an armed segment (not the plugin's). */
 bool mptcp_epan_tcp_dupack_tap_data(const void *data);
 

@@ -436,7 +436,6 @@ render_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *len_
 /* The segment TCP dissects now as the wrapper parsed it (first pass; NULL otherwise): the option
  * handler takes its DSS options from there instead of parsing them again. */
 static const mptcp_seg_t *parsed_seg;
-static protocol_t *mptcp_protocol;     /**< proto_mptcp's (found once: not on every option) */
 
 const mptcp_seg_t *
 mptcp_options_parsed(const mptcp_seg_t *seg)
@@ -514,8 +513,7 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     unsigned caplen = tvb_captured_length(tvb);
     const uint8_t *p;
 
-    if (!proto_is_protocol_enabled(mptcp_protocol))
-        return 0;
+    /* no test of proto_mptcp being enabled: TCP calls this handle only then (call_dissector_work) */
     mptcp_epan_tcp_dupack_disarm();      /* TCP's sequence analysis is done (packet-mptcp.c) */
 
     pkt = mptcp_pkt_current(pinfo);
@@ -525,7 +523,8 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
         o = &parsed;
     }
 
-    col_set_str(pinfo->cinfo, COL_PROTOCOL, "MPTCP");
+    if (pinfo->cinfo)      /* without columns (tshark -q), col_set_str() still checks the string's scope */
+        col_set_str(pinfo->cinfo, COL_PROTOCOL, "MPTCP");
     /* the protocol item always (Wireshark 4.4+ builds frame.protocols from it); the option's
      * items only on a tree somebody sees or filters on (expert infos and the column always) */
     main_item = proto_tree_add_item(tree, proto_mptcp, tvb, 0, -1, ENC_NA);
@@ -707,7 +706,6 @@ mptcp_options_register(void)
 void
 mptcp_options_handoff(void)
 {
-    mptcp_protocol = find_protocol_by_id(proto_mptcp);
     hf_tcp_option_kind = proto_registrar_get_id_byname("tcp.option_kind");
     hf_tcp_option_len = proto_registrar_get_id_byname("tcp.option_len");
 }

@@ -1,8 +1,9 @@
 /* mptcp-tap.c
  * The "mptcp_segment" tap: queued from the TCP wrapper for every packet of a subflow linked to
  * an MPTCP connection, with what its listeners need besides the packet's first-pass result.
- * Listeners: the statistics (mptcp-stats.c) and Follow MPTCP Stream (mptcp-follow.c). The
- * "mptcp" tap of the conversation and endpoint tables is mptcp-conv.c's.
+ * Listeners: the statistics (mptcp-stats.c) and Follow MPTCP Stream (mptcp-follow.c). The same
+ * packets go first to the "mptcp" tap of the conversation and endpoint tables (mptcp-conv.c's
+ * listeners), queued here too: one call a packet for both.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -12,6 +13,7 @@
 #include <epan/tap.h>
 
 static int segment_tap = -1;
+static int conv_tap = -1;        /**< "mptcp" (registered by mptcp_conv_register) */
 
 void
 mptcp_tap_segment(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
@@ -21,7 +23,14 @@ mptcp_tap_segment(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
     unsigned cap, end;
     uint8_t len;
 
-    if (!mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0 || !have_tap_listener(segment_tap))
+    if (!mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0)
+        return;
+    if (have_tap_listener(conv_tap)) {
+        mptcp_tap_info_t *ti = wmem_new0(pinfo->pool, mptcp_tap_info_t);
+        ti->pkt = pkt;
+        tap_queue_packet(conv_tap, pinfo, ti);
+    }
+    if (!have_tap_listener(segment_tap))
         return;
     cap = tvb_captured_length(tvb);
     if (cap < 20)
@@ -44,4 +53,5 @@ void
 mptcp_tap_register(void)
 {
     segment_tap = register_tap(MPTCP_SEGMENT_TAP);
+    conv_tap = register_tap("mptcp");      /* the id mptcp_conv_register() got (same name) */
 }

@@ -142,20 +142,15 @@ seg_to_peer(const packet_info *pinfo, const mptcp_seg_t *seg, mptcp_peer_seg_t *
             ps->opts[ps->nopts++] = seg->opts[i];
 }
 
-void
-mptcp_vantage_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+/* The segment matched against the peer capture (a matcher is loaded). Not inlined: without a
+ * peer capture, mptcp_vantage_first_pass() is a test or two on every packet. */
+static G_GNUC_NO_INLINE void
+vantage_match(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
 {
     mptcp_peer_seg_t ps;
     mptcp_peer_result_t r;
     vantage_res_t *v;
 
-    if (!matcher) {
-        if (peer_error && !error_frame) {
-            error_frame = pinfo->num;
-            pkt->flags |= MPTCP_PF_PEER_NOTE;
-        }
-        return;
-    }
     if (seg->src.type != AT_IPv4 && seg->src.type != AT_IPv6)
         return;
     seg_to_peer(pinfo, seg, &ps);
@@ -172,6 +167,17 @@ mptcp_vantage_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t
     if (r.lost_on_path)
         pkt->flags |= MPTCP_PF_LOST_ON_PATH;
     wmem_map_insert(results, GUINT_TO_POINTER(pinfo->num), v);
+}
+
+void
+mptcp_vantage_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    if (matcher) {
+        vantage_match(pinfo, seg, pkt);
+    } else if (peer_error && !error_frame) {
+        error_frame = pinfo->num;
+        pkt->flags |= MPTCP_PF_PEER_NOTE;
+    }
 }
 
 bool

@@ -91,7 +91,14 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
         return false;
     seg->seglen = rep > seg->hlen ? rep - seg->hlen : 0;
     end = seg->hlen < cap ? seg->hlen : cap;
-    for (off = 20; seg->nopts < MPTCP_MAX_OPTS && mptcp_tcpopt_next(p, end, &off, &len); off += len) {
+    off = 20;
+    /* Linux's layout: NOP, NOP, timestamps first (what the loop below would find, in one test) */
+    if (end >= 32 && (p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23]) == 0x0101080a) {
+        seg->has_ts = true;
+        seg->tsval = (uint32_t)p[24] << 24 | (uint32_t)p[25] << 16 | (uint32_t)p[26] << 8 | p[27];
+        off = 32;
+    }
+    for (; seg->nopts < MPTCP_MAX_OPTS && mptcp_tcpopt_next(p, end, &off, &len); off += len) {
         if (p[off] == 8 && len == 10 && off + 10 <= end) {     /* timestamps: [vantage] matching */
             seg->has_ts = true;
             seg->tsval = (uint32_t)p[off + 2] << 24 | (uint32_t)p[off + 3] << 16 | (uint32_t)p[off + 4] << 8 | p[off + 5];
@@ -189,8 +196,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             /* a tree nobody sees or filters on gets no items: expert infos and column only */
             mptcp_analysis_render(tvb, pinfo, wanted ?
                                   mptcp_epan_tcp_tree(pinfo, layer) : NULL, pkt);
-            mptcp_conv_tap(pinfo, pkt);
-            mptcp_tap_segment(tvb, pinfo, pkt);        /* statistics and Follow MPTCP Stream */
+            mptcp_tap_segment(tvb, pinfo, pkt);    /* conversations, statistics, Follow MPTCP Stream */
             mptcp_reasm_dissect(tvb, pinfo, tree, have_seg ? &seg : NULL, pkt);
         }
     }
