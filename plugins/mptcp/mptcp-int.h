@@ -380,7 +380,6 @@ typedef struct {
 } mptcp_tap_info_t;
 
 void mptcp_conv_register(void);
-void mptcp_conv_tap(packet_info *pinfo, const mptcp_pkt_t *pkt);
 
 /* mptcp-analysis.c */
 void mptcp_analysis_register(void);
@@ -507,7 +506,8 @@ typedef struct {
 
 /* mptcp-tap.c */
 void mptcp_tap_register(void);
-/** Queues the "mptcp_segment" tap for a packet of a linked subflow (every pass). */
+/** Queues the "mptcp_segment" tap for a packet of a linked subflow, and the "mptcp" conversation
+ * tap (mptcp-conv.c), every pass. */
 void mptcp_tap_segment(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt);
 
 /* mptcp-stats.c: Statistics > MPTCP Statistics (GUI table) */
