@@ -164,7 +164,9 @@ mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64_t pos)
  * its length | (the next one's frame - its frame) << 16. A mapping carried by a frame >= 2^31 is
  * a run of one (the entry's frame field tells a run by MAPS_RUN). */
 #define MAPS_RUN UINT32_C(0x80000000)
-#define MAPS_RUN_MAX 16                 /* a mapping is found by a walk over its run: 16, not 64 (~150 instructions a packet less; the entries cost ~0.1 B a packet more) */
+/* a mapping is found by a walk over its run: 16, not 64 (~150 instructions a packet less; the
+ * entries cost ~0.1 byte a packet more) */
+#define MAPS_RUN_MAX 16
 #define MAPS_RUN_SPAN (UINT32_C(1) << 30)
 
 static bool
