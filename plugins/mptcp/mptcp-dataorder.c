@@ -323,8 +323,12 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
 static inline int
 update_shift(const mptcp_subflow_t *sf, const mptcp_pkt_t *pkt)
 {
-    return sf && sf->wscale_frame && pkt->frame > sf->wscale_frame ? mptcp_dataorder_shift(sf, mptcp_pkt_dir(pkt))
-                                                                   : -1;
+    if (!sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
+        return -1;
+    /* both scales are known after wscale_frame (note_syn()): mptcp_dataorder_shift() */
+    if (sf->wscale[0] == MPTCP_WS_NONE || sf->wscale[1] == MPTCP_WS_NONE)
+        return 0;
+    return sf->wscale[mptcp_pkt_dir(pkt)] - MPTCP_WS_SHIFT0;
 }
 
 void

@@ -1603,7 +1603,7 @@ chunk_dissect(app_ctx_t *x, reasm_chunk_t *ch)
 
 /** First pass, after TCP ran: the claim of the segment's subflow follows the TCP conversation
  * TCP uses for it, and a frame whose payload TCP handed to a dissector itself is marked. */
-static void
+static G_GNUC_NO_INLINE void
 claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt, mptcp_subflow_t *sf)
 {
     bool claimed = sf->claim_conv != NULL;
@@ -1716,7 +1716,11 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
 
     if (!reasm_on || !sf || !sf->conn || mptcp_pkt_ep(pkt) < 0)   /* a connection: a subflow */
         return;
-    if (seg && !sf->conn->fallback)
+    /* claim_update() has something to do for an unclaimed subflow, a SYN, or a data segment of
+     * a claimed subflow whose payload TCP did not hand to the claim */
+    if (seg && !sf->conn->fallback &&
+        (!sf->claim_conv || (seg->flags & TH_SYN) ||
+         (claim_called_in != pinfo->num && sf->claim_from <= pinfo->num && mptcp_pkt_seglen(pkt) > 0)))
         claim_update(pinfo, seg, pkt, sf);
     if (mptcp_pkt_reasm_ref(pkt))   /* no record: nothing to show, nothing to compact */
         dissect_rec(tvb, pinfo, tree, pkt, sf->conn);
