@@ -312,11 +312,10 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
         d->complete = s;
         d->has_complete = true;
     }
-    if (MPTCP_LIKELY(!d->gaps && s <= d->complete)) {
-        d->complete = MAX(d->complete, e);   /* in order: what iv_add() does without a gap */
-        return;
-    }
-    data_gaps(d, pkt, s, e, t);
+    if (MPTCP_UNLIKELY(d->gaps || s > d->complete))
+        data_gaps(d, pkt, s, e, t);
+    else if (e > d->complete)
+        d->complete = e;            /* in order: what iv_add() does without a gap */
 }
 
 /** The window shift of a packet carrying a DATA_ACK of subflow sf (first pass; -1: unknown). */
@@ -326,9 +325,8 @@ update_shift(const mptcp_subflow_t *sf, const mptcp_pkt_t *pkt)
     if (!sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
         return -1;
     /* both scales are known after wscale_frame (note_syn()): mptcp_dataorder_shift() */
-    if (sf->wscale[0] == MPTCP_WS_NONE || sf->wscale[1] == MPTCP_WS_NONE)
-        return 0;
-    return sf->wscale[mptcp_pkt_dir(pkt)] - MPTCP_WS_SHIFT0;
+    return sf->wscale[0] == MPTCP_WS_NONE || sf->wscale[1] == MPTCP_WS_NONE ? 0
+                                                                             : sf->wscale[mptcp_pkt_dir(pkt)] - MPTCP_WS_SHIFT0;
 }
 
 void
@@ -341,7 +339,7 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
     int ep = mptcp_pkt_ep(pkt);
     do_conn_t *dc;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
+    /* first pass only: mptcp_first_pass() asserts it */
     if (MPTCP_UNLIKELY(seg->flags & TH_SYN)) {
         note_syn(seg, fp->sf, pkt);
         return;
