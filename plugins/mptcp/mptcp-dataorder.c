@@ -77,6 +77,10 @@ typedef struct {
     do_dir_t d[2];             /**< by sending endpoint (0 client, 1 server) */
 } do_conn_t;
 
+/** The highest frame given a window-full or spurious note (in its own first pass, data_notes()):
+ * no result of a later frame has one, so mptcp_dataorder_has_note() reads no data slot for it. */
+static uint32_t last_note_frame;
+
 static int hf_flight = -1;
 static int hf_data_window = -1;
 static int hf_hol_wait = -1;
@@ -263,6 +267,7 @@ static G_GNUC_NO_INLINE void
 data_notes(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t e, int64_t t)
 {
     if (d->has_edge && e >= d->edge) {
+        last_note_frame = MAX(last_note_frame, pkt->frame);
         mptcp_pkt_set_do_flag(pkt, MPTCP_DO_WINDOW_FULL);
         if (!d->limited) {
             d->limited = true;
@@ -270,6 +275,7 @@ data_notes(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t e, int64_t t)
         }
     }
     if ((pkt->flags & MPTCP_PF_REINJECTION) && d->has_ack && d->ack >= e) {
+        last_note_frame = MAX(last_note_frame, pkt->frame);
         mptcp_pkt_set_do_flag(pkt, MPTCP_DO_SPURIOUS);
         d->spurious_pkts++;
         d->spurious_bytes += mptcp_pkt_seglen(pkt);
@@ -384,6 +390,7 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
 void
 mptcp_dataorder_cleanup(void)
 {
+    last_note_frame = 0;
     for (uint32_t i = 0; i < mptcp_conn_count(); i++) {
         do_conn_t *dc = (do_conn_t *)mptcp_conn_by_stream(i)->do_priv;
 
@@ -412,7 +419,7 @@ mptcp_dataorder_has_note(const mptcp_pkt_t *pkt)
     mptcp_dataorder_t r;
 
     return (pkt->flags & MPTCP_PF_ZERO_WINDOW) ||
-           ((pkt->flags & MPTCP_PF_LAT_SLOT) && mptcp_dataorder_get(pkt, &r) &&
+           ((pkt->flags & MPTCP_PF_LAT_SLOT) && pkt->frame <= last_note_frame && mptcp_dataorder_get(pkt, &r) &&
             (r.flags & (MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS)));
 }
 
