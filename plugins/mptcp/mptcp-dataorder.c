@@ -77,6 +77,10 @@ typedef struct {
     do_dir_t d[2];             /**< by sending endpoint (0 client, 1 server) */
 } do_conn_t;
 
+/** The highest frame given a window-full or spurious note (in its own first pass, data_notes()):
+ * no result of a later frame has one, so mptcp_dataorder_has_note() reads no data slot for it. */
+static uint32_t last_note_frame;
+
 static int hf_flight = -1;
 static int hf_data_window = -1;
 static int hf_hol_wait = -1;
@@ -86,11 +90,9 @@ static expert_field ei_zero_window = EI_INIT;
 static expert_field ei_spurious = EI_INIT;
 
 /** Fixes the direction's base at its first event: the sender's IDSN when its key is known. */
-static bool
-do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
+static G_GNUC_NO_INLINE bool
+do_base_first(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
 {
-    if (d->based)
-        return true;
     if (e->key_known) {
         d->base = e->idsn;
         d->keyed = d->has_end = d->has_complete = true;
@@ -102,6 +104,12 @@ do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
     }
     d->based = true;
     return true;
+}
+
+static inline bool
+do_base(do_dir_t *d, const mptcp_endpoint_t *e, bool data, uint64_t raw)
+{
+    return d->based || do_base_first(d, e, data, raw);
 }
 
 /* {{{ captured bytes above the complete point */
@@ -254,11 +262,12 @@ handle_ack(do_dir_t *d, uint64_t rel_ack, bool wnd_known, uint64_t wnd, int64_t 
     }
 }
 
-/** A data segment [s, e) of d (relative), with its data slot. */
-static void
-handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
+/** A data segment [s, e) of d that reaches the right edge (window-full) or is a reinjection. */
+static G_GNUC_NO_INLINE void
+data_notes(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t e, int64_t t)
 {
     if (d->has_edge && e >= d->edge) {
+        last_note_frame = MAX(last_note_frame, pkt->frame);
         mptcp_pkt_set_do_flag(pkt, MPTCP_DO_WINDOW_FULL);
         if (!d->limited) {
             d->limited = true;
@@ -266,25 +275,24 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
         }
     }
     if ((pkt->flags & MPTCP_PF_REINJECTION) && d->has_ack && d->ack >= e) {
+        last_note_frame = MAX(last_note_frame, pkt->frame);
         mptcp_pkt_set_do_flag(pkt, MPTCP_DO_SPURIOUS);
         d->spurious_pkts++;
         d->spurious_bytes += mptcp_pkt_seglen(pkt);
     }
-    d->max_end = d->has_end ? MAX(d->max_end, e) : e;
-    d->has_end = true;
-    if (d->has_ack)
-        mptcp_pkt_set_flight(pkt, d->max_end > d->ack ? d->max_end - d->ack : 0);
-    if (!d->has_complete) {
-        d->complete = s;
-        d->has_complete = true;
-    }
+}
+
+/** A data segment [s, e) of d ahead of a gap, or while gaps are open. */
+static G_GNUC_NO_INLINE void
+data_gaps(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
+{
     if (s > d->complete) {
         do_pend_t pend = { s, t, pkt };
         mptcp_heap_push(&gaps_of(d)->pending, NULL, &pend, sizeof(pend));
         mptcp_pkt_reserve_hol(pkt);
     }
     iv_add(d, s, e);
-    if (MPTCP_LIKELY(!d->gaps))
+    if (!d->gaps)
         return;
     for (const do_pend_t *top; (top = (const do_pend_t *)mptcp_heap_top(&d->gaps->pending)) &&
                                top->start <= d->complete;) {
@@ -296,16 +304,35 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
     gaps_release(d);
 }
 
-/** The window flags of a packet carrying a DATA_ACK; returns the shift (-1: unknown). */
-static int
-note_window(const mptcp_seg_t *seg, const mptcp_subflow_t *sf, mptcp_pkt_t *pkt, uint16_t win)
+/** A data segment [s, e) of d (relative), with its data slot. */
+static void
+handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
 {
-    /* RFC 8684 section 3.3.5: the window of a DATA_ACK is the data-level window */
-    int shift = sf_pkt_shift(sf, pkt);
+    if (MPTCP_UNLIKELY((d->has_edge && e >= d->edge) || (pkt->flags & MPTCP_PF_REINJECTION)))
+        data_notes(d, pkt, e, t);
+    d->max_end = d->has_end ? MAX(d->max_end, e) : e;
+    d->has_end = true;
+    if (d->has_ack)
+        mptcp_pkt_set_flight(pkt, d->max_end > d->ack ? d->max_end - d->ack : 0);
+    if (!d->has_complete) {
+        d->complete = s;
+        d->has_complete = true;
+    }
+    if (MPTCP_UNLIKELY(d->gaps || s > d->complete))
+        data_gaps(d, pkt, s, e, t);
+    else if (e > d->complete)
+        d->complete = e;            /* in order: what iv_add() does without a gap */
+}
 
-    if (win == 0 && !(seg->flags & (TH_FIN | TH_RST)))
-        pkt->flags |= MPTCP_PF_ZERO_WINDOW;
-    return shift;
+/** The window shift of a packet carrying a DATA_ACK of subflow sf (first pass; -1: unknown). */
+static inline int
+update_shift(const mptcp_subflow_t *sf, const mptcp_pkt_t *pkt)
+{
+    if (!sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
+        return -1;
+    /* both scales are known after wscale_frame (note_syn()): mptcp_dataorder_shift() */
+    return sf->wscale[0] == MPTCP_WS_NONE || sf->wscale[1] == MPTCP_WS_NONE ? 0
+                                                                             : sf->wscale[mptcp_pkt_dir(pkt)] - MPTCP_WS_SHIFT0;
 }
 
 void
@@ -314,51 +341,56 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
     const mptcp_seg_t *seg = fp->seg;
     mptcp_pkt_t *pkt = fp->pkt;
     mptcp_conn_t *c = fp->c;
+    uint32_t fl = pkt->flags;
+    int ep = mptcp_pkt_ep(pkt);
     do_conn_t *dc;
-    int64_t t = fp->t;
-    uint16_t win;
-    int shift = -1;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
-    if (seg->flags & TH_SYN) {
+    /* first pass only: mptcp_first_pass() asserts it */
+    if (MPTCP_UNLIKELY(seg->flags & TH_SYN)) {
         note_syn(seg, fp->sf, pkt);
         return;
     }
-    win = seg->window;
-    if (pkt->flags & MPTCP_PF_DSS_ACK)
-        shift = note_window(seg, fp->sf, pkt, win);
-    if (!c || mptcp_pkt_ep(pkt) < 0)
+    /* RFC 8684 section 3.3.5: the window of a DATA_ACK is the data-level window */
+    if ((fl & MPTCP_PF_DSS_ACK) && seg->window == 0 && !(seg->flags & (TH_FIN | TH_RST)))
+        pkt->flags = fl |= MPTCP_PF_ZERO_WINDOW;
+    if (!c || ep < 0)
         return;
     dc = (do_conn_t *)c->do_priv;
-    if (!dc) {
+    if (MPTCP_UNLIKELY(!dc)) {
         dc = (do_conn_t *)mptcp_conn_alloc0(sizeof(do_conn_t));
         c->do_priv = dc;
     }
-    dc->d[mptcp_pkt_ep(pkt)].last_ns = t;
-    if (pkt->flags & MPTCP_PF_DSS_ACK) {
-        do_dir_t *peer = &dc->d[1 - mptcp_pkt_ep(pkt)];
-        if (pkt->flags & MPTCP_PF_ZERO_WINDOW)
+    dc->d[ep].last_ns = fp->t;
+    if (fl & MPTCP_PF_DSS_ACK) {
+        do_dir_t *peer = &dc->d[1 - ep];
+        if (fl & MPTCP_PF_ZERO_WINDOW)
             peer->zero_windows++;
         /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
-        if ((pkt->flags & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - mptcp_pkt_ep(pkt)], false, 0))
-            handle_ack(peer, mptcp_pkt_ack64(pkt) - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), t);
-    }
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && mptcp_pkt_seglen(pkt) > 0) {
-        do_dir_t *d = &dc->d[mptcp_pkt_ep(pkt)];
-        uint64_t s;
+        if ((fl & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - ep], false, 0)) {
+            int shift = update_shift(fp->sf, pkt);
 
-        if (!(pkt->flags & MPTCP_PF_LAT_SLOT) || !do_base(d, &c->ep[mptcp_pkt_ep(pkt)], true, mptcp_pkt_dsn64(pkt)))
+            handle_ack(peer, mptcp_pkt_ack64(pkt) - peer->base, shift >= 0, (uint64_t)seg->window << MAX(shift, 0),
+                       fp->t);
+        }
+    }
+    if ((fl & (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT)) == (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT) &&
+        mptcp_pkt_seglen(pkt) > 0) {
+        do_dir_t *d = &dc->d[ep];
+        uint64_t dsn = mptcp_pkt_dsn64(pkt), s;
+
+        if (!do_base(d, &c->ep[ep], true, dsn))
             return;
-        s = mptcp_pkt_dsn64(pkt) - d->base;
+        s = dsn - d->base;
         if (s >= DO_REL_LIMIT)
             return;                        /* below the base: not this data space */
-        handle_data(d, pkt, s, s + mptcp_pkt_seglen(pkt), t);
+        handle_data(d, pkt, s, s + mptcp_pkt_seglen(pkt), fp->t);
     }
 }
 
 void
 mptcp_dataorder_cleanup(void)
 {
+    last_note_frame = 0;
     for (uint32_t i = 0; i < mptcp_conn_count(); i++) {
         do_conn_t *dc = (do_conn_t *)mptcp_conn_by_stream(i)->do_priv;
 
@@ -387,7 +419,8 @@ mptcp_dataorder_has_note(const mptcp_pkt_t *pkt)
     mptcp_dataorder_t r;
 
     return (pkt->flags & MPTCP_PF_ZERO_WINDOW) ||
-           (mptcp_dataorder_get(pkt, &r) && (r.flags & (MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS)));
+           ((pkt->flags & MPTCP_PF_LAT_SLOT) && pkt->frame <= last_note_frame && mptcp_dataorder_get(pkt, &r) &&
+            (r.flags & (MPTCP_DO_WINDOW_FULL | MPTCP_DO_SPURIOUS)));
 }
 
 bool

@@ -1000,20 +1000,16 @@ peer_direction(reasm_dir_t *pd, int pep, const mptcp_pkt_t *pkt, rec_ref_t *rr, 
         check_fin(pd, pep, rr);
 }
 
-void
-mptcp_reasm_first_pass(const mptcp_fp_t *fp)
+/** The frame's first pass when it may have something to do (see mptcp_reasm_first_pass()). */
+static G_GNUC_NO_INLINE void
+first_pass_work(const mptcp_fp_t *fp, reasm_conn_t *rc, int ep)
 {
     packet_info *pinfo = fp->pinfo;
     const mptcp_seg_t *seg = fp->seg;
     mptcp_pkt_t *pkt = fp->pkt;
     const mptcp_conn_t *c = fp->c;
-    reasm_conn_t *rc;
     rec_ref_t rr = { pkt, NULL };
-    int ep = mptcp_pkt_ep(pkt);
 
-    if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(fp->sf, pinfo->num))
-        return;
-    rc = conn_get(c);
     if (rc->dir[1 - ep].more && rc->dir[1 - ep].more->failed && mp_fail_with_fallback(seg))
         failed_restore(&rc->dir[1 - ep]);
 
@@ -1050,6 +1046,34 @@ mptcp_reasm_first_pass(const mptcp_fp_t *fp)
     } else if (rr.rec && rr.rec->chunk[ep]) {
         check_fin(&rc->dir[ep], ep, &rr);
     }
+}
+
+/** Whether the peer's direction pd has nothing to do in a frame: no bytes wait (nothing to
+ * deliver or restore), and no byte was placed yet (no hole, no DATA_FIN to reach: check_fin())
+ * or it is truncated (no hole) with no DATA_FIN to reach. */
+static inline bool
+peer_quiet(const reasm_dir_t *pd)
+{
+    return !pd->more && (!pd->started || (pd->truncated && (!pd->fin_known || pd->fin_done)));
+}
+
+void
+mptcp_reasm_first_pass(const mptcp_fp_t *fp)
+{
+    const mptcp_conn_t *c = fp->c;
+    const mptcp_pkt_t *pkt = fp->pkt;
+    int ep = mptcp_pkt_ep(pkt);
+    reasm_conn_t *rc;
+
+    if (!reasm_on || !c || ep < 0 || c->fallback || !subflow_claimed(fp->sf, fp->pinfo->num))
+        return;
+    rc = conn_get(c);
+    /* the common packets once a capture's directions are truncated (snap length) or before data
+     * flows: a pure DATA_ACK or a segment with no byte to place, and no DATA_FIN */
+    if (peer_quiet(&rc->dir[1 - ep]) && !(pkt->flags & MPTCP_PF_DATA_FIN) &&
+        (mptcp_pkt_seglen(pkt) == 0 || (pkt->flags & MPTCP_PF_FALLBACK) || rc->dir[ep].truncated))
+        return;
+    first_pass_work(fp, rc, ep);
 }
 /* }}} */
 
@@ -1579,10 +1603,9 @@ chunk_dissect(app_ctx_t *x, reasm_chunk_t *ch)
 
 /** First pass, after TCP ran: the claim of the segment's subflow follows the TCP conversation
  * TCP uses for it, and a frame whose payload TCP handed to a dissector itself is marked. */
-static void
-claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+static G_GNUC_NO_INLINE void
+claim_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt, mptcp_subflow_t *sf)
 {
-    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
     bool claimed = sf->claim_conv != NULL;
     bool not_called = claimed && sf->claim_from <= pinfo->num && mptcp_pkt_seglen(pkt) > 0 && claim_called_in != pinfo->num;
     conversation_t *conv = NULL;
@@ -1639,18 +1662,15 @@ render_rec(app_ctx_t *x, const reasm_rec_t *rec, tvbuff_t *tvb, proto_item *di)
         proto_item_set_generated(proto_tree_add_uint(x->dt, hf_data_delivered_in, tvb, 0, 0, rec->delivered_in));
 }
 
-void
-mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+/** The frame's data-level items and deliveries, from its record (every pass). */
+static G_GNUC_NO_INLINE void
+dissect_rec(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, mptcp_pkt_t *pkt, const mptcp_conn_t *conn)
 {
     const reasm_rec_t *rec;
     rec_buf_t buf;
     proto_item *di;
     app_ctx_t x;
 
-    if (!reasm_on || !mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0)   /* a connection: a subflow */
-        return;
-    if (seg && !mptcp_pkt_conn(pkt)->fallback)
-        claim_update(pinfo, seg, pkt);
     rec = rec_view(pkt, tvb, &buf);
     if (!rec || (!rec->flags && !rec->chunk[0] && !rec->chunk[1])) {
         if (!PINFO_FD_VISITED(pinfo))
@@ -1662,8 +1682,8 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
     x.pinfo = pinfo;
     x.tree = tree;
     x.seg_tvb = tvb;
-    x.conn = mptcp_pkt_conn(pkt);
-    x.rc = conn_get(mptcp_pkt_conn(pkt));
+    x.conn = conn;
+    x.rc = conn_get(conn);
     x.raw_only = (rec->flags & RF_TCP_OWN) != 0;
     di = proto_tree_add_item(tree, hf_data, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(di);
@@ -1689,17 +1709,45 @@ mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const m
         rec_compact(pkt, tvb);
 }
 
+void
+mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
+{
+    mptcp_subflow_t *sf = mptcp_pkt_sf(pkt);
+
+    if (!reasm_on || !sf || !sf->conn || mptcp_pkt_ep(pkt) < 0)   /* a connection: a subflow */
+        return;
+    /* claim_update() has something to do for an unclaimed subflow, a SYN, or a data segment of
+     * a claimed subflow whose payload TCP did not hand to the claim */
+    if (seg && !sf->conn->fallback &&
+        (!sf->claim_conv || (seg->flags & TH_SYN) ||
+         (claim_called_in != pinfo->num && sf->claim_from <= pinfo->num && mptcp_pkt_seglen(pkt) > 0)))
+        claim_update(pinfo, seg, pkt, sf);
+    if (mptcp_pkt_reasm_ref(pkt))   /* no record: nothing to show, nothing to compact */
+        dissect_rec(tvb, pinfo, tree, pkt, sf->conn);
+}
+
+/** The RF_* flags of the frame's record, full or compact (0: none). */
+static uint32_t
+rec_flags(const mptcp_pkt_t *pkt)
+{
+    uint32_t v = mptcp_pkt_reasm_ref(pkt);
+    const reasm_rec_t *r;
+
+    if (v & REC_TAG)
+        return (v >> REC_FLAGS_SHIFT) & REC_FLAGS_MASK;
+    r = v ? recs[(v >> 1) - 1] : NULL;
+    return r ? r->flags : 0;
+}
+
 /** The subflow conversation's dissector, tried by TCP before its port tables. */
 static int
 dissect_claim(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     mptcp_pkt_t *pkt = mptcp_pkt_current(pinfo);
-    rec_buf_t buf;
-    const reasm_rec_t *rec = pkt && reasm_on ? rec_view(pkt, NULL, &buf) : NULL;
     dissector_handle_t h;
 
     claim_called_in = pinfo->num;
-    if (rec && (rec->flags & RF_CLAIMED))
+    if (pkt && reasm_on && (rec_flags(pkt) & RF_CLAIMED))
         return MAX(1, (int)tvb_captured_length(tvb));
     /* not placed (e.g. cut by the snap length): TCP dissects the segment as it would without
      * the claim, starting with the dissector the conversation has under it (one a heuristic
