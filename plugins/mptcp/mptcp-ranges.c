@@ -285,8 +285,7 @@ maps_pieces_add(mptcp_maps_t *m, uint32_t k)
 {
     uint32_t n = maps_npieces(m);
 
-    m->pieces = (uint32_t *)mptcp_grow_chunk(m->pieces, m->pieces ? (size_t)(1 + n) * 4 : 0,
-                                             (size_t)(1 + n + k) * 4);
+    m->pieces = (uint32_t *)mptcp_grow_chunk(m->pieces, m->pieces ? 1 + n : 0, 1 + n + k, sizeof(uint32_t));
     m->pieces[0] = n + k;
     return m->pieces + 1 + n;
 }

@@ -86,24 +86,33 @@ mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, 
     return mptcp_grow(scope, v, &cap, need, elt);
 }
 
-/** The capacity in bytes of a GLib heap array that keeps no capacity and holds n bytes: 16 k + 8,
- * k by the policy (1, 2, 3, 4, 6, 9, ...: 24, 40, 56, 72, 104, 152, ... bytes). A malloc chunk is
- * 16 k + 16 bytes with an 8-byte header (glibc, 64-bit), the smallest 32: such a capacity fills it
- * (a short connection's small arrays: one chunk each, none of it unused). */
-static inline size_t
-mptcp_chunk_cap(size_t n)
+/* a capacity of at most this many bytes fills its malloc chunk */
+#define MPTCP_CHUNK_CAP_MAX 1016
+
+/** The capacity (in elements of elt = 1, 2, 4 or 8 bytes) of a GLib heap array that keeps no
+ * capacity and holds n elements. Up to MPTCP_CHUNK_CAP_MAX bytes, 16 k + 8 bytes, k by the policy
+ * (1, 2, 3, 4, 6, 9, ...: 24, 40, 56, 72, 104, 152, ... bytes): a malloc chunk is 16 k + 16 bytes
+ * with an 8-byte header (glibc, 64-bit), the smallest 32, and such a capacity fills it (a short
+ * connection's small arrays: one chunk each, none of it unused); beyond, the policy's. */
+static inline unsigned
+mptcp_chunk_cap(unsigned n, size_t elt)
 {
-    return 16 * (size_t)mptcp_grow_cap_of(n > 24 ? (unsigned)((n - 8 + 15) / 16) : 1) + 8;
+    size_t bytes = (size_t)n * elt;
+    unsigned k = bytes > 24 ? (unsigned)((bytes - 8 + 15) / 16) : 1;
+
+    if (bytes > MPTCP_CHUNK_CAP_MAX)
+        return mptcp_grow_cap_of(n);
+    return (unsigned)((16 * (size_t)mptcp_grow_cap_of(k) + 8) / elt);
 }
 
-/** Makes room for need bytes in v, a GLib heap array of n bytes (capacity mptcp_chunk_cap(n)
- * while n > 0); returns the (possibly moved) array. */
+/** Makes room for need elements of elt bytes in v, a GLib heap array of n (capacity
+ * mptcp_chunk_cap() while n > 0); returns the (possibly moved) array. */
 static inline void *
-mptcp_grow_chunk(void *v, size_t n, size_t need)
+mptcp_grow_chunk(void *v, unsigned n, unsigned need, size_t elt)
 {
-    if (n && need <= mptcp_chunk_cap(n))
+    if (n && need <= mptcp_chunk_cap(n, elt))
         return v;
-    return g_realloc(v, mptcp_chunk_cap(need));
+    return g_realloc(v, (size_t)mptcp_chunk_cap(need, elt) * elt);
 }
 
 /* ---- sequences of groups ------------------------------------------------------------------ */
@@ -145,13 +154,13 @@ mptcp_gseq_append(mptcp_gseq_t *q, uint32_t *nbytes, const uint8_t *b, unsigned 
 
     if (n + k > MPTCP_GSEQ_INLINE) {
         if (n <= MPTCP_GSEQ_INLINE) {      /* out of the inline bytes: to the heap */
-            uint8_t *h = (uint8_t *)g_malloc(mptcp_chunk_cap(n + k));
+            uint8_t *h = (uint8_t *)g_malloc(mptcp_chunk_cap(n + k, 1));
 
             memcpy(h, q->inl, n);
             q->heap.bytes = h;
             q->heap.goff = NULL;
         } else {
-            q->heap.bytes = (uint8_t *)mptcp_grow_chunk(q->heap.bytes, n, n + k);
+            q->heap.bytes = (uint8_t *)mptcp_grow_chunk(q->heap.bytes, n, n + k, 1);
         }
         if (g) {
             q->heap.goff = (uint32_t *)mptcp_grow_counted(NULL, q->heap.goff, g - 1, g, sizeof(uint32_t));
