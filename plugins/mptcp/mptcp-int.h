@@ -102,8 +102,7 @@ bool mptcp_ranges_extend_last(mptcp_ranges_t *rs, uint64_t high);
  * mappings that continue each other, their lengths and frames in pieces. */
 typedef struct {
     mptcp_ranges_t r;
-    uint32_t *pieces;
-    uint32_t npieces;
+    uint32_t *pieces;          /**< [0] the words used after it, then the runs' (mptcp-ranges.c) */
 } mptcp_maps_t;
 
 /** Adds the mapping [low, high) -> dsn carried by frame; a repeat (same low, length and DSN) is
@@ -124,10 +123,10 @@ typedef struct {
                                 * run of one) or where in the sequence below */
     /* the segments of runs of two or more (mptcp_pkt_ref()), run by run, in groups of
      * MPTCP_SENT_GROUP: a group's first reference whole, the others as deltas (mptcp-sent.c) */
-    uint32_t *grp;             /**< per group: [2g] its first reference, [2g + 1] its deltas' offset */
-    uint8_t *deltas;           /**< the other references: the difference to the one before, varint */
+    mptcp_gseq_t seq;          /**< the groups one after the other: the first reference (4 bytes),
+                                * then the difference of each other to the one before, varint */
     uint32_t n;                /**< segments in the sequence */
-    uint32_t ndeltas;          /**< bytes used in deltas */
+    uint32_t nbytes;           /**< bytes used in seq */
     uint32_t last;             /**< the last segment's reference */
     bool tail_open;            /**< the last segment added went to the last run in DSN order */
 } mptcp_sent_t;

@@ -28,7 +28,11 @@
  * the others as the differences of reference and dt to the entry before, varints
  * (mptcp_varint_put()): consecutive DATA_ACKs of a connection are mostly a few packets and
  * microseconds apart, ~2.5 bytes an entry instead of 8 (one entry per increasing DATA_ACK of
- * every connection). An entry is found from its group's first in at most ACK_GROUP - 1 steps. */
+ * every connection). An entry is found from its group's first in at most ACK_GROUP - 1 steps.
+ * The groups are one after the other (mptcp_gseq_t), each its first entry (8 bytes) then its
+ * differences, with where each group but the first starts beside them: a short connection's
+ * history (a few entries) is inline, a longer one on the GLib heap, filling its malloc
+ * chunks (mptcp_chunk_cap()). */
 #define ACK_GROUP 32
 
 /** The histories' times, file-wide: from the result first_ref on (results are made in frame
@@ -50,11 +54,10 @@ static unsigned nstretches;
 typedef struct {
     uint64_t base;             /**< raw DSN of relative 0 */
     uint64_t max_end;          /**< highest relative end of data seen */
-    uint32_t *grp;             /**< per group of the history: [3g] its first entry's reference,
-                                * [3g + 1] its dt, [3g + 2] where its differences start */
-    uint8_t *deltas;           /**< the differences (capacity: mptcp_grow_counted()) */
+    mptcp_gseq_t seq;          /**< the groups of the history: the first entry's reference and dt
+                                * (4 bytes each), then the differences */
     unsigned nacks;            /**< entries: strictly increasing DATA_ACKs */
-    unsigned ndeltas;          /**< bytes used in deltas */
+    uint32_t nbytes;           /**< bytes used in seq */
     uint32_t last_ref;         /**< the last entry's reference */
     bool base_set;
     bool data_seen;
@@ -99,10 +102,11 @@ ack_of(const lat_dir_t *d, uint32_t ref)
 static void
 ack_group(const lat_dir_t *d, unsigned g, ack_cur_t *c)
 {
+    c->p = mptcp_gseq_group(&d->seq, d->nbytes, g);
     c->i = g * ACK_GROUP;
-    c->ref = d->grp[3 * g];
-    c->dt = d->grp[3 * g + 1];
-    c->p = d->deltas ? d->deltas + d->grp[3 * g + 2] : NULL;   /* NULL: the group's only one yet */
+    memcpy(&c->ref, c->p, sizeof(c->ref));
+    memcpy(&c->dt, c->p + sizeof(c->ref), sizeof(c->dt));
+    c->p += sizeof(c->ref) + sizeof(c->dt);
 }
 
 /** Moves the cursor to the next entry (there is one). */
@@ -121,22 +125,22 @@ ack_next(const lat_dir_t *d, ack_cur_t *c)
 static void
 ack_append(lat_dir_t *d, uint32_t ref, uint32_t dt)
 {
-    if (d->nacks % ACK_GROUP == 0) {
-        unsigned g = d->nacks / ACK_GROUP;
+    uint8_t b[10];
+    unsigned k;
 
-        d->grp = (uint32_t *)mptcp_grow_counted(NULL, d->grp, 3 * g, 3 * g + 3, sizeof(*d->grp));
-        d->grp[3 * g] = ref;
-        d->grp[3 * g + 1] = dt;
-        d->grp[3 * g + 2] = d->ndeltas;
+    if (d->nacks % ACK_GROUP == 0) {
+        memcpy(b, &ref, sizeof(ref));
+        memcpy(b + sizeof(ref), &dt, sizeof(dt));
+        k = sizeof(ref) + sizeof(dt);
     } else {
         ack_cur_t c;            /* the last entry's dt: from its group's first */
 
         for (ack_group(d, (d->nacks - 1) / ACK_GROUP, &c); c.i < d->nacks - 1;)
             ack_next(d, &c);
-        d->deltas = (uint8_t *)mptcp_grow_counted(NULL, d->deltas, d->ndeltas, d->ndeltas + 10, 1);
-        d->ndeltas += mptcp_varint_put(d->deltas + d->ndeltas, ref - c.ref);
-        d->ndeltas += mptcp_varint_put(d->deltas + d->ndeltas, dt - c.dt);
+        k = mptcp_varint_put(b, ref - c.ref);
+        k += mptcp_varint_put(b + k, dt - c.dt);
     }
+    mptcp_gseq_append(&d->seq, &d->nbytes, b, k, d->nacks % ACK_GROUP == 0 ? d->nacks / ACK_GROUP : 0);
     d->last_ref = ref;
     d->nacks++;
 }
@@ -201,7 +205,10 @@ covering_ack(const lat_dir_t *d, uint64_t end, ack_cur_t *c)
         return false;           /* mostly, on the first pass */
     while (lo < hi) {           /* the last group whose first entry does not cover end */
         unsigned m = lo + (hi - lo) / 2;
-        if (ack_of(d, d->grp[3 * m]) < end) {
+        uint32_t first;
+
+        memcpy(&first, mptcp_gseq_group(&d->seq, d->nbytes, m), sizeof(first));
+        if (ack_of(d, first) < end) {
             g = m;
             lo = m + 1;
         } else {
@@ -285,11 +292,8 @@ mptcp_latency_cleanup(void)
         lat_conn_t *lc = (lat_conn_t *)mptcp_conn_by_stream(i)->lat_priv;
 
         for (int e = 0; lc && e < 2; e++) {
-            g_free(lc->d[e].grp);
-            g_free(lc->d[e].deltas);
-            lc->d[e].grp = NULL;
-            lc->d[e].deltas = NULL;
-            lc->d[e].nacks = lc->d[e].ndeltas = 0;
+            mptcp_gseq_free(&lc->d[e].seq, &lc->d[e].nbytes);
+            lc->d[e].nacks = 0;
         }
     }
     g_free(stretches);

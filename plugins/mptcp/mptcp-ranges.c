@@ -162,7 +162,9 @@ mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64_t pos)
  * its last mapping is the last one in subflow sequence order if the run is last.
  * A run's pieces: [0] its first mapping's frame, [1] the count n, then per mapping but the last:
  * its length | (the next one's frame - its frame) << 16. A mapping carried by a frame >= 2^31 is
- * a run of one (the entry's frame field tells a run by MAPS_RUN). */
+ * a run of one (the entry's frame field tells a run by MAPS_RUN). The array's first word is the
+ * count of the words after it, which the runs' offsets count from (mptcp_maps_t stays 24 bytes,
+ * its subflow direction 64); its capacity fills its malloc chunk (mptcp_chunk_cap()). */
 #define MAPS_RUN UINT32_C(0x80000000)
 /* a mapping is found by a walk over its run: 16, not 64 (~150 instructions a packet less; the
  * entries cost ~0.1 byte a packet more) */
@@ -175,6 +177,20 @@ maps_is_run(const mptcp_range_t *e)
     return (e->frame & MAPS_RUN) != 0;
 }
 
+/** Words used in pieces (after its count). */
+static uint32_t
+maps_npieces(const mptcp_maps_t *m)
+{
+    return m->pieces ? m->pieces[0] : 0;
+}
+
+/** The pieces of run e. */
+static uint32_t *
+maps_run_pieces(const mptcp_maps_t *m, const mptcp_range_t *e)
+{
+    return m->pieces + 1 + (e->frame & ~MAPS_RUN);
+}
+
 /** The mapping of entry e at offset off from its low (UINT64_MAX: its last). */
 static void
 maps_piece(const mptcp_maps_t *m, const mptcp_range_t *e, uint64_t off, mptcp_range_t *out)
@@ -185,7 +201,7 @@ maps_piece(const mptcp_maps_t *m, const mptcp_range_t *e, uint64_t off, mptcp_ra
     *out = *e;
     if (!maps_is_run(e))
         return;
-    p = m->pieces + (e->frame & ~MAPS_RUN);
+    p = maps_run_pieces(m, e);
     frame = p[0];
     for (j = 0; j + 1 < p[1] && off >= (uint64_t)at + (p[2 + j] & 0xffff); j++) {
         at += p[2 + j] & 0xffff;
@@ -260,17 +276,20 @@ maps_scan_cb(const mptcp_range_t *r, void *ud)
         s->repeat = true;
         return false;
     }
-    if (maps_is_run(r) && s->m->pieces[(r->frame & ~MAPS_RUN) + 1] > 1)
+    if (maps_is_run(r) && maps_run_pieces(s->m, r)[1] > 1)
         s->run = r;
     return true;
 }
 
+/** Appends k words to pieces; returns where they start. */
 static uint32_t *
 maps_pieces_add(mptcp_maps_t *m, uint32_t k)
 {
-    m->pieces = (uint32_t *)mptcp_grow_counted(NULL, m->pieces, m->npieces, m->npieces + k, sizeof(uint32_t));
-    m->npieces += k;
-    return m->pieces + m->npieces - k;
+    uint32_t n = maps_npieces(m);
+
+    m->pieces = (uint32_t *)mptcp_grow_chunk(m->pieces, m->pieces ? 1 + n : 0, 1 + n + k, sizeof(uint32_t));
+    m->pieces[0] = n + k;
+    return m->pieces + 1 + n;
 }
 
 /** Extends the last entry by the mapping that continues it, if it can. */
@@ -286,13 +305,13 @@ maps_extend(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t 
     maps_piece(m, t, UINT64_MAX, &last);
     if (last.len > 0xffff || last.frame >= MAPS_RUN || frame < last.frame || frame - last.frame > 0xffff)
         return false;
-    if (maps_is_run(t) && (m->pieces[(t->frame & ~MAPS_RUN) + 1] >= MAPS_RUN_MAX ||
-                           (t->frame & ~MAPS_RUN) + m->pieces[(t->frame & ~MAPS_RUN) + 1] + 1 != m->npieces))
+    if (maps_is_run(t) && (maps_run_pieces(m, t)[1] >= MAPS_RUN_MAX ||
+                           (t->frame & ~MAPS_RUN) + maps_run_pieces(m, t)[1] + 1 != maps_npieces(m)))
         return false;           /* full, or not the last run made */
     if (!mptcp_ranges_extend_last(&m->r, low + len))
         return false;
     if (!maps_is_run(t)) {
-        at = m->npieces;
+        at = maps_npieces(m);
         p = maps_pieces_add(m, 3);
         p[0] = t->frame;
         p[1] = 1;
@@ -301,7 +320,7 @@ maps_extend(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t 
         at = t->frame & ~MAPS_RUN;
         maps_pieces_add(m, 1);
     }
-    p = m->pieces + at;
+    p = m->pieces + 1 + at;
     p[2 + p[1] - 1] = last.len | (frame - last.frame) << 16;
     p[1]++;
     return true;
@@ -312,7 +331,7 @@ static void
 maps_split(mptcp_maps_t *m, unsigned i)
 {
     mptcp_range_t e = m->r.v[i], part[MAPS_RUN_MAX];
-    unsigned n = m->pieces[(e.frame & ~MAPS_RUN) + 1];
+    unsigned n = maps_run_pieces(m, &e)[1];
     mptcp_ranges_t *rs = &m->r;
     uint64_t off = 0;
 
@@ -356,7 +375,7 @@ mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, ui
         uint32_t *p = maps_pieces_add(m, 2);
         p[0] = frame;
         p[1] = 1;
-        tag = MAPS_RUN | (m->npieces - 2);
+        tag = MAPS_RUN | (maps_npieces(m) - 2);
     }
     ranges_put(&m->r, upper_bound(&m->r, low), low, s.len, dsn, tag);
 }
@@ -367,7 +386,6 @@ mptcp_maps_free(mptcp_maps_t *m)
     mptcp_ranges_free(&m->r);
     g_free(m->pieces);
     m->pieces = NULL;
-    m->npieces = 0;
 }
 
 /* RFC 8684 section 3.3: "the 64-bit DSN is ... inferred from the 32 least significant

@@ -14,10 +14,12 @@
  * order, so the references in the sequence mostly grow by a little (the results of the packets
  * in between): each is kept as the difference to the one before, a zigzag varint (one byte
  * while less than 64 references apart, ~256 bytes of results), except the first of each group
- * of MPTCP_SENT_GROUP, kept whole with where its group's differences start: ~1.3 bytes a
- * segment instead of 4, and a segment is found from its group's first in at most
- * MPTCP_SENT_GROUP - 1 steps. A segment's subflow is its result's. The arrays are on the GLib
- * heap, freed at the file's cleanup (mptcp_sent_free()).
+ * of MPTCP_SENT_GROUP, kept whole (4 bytes) in front of its group's differences, the groups one
+ * after the other (mptcp_gseq_t), with where each group but the first starts beside them:
+ * ~1.3 bytes a segment instead of 4, and a segment is found from its group's first in at most
+ * MPTCP_SENT_GROUP - 1 steps. A short connection's sequence (a dozen segments) is inline, a
+ * longer one on the GLib heap, filling its malloc chunks (mptcp_chunk_cap()), freed at the
+ * file's cleanup (mptcp_sent_free()). A segment's subflow is its result's.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -37,18 +39,36 @@
 static void
 pk_append(mptcp_sent_t *s, uint32_t ref)
 {
-    if (s->n % MPTCP_SENT_GROUP == 0) {
-        uint32_t g = s->n / MPTCP_SENT_GROUP;
+    uint8_t b[5];
+    unsigned k;
 
-        s->grp = (uint32_t *)mptcp_grow_counted(NULL, s->grp, 2 * g, 2 * g + 2, sizeof(*s->grp));
-        s->grp[2 * g] = ref;
-        s->grp[2 * g + 1] = s->ndeltas;
+    if (s->n % MPTCP_SENT_GROUP == 0) {
+        memcpy(b, &ref, sizeof(ref));
+        k = sizeof(ref);
     } else {
-        s->deltas = (uint8_t *)mptcp_grow_counted(NULL, s->deltas, s->ndeltas, s->ndeltas + 5, 1);
-        s->ndeltas += mptcp_varint_put(s->deltas + s->ndeltas, ref - s->last);
+        k = mptcp_varint_put(b, ref - s->last);
     }
+    mptcp_gseq_append(&s->seq, &s->nbytes, b, k,
+                      s->n % MPTCP_SENT_GROUP == 0 ? s->n / MPTCP_SENT_GROUP : 0);
     s->last = ref;
     s->n++;
+}
+
+/** Where group g starts in the sequence: its first reference, then its differences. */
+static const uint8_t *
+pk_group_at(const mptcp_sent_t *s, uint32_t g)
+{
+    return mptcp_gseq_group(&s->seq, s->nbytes, g);
+}
+
+/** The first reference of group g. */
+static uint32_t
+pk_group_ref(const mptcp_sent_t *s, uint32_t g)
+{
+    uint32_t ref;
+
+    memcpy(&ref, pk_group_at(s, g), sizeof(ref));
+    return ref;
 }
 
 /** A position in the sequence: segment i, its reference, where the next difference is. */
@@ -62,8 +82,8 @@ static void
 pk_group(const mptcp_sent_t *s, uint32_t g, pk_cur_t *c)
 {
     c->i = g * MPTCP_SENT_GROUP;
-    c->ref = s->grp[2 * g];
-    c->p = s->deltas ? s->deltas + s->grp[2 * g + 1] : NULL;   /* NULL: the group's only one yet */
+    c->ref = pk_group_ref(s, g);
+    c->p = pk_group_at(s, g) + sizeof(c->ref);
 }
 
 /** Moves the cursor to the next segment (there is one). */
@@ -114,11 +134,8 @@ void
 mptcp_sent_free(mptcp_sent_t *s)
 {
     mptcp_ranges_free(&s->runs);
-    g_free(s->grp);
-    g_free(s->deltas);
-    s->grp = NULL;
-    s->deltas = NULL;
-    s->n = s->ndeltas = 0;
+    mptcp_gseq_free(&s->seq, &s->nbytes);
+    s->n = 0;
 }
 
 typedef struct {
@@ -164,7 +181,7 @@ run_lower(const mptcp_sent_t *s, uint32_t first, uint32_t end, uint64_t low, pk_
         return;                 /* mostly: a question about the run's newest segment */
     while (lo < hi) {           /* groups lo..hi-1 start inside the run */
         uint32_t m = lo + (hi - lo) / 2;
-        if (pk_ends_by(s->grp[2 * m], low)) {
+        if (pk_ends_by(pk_group_ref(s, m), low)) {
             from = m * MPTCP_SENT_GROUP;
             lo = m + 1;
         } else {

@@ -86,6 +86,103 @@ mptcp_grow_counted(wmem_allocator_t *scope, void *v, unsigned n, unsigned need, 
     return mptcp_grow(scope, v, &cap, need, elt);
 }
 
+/* a capacity of at most this many bytes fills its malloc chunk */
+#define MPTCP_CHUNK_CAP_MAX 1016
+
+/** The capacity (in elements of elt = 1, 2, 4 or 8 bytes) of a GLib heap array that keeps no
+ * capacity and holds n elements. Up to MPTCP_CHUNK_CAP_MAX bytes, 16 k + 8 bytes, k by the policy
+ * (1, 2, 3, 4, 6, 9, ...: 24, 40, 56, 72, 104, 152, ... bytes): a malloc chunk is 16 k + 16 bytes
+ * with an 8-byte header (glibc, 64-bit), the smallest 32, and such a capacity fills it (a short
+ * connection's small arrays: one chunk each, none of it unused); beyond, the policy's. */
+static inline unsigned
+mptcp_chunk_cap(unsigned n, size_t elt)
+{
+    size_t bytes = (size_t)n * elt;
+    unsigned k = bytes > 24 ? (unsigned)((bytes - 8 + 15) / 16) : 1;
+
+    if (bytes > MPTCP_CHUNK_CAP_MAX)
+        return mptcp_grow_cap_of(n);
+    return (unsigned)((16 * (size_t)mptcp_grow_cap_of(k) + 8) / elt);
+}
+
+/** Makes room for need elements of elt bytes in v, a GLib heap array of n (capacity
+ * mptcp_chunk_cap() while n > 0); returns the (possibly moved) array. */
+static inline void *
+mptcp_grow_chunk(void *v, unsigned n, unsigned need, size_t elt)
+{
+    if (n && need <= mptcp_chunk_cap(n, elt))
+        return v;
+    return g_realloc(v, (size_t)mptcp_chunk_cap(need, elt) * elt);
+}
+
+/* ---- sequences of groups ------------------------------------------------------------------ */
+
+#define MPTCP_GSEQ_INLINE 16
+
+/** A byte sequence of groups (a group: a whole first value, then differences as varints): its
+ * first MPTCP_GSEQ_INLINE bytes inline, no allocation (a short connection's); beyond, on the GLib
+ * heap with where each group but the first starts. Its length is kept beside it (nbytes). */
+typedef union {
+    struct {
+        uint8_t *bytes;        /**< capacity: mptcp_chunk_cap() */
+        uint32_t *goff;        /**< where groups 1, 2, ... start (NULL while one) */
+    } heap;                    /**< nbytes > MPTCP_GSEQ_INLINE */
+    uint8_t inl[MPTCP_GSEQ_INLINE];
+} mptcp_gseq_t;
+
+static inline uint8_t *
+mptcp_gseq_bytes(mptcp_gseq_t *q, uint32_t nbytes)
+{
+    return nbytes > MPTCP_GSEQ_INLINE ? q->heap.bytes : q->inl;
+}
+
+/** Where group g starts. */
+static inline const uint8_t *
+mptcp_gseq_group(const mptcp_gseq_t *q, uint32_t nbytes, uint32_t g)
+{
+    if (g)
+        return q->heap.bytes + q->heap.goff[g - 1];
+    return nbytes > MPTCP_GSEQ_INLINE ? q->heap.bytes : q->inl;
+}
+
+/** Appends the k bytes at b to q of *nbytes bytes; they start group g if g > 0 (group 0 starts
+ * at 0; a group after the first starts beyond MPTCP_GSEQ_INLINE bytes: on the heap). */
+static inline void
+mptcp_gseq_append(mptcp_gseq_t *q, uint32_t *nbytes, const uint8_t *b, unsigned k, uint32_t g)
+{
+    uint32_t n = *nbytes;
+
+    if (n + k > MPTCP_GSEQ_INLINE) {
+        if (n <= MPTCP_GSEQ_INLINE) {      /* out of the inline bytes: to the heap */
+            uint8_t *h = (uint8_t *)g_malloc(mptcp_chunk_cap(n + k, 1));
+
+            memcpy(h, q->inl, n);
+            q->heap.bytes = h;
+            q->heap.goff = NULL;
+        } else {
+            q->heap.bytes = (uint8_t *)mptcp_grow_chunk(q->heap.bytes, n, n + k, 1);
+        }
+        if (g) {
+            q->heap.goff = (uint32_t *)mptcp_grow_counted(NULL, q->heap.goff, g - 1, g, sizeof(uint32_t));
+            q->heap.goff[g - 1] = n;
+        }
+    }
+    memcpy(mptcp_gseq_bytes(q, n + k) + n, b, k);
+    *nbytes = n + k;
+}
+
+/** Frees q's heap arrays (empty again: *nbytes 0). */
+static inline void
+mptcp_gseq_free(mptcp_gseq_t *q, uint32_t *nbytes)
+{
+    if (*nbytes > MPTCP_GSEQ_INLINE) {
+        g_free(q->heap.bytes);
+        g_free(q->heap.goff);
+    }
+    memset(q, 0, sizeof(*q));
+    *nbytes = 0;
+}
+
 /* ---- differences as varints ------------------------------------------------------------ */
 
 /** Writes diff (a difference of two 32-bit values, modulo 2^32) at p, zigzag encoded in 7-bit
