@@ -93,7 +93,7 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
     end = seg->hlen < cap ? seg->hlen : cap;
     off = 20;
     /* Linux's layout: NOP, NOP, timestamps first (what the loop below would find, in one test) */
-    if (end >= 32 && (p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23]) == 0x0101080a) {
+    if (end >= 32 && ((uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23]) == 0x0101080a) {
         seg->has_ts = true;
         seg->tsval = (uint32_t)p[24] << 24 | (uint32_t)p[25] << 16 | (uint32_t)p[26] << 8 | p[27];
         off = 32;
