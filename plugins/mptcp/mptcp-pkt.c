@@ -39,15 +39,8 @@ typedef struct {
     uint32_t lo, hi, top;      /**< bit i of the three: frame i's size code (0: no result) */
 } pkt_group_t;
 
-static pkt_group_t *pkt_table;     /**< by frame number / PKT_GROUP (file scope) */
 static uint32_t pkt_table_len;     /**< allocated groups */
-static uint32_t pkt_table_used;    /**< groups [0, used) are written; the rest of the allocation is
-                                    * never touched, so it costs no memory */
 static wmem_map_t *pkt_listed;     /**< 1 + group -> its PKT_GROUP references (file scope) */
-static uint32_t pkt_next_group;    /**< the group whose sizes pkt_next_dist sums (UINT32_MAX: none) */
-static uint32_t pkt_next_dist;     /**< the sum of its size codes: the next result's distance */
-static uint8_t *pkt_slab;          /**< next free byte of the current slab of results (file scope) */
-static size_t pkt_slab_left;
 static wmem_map_t *exts;           /**< result -> its rare part (MPTCP_PF_EXT; file scope) */
 static uint32_t nsfs, capsfs;      /**< mptcp_pkt_sfs: used and allocated entries */
 static uint32_t capspaces;         /**< mptcp_pkt_spaces: allocated entries (2 * nsfs used) */
@@ -72,9 +65,27 @@ typedef struct {
     uint32_t n;
 } sf_log_t;
 
-static sf_log_t *sf_logs;          /**< by mptcp_pkt_t.sf_ref - 1, nsfs used (file scope) */
+/** What every packet's first pass reads and writes here (file scope), on one 64-byte line
+ * instead of four: a packet's analysis evicts it between the calls. */
+static struct {
+    pkt_group_t *table;        /**< the frame table: by frame number / PKT_GROUP */
+    uint8_t *slab;             /**< next free byte of the newest slab of results; its base is
+                                * slab + slab_left - PKT_SLAB_SIZE */
+    sf_log_t *sf_logs;         /**< by mptcp_pkt_t.sf_ref - 1, nsfs used */
+    const mptcp_pkt_t *log_pkt;   /**< the result of the packet being analysed whose log entry is */
+    sf_log_ent_t *log_e;       /**< ... this one (its own first pass; NULL log_pkt: none) */
+    uint32_t table_used;       /**< groups [0, used) are written; the rest of the allocation is
+                                * never touched, so it costs no memory */
+    uint32_t next_group;       /**< the group whose sizes next_dist sums (UINT32_MAX: none) */
+    uint32_t next_dist;        /**< the sum of its size codes: the next result's distance */
+    uint32_t slab_left;
+    uint32_t slab_ref;         /**< the newest slab's number, if a reference can name it
+                                * (else UINT32_MAX) */
+    uint32_t nslabs;
+} hot __attribute__((aligned(64)));
+
 static uint32_t capsflogs;
-static uint32_t nslabs, capslabs;
+static uint32_t capslabs;
 static int64_t time_base;          /**< data slots' times are microseconds above it */
 static bool time_base_set;
 
@@ -95,19 +106,16 @@ static wmem_map_t *short_reasm;    /**< short result -> its reassembly record (f
 void
 mptcp_pkt_init(void)
 {
-    pkt_table = NULL;          /* the file scope that held it is gone */
+    memset(&hot, 0, sizeof(hot));   /* the file scope that held its arrays is gone */
+    hot.next_group = UINT32_MAX;
+    hot.slab_ref = UINT32_MAX;
     pkt_table_len = 0;
-    pkt_table_used = 0;
     pkt_listed = NULL;
-    pkt_next_group = UINT32_MAX;
-    pkt_slab = NULL;
-    pkt_slab_left = 0;
     mptcp_pkt_slabs = NULL;
-    nslabs = capslabs = 0;
+    capslabs = 0;
     exts = NULL;
     mptcp_pkt_sfs = NULL;
     mptcp_pkt_spaces = NULL;
-    sf_logs = NULL;
     nsfs = capsfs = capspaces = capsflogs = 0;
     time_base_set = false;
     mapfs = NULL;
@@ -125,7 +133,7 @@ mptcp_pkt_init(void)
 static const sf_log_ent_t *
 sf_log_at(const mptcp_pkt_t *pkt)
 {
-    const sf_log_t *l = &sf_logs[pkt->sf_ref - 1];
+    const sf_log_t *l = &hot.sf_logs[pkt->sf_ref - 1];
     uint32_t a = 0, b = l->n;
 
     if (b && l->e[b - 1].frame <= pkt->frame)
@@ -152,7 +160,7 @@ sf_log_of(const mptcp_pkt_t *pkt)
 static sf_log_ent_t *
 sf_log_put(const mptcp_pkt_t *pkt)
 {
-    sf_log_t *l = &sf_logs[pkt->sf_ref - 1];
+    sf_log_t *l = &hot.sf_logs[pkt->sf_ref - 1];
 
     if (l->n && l->e[l->n - 1].frame == pkt->frame)
         return &l->e[l->n - 1];
@@ -162,7 +170,21 @@ sf_log_put(const mptcp_pkt_t *pkt)
     else
         memset(&l->e[0], 0, sizeof(l->e[0]));
     l->e[l->n].frame = pkt->frame;
+    hot.log_pkt = pkt;          /* the entry may have moved */
+    hot.log_e = &l->e[l->n];
     return &l->e[l->n++];
+}
+
+/** sf_log_at() for the setters, on the packet's own first pass: the entry the last setter of
+ * the same result found (its three setters run one after the other, set_state first). */
+static const sf_log_ent_t *
+sf_log_cur(const mptcp_pkt_t *pkt)
+{
+    if (hot.log_pkt != pkt) {
+        hot.log_pkt = pkt;
+        hot.log_e = (sf_log_ent_t *)(uintptr_t)sf_log_at(pkt);
+    }
+    return hot.log_e;
 }
 
 uint32_t
@@ -176,7 +198,7 @@ mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt)
 void
 mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
 {
-    const sf_log_ent_t *e = sf_log_at(pkt);
+    const sf_log_ent_t *e = sf_log_cur(pkt);
 
     if (!e || e->nsubflows != n)
         sf_log_put(pkt)->nsubflows = n;
@@ -186,7 +208,7 @@ mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
 static void
 sf_log_set_layer(const mptcp_pkt_t *pkt, uint8_t layer)
 {
-    const sf_log_ent_t *e = sf_log_at(pkt);
+    const sf_log_ent_t *e = sf_log_cur(pkt);
 
     if (!e || e->layer != layer)
         sf_log_put(pkt)->layer = layer;
@@ -236,7 +258,7 @@ mptcp_pkt_addr_id(const mptcp_pkt_t *pkt, int d)
 void
 mptcp_pkt_set_state(mptcp_pkt_t *pkt, int version, unsigned keys, unsigned addr_ids_known, const uint8_t addr_id[2])
 {
-    const sf_log_ent_t *e = sf_log_at(pkt);
+    const sf_log_ent_t *e = sf_log_cur(pkt);
     sf_log_ent_t *w;
 
     if (e && e->version == version && e->keys == keys && e->addr_ids_known == addr_ids_known &&
@@ -253,7 +275,7 @@ mptcp_pkt_set_state(mptcp_pkt_t *pkt, int version, unsigned keys, unsigned addr_
 void
 mptcp_pkt_adopt_version(uint32_t sf_ref, uint32_t last, int version)
 {
-    sf_log_t *l = &sf_logs[sf_ref - 1];
+    sf_log_t *l = &hot.sf_logs[sf_ref - 1];
 
     for (uint32_t i = 0; i < l->n && l->e[i].frame <= last; i++)
         l->e[i].version = (int8_t)version;
@@ -295,9 +317,10 @@ typedef struct {
 static void
 slab_add(uint8_t *slab)
 {
-    mptcp_pkt_slabs = (uint8_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_slabs, &capslabs, nslabs + 1,
+    mptcp_pkt_slabs = (uint8_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_slabs, &capslabs, hot.nslabs + 1,
                                              sizeof(*mptcp_pkt_slabs));
-    mptcp_pkt_slabs[nslabs++] = slab;
+    mptcp_pkt_slabs[hot.nslabs++] = slab;
+    hot.slab_ref = hot.nslabs - 1 < PKT_REF_MAX_SLABS ? hot.nslabs - 1 : UINT32_MAX;
 }
 
 uint32_t
@@ -305,7 +328,13 @@ mptcp_pkt_ref(const mptcp_pkt_t *pkt)
 {
     const uint8_t *p = (const uint8_t *)pkt;
 
-    for (uint32_t i = nslabs; i-- > 0;) {     /* the current slab, in practice */
+#ifndef __SANITIZE_ADDRESS__
+    uintptr_t cur = (uintptr_t)hot.slab + hot.slab_left - PKT_SLAB_SIZE;
+
+    if ((uintptr_t)p - cur < PKT_SLAB_SIZE - hot.slab_left && hot.slab_ref != UINT32_MAX)
+        return ((hot.slab_ref << MPTCP_PKT_REF_OFF_BITS) | (uint32_t)(((uintptr_t)p - cur) >> 2)) + 1;  /* mostly */
+#endif
+    for (uint32_t i = hot.nslabs; i-- > 0;) {
         const uint8_t *slab = mptcp_pkt_slabs[i];
 
         if (p >= slab && p < slab + PKT_SLAB_SPAN)
@@ -320,6 +349,7 @@ mptcp_pkt_new(size_t size)
 #ifdef __SANITIZE_ADDRESS__
     mptcp_pkt_t *pkt = (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), size);
 
+    hot.log_pkt = NULL;
     G_STATIC_ASSERT(PKT_SLAB_SIZE >= sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + 8);
     slab_add((uint8_t *)pkt);
     return pkt;
@@ -327,14 +357,15 @@ mptcp_pkt_new(size_t size)
     uint8_t *p;
 
     size = PKT_SLAB_ROUND(size);
-    if (size > pkt_slab_left) {
-        pkt_slab = (uint8_t *)wmem_alloc(wmem_file_scope(), PKT_SLAB_SIZE);
-        pkt_slab_left = PKT_SLAB_SIZE;
-        slab_add(pkt_slab);
+    if (size > hot.slab_left) {
+        hot.slab = (uint8_t *)wmem_alloc(wmem_file_scope(), PKT_SLAB_SIZE);
+        hot.slab_left = PKT_SLAB_SIZE;
+        slab_add(hot.slab);
     }
-    p = pkt_slab;
-    pkt_slab += size;
-    pkt_slab_left -= size;
+    p = hot.slab;
+    hot.slab += size;
+    hot.slab_left -= (uint32_t)size;
+    hot.log_pkt = NULL;         /* a new result may take a discarded one's address */
     memset(p, 0, size);
     return (mptcp_pkt_t *)p;
 #endif
@@ -347,14 +378,14 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
         wmem_map_remove(exts, pkt);     /* the next result may take its address */
 #ifdef __SANITIZE_ADDRESS__
     (void)size;
-    if (nslabs && mptcp_pkt_slabs[nslabs - 1] == (uint8_t *)pkt)
-        nslabs--;
+    if (hot.nslabs && mptcp_pkt_slabs[hot.nslabs - 1] == (uint8_t *)pkt)
+        hot.nslabs--;
     wmem_free(wmem_file_scope(), pkt);
 #else
     size = PKT_SLAB_ROUND(size);
-    if ((uint8_t *)pkt + size == pkt_slab) {
-        pkt_slab -= size;
-        pkt_slab_left += size;
+    if ((uint8_t *)pkt + size == hot.slab) {
+        hot.slab -= size;
+        hot.slab_left += (uint32_t)size;
     }
 #endif
 }
@@ -380,7 +411,9 @@ mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 #define PKT_U2 PKT_UNITS(sizeof(mptcp_pkt_t))
 #define PKT_U3 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t))
 #define PKT_U4 PKT_UNITS(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + sizeof(dslot_hol_t))
-static const uint32_t pkt_units[5] = {0, PKT_U1, PKT_U2, PKT_U3, PKT_U4};   /* by size code */
+/* by size code c (a shift instead of a table: no data line to load) */
+#define PKT_UNITS_OF(c) ((uint32_t)(((uint64_t)PKT_U1 << 8 | (uint64_t)PKT_U2 << 16 | (uint64_t)PKT_U3 << 24 | \
+                                     (uint64_t)PKT_U4 << 32) >> (8 * (c))) & 0xffu)
 #define PKT_GROUP_LISTED UINT32_MAX        /**< pkt_group_t.base: the group is in pkt_listed */
 
 static unsigned pkt_size_code(const mptcp_pkt_t *pkt);
@@ -401,13 +434,13 @@ pkt_group_put(uint32_t n)
 {
     uint32_t g = n / PKT_GROUP;
 
-    pkt_table = (pkt_group_t *)mptcp_grow(wmem_file_scope(), pkt_table, &pkt_table_len, g + 1,
-                                          sizeof(*pkt_table));
-    if (g >= pkt_table_used) {
-        memset(pkt_table + pkt_table_used, 0, (g + 1 - pkt_table_used) * sizeof(*pkt_table));
-        pkt_table_used = g + 1;
+    hot.table = (pkt_group_t *)mptcp_grow(wmem_file_scope(), hot.table, &pkt_table_len, g + 1,
+                                          sizeof(*hot.table));
+    if (g >= hot.table_used) {
+        memset(hot.table + hot.table_used, 0, (g + 1 - hot.table_used) * sizeof(*hot.table));
+        hot.table_used = g + 1;
     }
-    return &pkt_table[g];
+    return &hot.table[g];
 }
 
 /** Moves group gr (number g) to pkt_listed; returns its references by frame. */
@@ -424,6 +457,8 @@ pkt_group_list(pkt_group_t *gr, uint32_t g)
     wmem_map_insert(pkt_listed, GUINT_TO_POINTER(g + 1), refs);
     gr->base = PKT_GROUP_LISTED;
     gr->lo = gr->hi = gr->top = 0;
+    if (hot.next_group == g)
+        hot.next_group = UINT32_MAX;    /* mptcp_pkt_store()'s common case: never a listed group */
     return refs;
 }
 
@@ -439,13 +474,13 @@ pkt_table_set(pkt_group_t *gr, uint32_t n, uint32_t ref, unsigned c)
         if (!gr->base)
             gr->base = ref;
         /* all codes are below k: the distance is their sum, kept for the group being filled */
-        dist = n / PKT_GROUP == pkt_next_group ? pkt_next_dist : pkt_group_dist(gr, k);
+        dist = n / PKT_GROUP == hot.next_group ? hot.next_dist : pkt_group_dist(gr, k);
         if (((gr->lo | gr->hi | gr->top) >> k) == 0 && ref == gr->base + dist) {
             gr->lo |= (uint32_t)(c & 1) << k;
             gr->hi |= (uint32_t)(c >> 1 & 1) << k;
             gr->top |= (uint32_t)(c >> 2) << k;
-            pkt_next_group = n / PKT_GROUP;
-            pkt_next_dist = dist + pkt_units[c];
+            hot.next_group = n / PKT_GROUP;
+            hot.next_dist = dist + PKT_UNITS_OF(c);
             return;
         }
     }
@@ -473,9 +508,9 @@ pkt_table_get(uint32_t n)
     const pkt_group_t *gr;
     unsigned k = n % PKT_GROUP;
 
-    if (n / PKT_GROUP >= pkt_table_used)
+    if (n / PKT_GROUP >= hot.table_used)
         return 0;
-    gr = &pkt_table[n / PKT_GROUP];
+    gr = &hot.table[n / PKT_GROUP];
     if (gr->base == PKT_GROUP_LISTED)
         return ((const uint32_t *)wmem_map_lookup(pkt_listed, GUINT_TO_POINTER(n / PKT_GROUP + 1)))[k];
     return (((gr->lo | gr->hi | gr->top) >> k) & 1) ? gr->base + pkt_group_dist(gr, k) : 0;
@@ -501,29 +536,29 @@ pkt_store_slow(packet_info *pinfo, mptcp_pkt_t *pkt)
 void
 mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
 {
-    uint32_t n = pinfo->num, g = n / PKT_GROUP, k = n % PKT_GROUP, off;
-    const uint8_t *slab;
-    pkt_group_t *gr;
+    uint32_t n = pinfo->num, k = n % PKT_GROUP;
 
     sf_log_set_layer(pkt, (uint8_t)pinfo->curr_layer_num);
-    /* mostly: the next frame of the group being filled, its result in the newest slab just
-     * after the group's last one */
-    if (g == pkt_next_group && g < pkt_table_used && nslabs && nslabs - 1 < PKT_REF_MAX_SLABS) {
-        gr = &pkt_table[g];
-        slab = mptcp_pkt_slabs[nslabs - 1];
-        off = (uint32_t)(((const uint8_t *)pkt - slab) >> 2);
-        if ((const uint8_t *)pkt >= slab && (const uint8_t *)pkt < slab + PKT_SLAB_SPAN && gr->base != PKT_GROUP_LISTED &&
-            ((gr->lo | gr->hi | gr->top) >> k) == 0 &&
-            ((nslabs - 1) << MPTCP_PKT_REF_OFF_BITS | off) + 1 == gr->base + pkt_next_dist) {
+#ifndef __SANITIZE_ADDRESS__
+    /* mostly: the next frame of the group being filled (never a listed one), its result in
+     * the newest slab just after the group's last one, at the reference that follows */
+    if (n / PKT_GROUP == hot.next_group) {
+        pkt_group_t *gr = &hot.table[n / PKT_GROUP];
+        uint32_t r = gr->base + hot.next_dist - 1;
+        uintptr_t cur = (uintptr_t)hot.slab + hot.slab_left - PKT_SLAB_SIZE;
+
+        if ((r >> MPTCP_PKT_REF_OFF_BITS) == hot.slab_ref && ((gr->lo | gr->hi | gr->top) >> k) == 0 &&
+            cur + ((uintptr_t)(r & ((UINT32_C(1) << MPTCP_PKT_REF_OFF_BITS) - 1)) << 2) == (uintptr_t)pkt) {
             unsigned c = pkt_size_code(pkt);
 
             gr->lo |= (uint32_t)(c & 1) << k;
             gr->hi |= (uint32_t)(c >> 1 & 1) << k;
             gr->top |= (uint32_t)(c >> 2) << k;
-            pkt_next_dist += pkt_units[c];
+            hot.next_dist += PKT_UNITS_OF(c);
             return;
         }
     }
+#endif
     pkt_store_slow(pinfo, pkt);
 }
 
@@ -613,8 +648,8 @@ mptcp_pkt_sf_add(mptcp_subflow_t *sf)
     mptcp_pkt_spaces = (mptcp_pkt_space_t *)mptcp_grow(wmem_file_scope(), mptcp_pkt_spaces, &capspaces, 2 * nsfs,
                                                        sizeof(*mptcp_pkt_spaces));
     memset(&mptcp_pkt_spaces[2 * (nsfs - 1)], 0, 2 * sizeof(*mptcp_pkt_spaces));
-    sf_logs = (sf_log_t *)mptcp_grow(wmem_file_scope(), sf_logs, &capsflogs, nsfs, sizeof(*sf_logs));
-    memset(&sf_logs[nsfs - 1], 0, sizeof(*sf_logs));
+    hot.sf_logs = (sf_log_t *)mptcp_grow(wmem_file_scope(), hot.sf_logs, &capsflogs, nsfs, sizeof(*hot.sf_logs));
+    memset(&hot.sf_logs[nsfs - 1], 0, sizeof(*hot.sf_logs));
     return nsfs;
 }
 
@@ -988,11 +1023,11 @@ mptcp_pkt_reserve_hol(mptcp_pkt_t *pkt)
     size_t size = PKT_SLAB_ROUND(sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t));
 
     G_STATIC_ASSERT(sizeof(dslot_hol_t) % sizeof(uint32_t) == 0);
-    if ((uint8_t *)pkt + size != pkt_slab || pkt_slab_left < sizeof(dslot_hol_t))
+    if ((uint8_t *)pkt + size != hot.slab || hot.slab_left < sizeof(dslot_hol_t))
         return;
-    memset(pkt_slab, 0, sizeof(dslot_hol_t));
-    pkt_slab += sizeof(dslot_hol_t);
-    pkt_slab_left -= sizeof(dslot_hol_t);
+    memset(hot.slab, 0, sizeof(dslot_hol_t));
+    hot.slab += sizeof(dslot_hol_t);
+    hot.slab_left -= (uint32_t)sizeof(dslot_hol_t);
     mptcp_pkt_set_do_flag(pkt, MPTCP_DO_HOL_SLOT);
 #else
     (void)pkt;     /* one allocation per result: the wait goes to ext */
