@@ -766,13 +766,33 @@ wide_set(mptcp_pkt_t *pkt, uint64_t v, unsigned s, uint32_t *v32, unsigned f)
         e->ack64 = v;
 }
 
+/** wide_set()'s common case, in line: a result without ext, a space whose one anchor v is near;
+ * false for the others. */
+static inline bool
+wide_fast(const mptcp_pkt_t *pkt, uint64_t v, unsigned s)
+{
+    mptcp_pkt_space_t *sp;
+
+    if (!pkt->sf_ref || (pkt->flags & MPTCP_PF_EXT))
+        return false;
+    sp = &mptcp_pkt_spaces[2 * (pkt->sf_ref - 1) + s];
+    if (!sp->last_frame || sp->nmore || v - sp->v0 + WIDE_NEAR >= 2 * WIDE_NEAR)
+        return false;
+    sp->last_frame = MAX(sp->last_frame, pkt->frame);
+    return true;
+}
+
 void
 mptcp_pkt_set_dsn64(mptcp_pkt_t *pkt, uint64_t dsn)
 {
-    uint32_t v32 = 0;
+    unsigned s = pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u;      /* mptcp_pkt_dir() & 1 */
+    uint32_t v32 = (uint32_t)dsn;
 
     DISSECTOR_ASSERT(!(pkt->flags & MPTCP_PF_SHORT));     /* a DSN comes with payload */
-    wide_set(pkt, dsn, (unsigned)mptcp_pkt_dir(pkt) & 1u, &v32, MPTCP_PX_DSN_EXT);
+    if (!wide_fast(pkt, dsn, s)) {
+        v32 = 0;
+        wide_set(pkt, dsn, s, &v32, MPTCP_PX_DSN_EXT);
+    }
     pkt->dsn32_ = v32;
     pkt->flags |= MPTCP_PF_HAS_DSN;
 }
@@ -780,9 +800,13 @@ mptcp_pkt_set_dsn64(mptcp_pkt_t *pkt, uint64_t dsn)
 void
 mptcp_pkt_set_ack64(mptcp_pkt_t *pkt, uint64_t ack)
 {
-    uint32_t v32 = 0;
+    unsigned s = 1u - (pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u);
+    uint32_t v32 = (uint32_t)ack;
 
-    wide_set(pkt, ack, 1u - ((unsigned)mptcp_pkt_dir(pkt) & 1u), &v32, MPTCP_PX_ACK_EXT);
+    if (!wide_fast(pkt, ack, s)) {
+        v32 = 0;
+        wide_set(pkt, ack, s, &v32, MPTCP_PX_ACK_EXT);
+    }
     pkt->ack32_ = v32;
     pkt->flags |= MPTCP_PF_HAS_ACK;
 }
