@@ -145,29 +145,62 @@ mptcp_gseq_group(const mptcp_gseq_t *q, uint32_t nbytes, uint32_t g)
     return nbytes > MPTCP_GSEQ_INLINE ? q->heap.bytes : q->inl;
 }
 
+/** The capacities the last growth of a heap sequence beyond MPTCP_CHUNK_CAP_MAX bytes found:
+ * every n in (mptcp_gseq_cap_lo, mptcp_gseq_cap] has mptcp_chunk_cap(n, 1) mptcp_gseq_cap (a
+ * long sequence grows by a few bytes at a time: no search of the policy's capacities per
+ * append). One pair per file that includes this header. */
+static unsigned mptcp_gseq_cap_lo G_GNUC_UNUSED, mptcp_gseq_cap G_GNUC_UNUSED;
+
+/** mptcp_gseq_append() beyond its common case: the heap array grows, a group starts. */
+static G_GNUC_NO_INLINE void
+mptcp_gseq_append_grow(mptcp_gseq_t *q, uint32_t *nbytes, const uint8_t *b, unsigned k, uint32_t g)
+{
+    uint32_t n = *nbytes;
+
+    if (n <= MPTCP_GSEQ_INLINE) {      /* out of the inline bytes: to the heap */
+        uint8_t *h = (uint8_t *)g_malloc(mptcp_chunk_cap(n + k, 1));
+
+        memcpy(h, q->inl, n);
+        q->heap.bytes = h;
+        q->heap.goff = NULL;
+    } else {
+        q->heap.bytes = (uint8_t *)mptcp_grow_chunk(q->heap.bytes, n, n + k, 1);
+    }
+    if (g) {
+        q->heap.goff = (uint32_t *)mptcp_grow_counted(NULL, q->heap.goff, g - 1, g, sizeof(uint32_t));
+        q->heap.goff[g - 1] = n;
+    }
+    for (unsigned i = 1; n + k > MPTCP_CHUNK_CAP_MAX && i < G_N_ELEMENTS(mptcp_grow_caps); i++) {
+        if (mptcp_grow_caps[i] >= n + k) {     /* mptcp_chunk_cap(n + k, 1) */
+            mptcp_gseq_cap_lo = MAX(mptcp_grow_caps[i - 1], MPTCP_CHUNK_CAP_MAX);
+            mptcp_gseq_cap = mptcp_grow_caps[i];
+            break;
+        }
+    }
+    memcpy(q->heap.bytes + n, b, k);
+    *nbytes = n + k;
+}
+
 /** Appends the k bytes at b to q of *nbytes bytes; they start group g if g > 0 (group 0 starts
  * at 0; a group after the first starts beyond MPTCP_GSEQ_INLINE bytes: on the heap). */
 static inline void
 mptcp_gseq_append(mptcp_gseq_t *q, uint32_t *nbytes, const uint8_t *b, unsigned k, uint32_t g)
 {
     uint32_t n = *nbytes;
+    uint8_t *d;
 
-    if (n + k > MPTCP_GSEQ_INLINE) {
-        if (n <= MPTCP_GSEQ_INLINE) {      /* out of the inline bytes: to the heap */
-            uint8_t *h = (uint8_t *)g_malloc(mptcp_chunk_cap(n + k, 1));
-
-            memcpy(h, q->inl, n);
-            q->heap.bytes = h;
-            q->heap.goff = NULL;
-        } else {
-            q->heap.bytes = (uint8_t *)mptcp_grow_chunk(q->heap.bytes, n, n + k, 1);
-        }
-        if (g) {
-            q->heap.goff = (uint32_t *)mptcp_grow_counted(NULL, q->heap.goff, g - 1, g, sizeof(uint32_t));
-            q->heap.goff[g - 1] = n;
-        }
+    /* mostly: room in the inline bytes, or in the heap array's capacity (mptcp_chunk_cap():
+     * up to MPTCP_CHUNK_CAP_MAX bytes at least n rounded up to 16 j + 8) */
+    if (n + k <= MPTCP_GSEQ_INLINE)
+        d = q->inl;
+    else if (n > MPTCP_GSEQ_INLINE && !g &&
+             (n <= MPTCP_CHUNK_CAP_MAX ? n + k <= ((n + 7) & ~15u) + 8 : n > mptcp_gseq_cap_lo && n + k <= mptcp_gseq_cap))
+        d = q->heap.bytes;
+    else {
+        mptcp_gseq_append_grow(q, nbytes, b, k, g);
+        return;
     }
-    memcpy(mptcp_gseq_bytes(q, n + k) + n, b, k);
+    memcpy(d + n, b, k);
     *nbytes = n + k;
 }
 
