@@ -720,6 +720,22 @@ mptcp_pkt_wide_slow(const mptcp_pkt_t *pkt, uint32_t v32, unsigned s, unsigned f
     return a + (uint64_t)(int64_t)(int32_t)(v32 - (uint32_t)a);
 }
 
+uint64_t
+mptcp_pkt_dsn64(const mptcp_pkt_t *pkt)
+{
+    unsigned s = pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u;      /* mptcp_pkt_dir() & 1 */
+
+    return (pkt->flags & MPTCP_PF_HAS_DSN) ? mptcp_pkt_wide(pkt, pkt->dsn32_, s, MPTCP_PX_DSN_EXT) : 0;
+}
+
+uint64_t
+mptcp_pkt_ack64(const mptcp_pkt_t *pkt)
+{
+    unsigned s = 1u - (pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u);
+
+    return (pkt->flags & MPTCP_PF_HAS_ACK) ? mptcp_pkt_wide(pkt, pkt->ack32_, s, MPTCP_PX_ACK_EXT) : 0;
+}
+
 /** Packs v into *v32 in space s of pkt's subflow (adding an anchor if needed); false if it does
  * not fit. */
 static bool

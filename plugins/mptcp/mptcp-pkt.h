@@ -371,23 +371,11 @@ mptcp_pkt_wide(const mptcp_pkt_t *pkt, uint32_t v32, unsigned s, unsigned f)
     return mptcp_pkt_wide_slow(pkt, v32, s, f);
 }
 
-/** Raw 64-bit DSN of the first payload byte (0 without MPTCP_PF_HAS_DSN). */
-static inline uint64_t
-mptcp_pkt_dsn64(const mptcp_pkt_t *pkt)
-{
-    unsigned s = pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u;      /* mptcp_pkt_dir() & 1 */
-
-    return (pkt->flags & MPTCP_PF_HAS_DSN) ? mptcp_pkt_wide(pkt, pkt->dsn32_, s, MPTCP_PX_DSN_EXT) : 0;
-}
-
+/** Raw 64-bit DSN of the first payload byte (0 without MPTCP_PF_HAS_DSN). Out of line (mptcp-pkt.c),
+ * as mptcp_pkt_ack64(): read by every stage, one copy of the code stays in the cache. */
+uint64_t mptcp_pkt_dsn64(const mptcp_pkt_t *pkt);
 /** Raw 64-bit DATA_ACK (0 without MPTCP_PF_HAS_ACK). */
-static inline uint64_t
-mptcp_pkt_ack64(const mptcp_pkt_t *pkt)
-{
-    unsigned s = 1u - (pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u);
-
-    return (pkt->flags & MPTCP_PF_HAS_ACK) ? mptcp_pkt_wide(pkt, pkt->ack32_, s, MPTCP_PX_ACK_EXT) : 0;
-}
+uint64_t mptcp_pkt_ack64(const mptcp_pkt_t *pkt);
 
 /** Sets the DSN and MPTCP_PF_HAS_DSN (first pass: of this packet, or later for an earlier one;
  * after sf_ref, dir and frame). */

@@ -47,6 +47,15 @@ mptcp_pkt_wide_slow(const mptcp_pkt_t *pkt _U_, uint32_t v32 _U_, unsigned s _U_
     abort();    /* no rare part, one anchor */
 }
 
+/* ... as mptcp-pkt.c reads them */
+uint64_t
+mptcp_pkt_dsn64(const mptcp_pkt_t *pkt)
+{
+    unsigned s = pkt->flags >> MPTCP_PF_DIR_SHIFT & 1u;
+
+    return (pkt->flags & MPTCP_PF_HAS_DSN) ? mptcp_pkt_wide(pkt, pkt->dsn32_, s, MPTCP_PX_DSN_EXT) : 0;
+}
+
 static void
 set_dsn(mptcp_pkt_t *p, uint64_t dsn)
 {
