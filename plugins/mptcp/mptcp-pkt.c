@@ -72,20 +72,22 @@ static struct {
     uint8_t *slab;             /**< next free byte of the newest slab of results; its base is
                                 * slab + slab_left - PKT_SLAB_SIZE */
     sf_log_t *sf_logs;         /**< by mptcp_pkt_t.sf_ref - 1, nsfs used */
-    const mptcp_pkt_t *log_pkt;   /**< the result of the packet being analysed whose log entry is */
-    sf_log_ent_t *log_e;       /**< ... this one (its own first pass; NULL log_pkt: none) */
-    uint32_t table_used;       /**< groups [0, used) are written; the rest of the allocation is
-                                * never touched, so it costs no memory */
+    const mptcp_pkt_t *new_pkt;    /**< the result mptcp_pkt_new() made last (NULL: discarded) */
+    sf_log_ent_t *log_e;       /**< the log entry that holds at new_pkt's frame, if log_ok (its
+                                * setters run one after the other on its first pass) */
+    uint32_t new_ref;          /**< new_pkt's reference (mptcp_pkt_ref()) */
     uint32_t next_group;       /**< the group whose sizes next_dist sums (UINT32_MAX: none) */
     uint32_t next_dist;        /**< the sum of its size codes: the next result's distance */
     uint32_t slab_left;
     uint32_t slab_ref;         /**< the newest slab's number, if a reference can name it
                                 * (else UINT32_MAX) */
-    uint32_t nslabs;
+    bool log_ok;
 } hot __attribute__((aligned(64)));
 
 static uint32_t capsflogs;
-static uint32_t capslabs;
+static uint32_t nslabs, capslabs;
+static uint32_t pkt_table_used;    /**< groups [0, used) are written; the rest of the allocation is
+                                    * never touched, so it costs no memory */
 static int64_t time_base;          /**< data slots' times are microseconds above it */
 static bool time_base_set;
 
@@ -110,9 +112,10 @@ mptcp_pkt_init(void)
     hot.next_group = UINT32_MAX;
     hot.slab_ref = UINT32_MAX;
     pkt_table_len = 0;
+    pkt_table_used = 0;
     pkt_listed = NULL;
     mptcp_pkt_slabs = NULL;
-    capslabs = 0;
+    nslabs = capslabs = 0;
     exts = NULL;
     mptcp_pkt_sfs = NULL;
     mptcp_pkt_spaces = NULL;
@@ -170,19 +173,21 @@ sf_log_put(const mptcp_pkt_t *pkt)
     else
         memset(&l->e[0], 0, sizeof(l->e[0]));
     l->e[l->n].frame = pkt->frame;
-    hot.log_pkt = pkt;          /* the entry may have moved */
-    hot.log_e = &l->e[l->n];
+    hot.log_e = &l->e[l->n];    /* the entries may have moved */
+    hot.log_ok = pkt == hot.new_pkt;
     return &l->e[l->n++];
 }
 
-/** sf_log_at() for the setters, on the packet's own first pass: the entry the last setter of
- * the same result found (its three setters run one after the other, set_state first). */
+/** sf_log_at() for the setters, on the packet's own first pass: for the newest result, the
+ * entry the last of its setters found (they run one after the other, set_state first). */
 static const sf_log_ent_t *
 sf_log_cur(const mptcp_pkt_t *pkt)
 {
-    if (hot.log_pkt != pkt) {
-        hot.log_pkt = pkt;
+    if (pkt != hot.new_pkt)
+        return sf_log_at(pkt);
+    if (!hot.log_ok) {
         hot.log_e = (sf_log_ent_t *)(uintptr_t)sf_log_at(pkt);
+        hot.log_ok = true;
     }
     return hot.log_e;
 }
@@ -317,10 +322,10 @@ typedef struct {
 static void
 slab_add(uint8_t *slab)
 {
-    mptcp_pkt_slabs = (uint8_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_slabs, &capslabs, hot.nslabs + 1,
+    mptcp_pkt_slabs = (uint8_t **)mptcp_grow(wmem_file_scope(), mptcp_pkt_slabs, &capslabs, nslabs + 1,
                                              sizeof(*mptcp_pkt_slabs));
-    mptcp_pkt_slabs[hot.nslabs++] = slab;
-    hot.slab_ref = hot.nslabs - 1 < PKT_REF_MAX_SLABS ? hot.nslabs - 1 : UINT32_MAX;
+    mptcp_pkt_slabs[nslabs++] = slab;
+    hot.slab_ref = nslabs - 1 < PKT_REF_MAX_SLABS ? nslabs - 1 : UINT32_MAX;
 }
 
 uint32_t
@@ -328,13 +333,9 @@ mptcp_pkt_ref(const mptcp_pkt_t *pkt)
 {
     const uint8_t *p = (const uint8_t *)pkt;
 
-#ifndef __SANITIZE_ADDRESS__
-    uintptr_t cur = (uintptr_t)hot.slab + hot.slab_left - PKT_SLAB_SIZE;
-
-    if ((uintptr_t)p - cur < PKT_SLAB_SIZE - hot.slab_left && hot.slab_ref != UINT32_MAX)
-        return ((hot.slab_ref << MPTCP_PKT_REF_OFF_BITS) | (uint32_t)(((uintptr_t)p - cur) >> 2)) + 1;  /* mostly */
-#endif
-    for (uint32_t i = hot.nslabs; i-- > 0;) {
+    if (pkt == hot.new_pkt)
+        return hot.new_ref;     /* mostly: the packet being analysed */
+    for (uint32_t i = nslabs; i-- > 0;) {
         const uint8_t *slab = mptcp_pkt_slabs[i];
 
         if (p >= slab && p < slab + PKT_SLAB_SPAN)
@@ -349,9 +350,11 @@ mptcp_pkt_new(size_t size)
 #ifdef __SANITIZE_ADDRESS__
     mptcp_pkt_t *pkt = (mptcp_pkt_t *)wmem_alloc0(wmem_file_scope(), size);
 
-    hot.log_pkt = NULL;
     G_STATIC_ASSERT(PKT_SLAB_SIZE >= sizeof(mptcp_pkt_t) + sizeof(mptcp_dslot_t) + 8);
     slab_add((uint8_t *)pkt);
+    hot.new_pkt = pkt;
+    hot.new_ref = nslabs;       /* numbered: 1 + its slab's */
+    hot.log_ok = false;
     return pkt;
 #else
     uint8_t *p;
@@ -363,9 +366,12 @@ mptcp_pkt_new(size_t size)
         slab_add(hot.slab);
     }
     p = hot.slab;
+    hot.new_pkt = (const mptcp_pkt_t *)p;
+    hot.new_ref = hot.slab_ref != UINT32_MAX ?
+        ((hot.slab_ref << MPTCP_PKT_REF_OFF_BITS) | (PKT_SLAB_SIZE - hot.slab_left) >> 2) + 1 : 0;
+    hot.log_ok = false;
     hot.slab += size;
     hot.slab_left -= (uint32_t)size;
-    hot.log_pkt = NULL;         /* a new result may take a discarded one's address */
     memset(p, 0, size);
     return (mptcp_pkt_t *)p;
 #endif
@@ -374,12 +380,14 @@ mptcp_pkt_new(size_t size)
 void
 mptcp_pkt_discard(mptcp_pkt_t *pkt, size_t size)
 {
+    if (pkt == hot.new_pkt)
+        hot.new_pkt = NULL;     /* its reference and log entry are no more */
     if (pkt->flags & MPTCP_PF_EXT)
         wmem_map_remove(exts, pkt);     /* the next result may take its address */
 #ifdef __SANITIZE_ADDRESS__
     (void)size;
-    if (hot.nslabs && mptcp_pkt_slabs[hot.nslabs - 1] == (uint8_t *)pkt)
-        hot.nslabs--;
+    if (nslabs && mptcp_pkt_slabs[nslabs - 1] == (uint8_t *)pkt)
+        nslabs--;
     wmem_free(wmem_file_scope(), pkt);
 #else
     size = PKT_SLAB_ROUND(size);
@@ -436,9 +444,9 @@ pkt_group_put(uint32_t n)
 
     hot.table = (pkt_group_t *)mptcp_grow(wmem_file_scope(), hot.table, &pkt_table_len, g + 1,
                                           sizeof(*hot.table));
-    if (g >= hot.table_used) {
-        memset(hot.table + hot.table_used, 0, (g + 1 - hot.table_used) * sizeof(*hot.table));
-        hot.table_used = g + 1;
+    if (g >= pkt_table_used) {
+        memset(hot.table + pkt_table_used, 0, (g + 1 - pkt_table_used) * sizeof(*hot.table));
+        pkt_table_used = g + 1;
     }
     return &hot.table[g];
 }
@@ -508,7 +516,7 @@ pkt_table_get(uint32_t n)
     const pkt_group_t *gr;
     unsigned k = n % PKT_GROUP;
 
-    if (n / PKT_GROUP >= hot.table_used)
+    if (n / PKT_GROUP >= pkt_table_used)
         return 0;
     gr = &hot.table[n / PKT_GROUP];
     if (gr->base == PKT_GROUP_LISTED)
@@ -539,16 +547,12 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
     uint32_t n = pinfo->num, k = n % PKT_GROUP;
 
     sf_log_set_layer(pkt, (uint8_t)pinfo->curr_layer_num);
-#ifndef __SANITIZE_ADDRESS__
-    /* mostly: the next frame of the group being filled (never a listed one), its result in
-     * the newest slab just after the group's last one, at the reference that follows */
-    if (n / PKT_GROUP == hot.next_group) {
+    /* mostly: the newest result, for the next frame of the group being filled (never a listed
+     * one), at the reference that follows the group's last one */
+    if (pkt == hot.new_pkt && n / PKT_GROUP == hot.next_group) {
         pkt_group_t *gr = &hot.table[n / PKT_GROUP];
-        uint32_t r = gr->base + hot.next_dist - 1;
-        uintptr_t cur = (uintptr_t)hot.slab + hot.slab_left - PKT_SLAB_SIZE;
 
-        if ((r >> MPTCP_PKT_REF_OFF_BITS) == hot.slab_ref && ((gr->lo | gr->hi | gr->top) >> k) == 0 &&
-            cur + ((uintptr_t)(r & ((UINT32_C(1) << MPTCP_PKT_REF_OFF_BITS) - 1)) << 2) == (uintptr_t)pkt) {
+        if (hot.new_ref == gr->base + hot.next_dist && ((gr->lo | gr->hi | gr->top) >> k) == 0) {
             unsigned c = pkt_size_code(pkt);
 
             gr->lo |= (uint32_t)(c & 1) << k;
@@ -558,7 +562,6 @@ mptcp_pkt_store(packet_info *pinfo, mptcp_pkt_t *pkt)
             return;
         }
     }
-#endif
     pkt_store_slow(pinfo, pkt);
 }
 
