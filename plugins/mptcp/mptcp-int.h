@@ -137,6 +137,10 @@ void mptcp_sent_free(mptcp_sent_t *s);
 /** Adds a transmission: [its DSN, + pkt->seglen) on its subflow (first pass). */
 void mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt);
 
+/** Adds a transmission of len bytes from its DSN low if nothing sent before overlaps it (mostly:
+ * new data); false, adding nothing, otherwise. */
+bool mptcp_sent_add_new(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint64_t low, uint32_t len);
+
 typedef void (*mptcp_sent_visit_cb)(mptcp_pkt_t *p, uint32_t sf_index, void *ud);
 
 /** Calls cb for every transmission overlapping [low, high), by descending DSN, then frame. */
