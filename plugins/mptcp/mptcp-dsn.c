@@ -657,28 +657,24 @@ dsn_fast(mptcp_fp_t *fp, mptcp_sfdir_t *sd, mptcp_endpoint_t *me, mptcp_endpoint
     syn_data_resolve(fp->c, &fp->c->ep[1], pkt);
     if (o->u.dss.has_map && !o->u.dss.dsn8)     /* with all 64 bits the option's DSN is the mapping's */
         mptcp_pkt_set_dss_dsn64(pkt, dsn, o->u.dss.dsn, false, true);
-    if (pkt->flags & MPTCP_PF_HAS_DSN)
-        fp->no_earlier_copy = record_sent(fp->c, me, fp->sf, pkt, dsn + (relseq - ssn64));
+    if (!(pkt->flags & MPTCP_PF_HAS_DSN))
+        return true;
+    if (mptcp_sent_add_new(&me->sent, pkt, dsn + (relseq - ssn64), seglen))   /* record_sent(), in line */
+        fp->no_earlier_copy = mptcp_prefs.reinjections;
+    else
+        fp->no_earlier_copy = record_copy(fp->c, me, fp->sf, pkt, dsn + (relseq - ssn64));
     return true;
 }
 
-bool
-mptcp_dsn_update(mptcp_fp_t *fp)
+/* Any segment: the general path (out of line: the fast one stays short). */
+static MPTCP_NOINLINE void
+dsn_general(mptcp_fp_t *fp, mptcp_sfdir_t *sd, mptcp_endpoint_t *me, mptcp_endpoint_t *peer)
 {
     const mptcp_seg_t *seg = fp->seg;
     mptcp_pkt_t *pkt = fp->pkt;
-    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, NULL, NULL, NULL, 0, false, 0, 0, false, true };
-    bool isn_was_known;
+    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, sd, me, peer, 0, false, 0, 0, false, true };
+    bool isn_was_known = sd->isn_known;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
-    if (!x.c || mptcp_pkt_ep(pkt) < 0)
-        return false;
-    x.sd = &fp->sf->dir[mptcp_pkt_dir(pkt)];
-    x.me = &x.c->ep[mptcp_pkt_ep(pkt)];
-    x.peer = &x.c->ep[1 - mptcp_pkt_ep(pkt)];
-    if (dsn_fast(fp, x.sd, x.me, x.peer))
-        return true;
-    isn_was_known = x.sd->isn_known;
     if (!x.sd->isn_known && mptcp_pkt_seglen(pkt) > 0)
         narrow_isn(x.sd, seg);
     x.have_relseq = rel_ssn64(x.sd, seg->seq, &x.relseq);
@@ -712,5 +708,20 @@ mptcp_dsn_update(mptcp_fp_t *fp)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn, x.dss_raw, x.dss_raw64, x.dss_one_raw);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
         fp->no_earlier_copy = record_sent(x.c, x.me, fp->sf, pkt, mptcp_pkt_dsn64(pkt));
+}
+
+bool
+mptcp_dsn_update(mptcp_fp_t *fp)
+{
+    mptcp_pkt_t *pkt = fp->pkt;
+    int ep = mptcp_pkt_ep(pkt);
+    mptcp_sfdir_t *sd;
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
+    if (!fp->c || ep < 0)
+        return false;
+    sd = &fp->sf->dir[mptcp_pkt_dir(pkt)];
+    if (!dsn_fast(fp, sd, &fp->c->ep[ep], &fp->c->ep[1 - ep]))
+        dsn_general(fp, sd, &fp->c->ep[ep], &fp->c->ep[1 - ep]);
     return true;
 }

@@ -403,18 +403,3 @@ mptcp_maps_free(mptcp_maps_t *m)
     g_free(m->pieces);
     m->pieces = NULL;
 }
-
-/* RFC 8684 section 3.3: "the 64-bit DSN is ... inferred from the 32 least significant
- * bits": choose the value with those low bits that is closest to the reference. */
-uint64_t
-mptcp_expand32(uint64_t ref, uint32_t v32)
-{
-    uint64_t cand = (ref & ~UINT64_C(0xffffffff)) | v32;
-    int64_t delta = (int64_t)(cand - ref);
-
-    if (delta > (int64_t)INT32_MAX)
-        cand -= UINT64_C(1) << 32;
-    else if (delta < -(int64_t)INT32_MAX - 1)
-        cand += UINT64_C(1) << 32;
-    return cand;
-}

@@ -105,8 +105,8 @@ pk_seek(const mptcp_sent_t *s, uint32_t i, pk_cur_t *c)
         pk_next(s, c);
 }
 
-/** Adds pkt's [low, high). */
-static void
+/** Adds pkt's [low, high) (inline: mptcp_sent_add_new() is on every data segment's path). */
+static inline void
 sent_put(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint64_t low, uint64_t high)
 {
     mptcp_range_t *last = s->runs.n ? &s->runs.v[s->runs.n - 1] : NULL;
