@@ -365,25 +365,17 @@ maps_repeats_last(const mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t ds
     return low == t->low + at && len == t->len - at && dsn == t->val + at;
 }
 
-void
-mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, uint32_t frame)
+/** Adds [low, low + len) -> dsn of frame, unless it repeats a mapping (out of line: the repeat of
+ * the last one returns before it). */
+static MPTCP_NOINLINE void
+maps_add(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t frame)
 {
-    maps_scan_t s;
+    maps_scan_t s = { m, low, dsn, len, false, NULL };
     uint32_t tag = frame;
 
-    if (high <= low)
-        return;
-    s.len = high - low > UINT32_MAX ? UINT32_MAX : (uint32_t)(high - low);
-    if (m->r.n && maps_repeats_last(m, low, s.len, dsn))
-        return;
-    s.m = m;
-    s.low = low;
-    s.val = dsn;
-    s.repeat = false;
-    s.run = NULL;
     /* a repeat of a mapping keeps its first frame */
     mptcp_ranges_foreach_overlap(&m->r, low, low + 1, maps_scan_cb, &s);
-    if (s.repeat || maps_extend(m, low, s.len, dsn, frame))
+    if (s.repeat || maps_extend(m, low, len, dsn, frame))
         return;
     if (s.run)
         maps_split(m, (unsigned)(s.run - m->r.v));
@@ -393,7 +385,16 @@ mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, ui
         p[1] = 1;
         tag = MAPS_RUN | (maps_npieces(m) - 2);
     }
-    ranges_put(&m->r, upper_bound(&m->r, low), low, s.len, dsn, tag);
+    ranges_put(&m->r, upper_bound(&m->r, low), low, len, dsn, tag);
+}
+
+void
+mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, uint32_t frame)
+{
+    uint32_t len = high - low > UINT32_MAX ? UINT32_MAX : (uint32_t)(high - low);
+
+    if (high > low && !(m->r.n && maps_repeats_last(m, low, len, dsn)))
+        maps_add(m, low, len, dsn, frame);
 }
 
 void
