@@ -327,10 +327,10 @@ repair_cb(mptcp_pkt_t *earlier, uint32_t sf_index _U_, void *ud)
  * first transmission of a segment's data from it (mptcp-latency.c). Returns true if it knows
  * that no earlier transmission overlaps the segment's data (then the latency need not look). */
 static bool
-record_sent(const mptcp_conn_t *c, mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
+record_copy(const mptcp_conn_t *c, mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt, uint64_t low)
 {
     reinj_ud_t u = { pkt, sf->index, 0 };
-    uint64_t low = mptcp_pkt_dsn64(pkt), high = low + mptcp_pkt_seglen(pkt);
+    uint64_t high = low + mptcp_pkt_seglen(pkt);
 
     /* RFC 8684 section 3.3.1: data of a mapping that failed its checksum is not delivered;
      * the copy sent again (on this subflow or, after MP_FAIL and a reset, another) is */
@@ -346,6 +346,15 @@ record_sent(const mptcp_conn_t *c, mptcp_endpoint_t *e, mptcp_subflow_t *sf, mpt
      * reinjection lists all earlier copies */
     mptcp_sent_add(&e->sent, pkt);
     return mptcp_prefs.reinjections && u.copies == 0;
+}
+
+/** Records pkt's data, from its DSN low (record_copy() when an earlier transmission may overlap it). */
+static bool
+record_sent(const mptcp_conn_t *c, mptcp_endpoint_t *e, mptcp_subflow_t *sf, mptcp_pkt_t *pkt, uint64_t low)
+{
+    if (mptcp_sent_add_new(&e->sent, pkt, low, mptcp_pkt_seglen(pkt)))
+        return mptcp_prefs.reinjections;        /* new data: no earlier copy */
+    return record_copy(c, e, sf, pkt, low);
 }
 
 /** What the handlers of one segment share. */
@@ -388,7 +397,7 @@ syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cu
     p->flags &= ~MPTCP_PF_NO_MAPPING;
     if (p != cur) {              /* the SYN's own update records it otherwise */
         p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
-        record_sent(c, e, mptcp_pkt_sf(p), p);
+        record_sent(c, e, mptcp_pkt_sf(p), p, mptcp_pkt_dsn64(p));
     }
 }
 
@@ -420,17 +429,17 @@ syn_data(dsn_ctx_t *x)
     syn_data_resolve(x->c, me, x->pkt);
 }
 
-/* RFC 8684 section 3.3.2: DATA_ACK acknowledges the peer's data; the a flag gives its width */
-static void
-dss_ack(dsn_ctx_t *x, const mptcp_opt_t *o)
+/* RFC 8684 section 3.3.2: DATA_ACK acknowledges the peer's data; the a flag gives its width
+ * (inline: on almost every segment's path) */
+static inline void
+dss_ack(mptcp_pkt_t *pkt, mptcp_endpoint_t *me, mptcp_endpoint_t *peer, const mptcp_opt_t *o)
 {
-    mptcp_endpoint_t *me = x->me, *peer = x->peer;
     uint64_t ack = o->u.dss.ack8 ? o->u.dss.ack
                  : me->ack_ref_known ? mptcp_expand32(me->ack_ref, (uint32_t)o->u.dss.ack)
                  : expand_in_space(peer, o->u.dss.ack, false);
 
-    mptcp_pkt_set_ack64(x->pkt, ack);
-    x->pkt->flags |= MPTCP_PF_HAS_ACK | MPTCP_PF_DSS_ACK;
+    mptcp_pkt_set_ack64(pkt, ack);
+    pkt->flags |= MPTCP_PF_HAS_ACK | MPTCP_PF_DSS_ACK;
     me->ack_ref = ack;
     me->ack_ref_known = true;
     if (!peer->dsn_ref_known && (o->u.dss.ack8 || peer->key_known)) {
@@ -606,21 +615,67 @@ dsn_from_mappings(dsn_ctx_t *x)
     }
 }
 
-bool
-mptcp_dsn_update(mptcp_fp_t *fp)
+/* The common segment: a DSS option alone (RFC 8684 section 3.3), without DATA_FIN or checksum,
+ * on a subflow direction whose ISN is known, not a SYN: its DATA_ACK, and its mapping, which
+ * covers its payload (Linux repeats a mapping on every segment it covers), or no payload without
+ * a mapping. What the general path below does for it, in fewer steps; false (nothing changed)
+ * for any other segment. */
+static bool
+dsn_fast(mptcp_fp_t *fp, mptcp_sfdir_t *sd, mptcp_endpoint_t *me, mptcp_endpoint_t *peer)
+{
+    const mptcp_seg_t *seg = fp->seg;
+    const mptcp_opt_t *o = &seg->opts[0];
+    mptcp_pkt_t *pkt = fp->pkt;
+    uint32_t seglen = mptcp_pkt_seglen(pkt);
+    uint64_t relseq, ssn64 = 0, dsn = 0;
+
+    if (seg->nopts != 1 || o->status != MPTCP_OPT_OK || o->subtype != MPTCP_SUB_DSS || o->u.dss.fin ||
+        o->u.dss.has_csum || !sd->isn_known || !sd->ssn_ref_known || (seg->flags & TH_SYN) ||
+        (o->u.dss.has_map ? o->u.dss.dll == 0 : seglen > 0))
+        return false;
+    relseq = mptcp_expand32(sd->ssn_ref, seg->seq - sd->isn - sd->syn_data);
+    if (o->u.dss.has_map) {
+        ssn64 = mptcp_expand32(relseq, o->u.dss.ssn);
+        if (seglen > 0 && (relseq < ssn64 || relseq - ssn64 >= o->u.dss.dll))
+            return false;
+    }
+    sd->ssn_ref = relseq;
+    if (o->u.dss.has_ack)
+        dss_ack(pkt, me, peer, o);
+    if (o->u.dss.has_map) {
+        dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
+        me->dsn_ref_exact = o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact);
+        me->dsn_ref = dsn;
+        me->dsn_ref_known = true;
+        pkt->flags |= MPTCP_PF_DSS_DSN;
+        mptcp_maps_insert(&sd->maps, ssn64, ssn64 + o->u.dss.dll, dsn, fp->pinfo->num);
+        if (seglen > 0) {
+            mptcp_pkt_set_dsn64(pkt, dsn + (relseq - ssn64));
+            pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
+        }
+    }
+    syn_data_resolve(fp->c, &fp->c->ep[0], pkt);
+    syn_data_resolve(fp->c, &fp->c->ep[1], pkt);
+    if (o->u.dss.has_map && !o->u.dss.dsn8)     /* with all 64 bits the option's DSN is the mapping's */
+        mptcp_pkt_set_dss_dsn64(pkt, dsn, o->u.dss.dsn, false, true);
+    if (!(pkt->flags & MPTCP_PF_HAS_DSN))
+        return true;
+    if (mptcp_sent_add_new(&me->sent, pkt, dsn + (relseq - ssn64), seglen))   /* record_sent(), in line */
+        fp->no_earlier_copy = mptcp_prefs.reinjections;
+    else
+        fp->no_earlier_copy = record_copy(fp->c, me, fp->sf, pkt, dsn + (relseq - ssn64));
+    return true;
+}
+
+/* Any segment: the general path (out of line: the fast one stays short). */
+static MPTCP_NOINLINE void
+dsn_general(mptcp_fp_t *fp, mptcp_sfdir_t *sd, mptcp_endpoint_t *me, mptcp_endpoint_t *peer)
 {
     const mptcp_seg_t *seg = fp->seg;
     mptcp_pkt_t *pkt = fp->pkt;
-    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, NULL, NULL, NULL, 0, false, 0, 0, false, true };
-    bool isn_was_known;
+    dsn_ctx_t x = { fp->pinfo, seg, pkt, fp->c, sd, me, peer, 0, false, 0, 0, false, true };
+    bool isn_was_known = sd->isn_known;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
-    if (!x.c || mptcp_pkt_ep(pkt) < 0)
-        return false;
-    x.sd = &fp->sf->dir[mptcp_pkt_dir(pkt)];
-    x.me = &x.c->ep[mptcp_pkt_ep(pkt)];
-    x.peer = &x.c->ep[1 - mptcp_pkt_ep(pkt)];
-    isn_was_known = x.sd->isn_known;
     if (!x.sd->isn_known && mptcp_pkt_seglen(pkt) > 0)
         narrow_isn(x.sd, seg);
     x.have_relseq = rel_ssn64(x.sd, seg->seq, &x.relseq);
@@ -632,7 +687,7 @@ mptcp_dsn_update(mptcp_fp_t *fp)
             continue;
         if (o->subtype == MPTCP_SUB_DSS) {
             if (o->u.dss.has_ack)
-                dss_ack(&x, o);
+                dss_ack(pkt, x.me, x.peer, o);
             if (o->u.dss.has_map)
                 dss_map(&x, o);
         } else if (o->subtype == MPTCP_SUB_CAPABLE && o->u.cap.has_dll && o->u.cap.dll && x.me->key_known &&
@@ -653,6 +708,21 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     if (pkt->flags & MPTCP_PF_DSS_DSN)
         mptcp_pkt_set_dss_dsn64(pkt, x.dss_dsn, x.dss_raw, x.dss_raw64, x.dss_one_raw);
     if (pkt->flags & MPTCP_PF_HAS_DSN)
-        fp->no_earlier_copy = record_sent(x.c, x.me, fp->sf, pkt);
+        fp->no_earlier_copy = record_sent(x.c, x.me, fp->sf, pkt, mptcp_pkt_dsn64(pkt));
+}
+
+bool
+mptcp_dsn_update(mptcp_fp_t *fp)
+{
+    mptcp_pkt_t *pkt = fp->pkt;
+    int ep = mptcp_pkt_ep(pkt);
+    mptcp_sfdir_t *sd;
+
+    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
+    if (!fp->c || ep < 0)
+        return false;
+    sd = &fp->sf->dir[mptcp_pkt_dir(pkt)];
+    if (!dsn_fast(fp, sd, &fp->c->ep[ep], &fp->c->ep[1 - ep]))
+        dsn_general(fp, sd, &fp->c->ep[ep], &fp->c->ep[1 - ep]);
     return true;
 }

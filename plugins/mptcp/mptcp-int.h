@@ -137,14 +137,24 @@ void mptcp_sent_free(mptcp_sent_t *s);
 /** Adds a transmission: [its DSN, + pkt->seglen) on its subflow (first pass). */
 void mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt);
 
+/** Adds a transmission of len bytes from its DSN low if nothing sent before overlaps it (mostly:
+ * new data); false, adding nothing, otherwise. */
+bool mptcp_sent_add_new(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint64_t low, uint32_t len);
+
 typedef void (*mptcp_sent_visit_cb)(mptcp_pkt_t *p, uint32_t sf_index, void *ud);
 
 /** Calls cb for every transmission overlapping [low, high), by descending DSN, then frame. */
 void mptcp_sent_foreach_overlap(const mptcp_sent_t *s, uint64_t low, uint64_t high, mptcp_sent_visit_cb cb,
                                 void *ud);
 
-/* 32 -> 64-bit expansion closest to a reference (RFC 8684 section 3.3: wrap aware). */
-uint64_t mptcp_expand32(uint64_t ref, uint32_t v32);
+/* RFC 8684 section 3.3: "the 64-bit DSN is ... inferred from the 32 least significant bits":
+ * the value with those low bits closest to the reference, from -2^31 to 2^31 - 1 away (wrap
+ * aware, modulo 2^64; in line: a few instructions on every segment's path). */
+static inline uint64_t
+mptcp_expand32(uint64_t ref, uint32_t v32)
+{
+    return ref + (uint64_t)(int64_t)(int32_t)(v32 - (uint32_t)ref);
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Connections and subflows                                                                 */

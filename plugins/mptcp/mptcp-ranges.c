@@ -160,8 +160,9 @@ mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64_t pos)
  * entry each. Only the last entry is extended, and a mapping that starts inside a run of two or
  * more (a remapping, rare) splits it into its mappings first: no entry starts inside a run, so
  * its last mapping is the last one in subflow sequence order if the run is last.
- * A run's pieces: [0] its first mapping's frame, [1] the count n, then per mapping but the last:
- * its length | (the next one's frame - its frame) << 16. A mapping carried by a frame >= 2^31 is
+ * A run's pieces: [0] its first mapping's frame, [1] the count n | where its last mapping starts
+ * (from the run's low: below 15 x 64 KiB) << 8, then per mapping but the last: its length | (the
+ * next one's frame - its frame) << 16. A mapping carried by a frame >= 2^31 is
  * a run of one (the entry's frame field tells a run by MAPS_RUN). The array's first word is the
  * count of the words after it, which the runs' offsets count from (mptcp_maps_t stays 24 bytes,
  * its subflow direction 64); its capacity fills its malloc chunk (mptcp_chunk_cap()). */
@@ -170,6 +171,8 @@ mptcp_ranges_find_covering(const mptcp_ranges_t *rs, uint64_t pos)
  * entries cost ~0.1 byte a packet more) */
 #define MAPS_RUN_MAX 16
 #define MAPS_RUN_SPAN (UINT32_C(1) << 30)
+#define RUN_N(p) ((p)[1] & 0xff)
+#define RUN_LAST_AT(p) ((p)[1] >> 8)
 
 static bool
 maps_is_run(const mptcp_range_t *e)
@@ -203,13 +206,13 @@ maps_piece(const mptcp_maps_t *m, const mptcp_range_t *e, uint64_t off, mptcp_ra
         return;
     p = maps_run_pieces(m, e);
     frame = p[0];
-    for (j = 0; j + 1 < p[1] && off >= (uint64_t)at + (p[2 + j] & 0xffff); j++) {
+    for (j = 0; j + 1 < RUN_N(p) && off >= (uint64_t)at + (p[2 + j] & 0xffff); j++) {
         at += p[2 + j] & 0xffff;
         frame += p[2 + j] >> 16;
     }
     out->low = e->low + at;
     out->val = e->val + at;
-    out->len = j + 1 < p[1] ? (p[2 + j] & 0xffff) : e->len - at;
+    out->len = j + 1 < RUN_N(p) ? (p[2 + j] & 0xffff) : e->len - at;
     out->frame = frame;
 }
 
@@ -276,7 +279,7 @@ maps_scan_cb(const mptcp_range_t *r, void *ud)
         s->repeat = true;
         return false;
     }
-    if (maps_is_run(r) && maps_run_pieces(s->m, r)[1] > 1)
+    if (maps_is_run(r) && RUN_N(maps_run_pieces(s->m, r)) > 1)
         s->run = r;
     return true;
 }
@@ -305,8 +308,8 @@ maps_extend(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t 
     maps_piece(m, t, UINT64_MAX, &last);
     if (last.len > 0xffff || last.frame >= MAPS_RUN || frame < last.frame || frame - last.frame > 0xffff)
         return false;
-    if (maps_is_run(t) && (maps_run_pieces(m, t)[1] >= MAPS_RUN_MAX ||
-                           (t->frame & ~MAPS_RUN) + maps_run_pieces(m, t)[1] + 1 != maps_npieces(m)))
+    if (maps_is_run(t) && (RUN_N(maps_run_pieces(m, t)) >= MAPS_RUN_MAX ||
+                           (t->frame & ~MAPS_RUN) + RUN_N(maps_run_pieces(m, t)) + 1 != maps_npieces(m)))
         return false;           /* full, or not the last run made */
     if (!mptcp_ranges_extend_last(&m->r, low + len))
         return false;
@@ -321,8 +324,8 @@ maps_extend(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t 
         maps_pieces_add(m, 1);
     }
     p = m->pieces + 1 + at;
-    p[2 + p[1] - 1] = last.len | (frame - last.frame) << 16;
-    p[1]++;
+    p[2 + RUN_N(p) - 1] = last.len | (frame - last.frame) << 16;
+    p[1] = (RUN_N(p) + 1) | (RUN_LAST_AT(p) + last.len) << 8;
     return true;
 }
 
@@ -331,7 +334,7 @@ static void
 maps_split(mptcp_maps_t *m, unsigned i)
 {
     mptcp_range_t e = m->r.v[i], part[MAPS_RUN_MAX];
-    unsigned n = maps_run_pieces(m, &e)[1];
+    unsigned n = RUN_N(maps_run_pieces(m, &e));
     mptcp_ranges_t *rs = &m->r;
     uint64_t off = 0;
 
@@ -351,23 +354,28 @@ maps_split(mptcp_maps_t *m, unsigned i)
     }
 }
 
-void
-mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, uint32_t frame)
+/** Whether [low, low + len) -> dsn is the last entry's last mapping again (mostly: Linux repeats
+ * a mapping on every segment it covers). */
+static bool
+maps_repeats_last(const mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn)
 {
-    maps_scan_t s;
+    const mptcp_range_t *t = &m->r.v[m->r.n - 1];
+    uint32_t at = maps_is_run(t) ? RUN_LAST_AT(maps_run_pieces(m, t)) : 0;
+
+    return low == t->low + at && len == t->len - at && dsn == t->val + at;
+}
+
+/** Adds [low, low + len) -> dsn of frame, unless it repeats a mapping (out of line: the repeat of
+ * the last one returns before it). */
+static MPTCP_NOINLINE void
+maps_add(mptcp_maps_t *m, uint64_t low, uint32_t len, uint64_t dsn, uint32_t frame)
+{
+    maps_scan_t s = { m, low, dsn, len, false, NULL };
     uint32_t tag = frame;
 
-    if (high <= low)
-        return;
-    s.m = m;
-    s.low = low;
-    s.val = dsn;
-    s.len = high - low > UINT32_MAX ? UINT32_MAX : (uint32_t)(high - low);
-    s.repeat = false;
-    s.run = NULL;
     /* a repeat of a mapping keeps its first frame */
     mptcp_ranges_foreach_overlap(&m->r, low, low + 1, maps_scan_cb, &s);
-    if (s.repeat || maps_extend(m, low, s.len, dsn, frame))
+    if (s.repeat || maps_extend(m, low, len, dsn, frame))
         return;
     if (s.run)
         maps_split(m, (unsigned)(s.run - m->r.v));
@@ -377,7 +385,16 @@ mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, ui
         p[1] = 1;
         tag = MAPS_RUN | (maps_npieces(m) - 2);
     }
-    ranges_put(&m->r, upper_bound(&m->r, low), low, s.len, dsn, tag);
+    ranges_put(&m->r, upper_bound(&m->r, low), low, len, dsn, tag);
+}
+
+void
+mptcp_maps_insert(mptcp_maps_t *m, uint64_t low, uint64_t high, uint64_t dsn, uint32_t frame)
+{
+    uint32_t len = high - low > UINT32_MAX ? UINT32_MAX : (uint32_t)(high - low);
+
+    if (high > low && !(m->r.n && maps_repeats_last(m, low, len, dsn)))
+        maps_add(m, low, len, dsn, frame);
 }
 
 void
@@ -386,19 +403,4 @@ mptcp_maps_free(mptcp_maps_t *m)
     mptcp_ranges_free(&m->r);
     g_free(m->pieces);
     m->pieces = NULL;
-}
-
-/* RFC 8684 section 3.3: "the 64-bit DSN is ... inferred from the 32 least significant
- * bits": choose the value with those low bits that is closest to the reference. */
-uint64_t
-mptcp_expand32(uint64_t ref, uint32_t v32)
-{
-    uint64_t cand = (ref & ~UINT64_C(0xffffffff)) | v32;
-    int64_t delta = (int64_t)(cand - ref);
-
-    if (delta > (int64_t)INT32_MAX)
-        cand -= UINT64_C(1) << 32;
-    else if (delta < -(int64_t)INT32_MAX - 1)
-        cand += UINT64_C(1) << 32;
-    return cand;
 }

@@ -105,10 +105,10 @@ pk_seek(const mptcp_sent_t *s, uint32_t i, pk_cur_t *c)
         pk_next(s, c);
 }
 
-void
-mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt)
+/** Adds pkt's [low, high) (inline: mptcp_sent_add_new() is on every data segment's path). */
+static inline void
+sent_put(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint64_t low, uint64_t high)
 {
-    uint64_t low = mptcp_pkt_dsn64(pkt), high = low + mptcp_pkt_seglen(pkt);
     mptcp_range_t *last = s->runs.n ? &s->runs.v[s->runs.n - 1] : NULL;
     uint32_t ref = mptcp_pkt_ref(pkt);
 
@@ -128,6 +128,26 @@ mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt)
         mptcp_ranges_insert(&s->runs, low, high, SINGLE_VAL(ref), 0);
         s->tail_open = s->runs.v[s->runs.n - 1].val == SINGLE_VAL(ref);    /* it sorts last */
     }
+}
+
+void
+mptcp_sent_add(mptcp_sent_t *s, mptcp_pkt_t *pkt)
+{
+    uint64_t low = mptcp_pkt_dsn64(pkt);
+
+    sent_put(s, pkt, low, low + mptcp_pkt_seglen(pkt));
+}
+
+bool
+mptcp_sent_add_new(mptcp_sent_t *s, mptcp_pkt_t *pkt, uint64_t low, uint32_t len)
+{
+    const mptcp_range_t *last = s->runs.n ? &s->runs.v[s->runs.n - 1] : NULL;
+
+    /* the last run's reach is the highest end of all: data from there on overlaps nothing */
+    if (last && last->low + last->reach > low)
+        return false;
+    sent_put(s, pkt, low, low + len);
+    return true;
 }
 
 void
