@@ -257,6 +257,7 @@ struct mptcp_sf {
     bool is_join : 1;          /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
     bool syn_seen : 1, synack_seen : 1;
     bool dupack_attached : 1;  /**< a segment with an MPTCP option was seen (first pass) */
+    uint8_t state_logged;      /**< mptcp-conn.c: the state last handed to mptcp_pkt_set_state() (first pass) */
     mptcp_sfdir_t dir[2];
 };
 
