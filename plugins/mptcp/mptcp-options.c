@@ -530,8 +530,8 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     main_item = proto_tree_add_item(tree, proto_mptcp, tvb, 0, -1, ENC_NA);
     if (!mptcp_pkt_tree_wanted(pinfo, tree)) {
         if (MPTCP_LIKELY(o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS)) {
-            /* the items below would all go to a NULL tree: only the main item's text is kept */
-            proto_item_append_text(main_item, ": %s", dss_name);
+            /* the items below would all go to a NULL tree, and the main item's text to an
+             * item nobody sees (a hidden tree's, faked: mptcp is not referenced) */
             dss_untreed(tvb, p, pinfo, o, pkt);
             return caplen;
         }
