@@ -895,12 +895,7 @@ snapshot_into_pkt(mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt, bool ids_may_cha
 static bool
 dss_only(const mptcp_seg_t *seg, const mptcp_subflow_t *sf)
 {
-    if ((seg->flags & TH_SYN) || !sf->conn)
-        return false;
-    for (unsigned i = 0; i < seg->nopts; i++)
-        if (seg->opts[i].subtype != MPTCP_SUB_DSS)
-            return false;
-    return true;
+    return !(seg->flags & TH_SYN) && sf->conn && (seg->kinds & ~(1u << MPTCP_SUB_DSS)) == 0;
 }
 
 mptcp_subflow_t *

@@ -40,6 +40,8 @@ typedef struct {
     uint32_t seglen;           /**< payload length (reported) */
     unsigned hlen;             /**< header length */
     unsigned nopts;
+    uint16_t kinds;            /**< bit s set: an option of subtype s (parsed or not) */
+    bool dss_map;              /**< a DSS option that parsed carries a mapping (RFC 8684 section 3.3) */
     mptcp_opt_t opts[MPTCP_MAX_OPTS];
     unsigned opt_offset[MPTCP_MAX_OPTS];  /**< option offset within the TCP header */
     tvbuff_t *tvb;             /**< the TCP segment */
@@ -387,8 +389,9 @@ void mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tr
 
 /* mptcp-firstpass.c: the first-pass pipeline */
 /** Analyses a parsed segment in order (connection, data sequence, latency, reassembly
- * placement) and stores its result; NULL for a segment that is not part of MPTCP. */
-mptcp_pkt_t *mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg);
+ * placement) and stores its result, *sf its subflow; NULL for a segment that is not part of
+ * MPTCP (*sf NULL). */
+mptcp_pkt_t *mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t **sf);
 
 /* mptcp-reasm.c: data-level reassembly for the application dissectors (mptcp.reassemble_data) */
 void mptcp_reasm_register(void);

@@ -104,7 +104,12 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
             seg->tsval = (uint32_t)p[off + 2] << 24 | (uint32_t)p[off + 3] << 16 | (uint32_t)p[off + 4] << 8 | p[off + 5];
         }
         if (p[off] == MPTCP_TCPOPT_KIND) {
-            mptcp_opt_parse(p + off, end - off, -1, &seg->opts[seg->nopts]);
+            const mptcp_opt_t *o = &seg->opts[seg->nopts];
+
+            if (mptcp_opt_parse(p + off, end - off, -1, &seg->opts[seg->nopts]) == MPTCP_OPT_OK &&
+                o->subtype == MPTCP_SUB_DSS && o->u.dss.has_map)
+                seg->dss_map = true;
+            seg->kinds |= (uint16_t)(1u << o->subtype);
             seg->opt_offset[seg->nopts] = off;
             seg->nopts++;
         }
@@ -141,9 +146,7 @@ dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t 
                                   sd->dupack_ops);
     if (sf->dupack_attached)
         sd->dupack_ops = c->dupack_ops;
-    for (unsigned i = 0; i < seg->nopts; i++)
-        if (seg->opts[i].subtype <= MPTCP_SUB_FASTCLOSE)
-            c->dupack_ops |= (uint8_t)(1u << seg->opts[i].subtype);
+    c->dupack_ops |= (uint8_t)seg->kinds;     /* MP_CAPABLE (bit 0) ... MP_FASTCLOSE (bit 7) */
     if (seg->nopts)
         sf->dupack_attached = true;
 }
@@ -159,7 +162,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
     volatile int len = 0;
     mptcp_pkt_current_t saved;            /* not modified after TRY: needs no volatile */
     const mptcp_seg_t *outer_seg;         /* likewise */
-    mptcp_subflow_t *sf;                  /* likewise: the first pass's subflow (NULL after) */
+    mptcp_subflow_t *sf = NULL;           /* likewise: the first pass's subflow (NULL after) */
 
     if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(mptcp_protocol)) {
         if (PINFO_FD_VISITED(pinfo))
@@ -170,10 +173,9 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
                 seg.has_ipid = true;
                 seg.ipid = ip4->ip_id;
             }
-            pkt = mptcp_first_pass(pinfo, &seg);
+            pkt = mptcp_first_pass(pinfo, &seg, &sf);
         }
     }
-    sf = pkt && have_seg ? mptcp_pkt_sf(pkt) : NULL;
     if (sf)
         dupack_first_pass(&seg, pinfo, pkt, sf);
     saved = mptcp_pkt_enter(pinfo, pkt, tree);
