@@ -214,8 +214,9 @@ subflow_lookup_table(const mptcp_seg_t *seg, unsigned slot, int *dir)
     return NULL;
 }
 
-mptcp_subflow_t *
-mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
+/** mptcp_subflow_lookup(), inline where it runs for every segment (mptcp_conn_update()). */
+static inline mptcp_subflow_t *
+subflow_find(const mptcp_seg_t *seg, int *dir)
 {
     unsigned slot = sf_cache_slot(seg);
     mptcp_subflow_t *sf = sf_cache[slot];
@@ -227,6 +228,12 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
         return sf;
     }
     return subflow_lookup_table(seg, slot, dir);
+}
+
+mptcp_subflow_t *
+mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
+{
+    return subflow_find(seg, dir);
 }
 
 /** Makes sf the subflow of its 4-tuple in the table (replacing an earlier one on it). */
@@ -742,7 +749,7 @@ static mptcp_subflow_t *
 subflow_for_segment(const mptcp_seg_t *seg, int *d)
 {
     bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
-    mptcp_subflow_t *sf = mptcp_subflow_lookup(seg, d);
+    mptcp_subflow_t *sf = subflow_find(seg, d);
 
     /* A new SYN with another ISN on a known tuple starts a new TCP connection. */
     if (sf && syn && !ack && sf->syn_seen && sf->dir[0].isn != seg->seq)
@@ -905,7 +912,7 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     int d = 0;
     bool has_capable = false, has_join = false;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    /* first pass only: mptcp_first_pass() asserts it */
     sf = subflow_for_segment(seg, &d);
     if (!sf)
         return NULL;

@@ -325,9 +325,20 @@ void mptcp_options_handoff(void);
 /** Calls add for each of the plugin's fields registered under TCP (tcp.options.mptcp.*). */
 void mptcp_options_watch(void (*add)(header_field_info *hfi));
 int dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
+/** The segment TCP dissects now as the wrapper parsed it (first pass; NULL otherwise): the
+ * option handler takes its DSS options from there instead of parsing them again. */
+extern const mptcp_seg_t *mptcp_options_parsed_seg;
 /** Makes seg (NULL: none) the segment whose parsed options the handler may take while TCP
- * dissects it; returns the one it replaces (nested TCP layers), to be put back after. */
-const mptcp_seg_t *mptcp_options_parsed(const mptcp_seg_t *seg);
+ * dissects it; returns the one it replaces (nested TCP layers), to be put back after. Inline:
+ * twice a packet. */
+static inline const mptcp_seg_t *
+mptcp_options_parsed(const mptcp_seg_t *seg)
+{
+    const mptcp_seg_t *outer = mptcp_options_parsed_seg;
+
+    mptcp_options_parsed_seg = seg;
+    return outer;
+}
 
 /* mptcp-conn.c */
 void mptcp_conn_init(void);

@@ -433,25 +433,14 @@ render_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *len_
 
 /* }}} */
 
-/* The segment TCP dissects now as the wrapper parsed it (first pass; NULL otherwise): the option
- * handler takes its DSS options from there instead of parsing them again. */
-static const mptcp_seg_t *parsed_seg;
-
-const mptcp_seg_t *
-mptcp_options_parsed(const mptcp_seg_t *seg)
-{
-    const mptcp_seg_t *outer = parsed_seg;
-
-    parsed_seg = seg;
-    return outer;
-}
+const mptcp_seg_t *mptcp_options_parsed_seg;     /* mptcp-int.h */
 
 /** The wrapper's parse of the DSS option at p (the same bytes), if it parsed OK and the handler's
  * caplen bytes hold all of it: what mptcp_opt_parse() would give again. */
 static const mptcp_opt_t *
 parsed_dss(const uint8_t *p, unsigned caplen)
 {
-    const mptcp_seg_t *seg = parsed_seg;
+    const mptcp_seg_t *seg = mptcp_options_parsed_seg;
 
     for (unsigned i = 0; seg && i < seg->nopts; i++) {
         if (seg->raw + seg->opt_offset[i] == p) {
