@@ -55,9 +55,9 @@ sf_addr_is(const mptcp_subflow_t *sf, int i, const address *a)
     return a->len == 0 || memcmp(bytes, a->data, (size_t)a->len) == 0;
 }
 
-/** Direction of the 4-tuple (src, dst) on sf (0 = from its address 0), or -1 if it is not sf's. */
-static int
-tuple_dir(const mptcp_subflow_t *sf, const address *src, uint16_t sport, const address *dst, uint16_t dport)
+/** tuple_dir() for any address type. */
+static MPTCP_NOINLINE int
+tuple_dir_any(const mptcp_subflow_t *sf, const address *src, uint16_t sport, const address *dst, uint16_t dport)
 {
     for (int d = 0; d < 2; d++) {
         if (sf->t.port[d] == sport && sf->t.port[1 - d] == dport && sf_addr_is(sf, d, src) &&
@@ -65,6 +65,24 @@ tuple_dir(const mptcp_subflow_t *sf, const address *src, uint16_t sport, const a
             return d;
     }
     return -1;
+}
+
+/** Direction of the 4-tuple (src, dst) on sf (0 = from its address 0), or -1 if it is not sf's. */
+static inline int
+tuple_dir(const mptcp_subflow_t *sf, const address *src, uint16_t sport, const address *dst, uint16_t dport)
+{
+    uint32_t a[2], s, t;
+
+    /* IPv4 both ends (the usual; an AT_IPv4 address is 4 bytes): words instead of the generic
+     * compare, which runs for every segment (the subflow lookup) */
+    if (src->type != AT_IPv4 || dst->type != AT_IPv4 || sf->t.type[0] != AT_IPv4 || sf->t.type[1] != AT_IPv4)
+        return tuple_dir_any(sf, src, sport, dst, dport);
+    memcpy(a, sf + 1, 8);
+    memcpy(&s, src->data, 4);
+    memcpy(&t, dst->data, 4);
+    if (sf->t.port[0] == sport && sf->t.port[1] == dport && a[0] == s && a[1] == t)
+        return 0;
+    return sf->t.port[1] == sport && sf->t.port[0] == dport && a[1] == s && a[0] == t ? 1 : -1;
 }
 
 /* the subflow table: either direction of a 4-tuple finds its subflow (symmetric hash) */
@@ -175,22 +193,15 @@ sf_tuple_dir(const mptcp_subflow_t *sf, const mptcp_seg_t *seg)
     return tuple_dir(sf, &seg->src, seg->sport, &seg->dst, seg->dport);
 }
 
-mptcp_subflow_t *
-mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
+/** mptcp_subflow_lookup() past the cache: the table, whose answer the cache keeps in slot. */
+static MPTCP_NOINLINE mptcp_subflow_t *
+subflow_lookup_table(const mptcp_seg_t *seg, unsigned slot, int *dir)
 {
     mptcp_subflow_t *sf;
-    unsigned slot, i = UINT_MAX;
-    uint32_t h, *v;
+    unsigned i = UINT_MAX;
+    uint32_t h = tuple_hash(&seg->src, seg->sport, &seg->dst, seg->dport), *v;
     int d;
 
-    slot = sf_cache_slot(seg);
-    sf = sf_cache[slot];
-    if (sf && (d = sf_tuple_dir(sf, seg)) >= 0) {
-        if (dir)
-            *dir = d;
-        return sf;
-    }
-    h = tuple_hash(&seg->src, seg->sport, &seg->dst, seg->dport);
     while ((v = mptcp_htab_next(&subflows_by_tuple, h, &i)) != NULL) {
         sf = mptcp_pkt_sfs[*v - 1];
         if ((d = sf_tuple_dir(sf, seg)) >= 0) {
@@ -201,6 +212,28 @@ mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
         }
     }
     return NULL;
+}
+
+/** mptcp_subflow_lookup(), inline where it runs for every segment (mptcp_conn_update()). */
+static inline mptcp_subflow_t *
+subflow_find(const mptcp_seg_t *seg, int *dir)
+{
+    unsigned slot = sf_cache_slot(seg);
+    mptcp_subflow_t *sf = sf_cache[slot];
+    int d;
+
+    if (sf && (d = sf_tuple_dir(sf, seg)) >= 0) {
+        if (dir)
+            *dir = d;
+        return sf;
+    }
+    return subflow_lookup_table(seg, slot, dir);
+}
+
+mptcp_subflow_t *
+mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir)
+{
+    return subflow_find(seg, dir);
 }
 
 /** Makes sf the subflow of its 4-tuple in the table (replacing an earlier one on it). */
@@ -716,7 +749,7 @@ static mptcp_subflow_t *
 subflow_for_segment(const mptcp_seg_t *seg, int *d)
 {
     bool syn = seg->flags & TH_SYN, ack = seg->flags & TH_ACK;
-    mptcp_subflow_t *sf = mptcp_subflow_lookup(seg, d);
+    mptcp_subflow_t *sf = subflow_find(seg, d);
 
     /* A new SYN with another ISN on a known tuple starts a new TCP connection. */
     if (sf && syn && !ack && sf->syn_seen && sf->dir[0].isn != seg->seq)
@@ -839,19 +872,37 @@ post_handshake_checks(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_
         sf->addr_ids_known = 3;
 }
 
-/** The connection state this packet is rendered with, on every pass (first-pass snapshot). */
+/** The connection state this packet is rendered with, on every pass (first-pass snapshot).
+ * ids_may_change: the segment had an option that may have set an address id (MP_JOIN). */
 static void
-snapshot_into_pkt(const mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt)
+snapshot_into_pkt(mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt, bool ids_may_change)
 {
-    const uint8_t ids[2] = {sf->dir[0].addr_id, sf->dir[1].addr_id};
     const mptcp_conn_t *c = sf->conn;
+    int version = c ? c->version : -1;
+    unsigned keys = c ? (c->ep[0].key_known ? 1u : 0u) | (c->ep[1].key_known ? 2u : 0u) : 0u;
+    /* what the subflow's log holds since its last call, short: the address ids only change with
+     * an MP_JOIN, an unusual version (> 1) always calls */
+    uint8_t logged = (uint8_t)(0x80u | (version <= 1 ? (unsigned)(version + 1) : 3u) << 4 | keys << 2 |
+                               sf->addr_ids_known);
 
     if (sf->dir[0].backup || sf->dir[1].backup)
         pkt->flags |= MPTCP_PF_BACKUP;
     mptcp_pkt_set_flag2(pkt, MPTCP_PF_EP_SHIFT, c ? sender_ep(sf, d) : -1);
-    mptcp_pkt_set_state(pkt, c ? c->version : -1,
-                        c ? (c->ep[0].key_known ? 1u : 0u) | (c->ep[1].key_known ? 2u : 0u) : 0u,
-                        sf->addr_ids_known, ids);
+    if (logged != sf->state_logged || ids_may_change || version > 1) {
+        const uint8_t ids[2] = {sf->dir[0].addr_id, sf->dir[1].addr_id};
+
+        mptcp_pkt_set_state(pkt, version, keys, sf->addr_ids_known, ids);
+        sf->state_logged = logged;
+    }
+}
+
+/** The common segment: no SYN, on a linked subflow, DSS options only (RFC 8684 section 3.3):
+ * no option handler or handshake check has anything to do (the initial subflow's address ids
+ * were marked known with its MP_CAPABLE). */
+static bool
+dss_only(const mptcp_seg_t *seg, const mptcp_subflow_t *sf)
+{
+    return !(seg->flags & TH_SYN) && sf->conn && (seg->kinds & ~(1u << MPTCP_SUB_DSS)) == 0;
 }
 
 mptcp_subflow_t *
@@ -861,15 +912,17 @@ mptcp_conn_update(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt)
     int d = 0;
     bool has_capable = false, has_join = false;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    /* first pass only: mptcp_first_pass() asserts it */
     sf = subflow_for_segment(seg, &d);
     if (!sf)
         return NULL;
     pkt->sf_ref = sf->ref;
     mptcp_pkt_set_flag2(pkt, MPTCP_PF_DIR_SHIFT, d);
-    handle_options(pinfo, seg, sf, d, pkt, &has_capable, &has_join);
-    post_handshake_checks(pinfo, seg, sf, d, pkt, has_capable, has_join);
-    snapshot_into_pkt(sf, d, pkt);
+    if (!dss_only(seg, sf)) {
+        handle_options(pinfo, seg, sf, d, pkt, &has_capable, &has_join);
+        post_handshake_checks(pinfo, seg, sf, d, pkt, has_capable, has_join);
+    }
+    snapshot_into_pkt(sf, d, pkt, has_join);
     if (!sf->conn)
         orphan_add(sf, pkt);
     return sf;

@@ -23,14 +23,14 @@ static bool referenced;     /* a field's ref_type is not reset while a file is o
 /* The scan's "none referenced" holds for the later frames of the same dissection pass: a filter,
  * column or -e field is primed the same way for every frame of a pass, and a new pass (-2, a new
  * filter in the GUI) starts again at a lower frame number. */
-static uint32_t none_frame;     /* frame of the last scan that found none; 0 = no such scan */
+uint32_t mptcp_epan_none_frame;     /* frame of the last scan that found none; 0 = no such scan */
 
 void
 mptcp_epan_watch_reset(void)
 {
     nwatched = 0;
     referenced = false;
-    none_frame = 0;
+    mptcp_epan_none_frame = 0;
 }
 
 void
@@ -43,14 +43,14 @@ mptcp_epan_watch_add(header_field_info *hfi)
 }
 
 bool
-mptcp_epan_tree_wanted(proto_tree *tree, uint32_t frame)
+mptcp_epan_tree_wanted_scan(proto_tree *tree, uint32_t frame)
 {
     if (!tree)
         return false;
     if (PTREE_DATA(tree)->visible || !PTREE_DATA(tree)->fake_protocols || referenced)
         return true;
-    if (none_frame && frame > none_frame) {
-        none_frame = frame;     /* no scan: ~100 fields, a cache line each, on every packet */
+    if (mptcp_epan_none_frame && frame > mptcp_epan_none_frame) {
+        mptcp_epan_none_frame = frame;     /* no scan: ~100 fields, a cache line each, on every packet */
         return false;
     }
     G_STATIC_ASSERT(HF_REF_TYPE_NONE == 0);
@@ -64,7 +64,7 @@ mptcp_epan_tree_wanted(proto_tree *tree, uint32_t frame)
         any |= (unsigned)watched[i]->ref_type;
     if (any != HF_REF_TYPE_NONE)
         referenced = true;
-    none_frame = referenced ? 0 : frame;
+    mptcp_epan_none_frame = referenced ? 0 : frame;
     return referenced;
 }
 /* }}} */

@@ -27,9 +27,23 @@ mptcp_epan_tree_data(proto_tree *tree)
 {
     return tree ? PTREE_DATA(tree) : NULL;
 }
+/** mptcp_epan_tree_wanted() past its usual answer (mptcp-epan.c). */
+bool mptcp_epan_tree_wanted_scan(proto_tree *tree, uint32_t frame);
+/** Frame of the last scan that found no watched field referenced (0: none), mptcp-epan.c. */
+extern uint32_t mptcp_epan_none_frame;
 /** True for a visible tree, a tree that is not faked, or once a watched field is referenced;
- * frame: the frame dissected (a scan that found no watched field holds for the pass's later frames). */
-bool mptcp_epan_tree_wanted(proto_tree *tree, uint32_t frame);
+ * frame: the frame dissected (a scan that found no watched field holds for the pass's later
+ * frames). Inline: the usual answer (a hidden tree after such a scan: false) for every packet. */
+static inline bool
+mptcp_epan_tree_wanted(proto_tree *tree, uint32_t frame)
+{
+    if (tree && mptcp_epan_none_frame && frame > mptcp_epan_none_frame && !PTREE_DATA(tree)->visible &&
+        PTREE_DATA(tree)->fake_protocols) {
+        mptcp_epan_none_frame = frame;
+        return false;
+    }
+    return mptcp_epan_tree_wanted_scan(tree, frame);
+}
 
 /* ---- TCP ------------------------------------------------------------------------------- */
 

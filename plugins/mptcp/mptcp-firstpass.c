@@ -18,31 +18,19 @@
 #define WS_LOG_DOMAIN "mptcp"
 #include "mptcp-int.h"
 
-/** Whether the segment carries a DSS mapping (RFC 8684 section 3.3) the analysis reads. */
-static bool
-has_dss_map(const mptcp_seg_t *seg)
-{
-    for (unsigned i = 0; i < seg->nopts; i++) {
-        const mptcp_opt_t *o = &seg->opts[i];
-
-        if (o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS && o->u.dss.has_map)
-            return true;
-    }
-    return false;
-}
-
 mptcp_pkt_t *
-mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
+mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t **sf)
 {
     mptcp_fp_t fp = { pinfo, seg, NULL, NULL, NULL, 0, false };
     /* a segment with payload may get a latency and data-order result: its data slot goes
      * behind the packet's result; one without payload and mapping (a pure DATA_ACK) gets no
      * DSN, length or (mostly) reassembly record: a short result */
     bool lat_slot = seg->seglen && mptcp_prefs.mappings;
-    bool short_res = !seg->seglen && !has_dss_map(seg);
+    bool short_res = !seg->seglen && !seg->dss_map;
     size_t size = short_res ? MPTCP_PKT_SHORT_SIZE : sizeof(mptcp_pkt_t) + (lat_slot ? sizeof(mptcp_dslot_t) : 0);
 
     DISSECTOR_ASSERT(!PINFO_FD_VISITED(pinfo));
+    *sf = NULL;
     if (seg->nopts == 0 && !mptcp_subflow_lookup(seg, NULL))
         return NULL;    /* plain TCP: nothing to store */
     G_STATIC_ASSERT(sizeof(mptcp_pkt_t) % sizeof(uint32_t) == 0);    /* the tail stays aligned */
@@ -68,5 +56,6 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg)
     mptcp_pkt_store(pinfo, fp.pkt);
     mptcp_reasm_first_pass(&fp);
     mptcp_vantage_first_pass(pinfo, seg, fp.pkt);
+    *sf = fp.sf;
     return fp.pkt;
 }

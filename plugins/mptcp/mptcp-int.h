@@ -40,6 +40,8 @@ typedef struct {
     uint32_t seglen;           /**< payload length (reported) */
     unsigned hlen;             /**< header length */
     unsigned nopts;
+    uint16_t kinds;            /**< bit s set: an option of subtype s (parsed or not) */
+    bool dss_map;              /**< a DSS option that parsed carries a mapping (RFC 8684 section 3.3) */
     mptcp_opt_t opts[MPTCP_MAX_OPTS];
     unsigned opt_offset[MPTCP_MAX_OPTS];  /**< option offset within the TCP header */
     tvbuff_t *tvb;             /**< the TCP segment */
@@ -267,6 +269,7 @@ struct mptcp_sf {
     bool is_join : 1;          /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
     bool syn_seen : 1, synack_seen : 1;
     bool dupack_attached : 1;  /**< a segment with an MPTCP option was seen (first pass) */
+    uint8_t state_logged;      /**< mptcp-conn.c: the state last handed to mptcp_pkt_set_state() (first pass) */
     mptcp_sfdir_t dir[2];
 };
 
@@ -332,9 +335,20 @@ void mptcp_options_handoff(void);
 /** Calls add for each of the plugin's fields registered under TCP (tcp.options.mptcp.*). */
 void mptcp_options_watch(void (*add)(header_field_info *hfi));
 int dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
+/** The segment TCP dissects now as the wrapper parsed it (first pass; NULL otherwise): the
+ * option handler takes its DSS options from there instead of parsing them again. */
+extern const mptcp_seg_t *mptcp_options_parsed_seg;
 /** Makes seg (NULL: none) the segment whose parsed options the handler may take while TCP
- * dissects it; returns the one it replaces (nested TCP layers), to be put back after. */
-const mptcp_seg_t *mptcp_options_parsed(const mptcp_seg_t *seg);
+ * dissects it; returns the one it replaces (nested TCP layers), to be put back after. Inline:
+ * twice a packet. */
+static inline const mptcp_seg_t *
+mptcp_options_parsed(const mptcp_seg_t *seg)
+{
+    const mptcp_seg_t *outer = mptcp_options_parsed_seg;
+
+    mptcp_options_parsed_seg = seg;
+    return outer;
+}
 
 /* mptcp-conn.c */
 void mptcp_conn_init(void);
@@ -396,8 +410,9 @@ void mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tr
 
 /* mptcp-firstpass.c: the first-pass pipeline */
 /** Analyses a parsed segment in order (connection, data sequence, latency, reassembly
- * placement) and stores its result; NULL for a segment that is not part of MPTCP. */
-mptcp_pkt_t *mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg);
+ * placement) and stores its result, *sf its subflow; NULL for a segment that is not part of
+ * MPTCP (*sf NULL). */
+mptcp_pkt_t *mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t **sf);
 
 /* mptcp-reasm.c: data-level reassembly for the application dissectors (mptcp.reassemble_data) */
 void mptcp_reasm_register(void);

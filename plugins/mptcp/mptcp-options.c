@@ -303,16 +303,17 @@ dss_checksum(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, const mptcp_opt_t
 
 /* A DSS option on a tree nobody sees or filters on (the usual case of tshark -Y or -T fields
  * without MPTCP fields): what render_dss() would leave behind without items, i.e. its expert
- * infos and the checksum's. The option parsed OK, so no item could have thrown. */
+ * infos and the checksum's. The option parsed OK, so no item could have thrown. The result is
+ * only looked up for a checksum. */
 static void
-dss_untreed(tvbuff_t *tvb, const uint8_t *p, packet_info *pinfo, const mptcp_opt_t *o, const mptcp_pkt_t *pkt)
+dss_untreed(tvbuff_t *tvb, const uint8_t *p, packet_info *pinfo, const mptcp_opt_t *o)
 {
     dss_reserved(p, pinfo, NULL);
     if (o->u.dss.has_map) {
         if (G_UNLIKELY(o->u.dss.dll == 0))
             expert_add_info(pinfo, NULL, &ei_infinite_mapping);
         if (G_UNLIKELY(o->u.dss.has_csum))
-            dss_checksum(tvb, pinfo, NULL, o, pkt);
+            dss_checksum(tvb, pinfo, NULL, o, mptcp_pkt_current(pinfo));
     }
 }
 
@@ -433,25 +434,14 @@ render_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *len_
 
 /* }}} */
 
-/* The segment TCP dissects now as the wrapper parsed it (first pass; NULL otherwise): the option
- * handler takes its DSS options from there instead of parsing them again. */
-static const mptcp_seg_t *parsed_seg;
-
-const mptcp_seg_t *
-mptcp_options_parsed(const mptcp_seg_t *seg)
-{
-    const mptcp_seg_t *outer = parsed_seg;
-
-    parsed_seg = seg;
-    return outer;
-}
+const mptcp_seg_t *mptcp_options_parsed_seg;     /* mptcp-int.h */
 
 /** The wrapper's parse of the DSS option at p (the same bytes), if it parsed OK and the handler's
  * caplen bytes hold all of it: what mptcp_opt_parse() would give again. */
 static const mptcp_opt_t *
 parsed_dss(const uint8_t *p, unsigned caplen)
 {
-    const mptcp_seg_t *seg = parsed_seg;
+    const mptcp_seg_t *seg = mptcp_options_parsed_seg;
 
     for (unsigned i = 0; seg && i < seg->nopts; i++) {
         if (seg->raw + seg->opt_offset[i] == p) {
@@ -516,9 +506,9 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     /* no test of proto_mptcp being enabled: TCP calls this handle only then (call_dissector_work) */
     mptcp_epan_tcp_dupack_disarm();      /* TCP's sequence analysis is done (packet-mptcp.c) */
 
-    pkt = mptcp_pkt_current(pinfo);
     p = tvb_get_ptr(tvb, 0, caplen);
     if (!(o = parsed_dss(p, caplen))) {
+        pkt = mptcp_pkt_current(pinfo);
         mptcp_opt_parse(p, caplen, pkt ? mptcp_pkt_version(pkt) : -1, &parsed);
         o = &parsed;
     }
@@ -530,16 +520,16 @@ dissect_mptcp_option(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     main_item = proto_tree_add_item(tree, proto_mptcp, tvb, 0, -1, ENC_NA);
     if (!mptcp_pkt_tree_wanted(pinfo, tree)) {
         if (MPTCP_LIKELY(o->status == MPTCP_OPT_OK && o->subtype == MPTCP_SUB_DSS)) {
-            /* the items below would all go to a NULL tree: only the main item's text is kept */
-            proto_item_append_text(main_item, ": %s", dss_name);
-            dss_untreed(tvb, p, pinfo, o, pkt);
+            /* the items below would all go to a NULL tree, and the main item's text to an
+             * item nobody sees (a hidden tree's, faked: mptcp is not referenced) */
+            dss_untreed(tvb, p, pinfo, o);
             return caplen;
         }
         t = NULL;
     } else {
         t = proto_item_add_subtree(main_item, ett_mptcp_opt);
     }
-    render_main(tvb, pinfo, t, main_item, o, pkt, caplen);
+    render_main(tvb, pinfo, t, main_item, o, mptcp_pkt_current(pinfo), caplen);
     return caplen;
 }
 

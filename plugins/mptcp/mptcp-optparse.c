@@ -8,19 +8,19 @@
 #include "mptcp-optparse.h"
 #include "mptcp-hint.h"
 
-static uint16_t
+static inline uint16_t
 rd16(const uint8_t *p)
 {
     return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static uint32_t
+static inline uint32_t
 rd32(const uint8_t *p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static uint64_t
+static inline uint64_t
 rd64(const uint8_t *p)
 {
     return ((uint64_t)rd32(p) << 32) | rd32(p + 4);

@@ -104,7 +104,12 @@ parse_segment(tvbuff_t *tvb, packet_info *pinfo, mptcp_seg_t *seg)
             seg->tsval = (uint32_t)p[off + 2] << 24 | (uint32_t)p[off + 3] << 16 | (uint32_t)p[off + 4] << 8 | p[off + 5];
         }
         if (p[off] == MPTCP_TCPOPT_KIND) {
-            mptcp_opt_parse(p + off, end - off, -1, &seg->opts[seg->nopts]);
+            const mptcp_opt_t *o = &seg->opts[seg->nopts];
+
+            if (mptcp_opt_parse(p + off, end - off, -1, &seg->opts[seg->nopts]) == MPTCP_OPT_OK &&
+                o->subtype == MPTCP_SUB_DSS && o->u.dss.has_map)
+                seg->dss_map = true;
+            seg->kinds |= (uint16_t)(1u << o->subtype);
             seg->opt_offset[seg->nopts] = off;
             seg->nopts++;
         }
@@ -141,11 +146,30 @@ dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t 
                                   sd->dupack_ops);
     if (sf->dupack_attached)
         sd->dupack_ops = c->dupack_ops;
-    for (unsigned i = 0; i < seg->nopts; i++)
-        if (seg->opts[i].subtype <= MPTCP_SUB_FASTCLOSE)
-            c->dupack_ops |= (uint8_t)(1u << seg->opts[i].subtype);
+    c->dupack_ops |= (uint8_t)seg->kinds;     /* MP_CAPABLE (bit 0) ... MP_FASTCLOSE (bit 7) */
     if (seg->nopts)
         sf->dupack_attached = true;
+}
+
+/** The segment's result: the stored one after the first pass, else the first pass's (*sf its
+ * subflow); NULL for a segment that is not part of MPTCP. */
+static inline mptcp_pkt_t *
+segment_result(tvbuff_t *tvb, packet_info *pinfo, void *data, guint32 layer, mptcp_seg_t *seg,
+               mptcp_subflow_t **sf)
+{
+    const ws_ip4 *ip4 = WS_IP4_PTR(data);   /* "ip.proto" data: the IP header (v4 or v6) */
+
+    if (pinfo->flags.in_error_pkt || !proto_is_protocol_enabled(mptcp_protocol))
+        return NULL;
+    if (PINFO_FD_VISITED(pinfo))
+        return mptcp_pkt_stored(pinfo, layer);
+    if (!parse_segment(tvb, pinfo, seg))
+        return NULL;
+    if (ip4 && pinfo->src.type == AT_IPv4) {
+        seg->has_ipid = true;
+        seg->ipid = ip4->ip_id;
+    }
+    return mptcp_first_pass(pinfo, seg, sf);
 }
 
 /** "ip.proto" 6: the MPTCP analysis around the TCP dissector. */
@@ -153,31 +177,21 @@ static int
 dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     mptcp_seg_t seg;
-    mptcp_pkt_t *volatile pkt = NULL;      /* volatile: read in FINALLY (setjmp) */
-    volatile bool have_seg = false;
+    volatile int len = 0;                 /* volatile: set inside TRY, read after (setjmp) */
+    /* the others are set once, before TRY: they need no volatile */
     guint32 layer = pinfo->curr_layer_num;
-    volatile int len = 0;
-    mptcp_pkt_current_t saved;            /* not modified after TRY: needs no volatile */
-    const mptcp_seg_t *outer_seg;         /* likewise */
-    mptcp_subflow_t *sf;                  /* likewise: the first pass's subflow (NULL after) */
+    mptcp_subflow_t *sf = NULL;           /* the first pass's subflow (NULL after) */
+    mptcp_pkt_t *pkt = segment_result(tvb, pinfo, data, layer, &seg, &sf);
+    /* the parsed segment, for the option handler and the reassembly: first pass, MPTCP only
+     * (a segment of no subflow has no MPTCP option the handler could take) */
+    const mptcp_seg_t *parsed = sf ? &seg : NULL;
+    mptcp_pkt_current_t saved;
+    const mptcp_seg_t *outer_seg;
 
-    if (!pinfo->flags.in_error_pkt && proto_is_protocol_enabled(mptcp_protocol)) {
-        if (PINFO_FD_VISITED(pinfo))
-            pkt = mptcp_pkt_stored(pinfo, layer);
-        else if ((have_seg = parse_segment(tvb, pinfo, &seg))) {
-            const ws_ip4 *ip4 = WS_IP4_PTR(data);   /* "ip.proto" data: the IP header (v4 or v6) */
-            if (ip4 && pinfo->src.type == AT_IPv4) {
-                seg.has_ipid = true;
-                seg.ipid = ip4->ip_id;
-            }
-            pkt = mptcp_first_pass(pinfo, &seg);
-        }
-    }
-    sf = pkt && have_seg ? mptcp_pkt_sf(pkt) : NULL;
     if (sf)
         dupack_first_pass(&seg, pinfo, pkt, sf);
     saved = mptcp_pkt_enter(pinfo, pkt, tree);
-    outer_seg = mptcp_options_parsed(have_seg ? &seg : NULL);
+    outer_seg = mptcp_options_parsed(parsed);
     /* FINALLY: a payload dissector's exception that TCP passes on (e.g. iPerf3 on port 5201
      * in Wireshark 4.4+) must not skip the analysis of this segment; it is rethrown after. */
     TRY {
@@ -197,7 +211,7 @@ dissect_tcp_wrapper(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *d
             mptcp_analysis_render(tvb, pinfo, wanted ?
                                   mptcp_epan_tcp_tree(pinfo, layer) : NULL, pkt);
             mptcp_tap_segment(tvb, pinfo, pkt);    /* conversations, statistics, Follow MPTCP Stream */
-            mptcp_reasm_dissect(tvb, pinfo, tree, have_seg ? &seg : NULL, pkt);
+            mptcp_reasm_dissect(tvb, pinfo, tree, parsed, pkt);
         }
     }
     ENDTRY;
