@@ -328,11 +328,37 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
 static inline int
 update_shift(const mptcp_subflow_t *sf, const mptcp_pkt_t *pkt)
 {
-    if (!sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
+    /* sf: the first pass has one (mptcp_first_pass()) */
+    if (!sf->wscale_frame || pkt->frame <= sf->wscale_frame)
         return -1;
     /* both scales are known after wscale_frame (note_syn()): mptcp_dataorder_shift() */
     return sf->wscale[0] == MPTCP_WS_NONE || sf->wscale[1] == MPTCP_WS_NONE ? 0
                                                                              : sf->wscale[mptcp_pkt_dir(pkt)] - MPTCP_WS_SHIFT0;
+}
+
+/** The DATA_ACK of pkt, which acknowledges the peer's data (peer: its direction, pe: its
+ * endpoint; relative to the peer's IDSN). */
+static inline void
+update_ack(do_dir_t *peer, const mptcp_endpoint_t *pe, const mptcp_fp_t *fp, uint32_t fl)
+{
+    int shift;
+
+    if (fl & MPTCP_PF_ZERO_WINDOW)
+        peer->zero_windows++;
+    if (!(fl & MPTCP_PF_HAS_ACK) || !do_base(peer, pe, false, 0))
+        return;
+    shift = update_shift(fp->sf, fp->pkt);
+    handle_ack(peer, mptcp_pkt_ack64(fp->pkt) - peer->base, shift >= 0, (uint64_t)fp->seg->window << MAX(shift, 0),
+               fp->t);
+}
+
+static G_GNUC_NO_INLINE do_conn_t *
+conn_new(mptcp_conn_t *c)
+{
+    do_conn_t *dc = (do_conn_t *)mptcp_conn_alloc0(sizeof(do_conn_t));
+
+    c->do_priv = dc;
+    return dc;
 }
 
 void
@@ -344,6 +370,8 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
     uint32_t fl = pkt->flags;
     int ep = mptcp_pkt_ep(pkt);
     do_conn_t *dc;
+    do_dir_t *d;
+    uint64_t dsn, s;
 
     /* first pass only: mptcp_first_pass() asserts it */
     if (MPTCP_UNLIKELY(seg->flags & TH_SYN)) {
@@ -356,35 +384,22 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
     if (!c || ep < 0)
         return;
     dc = (do_conn_t *)c->do_priv;
-    if (MPTCP_UNLIKELY(!dc)) {
-        dc = (do_conn_t *)mptcp_conn_alloc0(sizeof(do_conn_t));
-        c->do_priv = dc;
-    }
-    dc->d[ep].last_ns = fp->t;
-    if (fl & MPTCP_PF_DSS_ACK) {
-        do_dir_t *peer = &dc->d[1 - ep];
-        if (fl & MPTCP_PF_ZERO_WINDOW)
-            peer->zero_windows++;
-        /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
-        if ((fl & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - ep], false, 0)) {
-            int shift = update_shift(fp->sf, pkt);
-
-            handle_ack(peer, mptcp_pkt_ack64(pkt) - peer->base, shift >= 0, (uint64_t)seg->window << MAX(shift, 0),
-                       fp->t);
-        }
-    }
-    if ((fl & (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT)) == (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT) &&
-        mptcp_pkt_seglen(pkt) > 0) {
-        do_dir_t *d = &dc->d[ep];
-        uint64_t dsn = mptcp_pkt_dsn64(pkt), s;
-
-        if (!do_base(d, &c->ep[ep], true, dsn))
-            return;
-        s = dsn - d->base;
-        if (s >= DO_REL_LIMIT)
-            return;                        /* below the base: not this data space */
-        handle_data(d, pkt, s, s + mptcp_pkt_seglen(pkt), fp->t);
-    }
+    if (MPTCP_UNLIKELY(!dc))
+        dc = conn_new(c);
+    d = &dc->d[ep];
+    d->last_ns = fp->t;
+    if (fl & MPTCP_PF_DSS_ACK)
+        update_ack(&dc->d[ep ^ 1], &c->ep[ep ^ 1], fp, fl);
+    /* a data slot: payload (seglen_ > 0, not a short result) */
+    if ((fl & (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT)) != (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT))
+        return;
+    dsn = mptcp_pkt_dsn64(pkt);
+    if (!do_base(d, &c->ep[ep], true, dsn))
+        return;
+    s = dsn - d->base;
+    if (s >= DO_REL_LIMIT)
+        return;                        /* below the base: not this data space */
+    handle_data(d, pkt, s, s + pkt->seglen_, fp->t);
 }
 
 void
