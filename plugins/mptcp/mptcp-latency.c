@@ -271,12 +271,13 @@ mptcp_latency_update(const mptcp_fp_t *fp)
         lc = (lat_conn_t *)mptcp_conn_alloc0(sizeof(lat_conn_t));
         c->lat_priv = lc;
     }
-    /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
+    /* the DATA_ACK first: it acknowledges the peer's data, not this segment's (a choice rather
+     * than an index: GCC keeps the pointers instead of indexing again) */
     if (fl & MPTCP_PF_HAS_ACK)
-        handle_ack(&lc->d[1 - ep], pkt, fp->t);
+        handle_ack(ep ? &lc->d[0] : &lc->d[1], pkt, fp->t);
     if (!(fl & MPTCP_PF_HAS_DSN) || mptcp_pkt_seglen(pkt) == 0)
         return;
-    d = &lc->d[ep];
+    d = ep ? &lc->d[1] : &lc->d[0];
     dsn = mptcp_pkt_dsn64(pkt);
     lo = rel(d, dsn);
     /* far below the first DSN seen: not this data space (the slot exists: payload) */
