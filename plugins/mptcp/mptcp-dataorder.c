@@ -66,6 +66,9 @@ typedef struct {
     /* statistics (first pass; packet counts fit 32 bits, as frame numbers do) */
     int64_t limited_since, limited_ns, last_ns;
     uint64_t spurious_bytes;
+    uint64_t ack_raw;          /**< the peer's last DATA_ACK that counted with a known window (raw) */
+    uint32_t ack_sf;           /**< ... its subflow (mptcp_pkt_t.sf_ref; 0: none yet) */
+    uint16_t ack_win;          /**< ... and its TCP window: the same again changes nothing */
     uint32_t zero_windows;     /**< DATA_ACKs of the peer with window 0 */
     uint32_t spurious_pkts;
     bool based, keyed;
@@ -210,8 +213,12 @@ note_syn(const mptcp_seg_t *seg, mptcp_subflow_t *sf, mptcp_pkt_t *pkt)
     if (!sf || mptcp_pkt_dir(pkt) < 0 || sf->wscale[mptcp_pkt_dir(pkt)] != MPTCP_WS_UNSEEN)
         return;
     sf->wscale[mptcp_pkt_dir(pkt)] = syn_wscale(seg);
-    if (sf->wscale[1 - mptcp_pkt_dir(pkt)] != MPTCP_WS_UNSEEN)
+    if (sf->wscale[1 - mptcp_pkt_dir(pkt)] != MPTCP_WS_UNSEEN) {
         sf->wscale_frame = pkt->frame;     /* known for the packets after this one */
+        /* scaling off (one side did not offer it): both shifts 0, as mptcp_dataorder_shift() */
+        if (sf->wscale[0] == MPTCP_WS_NONE || sf->wscale[1] == MPTCP_WS_NONE)
+            sf->wscale[0] = sf->wscale[1] = MPTCP_WS_SHIFT0;
+    }
 }
 
 /** The window shift of a packet carrying a DATA_ACK as its first pass knew it (-1: unknown):
@@ -243,23 +250,25 @@ mptcp_dataorder_shift(const mptcp_subflow_t *sf, int dir)
 }
 /* }}} */
 
-/** The peer's DATA_ACK (with its window, if known) for the data of d. */
-static void
+/** The peer's DATA_ACK (with its window, if known) for the data of d; whether it counted with
+ * a known window. Then limited implies edge <= max_end, as data_notes() keeps it: the same
+ * DATA_ACK and window again would change nothing (mptcp_dataorder_update()). */
+static bool
 handle_ack(do_dir_t *d, uint64_t rel_ack, bool wnd_known, uint64_t wnd, int64_t t)
 {
     if (!d->has_end || rel_ack >= DO_REL_LIMIT || rel_ack > d->max_end + 1)
-        return;                            /* acknowledges data never seen: does not count */
-    if (!d->has_ack || rel_ack > d->ack)
-        d->ack = rel_ack;
+        return false;                      /* acknowledges data never seen: does not count */
+    d->ack = MAX(d->ack, rel_ack);         /* 0 before the first: an offset is not below */
     d->has_ack = true;
-    if (wnd_known && (!d->has_edge || rel_ack + wnd > d->edge)) {
-        d->edge = rel_ack + wnd;
-        d->has_edge = true;
-    }
-    if (wnd_known && d->limited && d->edge > d->max_end) {
+    if (!wnd_known)
+        return false;
+    d->edge = MAX(d->edge, rel_ack + wnd); /* likewise */
+    d->has_edge = true;
+    if (MPTCP_UNLIKELY(d->limited) && d->edge > d->max_end) {
         d->limited_ns += t - d->limited_since;
         d->limited = false;
     }
+    return true;
 }
 
 /** A data segment [s, e) of d that reaches the right edge (window-full) or is a reinjection. */
@@ -310,7 +319,7 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
 {
     if (MPTCP_UNLIKELY((d->has_edge && e >= d->edge) || (pkt->flags & MPTCP_PF_REINJECTION)))
         data_notes(d, pkt, e, t);
-    d->max_end = d->has_end ? MAX(d->max_end, e) : e;
+    d->max_end = MAX(d->max_end, e);       /* 0 before the first end (do_base_first()) */
     d->has_end = true;
     if (d->has_ack)
         mptcp_pkt_set_flight(pkt, d->max_end > d->ack ? d->max_end - d->ack : 0);
@@ -328,11 +337,49 @@ handle_data(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t s, uint64_t e, int64_t t)
 static inline int
 update_shift(const mptcp_subflow_t *sf, const mptcp_pkt_t *pkt)
 {
-    if (!sf || !sf->wscale_frame || pkt->frame <= sf->wscale_frame)
+    /* sf: the first pass has one (mptcp_first_pass()) */
+    if (!sf->wscale_frame || pkt->frame <= sf->wscale_frame)
         return -1;
-    /* both scales are known after wscale_frame (note_syn()): mptcp_dataorder_shift() */
-    return sf->wscale[0] == MPTCP_WS_NONE || sf->wscale[1] == MPTCP_WS_NONE ? 0
-                                                                             : sf->wscale[mptcp_pkt_dir(pkt)] - MPTCP_WS_SHIFT0;
+    /* both scales are known after wscale_frame, scaling off as shift 0 (note_syn()) */
+    return sf->wscale[mptcp_pkt_dir(pkt)] - MPTCP_WS_SHIFT0;
+}
+
+/** The DATA_ACK of pkt, which acknowledges the peer's data (peer: its direction, pe: its
+ * endpoint; relative to the peer's IDSN). */
+static inline void
+update_ack(do_dir_t *peer, const mptcp_endpoint_t *pe, const mptcp_fp_t *fp, uint32_t fl)
+{
+    const mptcp_pkt_t *pkt = fp->pkt;
+    uint16_t win = fp->seg->window;
+    uint64_t raw;
+    int shift;
+
+    if (fl & MPTCP_PF_ZERO_WINDOW)
+        peer->zero_windows++;
+    if (!(fl & MPTCP_PF_HAS_ACK))
+        return;
+    raw = mptcp_pkt_ack64(pkt);
+    /* mostly (a data segment's DATA_ACK) the last one that counted, on the same subflow (the
+     * same shift: known from a frame on) with the same window: nothing changes */
+    if (raw == peer->ack_raw && pkt->sf_ref == peer->ack_sf && win == peer->ack_win)
+        return;
+    if (!do_base(peer, pe, false, 0))
+        return;
+    shift = update_shift(fp->sf, pkt);
+    if (handle_ack(peer, raw - peer->base, shift >= 0, (uint64_t)win << MAX(shift, 0), fp->t)) {
+        peer->ack_raw = raw;
+        peer->ack_sf = pkt->sf_ref;
+        peer->ack_win = win;
+    }
+}
+
+static G_GNUC_NO_INLINE do_conn_t *
+conn_new(mptcp_conn_t *c)
+{
+    do_conn_t *dc = (do_conn_t *)mptcp_conn_alloc0(sizeof(do_conn_t));
+
+    c->do_priv = dc;
+    return dc;
 }
 
 void
@@ -344,6 +391,8 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
     uint32_t fl = pkt->flags;
     int ep = mptcp_pkt_ep(pkt);
     do_conn_t *dc;
+    do_dir_t *d;
+    uint64_t dsn, s;
 
     /* first pass only: mptcp_first_pass() asserts it */
     if (MPTCP_UNLIKELY(seg->flags & TH_SYN)) {
@@ -356,35 +405,23 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
     if (!c || ep < 0)
         return;
     dc = (do_conn_t *)c->do_priv;
-    if (MPTCP_UNLIKELY(!dc)) {
-        dc = (do_conn_t *)mptcp_conn_alloc0(sizeof(do_conn_t));
-        c->do_priv = dc;
-    }
-    dc->d[ep].last_ns = fp->t;
-    if (fl & MPTCP_PF_DSS_ACK) {
-        do_dir_t *peer = &dc->d[1 - ep];
-        if (fl & MPTCP_PF_ZERO_WINDOW)
-            peer->zero_windows++;
-        /* the DATA_ACK acknowledges the peer's data: relative to the peer's IDSN */
-        if ((fl & MPTCP_PF_HAS_ACK) && do_base(peer, &c->ep[1 - ep], false, 0)) {
-            int shift = update_shift(fp->sf, pkt);
-
-            handle_ack(peer, mptcp_pkt_ack64(pkt) - peer->base, shift >= 0, (uint64_t)seg->window << MAX(shift, 0),
-                       fp->t);
-        }
-    }
-    if ((fl & (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT)) == (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT) &&
-        mptcp_pkt_seglen(pkt) > 0) {
-        do_dir_t *d = &dc->d[ep];
-        uint64_t dsn = mptcp_pkt_dsn64(pkt), s;
-
-        if (!do_base(d, &c->ep[ep], true, dsn))
-            return;
-        s = dsn - d->base;
-        if (s >= DO_REL_LIMIT)
-            return;                        /* below the base: not this data space */
-        handle_data(d, pkt, s, s + mptcp_pkt_seglen(pkt), fp->t);
-    }
+    if (MPTCP_UNLIKELY(!dc))
+        dc = conn_new(c);
+    /* (a choice rather than an index: GCC keeps the pointers instead of indexing again) */
+    d = ep ? &dc->d[1] : &dc->d[0];
+    d->last_ns = fp->t;
+    if (fl & MPTCP_PF_DSS_ACK)
+        update_ack(ep ? &dc->d[0] : &dc->d[1], &c->ep[ep ^ 1], fp, fl);
+    /* a data slot: payload (seglen_ > 0, not a short result) */
+    if ((fl & (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT)) != (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT))
+        return;
+    dsn = mptcp_pkt_dsn64(pkt);
+    if (!do_base(d, &c->ep[ep], true, dsn))
+        return;
+    s = dsn - d->base;
+    if (s >= DO_REL_LIMIT)
+        return;                        /* below the base: not this data space */
+    handle_data(d, pkt, s, s + pkt->seglen_, fp->t);
 }
 
 void

@@ -53,14 +53,15 @@ static unsigned nstretches;
 
 typedef struct {
     uint64_t base;             /**< raw DSN of relative 0 */
-    uint64_t max_end;          /**< highest relative end of data seen */
+    uint64_t max_end;          /**< highest relative end of data seen (0: none yet; an end is >= 1) */
+    uint64_t last_ack;         /**< the last entry's DATA_ACK (relative) */
     mptcp_gseq_t seq;          /**< the groups of the history: the first entry's reference and dt
                                 * (4 bytes each), then the differences */
-    unsigned nacks;            /**< entries: strictly increasing DATA_ACKs */
     uint32_t nbytes;           /**< bytes used in seq */
     uint32_t last_ref;         /**< the last entry's reference */
-    bool base_set;
-    bool data_seen;
+    uint32_t last_dt;          /**< ... and its dt: an entry is appended without a walk */
+    unsigned nacks : 31;       /**< entries: strictly increasing DATA_ACKs */
+    unsigned base_set : 1;
 } lat_dir_t;
 
 /** A position in a history: entry i. */
@@ -121,9 +122,9 @@ ack_next(const lat_dir_t *d, ack_cur_t *c)
     }
 }
 
-/** Appends an entry (ref above the last one's). */
+/** Appends an entry (ref above the last one's) for the DATA_ACK a (relative). */
 static void
-ack_append(lat_dir_t *d, uint32_t ref, uint32_t dt)
+ack_append(lat_dir_t *d, uint32_t ref, uint32_t dt, uint64_t a)
 {
     uint8_t b[10];
     unsigned k;
@@ -133,15 +134,13 @@ ack_append(lat_dir_t *d, uint32_t ref, uint32_t dt)
         memcpy(b + sizeof(ref), &dt, sizeof(dt));
         k = sizeof(ref) + sizeof(dt);
     } else {
-        ack_cur_t c;            /* the last entry's dt: from its group's first */
-
-        for (ack_group(d, (d->nacks - 1) / ACK_GROUP, &c); c.i < d->nacks - 1;)
-            ack_next(d, &c);
-        k = mptcp_varint_put(b, ref - c.ref);
-        k += mptcp_varint_put(b + k, dt - c.dt);
+        k = mptcp_varint_put(b, ref - d->last_ref);
+        k += mptcp_varint_put(b + k, dt - d->last_dt);
     }
     mptcp_gseq_append(&d->seq, &d->nbytes, b, k, d->nacks % ACK_GROUP == 0 ? d->nacks / ACK_GROUP : 0);
     d->last_ref = ref;
+    d->last_dt = dt;
+    d->last_ack = a;
     d->nacks++;
 }
 
@@ -183,15 +182,17 @@ static void
 handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
 {
     uint64_t a = rel(d, mptcp_pkt_ack64(pkt));
-    uint32_t ref = mptcp_pkt_ref(pkt);
+    uint32_t ref;
 
-    if (!ref || (d->data_seen && a > d->max_end + MPTCP_ACK_TRUST_WINDOW))
+    /* mostly no newer DATA_ACK than the last entry's: nothing to append */
+    if ((d->nacks && a <= d->last_ack) || (d->max_end && a > d->max_end + MPTCP_ACK_TRUST_WINDOW))
         return;
-    if (d->nacks && a <= ack_of(d, d->last_ref))
+    ref = mptcp_pkt_ref(pkt);
+    if (!ref)
         return;
     /* the packet being analysed has the newest result: its reference is the highest so far */
     DISSECTOR_ASSERT(!nstretches || ref > stretches[nstretches - 1].first_ref);
-    ack_append(d, ref, time_pack(ref, t));
+    ack_append(d, ref, time_pack(ref, t), a);
 }
 
 /** The first DATA_ACK of the history that covers relative DSN end: false if none does yet; else
@@ -201,7 +202,7 @@ covering_ack(const lat_dir_t *d, uint64_t end, ack_cur_t *c)
 {
     unsigned lo = 1, hi = (d->nacks + ACK_GROUP - 1) / ACK_GROUP, g = 0;
 
-    if (!d->nacks || ack_of(d, d->last_ref) < end)
+    if (!d->nacks || d->last_ack < end)
         return false;           /* mostly, on the first pass */
     while (lo < hi) {           /* the last group whose first entry does not cover end */
         unsigned m = lo + (hi - lo) / 2;
@@ -255,34 +256,36 @@ void
 mptcp_latency_update(const mptcp_fp_t *fp)
 {
     mptcp_pkt_t *pkt = fp->pkt;
+    uint32_t fl = pkt->flags;
+    int ep = mptcp_pkt_ep(pkt);
     mptcp_conn_t *c = fp->c;
     lat_conn_t *lc;
-    int64_t t = fp->t;
+    lat_dir_t *d;
+    uint64_t dsn, lo;
 
-    DISSECTOR_ASSERT(!PINFO_FD_VISITED(fp->pinfo));
-    if (!c || mptcp_pkt_ep(pkt) < 0 || !(pkt->flags & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
+    /* first pass only: mptcp_first_pass() asserts it */
+    if (!c || ep < 0 || !(fl & (MPTCP_PF_HAS_ACK | MPTCP_PF_HAS_DSN)))
         return;
     lc = (lat_conn_t *)c->lat_priv;
-    if (!lc) {
+    if (MPTCP_UNLIKELY(!lc)) {
         lc = (lat_conn_t *)mptcp_conn_alloc0(sizeof(lat_conn_t));
         c->lat_priv = lc;
     }
-    /* the DATA_ACK first: it acknowledges the peer's data, not this segment's */
-    if (pkt->flags & MPTCP_PF_HAS_ACK)
-        handle_ack(&lc->d[1 - mptcp_pkt_ep(pkt)], pkt, t);
-    if ((pkt->flags & MPTCP_PF_HAS_DSN) && mptcp_pkt_seglen(pkt) > 0) {
-        lat_dir_t *d = &lc->d[mptcp_pkt_ep(pkt)];
-        uint64_t lo = rel(d, mptcp_pkt_dsn64(pkt)), hi = lo + mptcp_pkt_seglen(pkt);
-
-        /* far below the first DSN seen: not this data space (the slot exists: payload) */
-        if (lo >= UINT64_C(1) << 62 || !(pkt->flags & MPTCP_PF_LAT_SLOT))
-            return;
-        first_transmission(&c->ep[mptcp_pkt_ep(pkt)], mptcp_pkt_dsn64(pkt), t, pkt, fp->no_earlier_copy);
-        pkt->flags |= MPTCP_PF_LAT;
-        if (!d->data_seen || hi > d->max_end)
-            d->max_end = hi;
-        d->data_seen = true;
-    }
+    /* the DATA_ACK first: it acknowledges the peer's data, not this segment's (a choice rather
+     * than an index: GCC keeps the pointers instead of indexing again) */
+    if (fl & MPTCP_PF_HAS_ACK)
+        handle_ack(ep ? &lc->d[0] : &lc->d[1], pkt, fp->t);
+    if (!(fl & MPTCP_PF_HAS_DSN) || mptcp_pkt_seglen(pkt) == 0)
+        return;
+    d = ep ? &lc->d[1] : &lc->d[0];
+    dsn = mptcp_pkt_dsn64(pkt);
+    lo = rel(d, dsn);
+    /* far below the first DSN seen: not this data space (the slot exists: payload) */
+    if (lo >= UINT64_C(1) << 62 || !(fl & MPTCP_PF_LAT_SLOT))
+        return;
+    first_transmission(&c->ep[ep], dsn, fp->t, pkt, fp->no_earlier_copy);
+    pkt->flags |= MPTCP_PF_LAT;
+    d->max_end = MAX(d->max_end, lo + mptcp_pkt_seglen(pkt));
 }
 
 void
