@@ -55,7 +55,8 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t **s
         mptcp_pkt_set_nsubflows(fp.pkt, fp.c->nsubflows);
     mptcp_pkt_store(pinfo, fp.pkt);
     mptcp_reasm_first_pass(&fp);
-    mptcp_vantage_first_pass(pinfo, seg, fp.pkt);
+    if (mptcp_vantage_pending)
+        mptcp_vantage_first_pass(pinfo, seg, fp.pkt);
     *sf = fp.sf;
     return fp.pkt;
 }
