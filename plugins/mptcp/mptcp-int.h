@@ -241,7 +241,6 @@ typedef struct {
     uint8_t addr_id;
     bool backup;               /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
     bool fin_seen, rst_seen;
-    uint8_t dupack_ops;        /**< the connection's dupack_ops at this direction's last segment */
 } mptcp_sfdir_t;
 
 /** A subflow's TCP 4-tuple: [0] the SYN sender (or the first sender seen), [1] its peer. The
@@ -272,6 +271,8 @@ struct mptcp_sf {
     bool dupack_attached : 1;  /**< a segment with an MPTCP option was seen (first pass) */
     bool backup_any : 1;       /**< dir[0].backup || dir[1].backup (mptcp-conn.c) */
     uint8_t state_logged;      /**< mptcp-conn.c: the state last handed to mptcp_pkt_set_state() (first pass) */
+    uint8_t dupack_ops[2];     /**< per direction: the connection's dupack_ops at its last segment
+                                * (packet-mptcp.c; here, not in dir[]: read on every segment) */
     mptcp_sfdir_t dir[2];
 };
 
