@@ -51,8 +51,11 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t **s
         mptcp_latency_update(&fp);
     if (mptcp_prefs.mappings)
         mptcp_dataorder_update(&fp);
-    if (fp.c)
+    /* the subflow's log keeps the count until it changes (its entries copy the one before) */
+    if (fp.c && fp.sf->nsubflows_logged != fp.c->nsubflows + 1) {
         mptcp_pkt_set_nsubflows(fp.pkt, fp.c->nsubflows);
+        fp.sf->nsubflows_logged = fp.c->nsubflows + 1;
+    }
     mptcp_pkt_store(pinfo, fp.pkt);
     mptcp_reasm_first_pass(&fp);
     if (mptcp_vantage_pending)

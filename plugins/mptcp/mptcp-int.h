@@ -273,6 +273,8 @@ struct mptcp_sf {
     uint8_t state_logged;      /**< mptcp-conn.c: the state last handed to mptcp_pkt_set_state() (first pass) */
     uint8_t dupack_ops[2];     /**< per direction: the connection's dupack_ops at its last segment
                                 * (packet-mptcp.c; here, not in dir[]: read on every segment) */
+    uint32_t nsubflows_logged; /**< mptcp-firstpass.c: 1 + the count last handed to
+                                * mptcp_pkt_set_nsubflows() (0: none yet; first pass) */
     mptcp_sfdir_t dir[2];
 };
 
