@@ -200,11 +200,25 @@ mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt)
     return e ? e->nsubflows : 0;
 }
 
+/** The subflow's last entry if pkt is the newest result (it holds at its frame: entries are
+ * added only at the newest frame), else NULL: the setters' test for an unchanged value, mostly
+ * true, without the search. */
+static inline const sf_log_ent_t *
+sf_log_newest(const mptcp_pkt_t *pkt)
+{
+    const sf_log_t *l = &hot.sf_logs[pkt->sf_ref - 1];
+
+    return pkt == hot.new_pkt && l->n ? &l->e[l->n - 1] : NULL;
+}
+
 void
 mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
 {
-    const sf_log_ent_t *e = sf_log_cur(pkt);
+    const sf_log_ent_t *e = sf_log_newest(pkt);
 
+    if (e && e->nsubflows == n)
+        return;
+    e = sf_log_cur(pkt);
     if (!e || e->nsubflows != n)
         sf_log_put(pkt)->nsubflows = n;
 }
@@ -213,8 +227,11 @@ mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
 static void
 sf_log_set_layer(const mptcp_pkt_t *pkt, uint8_t layer)
 {
-    const sf_log_ent_t *e = sf_log_cur(pkt);
+    const sf_log_ent_t *e = sf_log_newest(pkt);
 
+    if (e && e->layer == layer)
+        return;
+    e = sf_log_cur(pkt);
     if (!e || e->layer != layer)
         sf_log_put(pkt)->layer = layer;
 }
