@@ -1004,8 +1004,9 @@ pkt_size_code(const mptcp_pkt_t *pkt)
     return !s ? 2 : (dslot_flags(s) & MPTCP_DO_HOL_SLOT) ? 4 : 3;
 }
 
-void
-mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t first_ns)
+/** mptcp_pkt_set_sent() for any value (out of line: the common one's path stays a leaf). */
+static MPTCP_NOINLINE void
+set_sent_any(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t first_ns)
 {
     mptcp_dslot_t *s = dslot(pkt);
 
@@ -1024,6 +1025,21 @@ mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t fi
         e->first_frame = first_frame;
         e->first_ns = first_ns;
     }
+}
+
+void
+mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t first_ns)
+{
+    /* mostly: a first transmission, a whole number of microseconds above the base */
+    if (MPTCP_LIKELY(time_base_set && t >= time_base && first_frame == pkt->frame)) {
+        uint64_t d = (uint64_t)(t - time_base);
+
+        if (d % 1000 == 0 && d / 1000 <= UINT32_MAX) {
+            dslot(pkt)->sent_us = (uint32_t)(d / 1000);
+            return;
+        }
+    }
+    set_sent_any(pkt, t, first_frame, first_ns);
 }
 
 int64_t
