@@ -21,7 +21,7 @@
 mptcp_pkt_t *
 mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t **sf)
 {
-    mptcp_fp_t fp = { pinfo, seg, NULL, NULL, NULL, 0, false };
+    mptcp_fp_t fp = { pinfo, seg, NULL, NULL, NULL, 0, false, 0, 0 };
     /* a segment with payload may get a latency and data-order result: its data slot goes
      * behind the packet's result; one without payload and mapping (a pure DATA_ACK) gets no
      * DSN, length or (mostly) reassembly record: a short result */

@@ -315,6 +315,8 @@ typedef struct {
     int64_t t;                 /**< capture time (ns) */
     bool no_earlier_copy;      /**< mptcp-dsn.c: no earlier transmission of the sender overlaps the
                                 * segment's data (known from the reinjection search) */
+    uint64_t dsn64, ack64;     /**< mptcp-dsn.c: mptcp_pkt_dsn64(pkt) and mptcp_pkt_ack64(pkt), decoded
+                                * once for the later stages (0 before or without mptcp_dsn_update) */
 } mptcp_fp_t;
 
 /** A capture time in ns. */
