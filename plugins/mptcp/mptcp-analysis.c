@@ -195,7 +195,7 @@ render_analysis(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_p
 void
 mptcp_analysis_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tcp_tree, mptcp_pkt_t *pkt)
 {
-    if (!mptcp_pkt_sf(pkt) || !mptcp_prefs.analyze)
+    if (!pkt->sf_ref || !mptcp_prefs.analyze)      /* on no subflow: mptcp_pkt_sf() NULL */
         return;
     if (!tcp_tree && !(pkt->flags & RENDER_NOTE_FLAGS) && !mptcp_pkt_xflag(pkt, RENDER_NOTE_XFLAGS) &&
         !mptcp_dataorder_has_note(pkt))

@@ -397,6 +397,14 @@ token_owners(uint32_t token, guint *n)
     return (mptcp_conn_t *const *)wmem_array_get_raw(arr);
 }
 
+/** A direction's backup priority (JOIN B flag, MP_PRIO); backup_any is what every packet reads. */
+static void
+set_backup(mptcp_subflow_t *sf, int d, bool backup)
+{
+    sf->dir[d].backup = backup;
+    sf->backup_any = sf->dir[0].backup || sf->dir[1].backup;
+}
+
 /** Record an endpoint's key (once); keys never change a connection's identity. */
 static void
 endpoint_set_key(mptcp_conn_t *c, int ep, uint64_t key)
@@ -406,6 +414,7 @@ endpoint_set_key(mptcp_conn_t *c, int ep, uint64_t key)
     if (e->key_known)
         return;
     e->key_known = true;
+    c->keys_known |= (uint8_t)(1u << ep);
     e->key = key;
     mptcp_key_to_token_idsn(c->version < 0 ? 1 : c->version, key, &e->token, &e->idsn);
     token_register(c, ep);
@@ -533,7 +542,7 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
         sf->dir[d].nonce = o->u.join.nonce;
         sf->dir[d].addr_id = o->u.join.addr_id;
         sf->addr_ids_known |= (uint8_t)(1u << d);
-        sf->dir[d].backup = o->u.join.backup;
+        set_backup(sf, d, o->u.join.backup);
         c = conn_by_token(o->u.join.token, seg, &recv_ep);
         if (!c)
             pkt->flags |= MPTCP_PF_UNKNOWN_TOKEN;   /* also on every retransmitted SYN */
@@ -561,7 +570,7 @@ handle_join(packet_info *pkt_pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf,
         sf->dir[d].nonce = o->u.join.nonce;
         sf->dir[d].addr_id = o->u.join.addr_id;
         sf->addr_ids_known |= (uint8_t)(1u << d);
-        sf->dir[d].backup = o->u.join.backup;
+        set_backup(sf, d, o->u.join.backup);
         c = sf->conn;
         if (c && c->ep[0].key_known && c->ep[1].key_known) {
             int b = sender_ep(sf, d);       /* B answers the SYN */
@@ -828,7 +837,7 @@ handle_options(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, 
             handle_rm_addr(seg, sf, d, seg->opt_offset[i], o, pkt);
             break;
         case MPTCP_SUB_PRIO:
-            sf->dir[d].backup = o->u.prio.backup;        /* RFC 8684 section 3.3.8 */
+            set_backup(sf, d, o->u.prio.backup);        /* RFC 8684 section 3.3.8 */
             break;
         case MPTCP_SUB_FASTCLOSE:
             handle_fastclose(sf, d, o, pkt);
@@ -879,13 +888,13 @@ snapshot_into_pkt(mptcp_subflow_t *sf, int d, mptcp_pkt_t *pkt, bool ids_may_cha
 {
     const mptcp_conn_t *c = sf->conn;
     int version = c ? c->version : -1;
-    unsigned keys = c ? (c->ep[0].key_known ? 1u : 0u) | (c->ep[1].key_known ? 2u : 0u) : 0u;
+    unsigned keys = c ? c->keys_known : 0u;
     /* what the subflow's log holds since its last call, short: the address ids only change with
      * an MP_JOIN, an unusual version (> 1) always calls */
     uint8_t logged = (uint8_t)(0x80u | (version <= 1 ? (unsigned)(version + 1) : 3u) << 4 | keys << 2 |
                                sf->addr_ids_known);
 
-    if (sf->dir[0].backup || sf->dir[1].backup)
+    if (sf->backup_any)
         pkt->flags |= MPTCP_PF_BACKUP;
     mptcp_pkt_set_flag2(pkt, MPTCP_PF_EP_SHIFT, c ? sender_ep(sf, d) : -1);
     if (logged != sf->state_logged || ids_may_change || version > 1) {

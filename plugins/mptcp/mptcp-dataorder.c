@@ -358,7 +358,7 @@ update_ack(do_dir_t *peer, const mptcp_endpoint_t *pe, const mptcp_fp_t *fp, uin
         peer->zero_windows++;
     if (!(fl & MPTCP_PF_HAS_ACK))
         return;
-    raw = mptcp_pkt_ack64(pkt);
+    raw = fp->ack64;
     /* mostly (a data segment's DATA_ACK) the last one that counted, on the same subflow (the
      * same shift: known from a frame on) with the same window: nothing changes */
     if (raw == peer->ack_raw && pkt->sf_ref == peer->ack_sf && win == peer->ack_win)
@@ -415,7 +415,7 @@ mptcp_dataorder_update(const mptcp_fp_t *fp)
     /* a data slot: payload (seglen_ > 0, not a short result) */
     if ((fl & (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT)) != (MPTCP_PF_HAS_DSN | MPTCP_PF_LAT_SLOT))
         return;
-    dsn = mptcp_pkt_dsn64(pkt);
+    dsn = fp->dsn64;
     if (!do_base(d, &c->ep[ep], true, dsn))
         return;
     s = dsn - d->base;

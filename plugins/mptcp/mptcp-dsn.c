@@ -640,8 +640,10 @@ dsn_fast(mptcp_fp_t *fp, mptcp_sfdir_t *sd, mptcp_endpoint_t *me, mptcp_endpoint
             return false;
     }
     sd->ssn_ref = relseq;
-    if (o->u.dss.has_ack)
+    if (o->u.dss.has_ack) {
         dss_ack(pkt, me, peer, o);
+        fp->ack64 = me->ack_ref;
+    }
     if (o->u.dss.has_map) {
         dsn = expand_in_space(me, o->u.dss.dsn, o->u.dss.dsn8);
         me->dsn_ref_exact = o->u.dss.dsn8 || me->key_known || (me->dsn_ref_known && me->dsn_ref_exact);
@@ -650,7 +652,8 @@ dsn_fast(mptcp_fp_t *fp, mptcp_sfdir_t *sd, mptcp_endpoint_t *me, mptcp_endpoint
         pkt->flags |= MPTCP_PF_DSS_DSN;
         mptcp_maps_insert(&sd->maps, ssn64, ssn64 + o->u.dss.dll, dsn, fp->pinfo->num);
         if (seglen > 0) {
-            mptcp_pkt_set_dsn64(pkt, dsn + (relseq - ssn64));
+            fp->dsn64 = dsn + (relseq - ssn64);
+            mptcp_pkt_set_dsn64(pkt, fp->dsn64);
             pkt->flags |= MPTCP_PF_HAS_DSN | MPTCP_PF_MAP_IN_PKT;
         }
     }
@@ -660,10 +663,10 @@ dsn_fast(mptcp_fp_t *fp, mptcp_sfdir_t *sd, mptcp_endpoint_t *me, mptcp_endpoint
         mptcp_pkt_set_dss_dsn64(pkt, dsn, o->u.dss.dsn, false, true);
     if (!(pkt->flags & MPTCP_PF_HAS_DSN))
         return true;
-    if (mptcp_sent_add_new(&me->sent, pkt, dsn + (relseq - ssn64), seglen))   /* record_sent(), in line */
+    if (mptcp_sent_add_new(&me->sent, pkt, fp->dsn64, seglen))   /* record_sent(), in line */
         fp->no_earlier_copy = mptcp_prefs.reinjections;
     else
-        fp->no_earlier_copy = record_copy(fp->c, me, fp->sf, pkt, dsn + (relseq - ssn64));
+        fp->no_earlier_copy = record_copy(fp->c, me, fp->sf, pkt, fp->dsn64);
     return true;
 }
 
@@ -722,7 +725,10 @@ mptcp_dsn_update(mptcp_fp_t *fp)
     if (!fp->c || ep < 0)
         return false;
     sd = &fp->sf->dir[mptcp_pkt_dir(pkt)];
-    if (!dsn_fast(fp, sd, &fp->c->ep[ep], &fp->c->ep[1 - ep]))
+    if (!dsn_fast(fp, sd, &fp->c->ep[ep], &fp->c->ep[1 - ep])) {
         dsn_general(fp, sd, &fp->c->ep[ep], &fp->c->ep[1 - ep]);
+        fp->dsn64 = mptcp_pkt_dsn64(pkt);
+        fp->ack64 = mptcp_pkt_ack64(pkt);
+    }
     return true;
 }

@@ -21,7 +21,7 @@
 mptcp_pkt_t *
 mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t **sf)
 {
-    mptcp_fp_t fp = { pinfo, seg, NULL, NULL, NULL, 0, false };
+    mptcp_fp_t fp = { pinfo, seg, NULL, NULL, NULL, 0, false, 0, 0 };
     /* a segment with payload may get a latency and data-order result: its data slot goes
      * behind the packet's result; one without payload and mapping (a pure DATA_ACK) gets no
      * DSN, length or (mostly) reassembly record: a short result */
@@ -51,11 +51,15 @@ mptcp_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t **s
         mptcp_latency_update(&fp);
     if (mptcp_prefs.mappings)
         mptcp_dataorder_update(&fp);
-    if (fp.c)
+    /* the subflow's log keeps the count until it changes (its entries copy the one before) */
+    if (fp.c && fp.sf->nsubflows_logged != fp.c->nsubflows + 1) {
         mptcp_pkt_set_nsubflows(fp.pkt, fp.c->nsubflows);
+        fp.sf->nsubflows_logged = fp.c->nsubflows + 1;
+    }
     mptcp_pkt_store(pinfo, fp.pkt);
     mptcp_reasm_first_pass(&fp);
-    mptcp_vantage_first_pass(pinfo, seg, fp.pkt);
+    if (mptcp_vantage_pending)
+        mptcp_vantage_first_pass(pinfo, seg, fp.pkt);
     *sf = fp.sf;
     return fp.pkt;
 }

@@ -206,6 +206,7 @@ struct mptcp_connection {
     bool csum;                 /**< DSS checksums negotiated (A flag) */
     bool fallback;             /**< fell back to plain TCP */
     uint8_t dupack_ops;        /**< bit per MPTCP option kind seen (mptcp_epan_tcp_dupack_arm) */
+    uint8_t keys_known;        /**< bit e: ep[e].key_known (read per packet without ep[]'s lines) */
     uint32_t first_frame;
     mptcp_endpoint_t ep[2];    /**< [0] client, [1] server */
     mptcp_subflow_t **subflows; /**< in creation order (mptcp_conn_subflow()) */
@@ -240,7 +241,6 @@ typedef struct {
     uint8_t addr_id;
     bool backup;               /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
     bool fin_seen, rst_seen;
-    uint8_t dupack_ops;        /**< the connection's dupack_ops at this direction's last segment */
 } mptcp_sfdir_t;
 
 /** A subflow's TCP 4-tuple: [0] the SYN sender (or the first sender seen), [1] its peer. The
@@ -269,7 +269,12 @@ struct mptcp_sf {
     bool is_join : 1;          /**< MP_JOIN subflow (else MP_CAPABLE or inferred) */
     bool syn_seen : 1, synack_seen : 1;
     bool dupack_attached : 1;  /**< a segment with an MPTCP option was seen (first pass) */
+    bool backup_any : 1;       /**< dir[0].backup || dir[1].backup (mptcp-conn.c) */
     uint8_t state_logged;      /**< mptcp-conn.c: the state last handed to mptcp_pkt_set_state() (first pass) */
+    uint8_t dupack_ops[2];     /**< per direction: the connection's dupack_ops at its last segment
+                                * (packet-mptcp.c; here, not in dir[]: read on every segment) */
+    uint32_t nsubflows_logged; /**< mptcp-firstpass.c: 1 + the count last handed to
+                                * mptcp_pkt_set_nsubflows() (0: none yet; first pass) */
     mptcp_sfdir_t dir[2];
 };
 
@@ -310,6 +315,8 @@ typedef struct {
     int64_t t;                 /**< capture time (ns) */
     bool no_earlier_copy;      /**< mptcp-dsn.c: no earlier transmission of the sender overlaps the
                                 * segment's data (known from the reinjection search) */
+    uint64_t dsn64, ack64;     /**< mptcp-dsn.c: mptcp_pkt_dsn64(pkt) and mptcp_pkt_ack64(pkt), decoded
+                                * once for the later stages (0 before or without mptcp_dsn_update) */
 } mptcp_fp_t;
 
 /** A capture time in ns. */
@@ -431,6 +438,9 @@ void mptcp_reasm_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, co
  * rendered into the analysis subtree */
 void mptcp_vantage_register(void);
 void mptcp_vantage_init(void);
+/** mptcp_vantage_first_pass() has something to do (a peer capture, or its error to note): tested
+ * inline, most files have no peer capture. */
+extern bool mptcp_vantage_pending;
 void mptcp_vantage_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t *pkt);
 void mptcp_vantage_render(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t, proto_item *ai, const mptcp_pkt_t *pkt);
 

@@ -177,11 +177,11 @@ time_at(const ack_cur_t *c)
     return stretches[lo].base + (int64_t)c->dt * stretches[lo].unit;
 }
 
-/** The peer's DATA_ACK in pkt (mptcp_pkt_ack64(pkt), raw) covers the data of d up to it. */
+/** The peer's DATA_ACK ack (raw) in pkt covers the data of d up to it. */
 static void
-handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, int64_t t)
+handle_ack(lat_dir_t *d, const mptcp_pkt_t *pkt, uint64_t ack, int64_t t)
 {
-    uint64_t a = rel(d, mptcp_pkt_ack64(pkt));
+    uint64_t a = rel(d, ack);
     uint32_t ref;
 
     /* mostly no newer DATA_ACK than the last entry's: nothing to append */
@@ -274,11 +274,11 @@ mptcp_latency_update(const mptcp_fp_t *fp)
     /* the DATA_ACK first: it acknowledges the peer's data, not this segment's (a choice rather
      * than an index: GCC keeps the pointers instead of indexing again) */
     if (fl & MPTCP_PF_HAS_ACK)
-        handle_ack(ep ? &lc->d[0] : &lc->d[1], pkt, fp->t);
+        handle_ack(ep ? &lc->d[0] : &lc->d[1], pkt, fp->ack64, fp->t);
     if (!(fl & MPTCP_PF_HAS_DSN) || mptcp_pkt_seglen(pkt) == 0)
         return;
     d = ep ? &lc->d[1] : &lc->d[0];
-    dsn = mptcp_pkt_dsn64(pkt);
+    dsn = fp->dsn64;
     lo = rel(d, dsn);
     /* far below the first DSN seen: not this data space (the slot exists: payload) */
     if (lo >= UINT64_C(1) << 62 || !(fl & MPTCP_PF_LAT_SLOT))

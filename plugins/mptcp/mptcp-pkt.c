@@ -200,11 +200,25 @@ mptcp_pkt_nsubflows(const mptcp_pkt_t *pkt)
     return e ? e->nsubflows : 0;
 }
 
+/** The subflow's last entry if pkt is the newest result (it holds at its frame: entries are
+ * added only at the newest frame), else NULL: the setters' test for an unchanged value, mostly
+ * true, without the search. */
+static inline const sf_log_ent_t *
+sf_log_newest(const mptcp_pkt_t *pkt)
+{
+    const sf_log_t *l = &hot.sf_logs[pkt->sf_ref - 1];
+
+    return pkt == hot.new_pkt && l->n ? &l->e[l->n - 1] : NULL;
+}
+
 void
 mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
 {
-    const sf_log_ent_t *e = sf_log_cur(pkt);
+    const sf_log_ent_t *e = sf_log_newest(pkt);
 
+    if (e && e->nsubflows == n)
+        return;
+    e = sf_log_cur(pkt);
     if (!e || e->nsubflows != n)
         sf_log_put(pkt)->nsubflows = n;
 }
@@ -213,8 +227,11 @@ mptcp_pkt_set_nsubflows(mptcp_pkt_t *pkt, uint32_t n)
 static void
 sf_log_set_layer(const mptcp_pkt_t *pkt, uint8_t layer)
 {
-    const sf_log_ent_t *e = sf_log_cur(pkt);
+    const sf_log_ent_t *e = sf_log_newest(pkt);
 
+    if (e && e->layer == layer)
+        return;
+    e = sf_log_cur(pkt);
     if (!e || e->layer != layer)
         sf_log_put(pkt)->layer = layer;
 }
@@ -987,8 +1004,9 @@ pkt_size_code(const mptcp_pkt_t *pkt)
     return !s ? 2 : (dslot_flags(s) & MPTCP_DO_HOL_SLOT) ? 4 : 3;
 }
 
-void
-mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t first_ns)
+/** mptcp_pkt_set_sent() for any value (out of line: the common one's path stays a leaf). */
+static MPTCP_NOINLINE void
+set_sent_any(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t first_ns)
 {
     mptcp_dslot_t *s = dslot(pkt);
 
@@ -1007,6 +1025,21 @@ mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t fi
         e->first_frame = first_frame;
         e->first_ns = first_ns;
     }
+}
+
+void
+mptcp_pkt_set_sent(mptcp_pkt_t *pkt, int64_t t, uint32_t first_frame, int64_t first_ns)
+{
+    /* mostly: a first transmission, a whole number of microseconds above the base */
+    if (MPTCP_LIKELY(time_base_set && t >= time_base && first_frame == pkt->frame)) {
+        uint64_t d = (uint64_t)(t - time_base);
+
+        if (d % 1000 == 0 && d / 1000 <= UINT32_MAX) {
+            dslot(pkt)->sent_us = (uint32_t)(d / 1000);
+            return;
+        }
+    }
+    set_sent_any(pkt, t, first_frame, first_ns);
 }
 
 int64_t

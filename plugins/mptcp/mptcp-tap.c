@@ -22,15 +22,17 @@ mptcp_tap_segment(tvbuff_t *tvb, packet_info *pinfo, const mptcp_pkt_t *pkt)
     const uint8_t *p;
     unsigned cap, end;
     uint8_t len;
+    /* the listeners first: most runs have none (tshark -Y), and then the subflow goes unread */
+    bool conv = have_tap_listener(conv_tap), segs = have_tap_listener(segment_tap);
 
-    if (!mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0)
+    if (!(conv || segs) || !mptcp_pkt_conn(pkt) || mptcp_pkt_ep(pkt) < 0)
         return;
-    if (have_tap_listener(conv_tap)) {
+    if (conv) {
         mptcp_tap_info_t *ti = wmem_new0(pinfo->pool, mptcp_tap_info_t);
         ti->pkt = pkt;
         tap_queue_packet(conv_tap, pinfo, ti);
     }
-    if (!have_tap_listener(segment_tap))
+    if (!segs)
         return;
     cap = tvb_captured_length(tvb);
     if (cap < 20)

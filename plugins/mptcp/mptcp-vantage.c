@@ -58,6 +58,8 @@ typedef struct {
 
 static int64_t offset_in_force;            /* ns */
 
+bool mptcp_vantage_pending;                /* a matcher, or peer_error still to note */
+
 static void
 vantage_reset(void)
 {
@@ -67,6 +69,7 @@ vantage_reset(void)
     peer_error = NULL;
     error_frame = 0;
     results = NULL;
+    mptcp_vantage_pending = false;
 }
 
 static void
@@ -111,8 +114,10 @@ mptcp_vantage_init(void)
         matcher = mptcp_peer_matcher_new(idx, offset_ns);
         offset_in_force = offset_ns;
         results = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        mptcp_vantage_pending = true;
         return;
     }
+    mptcp_vantage_pending = true;              /* the note on the first MPTCP packet */
     report_warning("%s", peer_error);
 }
 
@@ -177,6 +182,7 @@ mptcp_vantage_first_pass(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_pkt_t
     } else if (peer_error && !error_frame) {
         error_frame = pinfo->num;
         pkt->flags |= MPTCP_PF_PEER_NOTE;
+        mptcp_vantage_pending = false;
     }
 }
 

@@ -133,19 +133,19 @@ static void
 dupack_first_pass(const mptcp_seg_t *seg, packet_info *pinfo, const mptcp_pkt_t *pkt, mptcp_subflow_t *sf)
 {
     mptcp_conn_t *c = sf ? sf->conn : NULL;
-    mptcp_sfdir_t *sd;
+    uint8_t *sd_ops;
 
     if (!c || !sf || mptcp_pkt_dir(pkt) < 0 || !mptcp_prefs.analyze)
         return;                /* the built-in updated the bits only with mptcp.analyze_mptcp */
-    sd = &sf->dir[mptcp_pkt_dir(pkt)];
+    sd_ops = &sf->dupack_ops[mptcp_pkt_dir(pkt)];
     /* TCP consults the bits only for a pure ACK, and its verdict changes only where they differ:
      * lend the stand-in then (its conversation lookup costs ~1,000 instructions a packet) */
     if (sf->dupack_attached && seg->nopts && seg->seglen == 0 && !(seg->flags & (TH_SYN | TH_FIN | TH_RST)) &&
-        c->dupack_ops != sd->dupack_ops)
+        c->dupack_ops != *sd_ops)
         mptcp_epan_tcp_dupack_arm(pinfo, &seg->src, &seg->dst, seg->sport, seg->dport, c->dupack_ops,
-                                  sd->dupack_ops);
+                                  *sd_ops);
     if (sf->dupack_attached)
-        sd->dupack_ops = c->dupack_ops;
+        *sd_ops = c->dupack_ops;
     c->dupack_ops |= (uint8_t)seg->kinds;     /* MP_CAPABLE (bit 0) ... MP_FASTCLOSE (bit 7) */
     if (seg->nopts)
         sf->dupack_attached = true;
