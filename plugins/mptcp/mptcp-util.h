@@ -59,14 +59,12 @@ static const uint32_t mptcp_grow_caps[] = {
     90811045, 136216567, 204324850, 306487275, 459730912, 689596368, 1034394552, 1551591828, 2327387742u,
 };
 
-/** mptcp_grow_cap(0, n) (n > 0). */
+/** The index of mptcp_grow_cap(0, n) in mptcp_grow_caps (0 < n <= its last). */
 static inline unsigned
-mptcp_grow_cap_of(unsigned n)
+mptcp_grow_cap_index(unsigned n)
 {
     unsigned lo = 0, hi = G_N_ELEMENTS(mptcp_grow_caps) - 1;
 
-    if (n > mptcp_grow_caps[hi])
-        return mptcp_grow_cap(0, n);
     while (lo < hi) {              /* the first capacity >= n */
         unsigned m = (lo + hi) / 2;
         if (mptcp_grow_caps[m] >= n)
@@ -74,7 +72,16 @@ mptcp_grow_cap_of(unsigned n)
         else
             lo = m + 1;
     }
-    return mptcp_grow_caps[lo];
+    return lo;
+}
+
+/** mptcp_grow_cap(0, n) (n > 0). */
+static inline unsigned
+mptcp_grow_cap_of(unsigned n)
+{
+    if (n > mptcp_grow_caps[G_N_ELEMENTS(mptcp_grow_caps) - 1])
+        return mptcp_grow_cap(0, n);
+    return mptcp_grow_caps[mptcp_grow_cap_index(n)];
 }
 
 /** mptcp_grow() for an array that keeps no capacity: it is the policy's capacity for n. */
@@ -103,6 +110,28 @@ mptcp_chunk_cap(unsigned n, size_t elt)
     if (bytes > MPTCP_CHUNK_CAP_MAX)
         return mptcp_grow_cap_of(n);
     return (unsigned)((16 * (size_t)mptcp_grow_cap_of(k) + 8) / elt);
+}
+
+/** At most mptcp_chunk_cap(n, 1), for n <= MPTCP_CHUNK_CAP_MAX: the end of n's malloc chunk
+ * (the least 16 j + 8 >= n), one instruction where the capacity is only checked. */
+static inline unsigned
+mptcp_chunk_cap_min(unsigned n)
+{
+    return ((n + 7) & ~15u) + 8;
+}
+
+/** mptcp_chunk_cap(n, 1) for n > MPTCP_CHUNK_CAP_MAX, and in *lo the end of its bucket below: it
+ * is the capacity of every m in (*lo, capacity] (*lo is the capacity itself beyond the table). */
+static inline unsigned
+mptcp_chunk_bucket(unsigned n, unsigned *lo)
+{
+    unsigned i;
+
+    if (n > mptcp_grow_caps[G_N_ELEMENTS(mptcp_grow_caps) - 1])
+        return *lo = mptcp_grow_cap(0, n);
+    i = mptcp_grow_cap_index(n);
+    *lo = i ? MAX(mptcp_grow_caps[i - 1], MPTCP_CHUNK_CAP_MAX) : MPTCP_CHUNK_CAP_MAX;
+    return mptcp_grow_caps[i];
 }
 
 /** Makes room for need elements of elt bytes in v, a GLib heap array of n (capacity
@@ -145,41 +174,13 @@ mptcp_gseq_group(const mptcp_gseq_t *q, uint32_t nbytes, uint32_t g)
     return nbytes > MPTCP_GSEQ_INLINE ? q->heap.bytes : q->inl;
 }
 
-/** The capacities the last growth of a heap sequence beyond MPTCP_CHUNK_CAP_MAX bytes found:
- * every n in (mptcp_gseq_cap_lo, mptcp_gseq_cap] has mptcp_chunk_cap(n, 1) mptcp_gseq_cap (a
- * long sequence grows by a few bytes at a time: no search of the policy's capacities per
- * append). One pair per file that includes this header. */
-static unsigned mptcp_gseq_cap_lo G_GNUC_UNUSED, mptcp_gseq_cap G_GNUC_UNUSED;
+/** The capacity bucket the last growth of a heap sequence beyond MPTCP_CHUNK_CAP_MAX found
+ * (mptcp_chunk_bucket(): a fact about the policy, whichever sequence found it): a long sequence
+ * grows by a few bytes at a time, without a search of the policy's capacities per append. */
+extern unsigned mptcp_gseq_cap_lo, mptcp_gseq_cap;
 
 /** mptcp_gseq_append() beyond its common case: the heap array grows, a group starts. */
-static G_GNUC_NO_INLINE void
-mptcp_gseq_append_grow(mptcp_gseq_t *q, uint32_t *nbytes, const uint8_t *b, unsigned k, uint32_t g)
-{
-    uint32_t n = *nbytes;
-
-    if (n <= MPTCP_GSEQ_INLINE) {      /* out of the inline bytes: to the heap */
-        uint8_t *h = (uint8_t *)g_malloc(mptcp_chunk_cap(n + k, 1));
-
-        memcpy(h, q->inl, n);
-        q->heap.bytes = h;
-        q->heap.goff = NULL;
-    } else {
-        q->heap.bytes = (uint8_t *)mptcp_grow_chunk(q->heap.bytes, n, n + k, 1);
-    }
-    if (g) {
-        q->heap.goff = (uint32_t *)mptcp_grow_counted(NULL, q->heap.goff, g - 1, g, sizeof(uint32_t));
-        q->heap.goff[g - 1] = n;
-    }
-    for (unsigned i = 1; n + k > MPTCP_CHUNK_CAP_MAX && i < G_N_ELEMENTS(mptcp_grow_caps); i++) {
-        if (mptcp_grow_caps[i] >= n + k) {     /* mptcp_chunk_cap(n + k, 1) */
-            mptcp_gseq_cap_lo = MAX(mptcp_grow_caps[i - 1], MPTCP_CHUNK_CAP_MAX);
-            mptcp_gseq_cap = mptcp_grow_caps[i];
-            break;
-        }
-    }
-    memcpy(q->heap.bytes + n, b, k);
-    *nbytes = n + k;
-}
+void mptcp_gseq_append_grow(mptcp_gseq_t *q, uint32_t *nbytes, const uint8_t *b, unsigned k, uint32_t g);
 
 /** Appends the k bytes at b to q of *nbytes bytes; they start group g if g > 0 (group 0 starts
  * at 0; a group after the first starts beyond MPTCP_GSEQ_INLINE bytes: on the heap). */
@@ -189,12 +190,12 @@ mptcp_gseq_append(mptcp_gseq_t *q, uint32_t *nbytes, const uint8_t *b, unsigned 
     uint32_t n = *nbytes;
     uint8_t *d;
 
-    /* mostly: room in the inline bytes, or in the heap array's capacity (mptcp_chunk_cap():
-     * up to MPTCP_CHUNK_CAP_MAX bytes at least n rounded up to 16 j + 8) */
+    /* mostly: room in the inline bytes, or in the heap array's capacity (mptcp_chunk_cap()) */
     if (n + k <= MPTCP_GSEQ_INLINE)
         d = q->inl;
     else if (n > MPTCP_GSEQ_INLINE && !g &&
-             (n <= MPTCP_CHUNK_CAP_MAX ? n + k <= ((n + 7) & ~15u) + 8 : n > mptcp_gseq_cap_lo && n + k <= mptcp_gseq_cap))
+             (n <= MPTCP_CHUNK_CAP_MAX ? n + k <= mptcp_chunk_cap_min(n)
+                                        : n > mptcp_gseq_cap_lo && n + k <= mptcp_gseq_cap))
         d = q->heap.bytes;
     else {
         mptcp_gseq_append_grow(q, nbytes, b, k, g);

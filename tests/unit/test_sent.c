@@ -188,6 +188,28 @@ scenario(const char *what, uint64_t base, uint32_t maxlen, unsigned n, unsigned 
     return s.runs.n;
 }
 
+/* mptcp-util.h's capacities of heap sequences: the fast path's bound and the growth's bucket
+ * agree with mptcp_chunk_cap() (else an append writes past the array, or reallocates for nothing) */
+static void
+check_chunk_caps(void)
+{
+    for (unsigned n = 1; n < 4000000; n += n < 5000 ? 1 : n / 1000) {
+        unsigned cap = mptcp_chunk_cap(n, 1), lo;
+
+        if (cap < n || (n <= MPTCP_CHUNK_CAP_MAX && mptcp_chunk_cap_min(n) > cap)) {
+            failures++;
+            fprintf(stderr, "chunk_cap(%u) %u, its bound %u\n", n, cap, mptcp_chunk_cap_min(n));
+        }
+        if (n <= MPTCP_CHUNK_CAP_MAX)
+            continue;
+        if (mptcp_chunk_bucket(n, &lo) != cap || lo >= n || mptcp_chunk_cap(lo + 1, 1) != cap ||
+            (lo > MPTCP_CHUNK_CAP_MAX && mptcp_chunk_cap(lo, 1) == cap)) {
+            failures++;
+            fprintf(stderr, "chunk_bucket(%u): (%u, %u], chunk_cap %u\n", n, lo, mptcp_chunk_bucket(n, &lo), cap);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -195,6 +217,7 @@ main(void)
 
     file_scope = wmem_allocator_new(WMEM_ALLOCATOR_SIMPLE);
     rng_state = 0x2545F4914F6CDD1DULL;
+    check_chunk_caps();
     runs = scenario("bulk, long bursts", 1000, 1448, MAXN, 40, 2);
     if (runs > MAXN / 5) {
         failures++;
