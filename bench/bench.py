@@ -24,7 +24,7 @@ single pass and -2: the [scale] table.
 captures of N connections (made in a temporary directory) with 2 and 20 data segments per direction
 (6 handshake packets and 4 or 42 data packets a connection); extra max RSS = N x (C + D x P) solved
 for C (a connection with its 6 handshake packets) and P (a data packet: its result and its index
-entries), single pass and -2.
+entries), single pass and -2; each max RSS the median of --repeat runs.
 --cachesim: cachegrind's cache model (32 KiB L1i and L1d, 512 KiB last level) on CAP, filter mode,
 single pass and -2, per packet (the run minus a 10-packet run): instructions, L1 and last-level
 misses, model cycles = instructions + 12 x L1 misses + 40 x last-level misses, ratios to the floor.
@@ -258,10 +258,13 @@ def conns_rss(caps, tmp):
                   f"{(pr - fr) * 1024 / n:14.2f}", flush=True)
 
 
-def conns_split(ns, tmp):
+def conns_split(ns, tmp, repeat):
     """Extra max RSS split into per connection (C) and per data packet (P), from two captures of
-    N connections that differ only in the data segments per direction (--conns-split)."""
-    print("memory per connection and per data packet (filter mode; extra = N x (C + D x P)):")
+    N connections that differ only in the data segments per direction (--conns-split). Each max
+    RSS is the median of repeat runs, floor and plugin interleaved: one run's max RSS moves by
+    up to +-0.4 MiB (address-space layout), which at 1,000 connections is +-0.4 KiB a connection."""
+    print(f"memory per connection and per data packet (filter mode; extra = N x (C + D x P); "
+          f"median max RSS of {repeat} runs):")
     print(f"{'conns':>7} {'pass':<4} {'D':>3} {'floor MiB':>10} {'plugin MiB':>10} {'extra KiB/conn':>14} "
           f"{'C KiB':>7} {'P bytes':>8}")
     for n in ns:
@@ -274,8 +277,10 @@ def conns_split(ns, tmp):
         for tp in (False, True):
             extra = {}
             for k, (cap, d) in caps.items():
-                fr = run_once(cap, "floor", "filter", tp, tmp)[1]
-                pr = run_once(cap, "plugin", "filter", tp, tmp)[1]
+                runs = [(run_once(cap, "floor", "filter", tp, tmp)[1], run_once(cap, "plugin", "filter", tp, tmp)[1])
+                        for _ in range(repeat)]
+                fr = statistics.median(f for f, _ in runs)
+                pr = statistics.median(p for _, p in runs)
                 extra[d] = (pr - fr) * 1024 / n
                 print(f"{n:>7} {'-2' if tp else '1':<4} {d:>3} {fr:10.1f} {pr:10.1f} {extra[d]:14.2f}", flush=True)
             (d1, e1), (d2, e2) = sorted(extra.items())
@@ -392,7 +397,7 @@ def main():
         if args.conns_rss:
             conns_rss(args.conns_rss, tmp)
         if args.conns_split:
-            conns_split(args.conns_split, tmp)
+            conns_split(args.conns_split, tmp, args.repeat)
         if args.cachesim:
             cachesim(args.cachesim, tmp, cfgs, (False,) if args.cachesim_1pass else (False, True))
         if args.callgrind:
