@@ -31,6 +31,8 @@ static uint32_t next_stream;
  * kept (mptcp_pkt_t * -> uint64_t *) only for the packets where it is not, or that carry more
  * than one MP_JOIN, instead of in a rare part for the SYN/ACK of every joined subflow. */
 static wmem_map_t *join_exps;
+/* mptcp_endpoint_t * -> mptcp_syn_data_t *: the endpoints whose SYN had data (TCP Fast Open) */
+static wmem_map_t *syn_datas;
 /* first pass, by (stream << 1 | endpoint) + 1: address id -> mptcp_addr_t announced by the
  * endpoint (a wmem_map_t each); most connections announce none */
 static wmem_map_t *ep_addrs;
@@ -105,6 +107,7 @@ mptcp_conn_init(void)
     all_conns = wmem_array_new(wmem_file_scope(), sizeof(mptcp_conn_t *));
     next_stream = 0;
     join_exps = NULL;          /* file scope, made when first needed */
+    syn_datas = NULL;          /* file scope, made when first needed */
     memset(&conn_slab, 0, sizeof(conn_slab));
 }
 
@@ -290,7 +293,7 @@ conn_new(packet_info *pinfo, int version)
     mptcp_conn_t *c = (mptcp_conn_t *)mptcp_conn_alloc0(sizeof(mptcp_conn_t));
 
     c->stream = next_stream++;
-    c->version = version;
+    c->version = (int8_t)version;
     c->first_frame = pinfo->num;
     wmem_array_append_one(all_conns, c);
     return c;
@@ -483,7 +486,7 @@ handle_capable(packet_info *pinfo, const mptcp_seg_t *seg, mptcp_subflow_t *sf, 
         c->master = sf;
     }
     if (syn && ack && o->u.cap.version < c->version)
-        c->version = o->u.cap.version;   /* RFC 8684 section 3.1: the server may downgrade */
+        c->version = (int8_t)o->u.cap.version;   /* RFC 8684 section 3.1: the server may downgrade */
     if (o->flags & MPTCP_CAP_A)
         c->csum = true;
     ep = sender_ep(sf, d);
@@ -518,6 +521,24 @@ join_exp_note(const mptcp_pkt_t *pkt, uint64_t exp, uint64_t carried)
         wmem_map_insert(join_exps, pkt, v);
     }
     *v = exp;
+}
+
+const mptcp_syn_data_t *
+mptcp_ep_syn_data(const mptcp_endpoint_t *e)
+{
+    return e->syn_data ? (const mptcp_syn_data_t *)wmem_map_lookup(syn_datas, e) : NULL;
+}
+
+mptcp_syn_data_t *
+mptcp_ep_syn_data_new(mptcp_endpoint_t *e)
+{
+    mptcp_syn_data_t *d = wmem_new0(wmem_file_scope(), mptcp_syn_data_t);
+
+    if (!syn_datas)
+        syn_datas = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    wmem_map_insert(syn_datas, e, d);
+    e->syn_data = true;
+    return d;
 }
 
 uint64_t

@@ -63,22 +63,54 @@ typedef struct {
     uint64_t edge;             /**< right edge: highest DATA_ACK + data window */
     uint64_t complete;         /**< every byte below it has been captured */
     do_gaps_t *gaps;           /**< NULL: no gap, nothing waits */
-    /* statistics (first pass; packet counts fit 32 bits, as frame numbers do) */
+    /* statistics (first pass; the rare ones: do_rare_get()) */
     int64_t limited_since, limited_ns, last_ns;
-    uint64_t spurious_bytes;
     uint64_t ack_raw;          /**< the peer's last DATA_ACK that counted with a known window (raw) */
     uint32_t ack_sf;           /**< ... its subflow (mptcp_pkt_t.sf_ref; 0: none yet) */
     uint16_t ack_win;          /**< ... and its TCP window: the same again changes nothing */
+    bool based : 1, keyed : 1;
+    bool has_end : 1, has_ack : 1, has_edge : 1, has_complete : 1;
+    bool limited : 1;          /**< window-full since limited_since, not yet reopened */
+    bool has_rare : 1;         /**< do_rare_of() has counts for it */
+} do_dir_t;
+
+/** A direction's rare counts (packet counts fit 32 bits, as frame numbers do): beside it, made
+ * at its first zero window or spurious retransmission (most directions have neither). */
+typedef struct {
+    uint64_t spurious_bytes;
     uint32_t zero_windows;     /**< DATA_ACKs of the peer with window 0 */
     uint32_t spurious_pkts;
-    bool based, keyed;
-    bool has_end, has_ack, has_edge, has_complete;
-    bool limited;              /**< window-full since limited_since, not yet reopened */
-} do_dir_t;
+} do_rare_t;
 
 typedef struct {
     do_dir_t d[2];             /**< by sending endpoint (0 client, 1 server) */
 } do_conn_t;
+
+/** do_dir_t * -> do_rare_t * (file scope, made when first needed) */
+static wmem_map_t *rares;
+
+/** d's rare counts (NULL: all zero). */
+static const do_rare_t *
+do_rare_get(const do_dir_t *d)
+{
+    return d->has_rare ? (const do_rare_t *)wmem_map_lookup(rares, d) : NULL;
+}
+
+/** d's rare counts, to be written (made at the first). */
+static G_GNUC_NO_INLINE do_rare_t *
+do_rare_of(do_dir_t *d)
+{
+    do_rare_t *r;
+
+    if (d->has_rare)
+        return (do_rare_t *)wmem_map_lookup(rares, d);
+    if (!rares)
+        rares = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    r = wmem_new0(wmem_file_scope(), do_rare_t);
+    wmem_map_insert(rares, d, r);
+    d->has_rare = true;
+    return r;
+}
 
 /** The highest frame given a window-full or spurious note (in its own first pass, data_notes()):
  * no result of a later frame has one, so mptcp_dataorder_has_note() reads no data slot for it. */
@@ -285,9 +317,11 @@ data_notes(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t e, int64_t t)
     }
     if ((pkt->flags & MPTCP_PF_REINJECTION) && d->has_ack && d->ack >= e) {
         last_note_frame = MAX(last_note_frame, pkt->frame);
+        do_rare_t *r = do_rare_of(d);
+
         mptcp_pkt_set_do_flag(pkt, MPTCP_DO_SPURIOUS);
-        d->spurious_pkts++;
-        d->spurious_bytes += mptcp_pkt_seglen(pkt);
+        r->spurious_pkts++;
+        r->spurious_bytes += mptcp_pkt_seglen(pkt);
     }
 }
 
@@ -354,8 +388,8 @@ update_ack(do_dir_t *peer, const mptcp_endpoint_t *pe, const mptcp_fp_t *fp, uin
     uint64_t raw;
     int shift;
 
-    if (fl & MPTCP_PF_ZERO_WINDOW)
-        peer->zero_windows++;
+    if (MPTCP_UNLIKELY(fl & MPTCP_PF_ZERO_WINDOW))
+        do_rare_of(peer)->zero_windows++;
     if (!(fl & MPTCP_PF_HAS_ACK))
         return;
     raw = fp->ack64;
@@ -428,6 +462,7 @@ void
 mptcp_dataorder_cleanup(void)
 {
     last_note_frame = 0;
+    rares = NULL;              /* file scope, going next */
     for (uint32_t i = 0; i < mptcp_conn_count(); i++) {
         do_conn_t *dc = (do_conn_t *)mptcp_conn_by_stream(i)->do_priv;
 
@@ -465,6 +500,7 @@ mptcp_dataorder_dir_stats(const mptcp_conn_t *conn, int ep, mptcp_do_dir_stats_t
 {
     const do_conn_t *dc = conn ? (const do_conn_t *)conn->do_priv : NULL;
     const do_dir_t *d;
+    const do_rare_t *r;
 
     memset(out, 0, sizeof(*out));
     if (!dc || ep < 0 || ep > 1)
@@ -473,9 +509,12 @@ mptcp_dataorder_dir_stats(const mptcp_conn_t *conn, int ep, mptcp_do_dir_stats_t
     out->window_limited_ns = d->limited_ns;
     if (d->limited && d->last_ns > d->limited_since)
         out->window_limited_ns += d->last_ns - d->limited_since;
-    out->zero_windows = d->zero_windows;
-    out->spurious_pkts = d->spurious_pkts;
-    out->spurious_bytes = d->spurious_bytes;
+    r = do_rare_get(d);
+    if (r) {
+        out->zero_windows = r->zero_windows;
+        out->spurious_pkts = r->spurious_pkts;
+        out->spurious_bytes = r->spurious_bytes;
+    }
     return true;
 }
 

@@ -381,8 +381,12 @@ typedef struct {
 static void
 syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
 {
-    mptcp_pkt_t *p = e->syn_pkt;
+    mptcp_pkt_t *p = mptcp_ep_syn_data(e)->pkt;
 
+    if (p->flags & MPTCP_PF_HAS_DSN) {
+        e->syn_data_open = false;
+        return;
+    }
     if (e->key_known) {
         mptcp_pkt_set_dsn64(p, mptcp_ep_rel_base(e) + 1);
         p->flags |= MPTCP_PF_HAS_DSN;
@@ -394,6 +398,7 @@ syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cu
     } else {
         return;
     }
+    e->syn_data_open = false;
     p->flags &= ~MPTCP_PF_NO_MAPPING;
     if (p != cur) {              /* the SYN's own update records it otherwise */
         p->flags |= MPTCP_PF_LATE_DSN;          /* Follow places it itself (place_syn_data) */
@@ -401,10 +406,11 @@ syn_data_resolve_now(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cu
     }
 }
 
+/** The SYN's data placed when its DSN becomes known (a SYN with data whose DSN is not). */
 static inline void
 syn_data_resolve(mptcp_conn_t *c, mptcp_endpoint_t *e, const mptcp_pkt_t *cur)
 {
-    if (MPTCP_UNLIKELY(e->syn_pkt && !(e->syn_pkt->flags & MPTCP_PF_HAS_DSN)))
+    if (MPTCP_UNLIKELY(e->syn_data_open))
         syn_data_resolve_now(c, e, cur);
 }
 
@@ -417,15 +423,18 @@ syn_data(dsn_ctx_t *x)
     mptcp_endpoint_t *me = x->me;
     int cap = tvb_captured_length_remaining(x->seg->tvb, x->seg->hlen);
     uint32_t n = cap > 0 ? MIN((uint32_t)cap, mptcp_pkt_seglen(x->pkt)) : 0;
+    mptcp_syn_data_t *sd;
 
-    if (me->syn_pkt)
+    if (me->syn_data)
         return;                  /* a retransmitted SYN: the first one holds the place */
-    me->syn_pkt = x->pkt;
-    me->syn_len = n;
-    me->syn_bytes = n ? (const uint8_t *)wmem_memdup(wmem_file_scope(), tvb_get_ptr(x->seg->tvb, x->seg->hlen, n), n)
-                      : NULL;
+    sd = mptcp_ep_syn_data_new(me);
+    sd->pkt = x->pkt;
+    sd->len = n;
+    sd->bytes = n ? (const uint8_t *)wmem_memdup(wmem_file_scope(), tvb_get_ptr(x->seg->tvb, x->seg->hlen, n), n)
+                  : NULL;
     x->sd->syn_data = mptcp_pkt_seglen(x->pkt);
     me->syn_rel = mptcp_pkt_seglen(x->pkt);
+    me->syn_data_open = true;
     syn_data_resolve(x->c, me, x->pkt);
 }
 

@@ -348,19 +348,19 @@ dir_start(fdir_t *d, const mptcp_pkt_t *pkt, int e, uint64_t first_dsn)
 static bool
 place_syn_data(follow_info_t *fi, fstate_t *fs, const mptcp_conn_t *c, int k, packet_info *pinfo)
 {
-    const mptcp_endpoint_t *snd = &c->ep[k];
-    const mptcp_pkt_t *syn = snd->syn_pkt;
+    const mptcp_syn_data_t *sd = mptcp_ep_syn_data(&c->ep[k]);
+    const mptcp_pkt_t *syn = sd ? sd->pkt : NULL;
     fdir_t *d = &fs->d[k];
     uint64_t off;
 
-    if (!syn || !snd->syn_len || d->syn_placed || !(syn->flags & MPTCP_PF_HAS_DSN) || syn->frame > pinfo->num)
+    if (!syn || !sd->len || d->syn_placed || !(syn->flags & MPTCP_PF_HAS_DSN) || syn->frame > pinfo->num)
         return false;
     d->syn_placed = true;
     dir_start(d, syn, k, mptcp_pkt_dsn64(syn));
     off = mptcp_pkt_dsn64(syn) - d->base;
     if (off >= (UINT64_C(1) << 62))
         return false;
-    place(fi, d, k == 1, pinfo, off, off + snd->syn_len, snd->syn_bytes, false);
+    place(fi, d, k == 1, pinfo, off, off + sd->len, sd->bytes, false);
     return true;
 }
 

@@ -161,6 +161,15 @@ mptcp_expand32(uint64_t ref, uint32_t v32)
 /* ---------------------------------------------------------------------------------------- */
 /* Connections and subflows                                                                 */
 
+/** Data in an endpoint's MP_CAPABLE SYN (TCP Fast Open, RFC 8684 appendix B): rare, so kept
+ * beside its connection (mptcp_ep_syn_data()), not in every endpoint. */
+typedef struct {
+    mptcp_pkt_t *pkt;          /**< the SYN (its subflow: mptcp_pkt_sf(pkt)), placed once the key is
+                                * known or at fallback */
+    const uint8_t *bytes;      /**< its captured payload (file scope), for Follow's first pass */
+    uint32_t len;
+} mptcp_syn_data_t;
+
 /** One side of an MPTCP connection (fields ordered by size: no padding between them). */
 typedef struct {
     uint64_t key;
@@ -170,19 +179,17 @@ typedef struct {
     uint64_t ack_ref;          /**< last 64-bit DATA_ACK sent by this endpoint */
     uint64_t data_fin_dsn;
     mptcp_sent_t sent;         /**< everything this endpoint sent (reinjections, latency) */
-    /* data in this endpoint's SYN (TCP Fast Open, RFC 8684 appendix B): */
-    mptcp_pkt_t *syn_pkt;      /**< the SYN (its subflow: mptcp_pkt_sf(syn_pkt)), placed once the key is
-                                * known or at fallback */
-    const uint8_t *syn_bytes;  /**< its captured payload (file scope), for Follow's first pass */
     uint32_t token;            /**< most significant 32 bits of H(key) (RFC 8684 section 3.1) */
-    uint32_t syn_len;
-    uint32_t syn_rel;          /**< its length: Linux numbers the data after it from IDSN + 1, so
-                                * the SYN's bytes sit just below and relative DSNs count from
-                                * IDSN - syn_rel (the SYN's first byte is relative DSN 1) */
+    uint32_t syn_rel;          /**< the length of data in its SYN (mptcp_ep_syn_data()): Linux
+                                * numbers the data after it from IDSN + 1, so the SYN's bytes sit
+                                * just below and relative DSNs count from IDSN - syn_rel (the
+                                * SYN's first byte is relative DSN 1) */
     bool key_known : 1;        /**< key seen in MP_CAPABLE (set once) */
     bool dsn_ref_known : 1, ack_ref_known : 1;
     bool dsn_ref_exact : 1;    /**< dsn_ref's upper 32 bits are known (64-bit DSN or key seen) */
     bool data_fin_seen : 1;
+    bool syn_data : 1;         /**< its SYN had data: mptcp_ep_syn_data() has it */
+    bool syn_data_open : 1;    /**< ... which has no DSN yet (first pass, mptcp-dsn.c) */
 } mptcp_endpoint_t;
 
 /** Raw DSN that relative DSNs of endpoint e count from (relative DSN 1 is its first byte). */
@@ -201,13 +208,13 @@ typedef struct {
 
 struct mptcp_connection {
     uint32_t stream;           /**< mptcp.stream */
-    int version;               /**< 0, 1, or -1 when not seen (inferred connections) */
+    uint32_t first_frame;
+    int8_t version;            /**< 0, 1, or -1 when not seen (inferred connections) */
     bool inferred;             /**< grouped without keys (capture misses the handshake) */
     bool csum;                 /**< DSS checksums negotiated (A flag) */
     bool fallback;             /**< fell back to plain TCP */
     uint8_t dupack_ops;        /**< bit per MPTCP option kind seen (mptcp_epan_tcp_dupack_arm) */
     uint8_t keys_known;        /**< bit e: ep[e].key_known (read per packet without ep[]'s lines) */
-    uint32_t first_frame;
     mptcp_endpoint_t ep[2];    /**< [0] client, [1] server */
     mptcp_subflow_t **subflows; /**< in creation order (mptcp_conn_subflow()) */
     uint32_t nsubflows, subflows_cap;
@@ -236,11 +243,11 @@ typedef struct {
     uint32_t nonce;
     uint32_t syn_data;         /**< payload of this direction's MP_CAPABLE SYN (TFO): Linux's DSS
                                 * subflow sequence numbers leave it out */
-    bool isn_known;
-    bool ssn_ref_known;
     uint8_t addr_id;
-    bool backup;               /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
-    bool fin_seen, rst_seen;
+    bool isn_known : 1;
+    bool ssn_ref_known : 1;
+    bool backup : 1;           /**< backup priority requested by this side (JOIN B flag / MP_PRIO) */
+    bool fin_seen : 1, rst_seen : 1;
 } mptcp_sfdir_t;
 
 /** A subflow's TCP 4-tuple: [0] the SYN sender (or the first sender seen), [1] its peer. The
@@ -386,6 +393,10 @@ mptcp_subflow_t *mptcp_subflow_lookup(const mptcp_seg_t *seg, int *dir);
 /** The truncated HMAC the first pass expected on pkt's MP_JOIN SYN/ACK option, which carries
  * carried (RFC 8684 section 3.2). */
 uint64_t mptcp_conn_join_expected(const mptcp_pkt_t *pkt, uint64_t carried);
+/** The data of e's SYN (NULL: none). */
+const mptcp_syn_data_t *mptcp_ep_syn_data(const mptcp_endpoint_t *e);
+/** A record of the data of e's SYN, new (first pass; e has none yet). */
+mptcp_syn_data_t *mptcp_ep_syn_data_new(mptcp_endpoint_t *e);
 
 /* mptcp-dsn.c */
 void mptcp_dsn_init(void);

@@ -323,9 +323,14 @@ static void
 unique_syn_data(conn_stat_t *c, const mptcp_conn_t *conn, uint32_t frame)
 {
     for (int k = 0; k < 2; k++) {
-        const mptcp_pkt_t *syn = conn->ep[k].syn_pkt;
+        const mptcp_syn_data_t *sd;
+        const mptcp_pkt_t *syn;
 
-        if (!c->syn_counted[k] && syn && (syn->flags & MPTCP_PF_HAS_DSN) && syn->frame <= frame) {
+        if (c->syn_counted[k] || !conn->ep[k].syn_data)
+            continue;
+        sd = mptcp_ep_syn_data(&conn->ep[k]);
+        syn = sd->pkt;
+        if ((syn->flags & MPTCP_PF_HAS_DSN) && syn->frame <= frame) {
             c->syn_counted[k] = true;
             unique_add(c, k, mptcp_pkt_dsn64(syn), mptcp_pkt_seglen(syn));
         }
