@@ -43,6 +43,7 @@ captures/gen/generate.sh big (>= 300 k packets; needs root).
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -69,8 +70,15 @@ def env_for(with_plugin, tmp):
     if FIXED_SEED:
         e["LD_PRELOAD"] = FIXED_SEED
     e.update(HOME=tmp, WIRESHARK_CONFIG_DIR=str(cfg), TZ="UTC",
-             WIRESHARK_PLUGIN_DIR=str(BUILD / "plugins") if with_plugin else str(empty))
+             WIRESHARK_PLUGIN_DIR=str(Path(tmp) / "plugins") if with_plugin else str(empty))
     return e
+
+
+def copy_plugin(tmp):
+    """The built plugin tree copied into tmp: every run loads it from a path of the same length
+    wherever the checkout is (the cache model's counts move with the process's address layout)."""
+    shutil.copytree(BUILD / "plugins", Path(tmp) / "plugins")
+    subprocess.run(["chmod", "-R", "a+rX", str(Path(tmp) / "plugins")], check=True)
 
 
 EXTRA = []      # --tshark-arg: the same arguments for every configuration
@@ -351,6 +359,7 @@ def main():
     cases = [(m, tp) for m in ("filter", "fields") for tp in (False, True)]
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o777)
+        copy_plugin(tmp)
         if args.fixed_seed:
             global FIXED_SEED
             FIXED_SEED = str(Path(tmp) / "fixed-seed.so")
