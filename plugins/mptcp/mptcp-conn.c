@@ -513,13 +513,9 @@ join_exp_note(const mptcp_pkt_t *pkt, uint64_t exp, uint64_t carried)
 
     if (exp == carried && !again)
         return;
-    if (!join_exps)
-        join_exps = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    v = (uint64_t *)wmem_map_lookup(join_exps, pkt);
-    if (!v) {
-        v = wmem_new(wmem_file_scope(), uint64_t);
-        wmem_map_insert(join_exps, pkt, v);
-    }
+    v = join_exps ? (uint64_t *)wmem_map_lookup(join_exps, pkt) : NULL;
+    if (!v)
+        v = (uint64_t *)mptcp_side_new(wmem_file_scope(), &join_exps, pkt, sizeof(uint64_t));
     *v = exp;
 }
 
@@ -532,13 +528,8 @@ mptcp_ep_syn_data(const mptcp_endpoint_t *e)
 mptcp_syn_data_t *
 mptcp_ep_syn_data_new(mptcp_endpoint_t *e)
 {
-    mptcp_syn_data_t *d = wmem_new0(wmem_file_scope(), mptcp_syn_data_t);
-
-    if (!syn_datas)
-        syn_datas = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    wmem_map_insert(syn_datas, e, d);
     e->syn_data = true;
-    return d;
+    return (mptcp_syn_data_t *)mptcp_side_new(wmem_file_scope(), &syn_datas, e, sizeof(mptcp_syn_data_t));
 }
 
 uint64_t

@@ -100,16 +100,10 @@ do_rare_get(const do_dir_t *d)
 static G_GNUC_NO_INLINE do_rare_t *
 do_rare_of(do_dir_t *d)
 {
-    do_rare_t *r;
-
     if (d->has_rare)
         return (do_rare_t *)wmem_map_lookup(rares, d);
-    if (!rares)
-        rares = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    r = wmem_new0(wmem_file_scope(), do_rare_t);
-    wmem_map_insert(rares, d, r);
     d->has_rare = true;
-    return r;
+    return (do_rare_t *)mptcp_side_new(wmem_file_scope(), &rares, d, sizeof(do_rare_t));
 }
 
 /** The highest frame given a window-full or spurious note (in its own first pass, data_notes()):
@@ -316,9 +310,9 @@ data_notes(do_dir_t *d, mptcp_pkt_t *pkt, uint64_t e, int64_t t)
         }
     }
     if ((pkt->flags & MPTCP_PF_REINJECTION) && d->has_ack && d->ack >= e) {
-        last_note_frame = MAX(last_note_frame, pkt->frame);
         do_rare_t *r = do_rare_of(d);
 
+        last_note_frame = MAX(last_note_frame, pkt->frame);
         mptcp_pkt_set_do_flag(pkt, MPTCP_DO_SPURIOUS);
         r->spurious_pkts++;
         r->spurious_bytes += mptcp_pkt_seglen(pkt);

@@ -641,16 +641,10 @@ mptcp_pkt_tree_wanted(const packet_info *pinfo, proto_tree *tree)
 mptcp_pkt_ext_t *
 mptcp_pkt_ext(mptcp_pkt_t *pkt)
 {
-    mptcp_pkt_ext_t *e;
-
     if (pkt->flags & MPTCP_PF_EXT)
         return mptcp_pkt_ext_find(pkt);
-    if (!exts)
-        exts = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    e = wmem_new0(wmem_file_scope(), mptcp_pkt_ext_t);
-    wmem_map_insert(exts, pkt, e);
     pkt->flags |= MPTCP_PF_EXT;
-    return e;
+    return (mptcp_pkt_ext_t *)mptcp_side_new(wmem_file_scope(), &exts, pkt, sizeof(mptcp_pkt_ext_t));
 }
 
 mptcp_pkt_ext_t *

@@ -281,6 +281,21 @@ mptcp_slab_alloc0(mptcp_slab_t *s, wmem_allocator_t *scope, size_t size)
     return memset(p, 0, size);
 }
 
+/* ---- side tables -------------------------------------------------------------------------- */
+
+/** A zeroed record of size bytes for key in *map, a side table of scope made at its first record:
+ * for what few objects have, kept by the object's address instead of in a field of every one. */
+static inline void *
+mptcp_side_new(wmem_allocator_t *scope, wmem_map_t **map, const void *key, size_t size)
+{
+    void *v = wmem_alloc0(scope, size);
+
+    if (!*map)
+        *map = wmem_map_new(scope, g_direct_hash, g_direct_equal);
+    wmem_map_insert(*map, key, v);
+    return v;
+}
+
 /* ---- hash table of 32-bit values by a 32-bit key ----------------------------------------- */
 
 /** Open addressing, linear probing, load at most 3/4, no removal: a 32-bit key (a token, or a
